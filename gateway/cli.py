@@ -1,0 +1,64 @@
+"""The `jamajama` command line.
+
+Each sub-command lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``;
+this module only maps names to modules, imported lazily so that `jamajama --help` stays fast and a
+command's dependencies are loaded only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+#: command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "subgraph": ("subgraphs.serve", "serve one OPD subgraph (`jamajama subgraph serve NAME`)"),
+    "schema": ("subgraphs.export", "write or check the subgraph SDL files in schema/"),
+    "dev": ("gateway.dev", "start every OPD subgraph and the gateway on embedded defaults"),
+    "gateway": ("gateway.http.serve", "serve the federation gateway over HTTP"),
+    "plan": ("gateway.planner.cli", "print the query plan of an operation"),
+}
+
+
+class CommandModule(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _load(module_name: str) -> CommandModule:
+    return cast(CommandModule, importlib.import_module(module_name))
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jamajama", description="Jama Jama: Lampung's GraphQL federation data-sharing layer."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        # Only the chosen command's module is imported; the others are listed by name.
+        if name == wanted:
+            module = _load(module_name)
+            module.add_arguments(command_parser)
+            command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    run = args._run
+    try:
+        return int(run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

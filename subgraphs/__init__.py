@@ -1,0 +1,1 @@
+"""The OPD subgraphs of Lampung province, each a small Strawberry federation service."""
