@@ -1,0 +1,53 @@
+"""The gateway's error tree; every error carries a stable ``code`` that ends up in ``extensions.code``.
+
+    GatewayError
+    ├── SupergraphError          the supergraph SDL cannot be served (malformed, unsupported feature)
+    ├── PlanningError            an operation could not be planned against the supergraph
+    ├── RequestError             the client's request is unusable (parse, validation, bad input)
+    └── SubgraphError            a subgraph call failed (HTTP error, malformed response, timeout)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    """Base of all gateway errors; ``code`` is stable and documented, ``message`` is for people."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.extensions = extensions
+
+    def to_graphql_error(self) -> dict[str, Any]:
+        """The error as a GraphQL response error object."""
+        return {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
+
+
+class SupergraphError(GatewayError):
+    """The supergraph cannot be loaded: malformed, or using a feature this gateway does not enforce."""
+
+    code = "INVALID_SUPERGRAPH"
+
+
+class PlanningError(GatewayError):
+    """No correct plan exists for the operation (a bug, or an unsatisfiable supergraph)."""
+
+    code = "QUERY_PLANNING_FAILED"
+
+
+class RequestError(GatewayError):
+    """The client's request cannot be executed as sent."""
+
+    code = "BAD_REQUEST"
+
+
+class SubgraphError(GatewayError):
+    """A subgraph call failed; only the fields it was asked for degrade."""
+
+    code = "SUBREQUEST_HTTP_ERROR"

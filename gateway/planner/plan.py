@@ -1,0 +1,117 @@
+"""Query plans: plain frozen data, printed canonically so tests can compare them as text.
+
+A plan is a tree of nodes the executor walks (one ``match`` over node kinds):
+
+- ``FetchNode``: one subgraph request. A root fetch (``requires is None``) runs the operation at the
+  root of the response; an entity fetch (always inside a ``FlattenNode``) sends the objects found at
+  the flatten path as ``_entities`` representations built from ``requires``.
+- ``FlattenNode(path, node)``: applies ``node`` at ``path`` (response keys, ``@`` for list items).
+- ``SequenceNode``: children run one after another (later ones depend on earlier results).
+- ``ParallelNode``: children are independent and run concurrently.
+- ``ConditionNode``: runs ``if_clause`` when the boolean variable is true, else ``else_clause``.
+
+The printed form follows the shape the reference routers print (``QueryPlan { Sequence { ... } }``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+#: A response path element: a response key, or ``"@"`` for "every item of this list".
+PathElement = str
+LIST_MARKER: PathElement = "@"
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredField:
+    """A field copied from a response object into an entity representation.
+
+    ``response_key`` is where the value sits in the merged response data (an alias when the planner
+    had to alias it); ``name`` is the key in the representation (the subgraph field name).
+    """
+
+    name: str
+    response_key: str
+    selections: tuple[RequiredSelection, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredFragment:
+    """Fields to copy when the object's ``__typename`` is ``type_condition`` (or implements it)."""
+
+    type_condition: str
+    selections: tuple[RequiredSelection, ...]
+
+
+RequiredSelection = RequiredField | RequiredFragment
+
+
+@dataclass(frozen=True, slots=True)
+class RepresentationRule:
+    """How to build a representation for objects of ``type_condition`` (object type or interface).
+
+    ``typename`` overrides the ``__typename`` sent to the subgraph: an ``@interfaceObject`` subgraph
+    knows the interface, not the concrete type, so it must receive the interface's name.
+    """
+
+    type_condition: str
+    selections: tuple[RequiredSelection, ...]
+    typename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchNode:
+    """One request to one subgraph.
+
+    ``operation`` is the exact document sent; it declares the client variables it uses
+    (``variable_usages``), plus ``$representations`` for entity fetches.
+    """
+
+    service: str
+    operation: str
+    operation_kind: Literal["query", "mutation"] = "query"
+    variable_usages: tuple[str, ...] = ()
+    requires: tuple[RepresentationRule, ...] | None = None
+    operation_name: str | None = None
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return self.requires is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenNode:
+    """Run ``node`` (an entity fetch) on every object found at ``path`` in the response so far."""
+
+    path: tuple[PathElement, ...]
+    node: FetchNode
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceNode:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelNode:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionNode:
+    """Branch on a boolean variable, as produced by variable-driven ``@skip``/``@include``."""
+
+    condition: str
+    if_clause: PlanNode | None
+    else_clause: PlanNode | None
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The plan of one operation; ``node`` is None when no subgraph is needed (e.g. ``__typename``)."""
+
+    node: PlanNode | None

@@ -1,0 +1,98 @@
+"""Canonical text form of a query plan, in the shape the reference routers print."""
+
+from __future__ import annotations
+
+from gateway.planner.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    RepresentationRule,
+    RequiredField,
+    RequiredSelection,
+    SequenceNode,
+)
+
+_INDENT = "  "
+
+
+def print_plan(plan: QueryPlan) -> str:
+    """Print ``plan`` as ``QueryPlan { ... }`` with two-space indentation."""
+    if plan.node is None:
+        return "QueryPlan {}"
+    lines = ["QueryPlan {"]
+    _print_node(plan.node, 1, lines)
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _print_node(node: PlanNode, depth: int, lines: list[str]) -> None:
+    pad = _INDENT * depth
+    match node:
+        case FetchNode():
+            _print_fetch(node, depth, lines)
+        case FlattenNode(path=path, node=inner):
+            lines.append(f'{pad}Flatten(path: "{".".join(path)}") {{')
+            _print_fetch(inner, depth + 1, lines)
+            lines.append(f"{pad}}},")
+        case SequenceNode(nodes=nodes) | ParallelNode(nodes=nodes):
+            lines.append(f"{pad}{'Sequence' if isinstance(node, SequenceNode) else 'Parallel'} {{")
+            for child in nodes:
+                _print_node(child, depth + 1, lines)
+            lines.append(f"{pad}}},")
+        case ConditionNode(condition=condition, if_clause=if_clause, else_clause=else_clause):
+            if else_clause is None:
+                lines.append(f"{pad}Include(if: ${condition}) {{")
+                if if_clause is not None:
+                    _print_node(if_clause, depth + 1, lines)
+                lines.append(f"{pad}}},")
+            elif if_clause is None:
+                lines.append(f"{pad}Skip(if: ${condition}) {{")
+                _print_node(else_clause, depth + 1, lines)
+                lines.append(f"{pad}}},")
+            else:
+                lines.append(f"{pad}Condition(if: ${condition}) {{")
+                lines.append(f"{pad}{_INDENT}Then {{")
+                _print_node(if_clause, depth + 2, lines)
+                lines.append(f"{pad}{_INDENT}}} Else {{")
+                _print_node(else_clause, depth + 2, lines)
+                lines.append(f"{pad}{_INDENT}}},")
+                lines.append(f"{pad}}},")
+
+
+def _print_fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
+    pad = _INDENT * depth
+    lines.append(f'{pad}Fetch(service: "{node.service}") {{')
+    inner = pad + _INDENT
+    if node.requires is not None:
+        lines.append(f"{inner}{{")
+        for rule in node.requires:
+            lines.append(f"{inner}{_INDENT}{_print_rule(rule)}")
+        lines.append(f"{inner}}} =>")
+    for text_line in node.operation.splitlines():
+        lines.append(f"{inner}{text_line}")
+    lines.append(f"{pad}}},")
+
+
+def _print_rule(rule: RepresentationRule) -> str:
+    typename = f" as {rule.typename}" if rule.typename else ""
+    return f"... on {rule.type_condition}{typename} {_print_selections(rule.selections)}"
+
+
+def _print_selections(selections: tuple[RequiredSelection, ...]) -> str:
+    parts: list[str] = []
+    for selection in selections:
+        if isinstance(selection, RequiredField):
+            key = selection.name
+            if selection.response_key != selection.name:
+                key = f"{selection.response_key}: {selection.name}"
+            if selection.selections:
+                key += " " + _print_selections(selection.selections)
+            parts.append(key)
+        else:
+            parts.append(
+                f"... on {selection.type_condition} {_print_selections(selection.selections)}"
+            )
+    return "{ " + " ".join(parts) + " }"
