@@ -1,0 +1,153 @@
+"""The conformance corpus on disk: cases, their subgraphs and operations (see README.md)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.federation.subgraph_server import DataDrivenSubgraph, SubgraphHost
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of a case: `operations/<name>.graphql` and its sibling files."""
+
+    name: str
+    query_path: Path
+
+    @property
+    def query(self) -> str:
+        return self.query_path.read_text()
+
+    def _sibling(self, suffix: str) -> Path:
+        return self.query_path.with_name(self.name + suffix)
+
+    @property
+    def variables(self) -> dict[str, Any] | None:
+        path = self._sibling(".variables.json")
+        return json.loads(path.read_text()) if path.exists() else None
+
+    @property
+    def expected_path(self) -> Path:
+        return self._sibling(".expected.json")
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return json.loads(self.expected_path.read_text())
+
+    @property
+    def fetches_path(self) -> Path:
+        return self._sibling(".fetches.json")
+
+    @property
+    def fetches(self) -> dict[str, int] | None:
+        path = self.fetches_path
+        return json.loads(path.read_text()) if path.exists() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A case directory: `cases/<topic>/<case>/`."""
+
+    topic: str
+    name: str
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.topic}/{self.name}"
+
+    @property
+    def subgraphs_dir(self) -> Path:
+        return self.path / "subgraphs"
+
+    @property
+    def subgraph_names(self) -> list[str]:
+        return sorted(p.stem for p in self.subgraphs_dir.glob("*.graphql"))
+
+    @property
+    def supergraph_path(self) -> Path:
+        return self.path / "supergraph.graphql"
+
+    @property
+    def operations(self) -> list[Operation]:
+        return [Operation(p.stem, p) for p in sorted((self.path / "operations").glob("*.graphql"))]
+
+    def load_subgraphs(self) -> dict[str, DataDrivenSubgraph]:
+        return {
+            name: DataDrivenSubgraph.from_files(
+                name,
+                self.subgraphs_dir / f"{name}.graphql",
+                self.subgraphs_dir / f"{name}.json",
+            )
+            for name in self.subgraph_names
+        }
+
+
+def discover_cases(selected: list[str] | None = None) -> list[Case]:
+    """All cases, or those whose id (`topic/case`) or topic is in `selected`."""
+    cases = [
+        Case(path.parent.name, path.name, path)
+        for path in sorted(CASES_DIR.glob("*/*"))
+        if (path / "subgraphs").is_dir()
+    ]
+    if selected:
+        wanted = {s.strip("/") for s in selected}
+        cases = [c for c in cases if c.id in wanted or c.topic in wanted]
+    return cases
+
+
+@dataclass
+class RunningCase:
+    """A case's subgraphs served by a host: their URLs (by subgraph name) and request logs."""
+
+    case: Case
+    subgraphs: dict[str, DataDrivenSubgraph]
+    urls: dict[str, str]
+
+    def reset(self) -> None:
+        for subgraph in self.subgraphs.values():
+            subgraph.reset()
+
+    def fetch_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter({name: 0 for name in self.subgraphs})
+        for name, subgraph in self.subgraphs.items():
+            counts[name] += len(subgraph.requests)
+        return dict(sorted(counts.items()))
+
+
+@contextmanager
+def serve_case(host: SubgraphHost, case: Case) -> Iterator[RunningCase]:
+    """Mount a case's subgraphs on a running host (fresh data) for the duration of the block."""
+    subgraphs = case.load_subgraphs()
+    urls = {name: host.mount(f"{case.id}/{name}", sg) for name, sg in subgraphs.items()}
+    try:
+        yield RunningCase(case, subgraphs, urls)
+    finally:
+        for name in subgraphs:
+            host.apps.pop(f"{case.id}/{name}", None)
+
+
+def dump_response(response: dict[str, Any]) -> str:
+    """The canonical text of a response (key order kept) as stored in `<op>.expected.json`."""
+    return json.dumps(response, indent=2, ensure_ascii=False) + "\n"
+
+
+def canonical_url(name: str) -> str:
+    """The routing URL compose.mjs writes into supergraphs (replaced by real URLs at run time)."""
+    return f"http://{name}.subgraphs.test/graphql"
+
+
+def normalize_urls(response: dict[str, Any], urls: dict[str, str]) -> dict[str, Any]:
+    """Replace run-time subgraph URLs (ephemeral ports) in a response by their canonical URLs."""
+    text = json.dumps(response, ensure_ascii=False)
+    for name, url in sorted(urls.items(), key=lambda item: -len(item[1])):
+        text = text.replace(json.dumps(url)[1:-1], canonical_url(name))
+    return json.loads(text)  # type: ignore[no-any-return]

@@ -1,0 +1,55 @@
+"""Differential testing: Apollo Gateway and our gateway on the same subgraphs answer alike.
+
+Unlike test_cases.py (which compares with answers recorded once), this runs the reference router
+live, so it also catches stale recordings. Needs Node.js and `npm ci` in tools/reference.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.federation.corpus import Case, discover_cases, dump_response, normalize_urls, serve_case
+from tests.federation.record import REFERENCE_DIR, apollo_gateway, post
+from tests.federation.subgraph_server import SubgraphHost
+
+pytestmark = [
+    pytest.mark.node,
+    pytest.mark.skipif(
+        shutil.which("node") is None or not (REFERENCE_DIR / "node_modules").is_dir(),
+        reason="needs node and `npm ci` in tools/reference",
+    ),
+]
+
+engine = pytest.importorskip("gateway.engine")
+
+
+@pytest.fixture(params=discover_cases(), ids=lambda case: case.id)
+def case(request: pytest.FixtureRequest) -> Iterator[Case]:
+    yield request.param
+
+
+@pytest.mark.anyio
+async def test_gateway_answers_like_apollo_gateway(subgraph_host: SubgraphHost, case: Case) -> None:
+    with (
+        serve_case(subgraph_host, case) as running,
+        apollo_gateway(case.supergraph_path, running.urls) as apollo_url,
+    ):
+        gateway = engine.Gateway.from_supergraph_sdl(
+            case.supergraph_path.read_text(), subgraph_urls=running.urls
+        )
+        try:
+            for operation in case.operations:
+                running.reset()
+                with httpx.Client(timeout=30) as client:
+                    reference = post(client, apollo_url, operation.query, operation.variables)
+                running.reset()
+                ours = await gateway.execute(operation.query, variables=operation.variables)
+                assert dump_response(normalize_urls(ours, running.urls)) == dump_response(
+                    normalize_urls(reference, running.urls)
+                ), operation.name
+        finally:
+            await gateway.aclose()
