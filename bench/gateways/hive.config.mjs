@@ -1,0 +1,2 @@
+// Hive Gateway, defaults: no inbound in-flight request de-duplication.
+export const gatewayConfig = {};
