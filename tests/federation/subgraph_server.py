@@ -90,6 +90,17 @@ def _directive_arg(directive: Any, name: str) -> Any:
     return None
 
 
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra`'s members laid over it, nested objects merged member by member."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def parse_field_set(fields: str) -> SelectionSetNode:
     """Parse a federation FieldSet string (`"id org { id }"`) into a selection set."""
     document = parse("{" + fields + "}", no_location=True)
@@ -305,7 +316,7 @@ class SubgraphData:
                 for key in keys or self.subgraph.keys.get(candidate, []):
                     wanted = project(representation, key.selection)
                     if wanted is not MISSING and wanted == project(entity, key.selection):
-                        return {**entity, **fields}
+                        return deep_merge(entity, fields)
         if typename in self.state.get("open", []):
             return dict(representation)
         return None
