@@ -1,10 +1,10 @@
-"""The gateway's error tree; every error carries a stable ``code`` that ends up in ``extensions.code``.
+"""The gateway's error tree; each error has a stable ``code``, sent as ``extensions.code``.
 
-    GatewayError
-    ├── SupergraphError          the supergraph SDL cannot be served (malformed, unsupported feature)
-    ├── PlanningError            an operation could not be planned against the supergraph
-    ├── RequestError             the client's request is unusable (parse, validation, bad input)
-    └── SubgraphError            a subgraph call failed (HTTP error, malformed response, timeout)
+GatewayError
+├── SupergraphError          the supergraph SDL cannot be served (malformed, unsupported feature)
+├── PlanningError            an operation could not be planned against the supergraph
+├── RequestError             the client's request is unusable (parse, validation, bad input)
+└── SubgraphError            a subgraph call failed (HTTP error, malformed response, timeout)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 
 class GatewayError(Exception):
-    """Base of all gateway errors; ``code`` is stable and documented, ``message`` is for people."""
+    """Base of all gateway errors: ``code`` is stable and documented, ``message`` is for people."""
 
     code = "INTERNAL_SERVER_ERROR"
 

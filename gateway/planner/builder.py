@@ -1,11 +1,53 @@
-"""Planning entry point (work in progress)."""
+"""Build a query plan: operation + supergraph -> fetch groups -> ``QueryPlan``.
+
+The walk follows the client's selections. At each position it stays in the subgraph of the current
+fetch group while that subgraph can resolve the field (``@provides`` included); otherwise it jumps
+to a subgraph that can, through an entity ``@key`` whose fields the current subgraph can supply
+(possibly via an intermediate subgraph). A jump adds ``__typename`` and the key fields to the source
+fetch and opens (or reuses) an entity fetch group at the same response path; ``@requires`` fields
+are planned at the source position and the entity group waits for the groups that supply them.
+Abstract positions are kept abstract when the subgraph resolves everything asked of them, and are
+otherwise split into one inline fragment per possible runtime type in that subgraph.
+"""
 
 from __future__ import annotations
 
-from graphql import DocumentNode
+from dataclasses import dataclass, field, replace
+from itertools import count
 
-from gateway.planner.plan import QueryPlan
-from gateway.supergraph.model import Supergraph
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+)
+
+from gateway.errors import PlanningError
+from gateway.planner.fetch import assemble_plan
+from gateway.planner.plan import LIST_MARKER, QueryPlan
+from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
+from gateway.planner.selections import (
+    Conditions,
+    Field,
+    Fragment,
+    Selection,
+    add_field,
+    add_fragment,
+    add_typename,
+    fields_from_selection_set,
+    normalize,
+    select_operation,
+)
+from gateway.supergraph.model import FieldInSubgraph, Key, Supergraph
+
+_MAX_ROUTE = 3
 
 
 def build_query_plan(
@@ -16,4 +58,601 @@ def build_query_plan(
     override_labels: frozenset[str] = frozenset(),
 ) -> QueryPlan:
     """Plan ``operation_name`` of ``document`` (validated against ``supergraph.api_schema``)."""
-    raise NotImplementedError
+    operation = select_operation(document, operation_name)
+    planner = _Planner(supergraph, override_labels)
+    kind = "mutation" if operation.operation == OperationType.MUTATION else "query"
+    if operation.operation == OperationType.SUBSCRIPTION:
+        raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
+    planner.plan_root(normalize(document, operation), kind)
+    name = operation.name.value if operation.name else None
+    return assemble_plan(
+        planner.groups, planner.root_groups, kind, operation.variable_definitions or (), name
+    )
+
+
+@dataclass(eq=False)
+class Rule:
+    """How an entity group builds representations for objects of one concrete type."""
+
+    type_condition: str
+    typename: str | None
+    selections: list[Selection] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class FetchGroup:
+    """What one subgraph request will ask, growing while the operation is walked."""
+
+    id: int
+    service: str
+    path: tuple[str, ...]
+    is_entity: bool
+    source: FetchGroup | None = None
+    selections: list[Selection] = field(default_factory=list)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    parents: list[FetchGroup] = field(default_factory=list)
+    condition_sets: list[Conditions] = field(default_factory=list)
+
+    def depend_on(self, groups: set[FetchGroup]) -> None:
+        for group in sorted(groups, key=lambda g: g.id):
+            if group is not self and group not in self.parents:
+                self.parents.append(group)
+
+
+@dataclass(frozen=True)
+class _At:
+    """A position in the walk: where the object's fields go, in which fetch group."""
+
+    group: FetchGroup
+    target: list[Selection]
+    parent_type: str
+    path: tuple[str, ...]
+    provided: Provided | None
+    conditions: Conditions
+    exclude: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Hop:
+    graph: str
+    graph_type: str  # the type as the target subgraph knows it (an interface for @interfaceObject)
+    key: Key
+    typename: str | None
+
+
+class _Planner:
+    def __init__(self, supergraph: Supergraph, labels: frozenset[str]) -> None:
+        self.sg = supergraph
+        self.schema = supergraph.schema
+        self.labels = labels
+        self.groups: list[FetchGroup] = []
+        self.root_groups: list[FetchGroup] = []
+        self._ids = count()
+        self._graph_order = {name: i for i, name in enumerate(supergraph.subgraphs)}
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    def _new_group(
+        self, service: str, path: tuple[str, ...], is_entity: bool, source: FetchGroup | None
+    ) -> FetchGroup:
+        group = FetchGroup(next(self._ids), service, path, is_entity, source)
+        if source is not None:
+            group.parents.append(source)
+        self.groups.append(group)
+        return group
+
+    def _entity_group(
+        self, source: FetchGroup, service: str, path: tuple[str, ...], exclude: frozenset[int]
+    ) -> FetchGroup:
+        for group in self.groups:
+            if (
+                group.is_entity
+                and group.service == service
+                and group.path == path
+                and group.source is source
+                and group.id not in exclude
+            ):
+                return group
+        return self._new_group(service, path, True, source)
+
+    # -- root -----------------------------------------------------------------------------------
+
+    def plan_root(self, selections: list[Selection], kind: str) -> None:
+        root = self.schema.mutation_type if kind == "mutation" else self.schema.query_type
+        if root is None:
+            raise PlanningError(f"the supergraph has no {kind} type")
+        for root_field in _flatten_root(selections):
+            if root_field.name.startswith("__"):
+                continue  # __typename and introspection are answered by the gateway
+            candidates = [
+                (graph, entry)
+                for graph, entry in self.sg.graphs_of_field(root.name, root_field.name).items()
+                if self._usable(entry)
+            ]
+            if not candidates:
+                raise PlanningError(f"no subgraph resolves {root.name}.{root_field.name}")
+            group = self._root_group_for(root.name, root_field, candidates, kind)
+            entry = next(e for g, e in candidates if g == group.service)
+            at = _At(group, group.selections, root.name, (), None, ())
+            self._descend(at, root_field, entry)
+
+    def _root_group_for(
+        self,
+        root: str,
+        root_field: Field,
+        candidates: list[tuple[str, FieldInSubgraph]],
+        kind: str,
+    ) -> FetchGroup:
+        graphs = [g for g, _ in candidates]
+        if kind == "mutation":
+            last = self.root_groups[-1] if self.root_groups else None
+            if last is not None and last.service in graphs:
+                return last
+            chosen = self._cheapest(graphs, root, root_field)
+        else:
+            existing = [g for g in self.root_groups if g.service in graphs]
+            chosen = self._cheapest(graphs, root, root_field, prefer={g.service for g in existing})
+            for group in existing:
+                if group.service == chosen:
+                    return group
+        group = self._new_group(chosen, (), False, None)
+        self.root_groups.append(group)
+        return group
+
+    def _cheapest(
+        self, graphs: list[str], parent_type: str, fld: Field, prefer: set[str] | None = None
+    ) -> str:
+        def cost(graph: str) -> tuple[int, int, int]:
+            estimate = self._estimate_field(graph, parent_type, fld, None, 0)
+            return (estimate, 0 if prefer and graph in prefer else 1, self._graph_order[graph])
+
+        return min(graphs, key=cost)
+
+    # -- walking selections ---------------------------------------------------------------------
+
+    def _plan_set(self, at: _At, selections: list[Selection]) -> set[FetchGroup]:
+        if self._is_abstract(at.parent_type):
+            return self._plan_abstract(at, selections)
+        touched: set[FetchGroup] = set()
+        for selection in selections:
+            if isinstance(selection, Field):
+                touched |= self._plan_field(at, selection)
+            elif self._applies(selection.type_condition, at.parent_type):
+                touched |= self._plan_fragment_body(at, selection)
+        return touched
+
+    def _plan_fragment_body(self, at: _At, fragment: Fragment) -> set[FetchGroup]:
+        if not fragment.conditions:
+            return self._plan_set(at, fragment.selections)
+        conditional = add_fragment(at.target, None, fragment.conditions)
+        inner = replace(
+            at, target=conditional.selections, conditions=at.conditions + fragment.conditions
+        )
+        return self._plan_set(inner, fragment.selections)
+
+    def _plan_field(self, at: _At, fld: Field) -> set[FetchGroup]:
+        if fld.name.startswith("__"):
+            if fld.name == "__typename" and self._is_abstract(at.parent_type):
+                add_typename(at.target)
+            return set()
+        entry = self._resolving_entry(at.group.service, at.parent_type, fld.name, at.provided)
+        if entry is not None:
+            return self._descend(at, fld, entry)
+        return self._jump(at, fld)
+
+    def _descend(self, at: _At, fld: Field, entry: FieldInSubgraph | None) -> set[FetchGroup]:
+        """Ask ``fld`` of the current group's subgraph, then walk its sub-selections there."""
+        added = add_field(at.target, fld)
+        conditions = at.conditions + fld.conditions
+        at.group.condition_sets.append(conditions)
+        touched = {at.group}
+        if not fld.selections:
+            return touched
+        child_type, depth = self._field_type(at.parent_type, fld.name)
+        child_provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
+        if entry is not None and entry.provides is not None:
+            child_provided = provided_from(entry.provides, child_provided)
+        child = _At(
+            group=at.group,
+            target=added.selections,
+            parent_type=child_type,
+            path=at.path + (fld.response_key,) + (LIST_MARKER,) * depth,
+            provided=child_provided,
+            conditions=conditions,
+            exclude=at.exclude,
+        )
+        return touched | self._plan_set(child, fld.selections)
+
+    def _plan_abstract(self, at: _At, selections: list[Selection]) -> set[FetchGroup]:
+        abstract = at.parent_type
+        service = at.group.service
+        add_typename(at.target)
+        in_graph = self.sg.graphs_of_type(abstract).get(service)
+        if in_graph is not None and in_graph.is_interface_object:
+            return self._plan_interface_object(at, selections)
+        runtime = self.sg.runtime_types(abstract, service)
+        direct = _direct_fields(selections, abstract, self.sg)
+        keep_abstract = all(
+            f.name.startswith("__")
+            or self._resolving_entry(service, abstract, f.name, at.provided) is not None
+            for f in direct
+        )
+        touched: set[FetchGroup] = {at.group}
+        if keep_abstract:
+            for selection in selections:
+                if isinstance(selection, Field):
+                    touched |= self._plan_field(at, selection)
+                    continue
+                condition = selection.type_condition
+                if condition is None or condition == abstract:
+                    touched |= self._plan_fragment_body(at, selection)
+                    continue
+                possible = self._possible(condition) & runtime
+                if not possible:
+                    continue  # no object of that type can come from this subgraph here
+                knows = service in self.sg.graphs_of_type(condition)
+                if self._is_abstract(condition) and not knows:
+                    touched |= self._explode(at, [selection], possible)
+                    continue
+                fragment = add_fragment(at.target, condition, selection.conditions)
+                inner = replace(
+                    at,
+                    target=fragment.selections,
+                    parent_type=condition,
+                    conditions=at.conditions + selection.conditions,
+                )
+                touched |= self._plan_set(inner, selection.selections)
+            return touched
+        return touched | self._explode(at, selections, runtime)
+
+    def _explode(
+        self, at: _At, selections: list[Selection], runtime: frozenset[str]
+    ) -> set[FetchGroup]:
+        """One inline fragment per possible runtime type, each planned as an object position."""
+        touched: set[FetchGroup] = set()
+        for type_name in self._in_schema_order(runtime):
+            relevant = _for_type(selections, type_name, self.sg)
+            if not relevant:
+                continue
+            fragment = add_fragment(at.target, type_name)
+            inner = replace(at, target=fragment.selections, parent_type=type_name)
+            touched |= self._plan_set(inner, relevant)
+        return touched
+
+    def _plan_interface_object(self, at: _At, selections: list[Selection]) -> set[FetchGroup]:
+        """An @interfaceObject subgraph returns the interface's name as ``__typename``.
+
+        Fields it resolves are asked of it; for the concrete type (``__typename``, type conditions)
+        and the remaining fields, jump to a subgraph that knows the interface's implementations.
+        """
+        interface = at.parent_type
+        service = at.group.service
+        direct = _direct_fields(selections, interface, self.sg)
+        local = [
+            f
+            for f in direct
+            if not f.name.startswith("__")
+            and self._resolving_entry(service, interface, f.name, at.provided) is not None
+        ]
+        needs_concrete = len(local) != len(direct) or any(
+            isinstance(s, Fragment) and s.type_condition not in (None, interface)
+            for s in selections
+        )
+        touched: set[FetchGroup] = {at.group}
+        if not needs_concrete:
+            for selection in selections:
+                touched |= (
+                    self._plan_field(at, selection)
+                    if isinstance(selection, Field)
+                    else self._plan_fragment_body(at, selection)
+                )
+            return touched
+        owners = [
+            graph
+            for graph, info in self.sg.graphs_of_type(interface).items()
+            if not info.is_interface_object and info.resolvable_keys
+        ]
+        for owner in sorted(owners, key=self._graph_order.__getitem__):
+            route = self._route(service, interface, owner, interface, at.provided)
+            if route is None:
+                continue
+            target_at = self._follow(at, interface, route)
+            add_typename(target_at.target)
+            target_at.group.condition_sets.append(at.conditions)
+            return touched | {target_at.group} | self._plan_abstract(target_at, selections)
+        raise PlanningError(
+            f"no subgraph can tell the concrete type of {interface} objects from {service}"
+        )
+
+    # -- jumps ----------------------------------------------------------------------------------
+
+    def _jump(self, at: _At, fld: Field) -> set[FetchGroup]:
+        type_name = at.parent_type
+        service = at.group.service
+        best: tuple[tuple[int, int, int], list[_Hop], FieldInSubgraph] | None = None
+        for graph, graph_type, entry in self._candidates(type_name, fld.name):
+            route = self._route(service, type_name, graph, graph_type, at.provided)
+            if route is None:
+                continue
+            reuse = any(
+                g.is_entity and g.service == graph and g.path == at.path and g.source is at.group
+                for g in self.groups
+            )
+            estimate = self._estimate_field(graph, graph_type, fld, None, 0)
+            cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
+            if best is None or cost < best[0]:
+                best = (cost, route, entry)
+        if best is None:
+            raise PlanningError(
+                f"cannot plan {type_name}.{fld.name} from subgraph {service}: no subgraph that "
+                f"resolves it has a @key of {type_name} that {service} can supply"
+            )
+        _, route, entry = best
+        before_last = self._follow(at, type_name, route[:-1]) if len(route) > 1 else at
+        last = self._follow(before_last, type_name, route[-1:])
+        if entry.requires is not None:
+            required = fields_from_selection_set(entry.requires)
+            source_at = replace(
+                before_last,
+                exclude=before_last.exclude | {last.group.id},
+                conditions=at.conditions + fld.conditions,
+            )
+            supplied = self._plan_set(source_at, required)
+            last.group.depend_on(supplied)
+            _merge_into(last.group.rules[type_name].selections, required)
+        return {last.group} | self._descend(last, fld, entry)
+
+    def _follow(self, at: _At, type_name: str, route: list[_Hop]) -> _At:
+        """Take the hops of ``route`` from ``at``: each adds key fields and an entity group."""
+        for hop in route:
+            add_typename(at.target)
+            key_fields = fields_from_selection_set(hop.key.selection_set)
+            supplied = self._plan_set(replace(at, conditions=()), key_fields)
+            group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
+            group.depend_on(supplied)
+            rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
+            _merge_into(rule.selections, key_fields)
+            fragment = add_fragment(group.selections, hop.graph_type)
+            at = _At(
+                group=group,
+                target=fragment.selections,
+                parent_type=hop.graph_type,
+                path=at.path,
+                provided=None,
+                conditions=at.conditions,
+                exclude=at.exclude,
+            )
+        return at
+
+    def _route(
+        self, source: str, type_name: str, target: str, target_type: str, provided: Provided | None
+    ) -> list[_Hop] | None:
+        """The shortest chain of key jumps from ``source`` to ``target`` for one object."""
+        frontier: list[tuple[str, list[_Hop], Provided | None]] = [(source, [], provided)]
+        visited = {source}
+        for _ in range(_MAX_ROUTE):
+            next_frontier: list[tuple[str, list[_Hop], Provided | None]] = []
+            for graph, hops, graph_provided in frontier:
+                target_info = self.sg.graphs_of_type(target_type).get(target)
+                if target_info is not None:
+                    for key in target_info.resolvable_keys:
+                        if self._supplies(graph, type_name, key.selection_set, graph_provided):
+                            typename = target_type if target_type != type_name else None
+                            return [*hops, _Hop(target, target_type, key, typename)]
+                for middle, info in self.sg.graphs_of_type(type_name).items():
+                    if middle in visited or middle == target:
+                        continue
+                    for key in info.resolvable_keys:
+                        if self._supplies(graph, type_name, key.selection_set, graph_provided):
+                            visited.add(middle)
+                            hop = _Hop(middle, type_name, key, None)
+                            next_frontier.append((middle, [*hops, hop], None))
+                            break
+            frontier = next_frontier
+        return None
+
+    def _supplies(
+        self, graph: str, type_name: str, field_set: SelectionSetNode, provided: Provided | None
+    ) -> bool:
+        """Whether ``graph`` can return every field of ``field_set`` on ``type_name`` here."""
+        for node in field_set.selections:
+            if isinstance(node, InlineFragmentNode):
+                condition = node.type_condition.name.value if node.type_condition else type_name
+                if not self._supplies(graph, condition, node.selection_set, provided):
+                    return False
+                continue
+            if not isinstance(node, FieldNode):
+                return False
+            name = node.name.value
+            if name == "__typename":
+                continue
+            entry = self._resolving_entry(graph, type_name, name, provided, for_key=True)
+            if entry is None:
+                return False
+            sub = node.selection_set
+            if sub is not None:
+                child_type, _ = self._field_type(type_name, name)
+                child_provided = provided_child(provided, type_name, name, self.sg)
+                if not self._supplies(graph, child_type, sub, child_provided):
+                    return False
+        return True
+
+    def _candidates(
+        self, type_name: str, field_name: str
+    ) -> list[tuple[str, str, FieldInSubgraph]]:
+        """Subgraphs that resolve ``type_name.field_name``, with the type as each knows it."""
+        found = [
+            (graph, type_name, entry)
+            for graph, entry in self.sg.graphs_of_field(type_name, field_name).items()
+            if self._usable(entry)
+        ]
+        gql_type = self.schema.type_map.get(type_name)
+        if isinstance(gql_type, GraphQLObjectType):
+            for interface in gql_type.interfaces:
+                for graph, info in self.sg.graphs_of_type(interface.name).items():
+                    if not info.is_interface_object:
+                        continue
+                    entry = self.sg.graphs_of_field(interface.name, field_name).get(graph)
+                    if entry is not None and self._usable(entry):
+                        found.append((graph, interface.name, entry))
+        found.sort(key=lambda c: self._graph_order[c[0]])
+        return found
+
+    # -- facts about the supergraph -------------------------------------------------------------
+
+    def _usable(self, entry: FieldInSubgraph) -> bool:
+        return not entry.external and not entry.used_overridden and entry.active(self.labels)
+
+    def _resolving_entry(
+        self,
+        graph: str,
+        type_name: str,
+        field_name: str,
+        provided: Provided | None,
+        *,
+        for_key: bool = False,
+    ) -> FieldInSubgraph | None:
+        """The field's entry in ``graph`` when ``graph`` can return it at this position directly."""
+        entry = self.sg.graphs_of_field(type_name, field_name).get(graph)
+        if entry is None:
+            return None
+        if entry.external:
+            return entry if provides_field(provided, type_name, field_name, self.sg) else None
+        if not entry.active(self.labels) and not for_key:
+            return None
+        if entry.used_overridden and not for_key:
+            return None
+        if entry.requires is not None and not for_key:
+            return None
+        return entry
+
+    def _estimate_field(
+        self, graph: str, parent_type: str, fld: Field, provided: Provided | None, depth: int
+    ) -> int:
+        """A rough count of the extra fetches ``fld``'s sub-selections need from ``graph``."""
+        if not fld.selections or depth > 4 or fld.name.startswith("__"):
+            return 0
+        child_type, _ = self._field_type(parent_type, fld.name)
+        return self._estimate_set(graph, child_type, fld.selections, provided, depth + 1)
+
+    def _estimate_set(
+        self,
+        graph: str,
+        type_name: str,
+        selections: list[Selection],
+        provided: Provided | None,
+        depth: int,
+    ) -> int:
+        cost = 0
+        jumps: set[str] = set()
+        for selection in selections:
+            if isinstance(selection, Fragment):
+                condition = selection.type_condition or type_name
+                if condition in self.schema.type_map:
+                    cost += self._estimate_set(
+                        graph, condition, selection.selections, provided, depth
+                    )
+                continue
+            if selection.name.startswith("__") or self._is_abstract(type_name):
+                continue
+            if self._resolving_entry(graph, type_name, selection.name, provided) is not None:
+                child_provided = provided_child(provided, type_name, selection.name, self.sg)
+                cost += self._estimate_field(graph, type_name, selection, child_provided, depth)
+                continue
+            candidates = self._candidates(type_name, selection.name)
+            if candidates:
+                jumps.add(candidates[0][0])
+                cost += self._estimate_field(candidates[0][0], type_name, selection, None, depth)
+        return cost + len(jumps)
+
+    def _field_type(self, type_name: str, field_name: str) -> tuple[str, int]:
+        """Named return type of a field and how many list levels wrap it."""
+        gql_type = self.schema.type_map[type_name]
+        fields = getattr(gql_type, "fields", None)
+        if not fields or field_name not in fields:
+            raise PlanningError(f"{type_name}.{field_name} is not in the supergraph")
+        output = fields[field_name].type
+        depth = 0
+        while isinstance(output, GraphQLNonNull | GraphQLList):
+            if isinstance(output, GraphQLList):
+                depth += 1
+            output = output.of_type
+        named: GraphQLNamedType = output
+        return named.name, depth
+
+    def _is_abstract(self, type_name: str) -> bool:
+        return isinstance(
+            self.schema.type_map.get(type_name), GraphQLInterfaceType | GraphQLUnionType
+        )
+
+    def _possible(self, type_name: str) -> frozenset[str]:
+        if self._is_abstract(type_name):
+            return self.sg.possible_types.get(type_name, frozenset())
+        return frozenset({type_name})
+
+    def _applies(self, condition: str | None, object_type: str) -> bool:
+        return condition is None or object_type in self._possible(condition)
+
+    def _in_schema_order(self, names: frozenset[str]) -> list[str]:
+        order = {name: i for i, name in enumerate(self.schema.type_map)}
+        return sorted(names, key=lambda n: order.get(n, 0))
+
+
+def _flatten_root(selections: list[Selection], conditions: Conditions = ()) -> list[Field]:
+    """Root fields in order; root fragments dissolve into their fields (carrying conditions)."""
+    fields: list[Field] = []
+    for selection in selections:
+        if isinstance(selection, Field):
+            if conditions:
+                selection = replace(selection, conditions=conditions + selection.conditions)
+            fields.append(selection)
+        else:
+            fields.extend(_flatten_root(selection.selections, conditions + selection.conditions))
+    return fields
+
+
+def _direct_fields(selections: list[Selection], abstract: str, sg: Supergraph) -> list[Field]:
+    """Fields asked directly of an abstract position (not under a narrower type condition)."""
+    found: list[Field] = []
+    for selection in selections:
+        if isinstance(selection, Field):
+            found.append(selection)
+        elif selection.type_condition in (None, abstract):
+            found.extend(_direct_fields(selection.selections, abstract, sg))
+    return found
+
+
+def _for_type(selections: list[Selection], object_type: str, sg: Supergraph) -> list[Selection]:
+    """The selections that apply to objects of ``object_type`` (fragments resolved)."""
+    result: list[Selection] = []
+    for selection in selections:
+        if isinstance(selection, Field):
+            result.append(selection)
+            continue
+        condition = selection.type_condition
+        applies = (
+            condition is None
+            or condition == object_type
+            or object_type in sg.possible_types.get(condition, frozenset())
+        )
+        if not applies:
+            continue
+        inner = _for_type(selection.selections, object_type, sg)
+        if selection.conditions:
+            result.append(Fragment(None, selection.conditions, inner))
+        else:
+            result.extend(inner)
+    return result
+
+
+def _merge_into(target: list[Selection], selections: list[Selection]) -> None:
+    """Merge field-set selections into a representation rule, without duplicates."""
+    for selection in selections:
+        if isinstance(selection, Field):
+            if selection.name == "__typename" and not target:
+                continue
+            added = add_field(target, selection)
+            _merge_into(added.selections, selection.selections)
+        else:
+            fragment = add_fragment(target, selection.type_condition, selection.conditions)
+            _merge_into(fragment.selections, selection.selections)

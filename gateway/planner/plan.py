@@ -112,6 +112,6 @@ PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
-    """The plan of one operation; ``node`` is None when no subgraph is needed (e.g. ``__typename``)."""
+    """The plan of one operation; ``node`` is None when no subgraph is needed (``__typename``)."""
 
     node: PlanNode | None

@@ -78,7 +78,8 @@ def _print_fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
 
 def _print_rule(rule: RepresentationRule) -> str:
     typename = f" as {rule.typename}" if rule.typename else ""
-    return f"... on {rule.type_condition}{typename} {_print_selections(rule.selections)}"
+    fields = _print_selections(rule.selections)
+    return f"... on {rule.type_condition}{typename} {{ __typename {fields[2:]}"
 
 
 def _print_selections(selections: tuple[RequiredSelection, ...]) -> str:

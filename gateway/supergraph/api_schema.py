@@ -1,4 +1,4 @@
-"""The client-facing API schema: the supergraph minus the join/link machinery and ``@inaccessible``.
+"""The client-facing API schema: the supergraph minus join/link machinery and ``@inaccessible``.
 
 Apollo Federation's rule (https://specs.apollo.dev/inaccessible/v0.2): an ``@inaccessible`` element
 (type, field, argument, enum value, input field) does not exist for clients, so an operation using it

@@ -118,10 +118,8 @@ def read_links(document: DocumentNode) -> list[LinkedFeature]:
     return features
 
 
-def check_supported(
-    features: list[LinkedFeature], *, authorization_enforced: bool = False
-) -> None:
-    """Refuse features whose purpose is EXECUTION or SECURITY when this gateway does not enforce them."""
+def check_supported(features: list[LinkedFeature], *, authorization_enforced: bool = False) -> None:
+    """Refuse EXECUTION and SECURITY features this gateway does not enforce."""
     supported = {**EXECUTION_FEATURES, **CORE_SECURITY_FEATURES}
     if authorization_enforced:
         supported.update(AUTHORIZATION_FEATURES)

@@ -1,4 +1,4 @@
-"""Read a Federation 2 supergraph SDL (join spec v0.2–v0.5) into the immutable ``Supergraph`` model."""
+"""Read a Federation 2 supergraph SDL (join spec v0.2-v0.5) into the ``Supergraph`` model."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from graphql import (
 
 from gateway.errors import SupergraphError
 from gateway.supergraph.api_schema import build_api_schema
-from gateway.supergraph.links import LinkedFeature, boolean, check_supported, read_links
+from gateway.supergraph.links import LinkedFeature, check_supported, read_links
 from gateway.supergraph.model import FieldInSubgraph, Key, Subgraph, Supergraph, TypeInSubgraph
 
 
@@ -142,7 +142,9 @@ class _JoinReader:
         self.by_enum: dict[str, str] = {}
         subgraphs: dict[str, Subgraph] = {}
         for value in enum.values or ():
-            directive = next((d for d in value.directives or () if d.name.value == self.graph), None)
+            directive = next(
+                (d for d in value.directives or () if d.name.value == self.graph), None
+            )
             args = _args(directive) if directive else {}
             name, url = args.get("name"), args.get("url")
             if not isinstance(name, str) or not isinstance(url, str):
