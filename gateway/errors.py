@@ -30,7 +30,7 @@ class GatewayError(Exception):
 
 
 class SupergraphError(GatewayError):
-    """The supergraph cannot be loaded: malformed, or using a feature this gateway does not enforce."""
+    """The supergraph cannot be served: malformed, or using a feature this gateway lacks."""
 
     code = "INVALID_SUPERGRAPH"
 

@@ -197,9 +197,8 @@ def add_typename(target: list[Selection]) -> None:
             isinstance(existing, Field)
             and existing.name == "__typename"
             and not existing.conditions
-        ):
-            if existing.response_key == "__typename":
-                return
+        ) and existing.response_key == "__typename":
+            return
     target.insert(0, Field(response_key="__typename", name="__typename"))
 
 

@@ -1,7 +1,7 @@
 """The client-facing API schema: the supergraph minus join/link machinery and ``@inaccessible``.
 
 Apollo Federation's rule (https://specs.apollo.dev/inaccessible/v0.2): an ``@inaccessible`` element
-(type, field, argument, enum value, input field) does not exist for clients, so an operation using it
+(type, field, argument, enum value, input field) does not exist for clients: an operation using it
 fails validation exactly as if it had never been declared. Descriptions are kept.
 """
 
