@@ -54,7 +54,7 @@ scalar _Any
 type _Service { sdl: String }
 """
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_$][A-Za-z0-9_.$]*)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_$][A-Za-z0-9_.$]*\??)\}")
 
 
 class _Missing:
@@ -238,7 +238,7 @@ def expand(template: Any, context: dict[str, Any]) -> Any:
 
     A string that is exactly one placeholder keeps the value's JSON type; otherwise the values are
     formatted into the string. A placeholder whose path is absent raises a GraphQL error, which is
-    how a test notices that a `@requires` value did not arrive.
+    how a test notices that a `@requires` value did not arrive; `{path?}` is optional (null).
     """
     if isinstance(template, dict):
         return {key: expand(value, context) for key, value in template.items()}
@@ -253,7 +253,10 @@ def expand(template: Any, context: dict[str, Any]) -> Any:
 
 
 def _required(context: dict[str, Any], path: str) -> Any:
-    value = _lookup_path(context, path)
+    optional = path.endswith("?")
+    value = _lookup_path(context, path.rstrip("?"))
+    if value is MISSING and optional:
+        return None
     if value is MISSING:
         raise GraphQLError(f"Data-driven subgraph: '{path}' is missing (required value not sent?)")
     return value

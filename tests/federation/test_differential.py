@@ -48,8 +48,13 @@ async def test_gateway_answers_like_apollo_gateway(subgraph_host: SubgraphHost, 
                     reference = post(client, apollo_url, operation.query, operation.variables)
                 running.reset()
                 ours = await gateway.execute(operation.query, variables=operation.variables)
-                assert dump_response(normalize_urls(ours, running.urls)) == dump_response(
-                    normalize_urls(reference, running.urls)
-                ), operation.name
+                reference = normalize_urls(reference, running.urls)
+                ours = normalize_urls(ours, running.urls)
+                if operation.corrected_path.exists():
+                    # A known Apollo Gateway mistake: Apollo must still make it, we must not.
+                    assert dump_response(reference) == operation.expected_path.read_text()
+                    assert dump_response(ours) == dump_response(operation.expected)
+                else:
+                    assert dump_response(ours) == dump_response(reference), operation.name
         finally:
             await gateway.aclose()
