@@ -1,0 +1,144 @@
+"""The app factory: from a Strawberry federation schema and a store to an ASGI app.
+
+Every OPD subgraph is ``Subgraph(name, schema, default_port)``; :func:`build_app` serves it at
+``/graphql`` (GraphQL over HTTP, GraphiQL in a browser) and ``/health``. The schema comes from
+:func:`federation_schema`, which pins Federation 2.9 (the highest version the MIT composer knows)
+and masks unexpected errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext, Info
+
+from .errors import INTERNAL_SERVER_ERROR, SubgraphError
+from .loaders import Loaders, batch_by_key
+from .store import Store
+
+FEDERATION_VERSION = "2.9"
+logger = logging.getLogger("jamajama.subgraphs")
+
+
+@dataclass(slots=True)
+class Context:
+    """What resolvers get as ``info.context``: the store and this request's DataLoaders."""
+
+    store: Store
+    loaders: Loaders = field(default_factory=Loaders)
+
+
+OpdInfo: TypeAlias = Info[Context, None]
+
+
+async def load(
+    info: OpdInfo, name: str, fetch: Callable[[list[Any]], dict[Any, Any]], key: Any
+) -> Any:
+    """Load one value by key through this request's DataLoader `name` (batched by `fetch`)."""
+    return await info.context.loaders.get(name, batch_by_key(fetch)).load(key)
+
+
+def _expected(error: GraphQLError) -> bool:
+    return error.original_error is None or isinstance(error.original_error, SubgraphError)
+
+
+class _MaskUnexpectedErrors(MaskErrors):
+    """Bugs become ``INTERNAL_SERVER_ERROR`` with a generic message; input errors pass through."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            should_mask_error=lambda e: not _expected(e),
+            error_message="Internal error in this subgraph; the OPD team has been notified.",
+        )
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_SERVER_ERROR}
+        return masked
+
+
+class OpdSchema(strawberry.federation.Schema):
+    """A federation schema that logs only unexpected errors (with their traceback)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [e for e in errors if not _expected(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def federation_schema(query: type, types: Sequence[type] = ()) -> OpdSchema:
+    return OpdSchema(
+        query=query,
+        types=list(types),
+        federation_version=FEDERATION_VERSION,
+        extensions=[_MaskUnexpectedErrors],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    """One OPD subgraph: its name (also its store's name), schema and default port."""
+
+    name: str
+    schema: strawberry.federation.Schema
+    default_port: int
+
+
+class _GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.federation.Schema, store: Store) -> None:
+        super().__init__(schema)
+        self.store = store
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | None = None
+    ) -> Context:
+        return Context(self.store)
+
+
+def build_app(subgraph: Subgraph, store: Store) -> Starlette:
+    graphql_app = _GraphQLApp(subgraph.schema, store)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "subgraph": subgraph.name})
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/health", health),
+        ],
+    )
+
+
+def service_sdl(schema: strawberry.federation.Schema) -> str:
+    """The SDL the subgraph publishes, exactly as ``{ _service { sdl } }`` returns it."""
+    result = schema.execute_sync("{ _service { sdl } }")
+    if result.errors or result.data is None:
+        raise RuntimeError(f"_service query failed: {result.errors}")
+    return str(result.data["_service"]["sdl"])
+
+
+__all__ = [
+    "FEDERATION_VERSION",
+    "Context",
+    "OpdInfo",
+    "OpdSchema",
+    "Subgraph",
+    "build_app",
+    "federation_schema",
+    "load",
+    "service_sdl",
+]

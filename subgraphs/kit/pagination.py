@@ -1,0 +1,105 @@
+"""Cursor pagination for every list that can grow with the data (``first``/``after``).
+
+A page is a ``XxxConnection { nodes pageInfo { hasNextPage endCursor } totalCount }``. Cursors are
+opaque (base64 of the last key) and pages use keyset reads (``key > cursor ORDER BY key``), so a
+deep page costs the same as the first. ``first`` is capped at :data:`MAX_FIRST`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from .errors import InvalidInput
+from .store import Row, Store
+
+T = TypeVar("T")
+DEFAULT_FIRST = 20
+MAX_FIRST = 100
+
+
+@strawberry.federation.type(
+    shareable=True, description="Where a page ends and whether more follow."
+)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="One page of a list: its nodes, how to continue, the total size.")
+class Connection(Generic[T]):
+    nodes: list[T]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(f"k:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    if not text.startswith("k:"):
+        raise InvalidInput(
+            "`after` must be an endCursor returned by a previous page", reason="INVALID_CURSOR"
+        )
+    return text[2:]
+
+
+def check_first(first: int) -> int:
+    if not 0 <= first <= MAX_FIRST:
+        raise InvalidInput(
+            f"`first` must be between 0 and {MAX_FIRST}, got {first}", reason="INVALID_PAGE_SIZE"
+        )
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Row]
+    has_next_page: bool
+    end_cursor: str | None
+    total_count: int
+
+
+def fetch_page(
+    store: Store,
+    *,
+    table: str,
+    key: str,
+    where: str,
+    params: Sequence[Any],
+    first: int,
+    after: str | None,
+) -> Page:
+    """One keyset page of `table` filtered by `where` (two statements: the page and the count)."""
+    check_first(first)
+    sql = f"SELECT * FROM {table} WHERE {where}"
+    page_params = list(params)
+    if after is not None:
+        sql += f" AND {key} > ?"
+        page_params.append(decode_cursor(after))
+    sql += f" ORDER BY {key} LIMIT ?"
+    rows = store.query(sql, [*page_params, first + 1])
+    total_row = store.one(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)
+    total = int(total_row[0]) if total_row else 0
+    has_next = len(rows) > first
+    rows = rows[:first]
+    end = encode_cursor(rows[-1][key]) if rows else None
+    return Page(rows, has_next, end, total)
+
+
+def to_connection(page: Page, nodes: list[T]) -> Connection[T]:
+    return Connection(
+        nodes=nodes,
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        total_count=page.total_count,
+    )

@@ -1,0 +1,152 @@
+"""Subgraph ``sosial`` — Dinas Sosial: social-assistance programmes and the families they reach.
+
+Owns the programme list (PKH, BPNT/Sembako, BLT Dana Desa, PBI-JK). Extends ``Keluarga`` with
+``penerimaBansos`` and ``desilKesejahteraan`` (welfare decile 1-10 from the national welfare
+register; both personal data: scope ``sosial:read`` and policy ``data_pribadi``) and ``Wilayah``
+with ``jumlahKeluargaPenerima`` (an aggregate: authenticated callers).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
+from subgraphs.kit.ids import validate_no_kk, validate_region_code
+from subgraphs.kit.reference import regions_by_kode
+from subgraphs.kit.store import Row
+
+SCOPE = "sosial:read"
+PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
+
+# ---------------------------------------------------------------------------- data access
+
+
+async def _program_row(info: OpdInfo, kode: str) -> Row | None:
+    store = info.context.store
+    return await load(info, "program", lambda k: store.by_keys("program", "kode", k), kode)
+
+
+async def _keluarga_row(info: OpdInfo, no_kk: str) -> Row | None:
+    store = info.context.store
+    return await load(info, "keluarga", lambda k: store.by_keys("keluarga", "no_kk", k), no_kk)
+
+
+async def _penerimaan_rows(info: OpdInfo, no_kk: str) -> list[Row]:
+    store = info.context.store
+    rows = await load(
+        info,
+        "penerima",
+        lambda k: store.grouped_by_keys("penerima", "no_kk", k, "no_kk, tahun, program"),
+        no_kk,
+    )
+    return rows or []
+
+
+async def _jumlah_penerima(info: OpdInfo, kode: str, program: str) -> int | None:
+    store = info.context.store
+
+    def fetch(keys: list[str]) -> dict[str, int]:
+        rows = store.by_keys("agregat", "kode", keys, where="program = ?", params=[program])
+        return {k: r["jumlah_keluarga"] for k, r in rows.items()}
+
+    return await load(info, f"jumlah_penerima:{program}", fetch, kode)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- types
+
+
+@strawberry.enum(description="Social-assistance programmes run through Dinas Sosial.")
+class KodeProgramBansos(Enum):
+    PKH = "PKH"
+    BPNT = "BPNT"
+    BLT = "BLT"
+    PBI_JK = "PBI_JK"
+
+
+@strawberry.type(description="A social-assistance programme.")
+class ProgramBansos:
+    kode: KodeProgramBansos
+    nama: str
+    deskripsi: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> ProgramBansos:
+        return cls(
+            kode=KodeProgramBansos(row["kode"]), nama=row["nama"], deskripsi=row["deskripsi"]
+        )
+
+
+@strawberry.type(description="Assistance a family receives from one programme in one year.")
+class PenerimaanBansos:
+    tahun: int
+    nominal: int = strawberry.field(description="Rupiah per year (PBI-JK: contributions paid).")
+    aktif: bool
+    program_kode: strawberry.Private[str]
+
+    @strawberry.field
+    async def program(self, info: OpdInfo) -> ProgramBansos | None:
+        row = await _program_row(info, self.program_kode)
+        return ProgramBansos.from_row(row) if row else None
+
+
+@strawberry.federation.type(keys=["noKk"])
+class Keluarga:
+    no_kk: str
+
+    @classmethod
+    def resolve_reference(cls, info: OpdInfo, noKk: str, **_: object) -> Keluarga:
+        return cls(no_kk=validate_no_kk(noKk))
+
+    @strawberry.federation.field(**PRIBADI, description="Assistance received, by year.")  # type: ignore[arg-type]
+    async def penerima_bansos(self, info: OpdInfo) -> list[PenerimaanBansos]:
+        return [
+            PenerimaanBansos(
+                tahun=r["tahun"], nominal=r["nominal"], aktif=bool(r["aktif"]),
+                program_kode=r["program"],
+            )
+            for r in await _penerimaan_rows(info, self.no_kk)
+        ]  # fmt: skip
+
+    @strawberry.federation.field(
+        **PRIBADI,  # type: ignore[arg-type]
+        description="Welfare decile 1 (poorest) to 10; null if not in the welfare register.",
+    )
+    async def desil_kesejahteraan(self, info: OpdInfo) -> int | None:
+        row = await _keluarga_row(info, self.no_kk)
+        return row["desil"] if row else None
+
+
+@strawberry.federation.type(keys=["kode"])
+class Wilayah:
+    kode: str
+
+    @classmethod
+    def resolve_reference(cls, info: OpdInfo, kode: str, **_: object) -> Wilayah | None:
+        validate_region_code(kode)
+        return cls(kode=kode) if kode in regions_by_kode() else None
+
+    @strawberry.federation.field(
+        authenticated=True,
+        description="Families living here with active assistance (of one programme, or any).",
+    )
+    async def jumlah_keluarga_penerima(
+        self, info: OpdInfo, program: KodeProgramBansos | None = None
+    ) -> int | None:
+        return await _jumlah_penerima(info, self.kode, program.value if program else "")
+
+
+# ---------------------------------------------------------------------------- root fields
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The social-assistance programmes (public information).")
+    def program_bansos(self, info: OpdInfo) -> list[ProgramBansos]:
+        rows = info.context.store.query("SELECT * FROM program ORDER BY kode")
+        return [ProgramBansos.from_row(r) for r in rows]
+
+
+schema = federation_schema(Query, types=[Keluarga, Wilayah])
+SUBGRAPH = Subgraph("sosial", schema, default_port=4005)
