@@ -236,9 +236,65 @@ class _Planner:
                 add_typename(at.target)
             return set()
         entry = self._resolving_entry(at.group.service, at.parent_type, fld.name, at.provided)
+        if entry is not None and not self._value_subtree_local(at, fld, at.group.service, entry):
+            # A value-typed sub-selection this subgraph cannot complete: value types have no key to
+            # jump through, so fetch the field whole from a subgraph that can, from this entity.
+            if self._entity_type(at.parent_type) and self._has_local_candidate(at, fld):
+                return self._jump(at, fld)
         if entry is not None:
             return self._descend(at, fld, entry)
         return self._jump(at, fld)
+
+    def _value_subtree_local(
+        self, at: _At, fld: Field, graph: str, entry: FieldInSubgraph | None
+    ) -> bool:
+        if not fld.selections:
+            return True
+        child_type, _ = self._field_type(at.parent_type, fld.name)
+        provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
+        if entry is not None and entry.provides is not None:
+            provided = provided_from(entry.provides, provided)
+        return self._local(graph, child_type, fld.selections, provided)
+
+    def _has_local_candidate(self, at: _At, fld: Field) -> bool:
+        return any(
+            graph != at.group.service
+            and self._value_subtree_local(replace(at, provided=None), fld, graph, entry)
+            for graph, _, entry in self._candidates(at.parent_type, fld.name)
+        )
+
+    def _local(
+        self, graph: str, type_name: str, selections: list[Selection], provided: Provided | None
+    ) -> bool:
+        """Whether ``graph`` completes ``selections`` at a value-type position without a jump."""
+        if self._entity_type(type_name):
+            return True  # below an entity, jumps are possible again
+        for selection in selections:
+            if isinstance(selection, Fragment):
+                condition = selection.type_condition or type_name
+                if not self._local(graph, condition, selection.selections, provided):
+                    return False
+                continue
+            if selection.name.startswith("__"):
+                continue
+            entry = self._resolving_entry(graph, type_name, selection.name, provided)
+            if entry is None:
+                return False
+            if selection.selections:
+                child_type, _ = self._field_type(type_name, selection.name)
+                child_provided = provided_child(provided, type_name, selection.name, self.sg)
+                if entry.provides is not None:
+                    child_provided = provided_from(entry.provides, child_provided)
+                if not self._local(graph, child_type, selection.selections, child_provided):
+                    return False
+        return True
+
+    def _entity_type(self, type_name: str) -> bool:
+        """Whether objects of this type can be re-fetched by key (every possible type has a key)."""
+        return all(
+            any(info.resolvable_keys for info in self.sg.graphs_of_type(t).values())
+            for t in self._possible(type_name)
+        )
 
     def _descend(self, at: _At, fld: Field, entry: FieldInSubgraph | None) -> set[FetchGroup]:
         """Ask ``fld`` of the current group's subgraph, then walk its sub-selections there."""
@@ -379,6 +435,8 @@ class _Planner:
                 for g in self.groups
             )
             estimate = self._estimate_field(graph, graph_type, fld, None, 0)
+            if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
+                estimate += 100  # it would have to leave that subgraph where no key allows it
             cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
             if best is None or cost < best[0]:
                 best = (cost, route, entry)
@@ -399,8 +457,32 @@ class _Planner:
             )
             supplied = self._plan_set(source_at, required)
             last.group.depend_on(supplied)
-            _merge_into(last.group.rules[type_name].selections, required)
+            typed = self._typenamed(type_name, required)
+            _merge_into(last.group.rules[type_name].selections, typed)
         return {last.group} | self._descend(last, fld, entry)
+
+    def _typenamed(self, type_name: str, selections: list[Selection]) -> list[Selection]:
+        """Required selections with ``__typename`` at each nested abstract position.
+
+        A subgraph decoding a representation needs the concrete type of an interface- or
+        union-typed value, exactly as the fetch that supplied it returned it.
+        """
+        result: list[Selection] = []
+        for selection in selections:
+            if isinstance(selection, Fragment):
+                condition = selection.type_condition or type_name
+                inner = self._typenamed(condition, selection.selections)
+                result.append(Fragment(selection.type_condition, selection.conditions, inner))
+                continue
+            if not selection.selections:
+                result.append(selection)
+                continue
+            child_type, _ = self._field_type(type_name, selection.name)
+            inner = self._typenamed(child_type, selection.selections)
+            if self._is_abstract(child_type):
+                inner.insert(0, Field(response_key="__typename", name="__typename"))
+            result.append(replace(selection, selections=inner))
+        return result
 
     def _follow(self, at: _At, type_name: str, route: list[_Hop]) -> _At:
         """Take the hops of ``route`` from ``at``: each adds key fields and an entity group."""
@@ -411,7 +493,7 @@ class _Planner:
             group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
-            _merge_into(rule.selections, key_fields)
+            _merge_into(rule.selections, self._typenamed(type_name, key_fields))
             fragment = add_fragment(group.selections, hop.graph_type)
             at = _At(
                 group=group,
@@ -649,8 +731,6 @@ def _merge_into(target: list[Selection], selections: list[Selection]) -> None:
     """Merge field-set selections into a representation rule, without duplicates."""
     for selection in selections:
         if isinstance(selection, Field):
-            if selection.name == "__typename" and not target:
-                continue
             added = add_field(target, selection)
             _merge_into(added.selections, selection.selections)
         else:
