@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     with SubgraphHost() as host:
         for case in cases:
             print(case.id)
-            if not args.no_compose:
+            if not args.no_compose and not (case.path / "supergraph.manual").exists():
                 compose(case)
             record_case(host, case, write_fetches=args.fetches)
     return 0
