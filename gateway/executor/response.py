@@ -1,0 +1,527 @@
+"""Shapes merged subgraph data into exactly the response the client's operation asks for.
+
+GraphQL spec, "Executing Selection Sets" / "CollectFields" / "Handling Field Errors": response keys
+(aliases) in the order CollectFields gives them, fragments applied by the object's runtime type,
+``@skip``/``@include`` evaluated with the request's variables, ``__typename`` answered by the
+gateway, and a null in a non-null position propagated to the nearest nullable parent (or
+``data: null``).
+
+Everything that depends only on the operation is compiled once per operation and reused: a
+``ResponseShaper`` holds, per combination of ``@skip``/``@include`` variable values, a tree of
+``_Selection`` objects whose collected fields are cached per runtime type. The per-request walk does
+one list iteration per object and one dict lookup per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLAbstractType,
+    GraphQLEnumType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    execute_sync,
+)
+
+ErrorDict = dict[str, Any]
+_INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+# Field kinds and value kinds (ints: compared by identity in the hot loop).
+_TYPENAME, _INTROSPECTION, _VALUE = 0, 1, 2
+_LEAF, _ENUM, _LIST, _COMPOSITE = 0, 1, 2, 3
+
+
+class _Bubble:
+    """A null that must propagate to the parent (a non-null position was violated)."""
+
+
+_BUBBLE = _Bubble()
+
+
+class _Shape:
+    """The compiled output type of a field: nullability, kind, list item or selection."""
+
+    __slots__ = ("enum_values", "item", "kind", "non_null", "selection")
+
+    def __init__(
+        self,
+        non_null: bool,
+        kind: int,
+        item: _Shape | None = None,
+        enum_values: frozenset[str] = frozenset(),
+        selection: _Selection | None = None,
+    ) -> None:
+        self.non_null = non_null
+        self.kind = kind
+        self.item = item
+        self.enum_values = enum_values
+        self.selection = selection
+
+
+class _Field:
+    """One response key of a selection set for one runtime type."""
+
+    __slots__ = ("invalid_message", "key", "kind", "null_message", "shape", "typename")
+
+    def __init__(
+        self,
+        key: str,
+        kind: int,
+        *,
+        typename: str = "",
+        shape: _Shape | None = None,
+        parent: str = "",
+        name: str = "",
+    ) -> None:
+        self.key = key
+        self.kind = kind
+        self.typename = typename
+        self.shape = shape
+        self.null_message = f"Cannot return null for non-nullable field {parent}.{name}."
+        self.invalid_message = f"Invalid value found for field {parent}.{name}."
+
+
+class _Selection:
+    """The merged selection sets at one position; collected fields cached per runtime type."""
+
+    __slots__ = ("_by_typename", "_compiler", "abstract", "fixed", "selection_sets", "static_type")
+
+    def __init__(
+        self,
+        compiler: _Compiler,
+        static_type: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
+        selection_sets: tuple[SelectionSetNode, ...],
+    ) -> None:
+        self._compiler = compiler
+        self.static_type = static_type
+        self.selection_sets = selection_sets
+        self.abstract = not isinstance(static_type, GraphQLObjectType)
+        self._by_typename: dict[Any, tuple[_Field, ...] | None] = {}
+        self.fixed: tuple[_Field, ...] | None = None
+        if isinstance(static_type, GraphQLObjectType):
+            self.fixed = compiler.collect(static_type, selection_sets)
+
+    def fields_for(self, typename: Any) -> tuple[_Field, ...] | None:
+        """Fields for an object whose ``__typename`` is ``typename``; None if it is not possible."""
+        try:
+            return self._by_typename[typename]
+        except KeyError:
+            pass
+        fields = None
+        if isinstance(typename, str):
+            runtime = self._compiler.schema.get_type(typename)
+            if isinstance(runtime, GraphQLObjectType) and self._compiler.schema.is_sub_type(
+                cast(GraphQLAbstractType, self.static_type), runtime
+            ):
+                fields = self._compiler.collect(runtime, self.selection_sets)
+        self._by_typename[typename] = fields
+        return fields
+
+
+class _Compiler:
+    """Compiles selection sets for one operation under fixed ``@skip``/``@include`` values."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        root_type: GraphQLObjectType,
+    ) -> None:
+        self.schema = schema
+        self._fragments = fragments
+        self._variables = variables
+        self._root_type = root_type
+
+    def collect(
+        self, runtime: GraphQLObjectType, selection_sets: tuple[SelectionSetNode, ...]
+    ) -> tuple[_Field, ...]:
+        """GraphQL spec CollectFields for ``runtime`` over several merged selection sets."""
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        for selection_set in selection_sets:
+            self._collect_into(runtime, selection_set, grouped, visited)
+        return tuple(self._field(runtime, key, nodes) for key, nodes in grouped.items())
+
+    def _collect_into(
+        self,
+        runtime: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self._applies(condition.name.value, runtime):
+                    self._collect_into(runtime, selection.selection_set, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in visited:
+                    continue
+                visited.add(name)
+                fragment = self._fragments.get(name)
+                if fragment is not None and self._applies(
+                    fragment.type_condition.name.value, runtime
+                ):
+                    self._collect_into(runtime, fragment.selection_set, grouped, visited)
+
+    def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode | Any) -> bool:
+        if not node.directives:
+            return True
+        for directive in node.directives:
+            name = directive.name.value
+            if name in ("skip", "include"):
+                value = self._condition(directive.arguments or ())
+                if value is (name == "skip"):
+                    return False
+        return True
+
+    def _condition(self, arguments: Sequence[ArgumentNode]) -> bool | None:
+        """The ``if:`` of ``@skip``/``@include``: a literal or a (coerced) variable."""
+        for argument in arguments:
+            if argument.name.value != "if":
+                continue
+            value = argument.value
+            if isinstance(value, BooleanValueNode):
+                return value.value
+            if isinstance(value, VariableNode):
+                variable = self._variables.get(value.name.value)
+                return variable if isinstance(variable, bool) else None
+        return None
+
+    def _applies(self, type_condition: str, runtime: GraphQLObjectType) -> bool:
+        condition = self.schema.get_type(type_condition)
+        if condition is None:
+            return False
+        if isinstance(condition, GraphQLObjectType):
+            return condition is runtime
+        if isinstance(condition, GraphQLInterfaceType | GraphQLUnionType):
+            return self.schema.is_sub_type(condition, runtime)
+        return False
+
+    def _field(self, runtime: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> _Field:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return _Field(key, _TYPENAME, typename=runtime.name)
+        if name in _INTROSPECTION_FIELDS and runtime is self._root_type:
+            return _Field(key, _INTROSPECTION)
+        definition = runtime.fields[name]
+        selection_sets = tuple(node.selection_set for node in nodes if node.selection_set)
+        shape = self._shape(definition.type, selection_sets)
+        return _Field(key, _VALUE, shape=shape, parent=runtime.name, name=name)
+
+    def _shape(
+        self, gql_type: GraphQLOutputType, selection_sets: tuple[SelectionSetNode, ...]
+    ) -> _Shape:
+        non_null = isinstance(gql_type, GraphQLNonNull)
+        if isinstance(gql_type, GraphQLNonNull):
+            gql_type = gql_type.of_type
+        if isinstance(gql_type, GraphQLList):
+            return _Shape(non_null, _LIST, item=self._shape(gql_type.of_type, selection_sets))
+        if isinstance(gql_type, GraphQLEnumType):
+            return _Shape(non_null, _ENUM, enum_values=frozenset(gql_type.values))
+        if isinstance(gql_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+            return _Shape(
+                non_null, _COMPOSITE, selection=_Selection(self, gql_type, selection_sets)
+            )
+        return _Shape(non_null, _LEAF)
+
+
+class _Walk:
+    """The per-request state of shaping: errors, the current path, what earlier errors cover."""
+
+    __slots__ = ("covered", "errors", "introspection", "path")
+
+    def __init__(
+        self, covered: Sequence[tuple[str | int, ...]], introspection: Mapping[str, Any]
+    ) -> None:
+        self.covered = covered
+        self.introspection = introspection
+        self.errors: list[ErrorDict] = []
+        self.path: list[str | int] = []
+
+    def object(self, value: Mapping[str, Any], fields: tuple[_Field, ...]) -> Any:
+        out: dict[str, Any] = {}
+        path = self.path
+        for field in fields:
+            kind = field.kind
+            if kind == _VALUE:
+                shape = field.shape
+                assert shape is not None
+                raw = value.get(field.key)
+                if shape.kind == _LEAF and raw is not None:
+                    out[field.key] = raw
+                    continue
+                path.append(field.key)
+                result = self.value(raw, shape, field)
+                path.pop()
+                if result is _BUBBLE:
+                    return _BUBBLE
+                out[field.key] = result
+            elif kind == _TYPENAME:
+                out[field.key] = field.typename
+            else:
+                out[field.key] = self.introspection.get(field.key)
+        return out
+
+    def value(self, raw: Any, shape: _Shape, field: _Field) -> Any:
+        if raw is None:
+            if shape.non_null:
+                self.null_error(field)
+                return _BUBBLE
+            return None
+        kind = shape.kind
+        result: Any
+        if kind == _LEAF:
+            return raw
+        if kind == _COMPOSITE:
+            selection = shape.selection
+            assert selection is not None
+            if not isinstance(raw, dict):
+                result = self.invalid(field.invalid_message)
+            else:
+                fields = selection.fixed
+                if fields is None:
+                    fields = selection.fields_for(raw.get("__typename"))
+                result = (
+                    self.invalid(field.invalid_message)
+                    if fields is None
+                    else self.object(raw, fields)
+                )
+        elif kind == _LIST:
+            item_shape = shape.item
+            assert item_shape is not None
+            if not isinstance(raw, list):
+                result = self.invalid(field.invalid_message)
+            else:
+                items: list[Any] = []
+                path = self.path
+                result = items
+                for index, item in enumerate(raw):
+                    path.append(index)
+                    completed = self.value(item, item_shape, field)
+                    path.pop()
+                    if completed is _BUBBLE:
+                        result = _BUBBLE
+                        break
+                    items.append(completed)
+        elif raw in shape.enum_values:
+            return raw
+        else:
+            result = self.invalid(field.invalid_message)
+        if result is _BUBBLE:
+            return _BUBBLE if shape.non_null else None
+        return result
+
+    def invalid(self, message: str) -> _Bubble:
+        self.errors.append({"message": message, "path": list(self.path)})
+        return _BUBBLE
+
+    def null_error(self, field: _Field) -> None:
+        if not self._is_covered():
+            self.errors.append({"message": field.null_message, "path": list(self.path)})
+
+    def _is_covered(self) -> bool:
+        path = self.path
+        for covered in self.covered:
+            if all(
+                c == p or (c == "@" and isinstance(p, int))
+                for c, p in zip(covered, path, strict=False)
+            ):
+                return True
+        return False
+
+
+class ResponseShaper:
+    """Shapes data for one operation of one document against the API schema; built once, reused."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+    ) -> None:
+        root_type = schema.get_root_type(operation.operation)
+        if root_type is None:
+            raise ValueError(f"the schema has no {operation.operation.value} root type")
+        self._schema = schema
+        self._root_type = root_type
+        self._operation = operation
+        self._fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self._condition_variables = tuple(sorted(_condition_variables(document)))
+        self._variants: dict[tuple[Any, ...], _Selection] = {}
+        self._introspection = _introspection_document(document, operation, self._fragments)
+
+    @property
+    def has_introspection(self) -> bool:
+        return self._introspection is not None
+
+    @property
+    def only_introspection(self) -> bool:
+        """Whether the root asks only for ``__typename``/``__schema``/``__type`` (no subgraph)."""
+        return _only_meta_fields(self._operation.selection_set, self._fragments)
+
+    def shape(
+        self,
+        data: Mapping[str, Any] | None,
+        variables: Mapping[str, Any],
+        *,
+        raw_variables: Mapping[str, Any] | None = None,
+        covered: Sequence[tuple[str | int, ...]] = (),
+    ) -> tuple[dict[str, Any] | None, list[ErrorDict]]:
+        """``(data, errors)`` of the client response; ``covered`` paths get no null errors."""
+        root = self._root_selection(variables)
+        introspection: Mapping[str, Any] = {}
+        errors: list[ErrorDict] = []
+        if self._introspection is not None:
+            result = execute_sync(
+                self._schema, self._introspection, variable_values=dict(raw_variables or {})
+            )
+            introspection = result.data or {}
+            errors.extend(dict(error.formatted) for error in result.errors or ())
+        walk = _Walk(covered, introspection)
+        assert root.fixed is not None
+        shaped = walk.object(data or {}, root.fixed)
+        errors.extend(walk.errors)
+        return (None if shaped is _BUBBLE else shaped), errors
+
+    def _root_selection(self, variables: Mapping[str, Any]) -> _Selection:
+        key = tuple(variables.get(name) for name in self._condition_variables)
+        selection = self._variants.get(key)
+        if selection is None:
+            compiler = _Compiler(self._schema, self._fragments, dict(variables), self._root_type)
+            selection = _Selection(compiler, self._root_type, (self._operation.selection_set,))
+            self._variants[key] = selection
+        return selection
+
+
+def _condition_variables(document: DocumentNode) -> set[str]:
+    """Variables used by ``@skip``/``@include`` anywhere in the document."""
+    names: set[str] = set()
+
+    def visit(selection_set: SelectionSetNode | None) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            for directive in selection.directives or ():
+                if directive.name.value in ("skip", "include"):
+                    for argument in directive.arguments or ():
+                        if isinstance(argument.value, VariableNode):
+                            names.add(argument.value.name.value)
+            if isinstance(selection, FieldNode | InlineFragmentNode):
+                visit(selection.selection_set)
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            visit(definition.selection_set)
+    return names
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> list[FieldNode]:
+    fields: list[FieldNode] = []
+    seen: set[str] = set()
+
+    def visit(current: SelectionSetNode) -> None:
+        for selection in current.selections:
+            if isinstance(selection, FieldNode):
+                fields.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                visit(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    visit(fragment.selection_set)
+
+    visit(selection_set)
+    return fields
+
+
+def _only_meta_fields(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> bool:
+    return all(
+        field.name.value == "__typename" or field.name.value in _INTROSPECTION_FIELDS
+        for field in _root_fields(selection_set, fragments)
+    )
+
+
+def _introspection_document(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> DocumentNode | None:
+    """The operation reduced to its root ``__schema``/``__type`` fields, for graphql-core to run.
+
+    Root fragments are inlined (keeping their directives) so ``@skip``/``@include`` still apply.
+    """
+
+    def reduce(selection_set: SelectionSetNode) -> SelectionSetNode | None:
+        kept: list[Any] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in _INTROSPECTION_FIELDS:
+                    kept.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = reduce(selection.selection_set)
+                if inner is not None:
+                    kept.append(
+                        InlineFragmentNode(
+                            type_condition=selection.type_condition,
+                            directives=selection.directives,
+                            selection_set=inner,
+                        )
+                    )
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                inner = reduce(fragment.selection_set) if fragment is not None else None
+                if fragment is not None and inner is not None:
+                    kept.append(
+                        InlineFragmentNode(
+                            type_condition=fragment.type_condition,
+                            directives=selection.directives,
+                            selection_set=inner,
+                        )
+                    )
+        return SelectionSetNode(selections=tuple(kept)) if kept else None
+
+    if operation.operation.value != "query":
+        return None
+    reduced = reduce(operation.selection_set)
+    if reduced is None:
+        return None
+    reduced_operation = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=reduced,
+    )
+    return DocumentNode(definitions=(reduced_operation, *fragments.values()))

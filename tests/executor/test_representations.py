@@ -1,0 +1,129 @@
+"""Objects at flatten paths and the representations built from RepresentationRules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.executor.representations import (
+    RepresentationBuilder,
+    objects_at,
+    paths_of_objects_at,
+)
+from gateway.planner.plan import RepresentationRule, RequiredField, RequiredFragment
+
+POSSIBLE = {"Media": frozenset({"Book", "Movie"})}
+
+
+def _key(name: str) -> RequiredField:
+    return RequiredField(name, name)
+
+
+def test_objects_at_walks_lists_and_nested_lists_skipping_nulls() -> None:
+    data: dict[str, Any] = {
+        "users": [
+            {"id": 1, "friends": [{"id": 10}, None, {"id": 11}]},
+            None,
+            {"id": 2, "friends": None},
+            {"id": 3},
+            {"id": 4, "friends": [[{"id": 40}], [{"id": 41}]]},
+        ]
+    }
+    found = objects_at(data, ("users", "@", "friends", "@"))
+    assert [obj["id"] for obj in found] == [10, 11, 40, 41]
+    assert paths_of_objects_at(data, ("users", "@", "friends", "@")) == [
+        ("users", 0, "friends", 0),
+        ("users", 0, "friends", 2),
+        ("users", 4, "friends", 0, 0),
+        ("users", 4, "friends", 1, 0),
+    ]
+    assert objects_at(data, ("missing", "@")) == []
+    assert objects_at({"me": {"id": 1}}, ("me",)) == [{"id": 1}]
+
+
+def test_equal_representations_are_built_once_with_every_owner() -> None:
+    objects = [
+        {"__typename": "User", "id": "1", "name": "a"},
+        {"__typename": "User", "id": "2"},
+        {"id": "1", "__typename": "User", "other": True},
+    ]
+    rule = RepresentationRule("User", (_key("id"),))
+    result = RepresentationBuilder(POSSIBLE).build(objects, (rule,))
+    assert result.items == [{"__typename": "User", "id": "1"}, {"__typename": "User", "id": "2"}]
+    assert result.owners == [[0, 2], [1]]
+
+
+def test_interface_rule_matches_implementations_and_typename_override_applies() -> None:
+    objects = [
+        {"__typename": "Book", "id": "b"},
+        {"__typename": "Product", "id": "p"},
+        {"__typename": "Movie", "id": "m"},
+    ]
+    rule = RepresentationRule("Media", (_key("id"),), typename="Media")
+    result = RepresentationBuilder(POSSIBLE).build(objects, (rule,))
+    assert result.items == [{"__typename": "Media", "id": "b"}, {"__typename": "Media", "id": "m"}]
+    assert result.owners == [[0], [2]]
+
+
+def test_first_matching_rule_wins_and_keeps_the_object_typename() -> None:
+    rules = (
+        RepresentationRule("Book", (_key("id"), _key("pages"))),
+        RepresentationRule("Media", (_key("id"),)),
+    )
+    builder = RepresentationBuilder(POSSIBLE)
+    book = {"__typename": "Book", "id": "b", "pages": 3}
+    movie = {"__typename": "Movie", "id": "m"}
+    assert builder.represent(book, rules) == {"__typename": "Book", "id": "b", "pages": 3}
+    assert builder.represent(movie, rules) == {"__typename": "Movie", "id": "m"}
+
+
+def test_object_missing_a_required_field_is_skipped() -> None:
+    rule = RepresentationRule("User", (_key("id"), _key("name")))
+    objects = [{"__typename": "User", "id": "1"}, {"__typename": "User", "id": "2", "name": None}]
+    result = RepresentationBuilder(POSSIBLE).build(objects, (rule,))
+    assert result.items == [{"__typename": "User", "id": "2", "name": None}]
+    assert result.owners == [[1]]
+
+
+def test_aliased_and_nested_required_fields_are_copied_under_their_names() -> None:
+    rule = RepresentationRule(
+        "User",
+        (
+            _key("id"),
+            RequiredField(
+                "address",
+                "_addr",
+                (
+                    RequiredField("city", "city"),
+                    RequiredFragment("Street", (RequiredField("street", "street"),)),
+                ),
+            ),
+            RequiredField("tags", "tags", (RequiredField("v", "v"),)),
+        ),
+    )
+    obj = {
+        "__typename": "User",
+        "id": "1",
+        "_addr": {"__typename": "Street", "city": "X", "street": "Main", "zip": "9"},
+        "tags": [{"v": 1, "w": 2}, None],
+    }
+    rep = RepresentationBuilder(POSSIBLE).represent(obj, (rule,))
+    assert rep == {
+        "__typename": "User",
+        "id": "1",
+        "address": {"city": "X", "street": "Main"},
+        "tags": [{"v": 1}, None],
+    }
+    other_kind = {**obj, "_addr": {"__typename": "Box", "city": "Y", "street": "no"}}
+    assert RepresentationBuilder(POSSIBLE).represent(other_kind, (rule,)) == {
+        "__typename": "User",
+        "id": "1",
+        "address": {"city": "Y"},
+        "tags": [{"v": 1}, None],
+    }
+
+
+def test_objects_without_typename_or_matching_rule_get_no_representation() -> None:
+    rule = RepresentationRule("User", (_key("id"),))
+    builder = RepresentationBuilder(POSSIBLE)
+    assert builder.represent({"id": "1"}, (rule,)) is None
+    assert builder.represent({"__typename": "Book", "id": "1"}, (rule,)) is None
