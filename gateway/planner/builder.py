@@ -403,6 +403,9 @@ class _Planner:
                     else self._plan_fragment_body(at, selection)
                 )
             return touched
+        for local_field in local:
+            touched |= self._plan_field(at, local_field)
+        rest = _without(selections, {id(f) for f in local})
         owners = [
             graph
             for graph, info in self.sg.graphs_of_type(interface).items()
@@ -415,7 +418,7 @@ class _Planner:
             target_at = self._follow(at, interface, route)
             add_typename(target_at.target)
             target_at.group.condition_sets.append(at.conditions)
-            return touched | {target_at.group} | self._plan_abstract(target_at, selections)
+            return touched | {target_at.group} | self._plan_abstract(target_at, rest)
         raise PlanningError(
             f"no subgraph can tell the concrete type of {interface} objects from {service}"
         )
@@ -725,6 +728,20 @@ def _for_type(selections: list[Selection], object_type: str, sg: Supergraph) -> 
         else:
             result.extend(inner)
     return result
+
+
+def _without(selections: list[Selection], removed: set[int]) -> list[Selection]:
+    """``selections`` less the given field objects (by identity), fragments kept around the rest."""
+    kept: list[Selection] = []
+    for selection in selections:
+        if isinstance(selection, Field):
+            if id(selection) not in removed:
+                kept.append(selection)
+            continue
+        inner = _without(selection.selections, removed)
+        if inner:
+            kept.append(Fragment(selection.type_condition, selection.conditions, inner))
+    return kept
 
 
 def _merge_into(target: list[Selection], selections: list[Selection]) -> None:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from graphql import parse
+from graphql import parse, validate
 
 from gateway.planner import build_query_plan, print_plan
 from gateway.supergraph import Supergraph, load_supergraph
@@ -40,9 +40,14 @@ def printed_plan(
         _loaded[supergraph_path] = load_supergraph(
             supergraph_path.read_text(), authorization_enforced=True
         )
-    plan = build_query_plan(
-        _loaded[supergraph_path], parse(operation_path.read_text()), override_labels=labels
-    )
+    supergraph = _loaded[supergraph_path]
+    document = parse(operation_path.read_text())
+    errors = validate(supergraph.api_schema, document)
+    if errors:  # never planned: the gateway answers GRAPHQL_VALIDATION_FAILED
+        return "".join(f"Invalid: {error.message}\n" for error in errors)
+    # Progressive override labels that hold for every request: percent(100) on, percent(0) off.
+    labels = labels | {label for label in supergraph.override_labels if label == "percent(100)"}
+    plan = build_query_plan(supergraph, document, override_labels=labels)
     return print_plan(plan) + "\n"
 
 
