@@ -1,0 +1,203 @@
+"""ResponseShaper: the client's exact shape, null propagation and introspection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import OperationDefinitionNode, parse
+
+from gateway.executor.response import ResponseShaper
+from gateway.supergraph import Supergraph
+
+
+def _shape(
+    supergraph: Supergraph,
+    query: str,
+    data: dict[str, Any] | None,
+    variables: dict[str, Any] | None = None,
+    covered: tuple[tuple[str | int, ...], ...] = (),
+) -> tuple[Any, list[dict[str, Any]]]:
+    document = parse(query)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    shaper = ResponseShaper(supergraph.api_schema, document, operation)
+    return shaper.shape(data, variables or {}, raw_variables=variables or {}, covered=covered)
+
+
+def test_shape_keeps_client_keys_and_order_and_drops_extra_fields(supergraph: Supergraph) -> None:
+    query = "{ users { n: name id ...F } me { id } } fragment F on User { username n: name }"
+    data = {
+        "me": {"id": "9", "name": "x"},
+        "users": [
+            {"id": "1", "__typename": "User", "_key": 1, "n": "Ada", "username": "ada"},
+        ],
+        "extra": True,
+    }
+    result, errors = _shape(supergraph, query, data)
+    assert errors == []
+    assert list(result) == ["users", "me"]
+    assert result == {"users": [{"n": "Ada", "id": "1", "username": "ada"}], "me": {"id": "9"}}
+    assert list(result["users"][0]) == ["n", "id", "username"]
+
+
+def test_typename_is_static_on_objects_dynamic_on_abstract_and_root(
+    supergraph: Supergraph,
+) -> None:
+    query = """{
+      __typename
+      me { __typename t: __typename }
+      media { __typename id ... on Book { pages } ... on Movie { minutes } }
+      search { ... on Product { upc } ... on Media { title } }
+    }"""
+    data = {
+        "me": {"__typename": "Media"},
+        "media": [
+            {"__typename": "Book", "id": "b", "pages": 10, "minutes": 1},
+            {"__typename": "Movie", "id": "m", "pages": 2, "minutes": 90},
+        ],
+        "search": [
+            {"__typename": "Product", "upc": "p", "title": "no"},
+            {"__typename": "Book", "upc": "no", "title": "T"},
+        ],
+    }
+    result, errors = _shape(supergraph, query, data)
+    assert errors == []
+    assert result == {
+        "__typename": "Query",
+        "me": {"__typename": "User", "t": "User"},
+        "media": [
+            {"__typename": "Book", "id": "b", "pages": 10},
+            {"__typename": "Movie", "id": "m", "minutes": 90},
+        ],
+        "search": [{"upc": "p"}, {"title": "T"}],
+    }
+
+
+def test_skip_and_include_follow_variables_and_literals(supergraph: Supergraph) -> None:
+    query = """query($yes: Boolean!, $no: Boolean!) {
+      me {
+        id @include(if: $yes)
+        name @include(if: $no)
+        username @skip(if: true)
+        ... @skip(if: $no) { status }
+        ... on User @include(if: $no) { reviews { body } }
+      }
+    }"""
+    data = {"me": {"id": "1", "name": "n", "username": "u", "status": "ACTIVE", "reviews": []}}
+    result, errors = _shape(supergraph, query, data, {"yes": True, "no": False})
+    assert errors == []
+    assert result == {"me": {"id": "1", "status": "ACTIVE"}}
+    flipped, _ = _shape(supergraph, query, data, {"yes": False, "no": True})
+    assert flipped == {"me": {"name": "n", "reviews": []}}
+
+
+def test_same_shaper_serves_different_condition_variables(supergraph: Supergraph) -> None:
+    document = parse("query($v: Boolean!) { me { id name @include(if: $v) } }")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    shaper = ResponseShaper(supergraph.api_schema, document, operation)
+    data = {"me": {"id": "1", "name": "n"}}
+    assert shaper.shape(data, {"v": True})[0] == {"me": {"id": "1", "name": "n"}}
+    assert shaper.shape(data, {"v": False})[0] == {"me": {"id": "1"}}
+
+
+def test_null_in_non_null_field_nulls_nearest_nullable_parent(supergraph: Supergraph) -> None:
+    query = "{ me { id username } users { id } }"
+    data = {"me": {"id": "1", "username": None}, "users": []}
+    result, errors = _shape(supergraph, query, data)
+    assert result == {"me": None, "users": []}
+    assert errors == [
+        {
+            "message": "Cannot return null for non-nullable field User.username.",
+            "path": ["me", "username"],
+        }
+    ]
+
+
+def test_null_propagates_through_non_null_list_items_to_nullable_list(
+    supergraph: Supergraph,
+) -> None:
+    query = "{ maybeUsers { id } }"
+    data = {"maybeUsers": [{"id": "1"}, None, {"id": None}]}
+    result, errors = _shape(supergraph, query, data)
+    # [User] items are nullable: a null item stays; an item with a null id! becomes null.
+    assert result == {"maybeUsers": [{"id": "1"}, None, None]}
+    assert errors == [
+        {
+            "message": "Cannot return null for non-nullable field User.id.",
+            "path": ["maybeUsers", 2, "id"],
+        }
+    ]
+
+
+def test_null_bubbles_to_data_when_every_parent_is_non_null(supergraph: Supergraph) -> None:
+    query = "{ users { id reviews { body } } }"
+    data = {"users": [{"id": "1", "reviews": [{"body": "ok"}, {"body": None}]}]}
+    result, errors = _shape(supergraph, query, data)
+    assert result is None
+    assert errors == [
+        {
+            "message": "Cannot return null for non-nullable field Review.body.",
+            "path": ["users", 0, "reviews", 1, "body"],
+        }
+    ]
+
+
+def test_missing_field_covered_by_an_earlier_error_adds_no_second_error(
+    supergraph: Supergraph,
+) -> None:
+    query = "{ me { id } users { id reviews { body } } }"
+    data = {"me": {"id": "1"}, "users": [{"id": "1"}]}
+    result, errors = _shape(supergraph, query, data, covered=(("users", "@"),))
+    assert result is None
+    assert errors == []
+    result, errors = _shape(supergraph, "{ mustMe { id } }", {}, covered=((),))
+    assert (result, errors) == (None, [])
+
+
+def test_enum_value_outside_api_schema_becomes_null_with_error(supergraph: Supergraph) -> None:
+    result, errors = _shape(
+        supergraph, "{ users { status } }", {"users": [{"status": "ACTIVE"}, {"status": "BANNED"}]}
+    )
+    assert result == {"users": [{"status": "ACTIVE"}, {"status": None}]}
+    assert errors == [
+        {"message": "Invalid value found for field User.status.", "path": ["users", 1, "status"]}
+    ]
+
+
+def test_impossible_typename_at_abstract_position_is_an_error(supergraph: Supergraph) -> None:
+    result, errors = _shape(
+        supergraph, "{ search { __typename } }", {"search": [{"__typename": "User"}]}
+    )
+    assert result is None
+    assert errors == [
+        {"message": "Invalid value found for field Query.search.", "path": ["search", 0]}
+    ]
+
+
+def test_introspection_is_answered_from_the_api_schema(supergraph: Supergraph) -> None:
+    query = """query($name: String!) {
+      me { id }
+      t: __type(name: $name) { name enumValues { name } }
+      ...S
+    }
+    fragment S on Query { __schema { queryType { name } } }"""
+    result, errors = _shape(supergraph, query, {"me": {"id": "1"}}, {"name": "Status"})
+    assert errors == []
+    assert result == {
+        "me": {"id": "1"},
+        "t": {"name": "Status", "enumValues": [{"name": "ACTIVE"}]},
+        "__schema": {"queryType": {"name": "Query"}},
+    }
+    hidden, _ = _shape(supergraph, '{ __type(name: "join__Graph") { name } }', None)
+    assert hidden == {"__type": None}
+
+
+def test_only_meta_fields_needs_no_subgraph(supergraph: Supergraph) -> None:
+    def shaper(query: str) -> ResponseShaper:
+        document = parse(query)
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        return ResponseShaper(supergraph.api_schema, document, operation)
+
+    assert shaper("{ __typename __schema { description } }").only_introspection
+    assert not shaper("{ __typename me { id } }").only_introspection
