@@ -236,11 +236,15 @@ class _Planner:
                 add_typename(at.target)
             return set()
         entry = self._resolving_entry(at.group.service, at.parent_type, fld.name, at.provided)
-        if entry is not None and not self._value_subtree_local(at, fld, at.group.service, entry):
-            # A value-typed sub-selection this subgraph cannot complete: value types have no key to
-            # jump through, so fetch the field whole from a subgraph that can, from this entity.
-            if self._entity_type(at.parent_type) and self._has_local_candidate(at, fld):
-                return self._jump(at, fld)
+        # A value-typed sub-selection this subgraph cannot complete: value types have no key to
+        # jump through, so fetch the field whole from a subgraph that can, from this entity.
+        if (
+            entry is not None
+            and not self._value_subtree_local(at, fld, at.group.service, entry)
+            and self._entity_type(at.parent_type)
+            and self._has_local_candidate(at, fld)
+        ):
+            return self._jump(at, fld)
         if entry is not None:
             return self._descend(at, fld, entry)
         return self._jump(at, fld)
