@@ -496,7 +496,7 @@ class _Planner:
         for hop in route:
             add_typename(at.target)
             key_fields = fields_from_selection_set(hop.key.selection_set)
-            supplied = self._plan_set(replace(at, conditions=()), key_fields)
+            supplied = self._plan_set(at, key_fields)
             group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))

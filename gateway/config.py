@@ -1,0 +1,81 @@
+"""Gateway configuration: one TOML file, overridden by environment variables, validated at start.
+
+Each subsystem declares its section as a pydantic model next to its code and adds one field to
+``Settings``. Environment variables override the file: ``JAMAJAMA_SERVER__PORT=4100`` sets
+``[server] port``. An unknown key or a bad value stops the start with an error naming the key.
+``docs/configuration.md`` lists every key with its default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.errors import GatewayError
+
+
+class ConfigError(GatewayError):
+    """The configuration file or environment holds an unknown key or a bad value."""
+
+    code = "INVALID_CONFIGURATION"
+
+
+class Section(BaseModel):
+    """Base of every configuration section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSection(Section):
+    """Where the gateway listens and which supergraph it serves."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4000, ge=0, le=65535)
+    supergraph: Path | None = None
+    #: routing URL overrides by subgraph name (e.g. containers reach subgraphs by service name)
+    subgraph_urls: dict[str, str] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JAMAJAMA_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    server: ServerSection = ServerSection()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: it overrides what the file (passed as init values) says.
+        return env_settings, init_settings
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read ``path`` (TOML) if given, apply environment overrides, validate everything."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text())
+        except OSError as error:
+            raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
+    try:
+        return Settings(**raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from error
