@@ -192,8 +192,9 @@ class PlanExecutor:
                 client_path = (*object_paths[owner], *rest)
                 state.add_error(_downstream_error(error, service, client_path), client_path)
             return
-        fallback = flatten_path or None
-        state.add_error(_downstream_error(error, service, fallback), flatten_path)
+        # No usable path: like Apollo Gateway, the client error carries none; the flatten path
+        # still marks which fields the error explains.
+        state.add_error(_downstream_error(error, service, None), flatten_path)
 
 
 def _check_response(service: str, payload: Any) -> tuple[Any, list[Any]]:

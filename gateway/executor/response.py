@@ -44,7 +44,7 @@ ErrorDict = dict[str, Any]
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 # Field kinds and value kinds (ints: compared by identity in the hot loop).
-_TYPENAME, _INTROSPECTION, _VALUE = 0, 1, 2
+_TYPENAME, _INTROSPECTION, _VALUE, _UNKNOWN_TYPENAME = 0, 1, 2, 3
 _LEAF, _ENUM, _LIST, _COMPOSITE = 0, 1, 2, 3
 
 
@@ -126,10 +126,16 @@ class _Selection:
             pass
         fields = None
         if isinstance(typename, str):
-            runtime = self._compiler.schema.get_type(typename)
-            if isinstance(runtime, GraphQLObjectType) and self._compiler.schema.is_sub_type(
-                cast(GraphQLAbstractType, self.static_type), runtime
+            schema = self._compiler.schema
+            runtime = schema.get_type(typename)
+            static = cast(GraphQLAbstractType, self.static_type)
+            if isinstance(runtime, GraphQLObjectType) and schema.is_sub_type(static, runtime):
+                fields = self._compiler.collect(runtime, self.selection_sets)
+            elif isinstance(runtime, GraphQLInterfaceType) and (
+                runtime is static or schema.is_sub_type(static, runtime)
             ):
+                # An @interfaceObject subgraph only knows the interface: fields the interface
+                # declares can still be answered; a concrete __typename cannot (Apollo does so too).
                 fields = self._compiler.collect(runtime, self.selection_sets)
         self._by_typename[typename] = fields
         return fields
@@ -151,7 +157,9 @@ class _Compiler:
         self._root_type = root_type
 
     def collect(
-        self, runtime: GraphQLObjectType, selection_sets: tuple[SelectionSetNode, ...]
+        self,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
+        selection_sets: tuple[SelectionSetNode, ...],
     ) -> tuple[_Field, ...]:
         """GraphQL spec CollectFields for ``runtime`` over several merged selection sets."""
         grouped: dict[str, list[FieldNode]] = {}
@@ -162,7 +170,7 @@ class _Compiler:
 
     def _collect_into(
         self,
-        runtime: GraphQLObjectType,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
         selection_set: SelectionSetNode,
         grouped: dict[str, list[FieldNode]],
         visited: set[str],
@@ -212,19 +220,23 @@ class _Compiler:
                 return variable if isinstance(variable, bool) else None
         return None
 
-    def _applies(self, type_condition: str, runtime: GraphQLObjectType) -> bool:
+    def _applies(
+        self, type_condition: str, runtime: GraphQLObjectType | GraphQLInterfaceType
+    ) -> bool:
         condition = self.schema.get_type(type_condition)
-        if condition is None:
-            return False
-        if isinstance(condition, GraphQLObjectType):
-            return condition is runtime
+        if condition is runtime:
+            return True
         if isinstance(condition, GraphQLInterfaceType | GraphQLUnionType):
             return self.schema.is_sub_type(condition, runtime)
         return False
 
-    def _field(self, runtime: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> _Field:
+    def _field(
+        self, runtime: GraphQLObjectType | GraphQLInterfaceType, key: str, nodes: list[FieldNode]
+    ) -> _Field:
         name = nodes[0].name.value
         if name == "__typename":
+            if isinstance(runtime, GraphQLInterfaceType):
+                return _Field(key, _UNKNOWN_TYPENAME, parent=runtime.name, name=name)
             return _Field(key, _TYPENAME, typename=runtime.name)
         if name in _INTROSPECTION_FIELDS and runtime is self._root_type:
             return _Field(key, _INTROSPECTION)
@@ -283,8 +295,13 @@ class _Walk:
                 out[field.key] = result
             elif kind == _TYPENAME:
                 out[field.key] = field.typename
-            else:
+            elif kind == _INTROSPECTION:
                 out[field.key] = self.introspection.get(field.key)
+            else:  # the data names an interface where a concrete __typename is asked
+                path.append(field.key)
+                self.invalid(field.invalid_message)
+                path.pop()
+                return _BUBBLE
         return out
 
     def value(self, raw: Any, shape: _Shape, field: _Field) -> Any:

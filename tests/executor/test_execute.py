@@ -182,7 +182,7 @@ async def test_root_errors_keep_paths_and_get_service_name(supergraph: Supergrap
 
 
 @pytest.mark.anyio
-async def test_entity_errors_are_repathed_to_every_owner_or_the_flatten_path(
+async def test_entity_errors_are_repathed_to_every_owner_or_left_without_path(
     supergraph: Supergraph,
 ) -> None:
     users = {
@@ -206,8 +206,9 @@ async def test_entity_errors_are_repathed_to_every_owner_or_the_flatten_path(
     assert [error.get("path") for error in state.errors] == [
         ["users", 0, "reviews"],
         ["users", 2, "reviews"],
-        ["users", "@"],
+        None,
     ]
+    assert state.covered[2] == ("users", "@")
     assert state.errors[0]["message"] == "bad reviews"
     assert state.errors[0]["extensions"]["serviceName"] == "reviews"
 

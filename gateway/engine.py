@@ -1,0 +1,357 @@
+"""The in-process gateway: one GraphQL request in, one response dict out (no HTTP here).
+
+Pipeline: parse -> validate against the API schema (both cached by query text) -> select the
+operation -> coerce variables -> plan (LRU by query, operation name and active override labels) ->
+execute the plan against the subgraphs -> shape the response to the client's operation.
+
+Responses follow Apollo Gateway's key order (``errors`` before ``data``). Requests that fail before
+execution carry only ``errors``; internal failures never leak details to the client (they are
+logged) and answer ``INTERNAL_SERVER_ERROR``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from gateway.errors import GatewayError
+from gateway.executor.execute import PlanExecutor
+from gateway.executor.response import ResponseShaper
+from gateway.executor.transport import HttpTransport, SubgraphTransport
+from gateway.planner import build_query_plan
+from gateway.planner.plan import QueryPlan
+from gateway.supergraph import Supergraph, load_supergraph
+
+logger = logging.getLogger("jamajama.gateway")
+
+ErrorDict = dict[str, Any]
+Planner = Callable[..., QueryPlan]
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+_PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A small least-recently-used cache (no locking needed: one event loop per process)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._maxsize:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class _PreparedOperation:
+    """What one operation of a valid document needs at request time; built once."""
+
+    node: OperationDefinitionNode
+    kind: str
+    shaper: ResponseShaper
+    needs_subgraphs: bool
+
+
+@dataclass(slots=True)
+class _PreparedDocument:
+    """A parsed document and its validation outcome, cached by query text."""
+
+    document: DocumentNode | None
+    errors: list[ErrorDict] | None
+    operations: dict[str | None, _PreparedOperation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayResult:
+    """A response plus what the HTTP layer needs to choose a status code.
+
+    ``executed`` is False when the request failed before execution (parse, validation, operation
+    selection, variables); ``operation_not_allowed`` when its operation kind was refused (e.g. a
+    mutation over GET).
+    """
+
+    response: dict[str, Any]
+    executed: bool = True
+    operation_not_allowed: bool = False
+
+
+class _RequestFailure(Exception):
+    """A request that cannot be executed; carries the response errors."""
+
+    def __init__(self, errors: list[ErrorDict], *, not_allowed: bool = False) -> None:
+        super().__init__(errors[0]["message"] if errors else "request failed")
+        self.errors = errors
+        self.not_allowed = not_allowed
+
+
+class Gateway:
+    """A federation gateway over one supergraph; safe to share across concurrent requests."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        *,
+        transport: SubgraphTransport | None = None,
+        subgraph_urls: Mapping[str, str] | None = None,
+        override_labels: Collection[str] = (),
+        planner: Planner = build_query_plan,
+        document_cache_size: int = 1024,
+        plan_cache_size: int = 1024,
+        random_percent: Callable[[], float] | None = None,
+    ) -> None:
+        self.supergraph = supergraph
+        self._owned_transport: HttpTransport | None = None
+        if transport is None:
+            self._owned_transport = transport = HttpTransport()
+        self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
+        self._planner = planner
+        self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
+        self._plans: LruCache[tuple[str, str | None, frozenset[str]], QueryPlan] = LruCache(
+            plan_cache_size
+        )
+        self._static_labels = frozenset(override_labels)
+        self._percent_labels = tuple(
+            (label, float(match.group(1)))
+            for label in sorted(supergraph.override_labels)
+            if (match := _PERCENT_LABEL.match(label))
+        )
+        self._random_percent = random_percent or (lambda: random.random() * 100)
+
+    @classmethod
+    def from_supergraph_sdl(
+        cls,
+        sdl: str,
+        subgraph_urls: Mapping[str, str] | None = None,
+        transport: SubgraphTransport | None = None,
+        authorization_enforced: bool = False,
+        **options: Any,
+    ) -> Gateway:
+        """Load ``sdl`` (raises ``SupergraphError``) and build a gateway on it."""
+        supergraph = load_supergraph(sdl, authorization_enforced=authorization_enforced)
+        return cls(supergraph, transport=transport, subgraph_urls=subgraph_urls, **options)
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The GraphQL response (``errors`` then ``data``) for one request."""
+        return (await self.process(query, variables, operation_name)).response
+
+    async def process(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        allowed_operations: Collection[str] | None = None,
+    ) -> GatewayResult:
+        """Like ``execute``, also telling whether execution started (for HTTP status codes)."""
+        try:
+            return await self._process(query, variables, operation_name, allowed_operations)
+        except _RequestFailure as failure:
+            return GatewayResult(
+                {"errors": failure.errors},
+                executed=False,
+                operation_not_allowed=failure.not_allowed,
+            )
+        except GatewayError as error:
+            logger.warning("request failed: %s (%s)", error.message, error.code)
+            return GatewayResult({"errors": [error.to_graphql_error()], "data": None})
+        except Exception:
+            logger.exception("unexpected error while executing a request")
+            internal = {
+                "message": "Internal server error",
+                "extensions": {"code": INTERNAL_SERVER_ERROR},
+            }
+            return GatewayResult({"errors": [internal], "data": None})
+
+    async def _process(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        allowed_operations: Collection[str] | None,
+    ) -> GatewayResult:
+        prepared = self._prepare_document(query)
+        operation = self._prepare_operation(prepared, operation_name)
+        if allowed_operations is not None and operation.kind not in allowed_operations:
+            message = f"Can only perform a {'/'.join(sorted(allowed_operations))} operation here."
+            raise _RequestFailure(
+                [{"message": message, "extensions": {"code": "METHOD_NOT_ALLOWED"}}],
+                not_allowed=True,
+            )
+        raw_variables = dict(variables or {})
+        coerced = self._coerce_variables(operation.node, raw_variables)
+        if operation.needs_subgraphs:
+            assert prepared.document is not None
+            plan = self._plan(query, prepared.document, operation_name, operation.node)
+            state = await self._executor.execute(plan, coerced)
+            data, shaping_errors = operation.shaper.shape(
+                state.data, coerced, raw_variables=raw_variables, covered=state.covered
+            )
+            errors = [*state.errors, *shaping_errors]
+        else:
+            data, errors = operation.shaper.shape({}, coerced, raw_variables=raw_variables)
+        if errors:
+            return GatewayResult({"errors": errors, "data": data})
+        return GatewayResult({"data": data})
+
+    def _prepare_document(self, query: str) -> _PreparedDocument:
+        prepared = self._documents.get(query)
+        if prepared is None:
+            prepared = self._parse_and_validate(query)
+            self._documents.put(query, prepared)
+        if prepared.errors is not None:
+            raise _RequestFailure(prepared.errors)
+        return prepared
+
+    def _parse_and_validate(self, query: str) -> _PreparedDocument:
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return _PreparedDocument(None, [_request_error(error, PARSE_FAILED)])
+        errors = validate(self.supergraph.api_schema, document)
+        if errors:
+            return _PreparedDocument(
+                None, [_request_error(error, VALIDATION_FAILED) for error in errors]
+            )
+        return _PreparedDocument(document, None)
+
+    def _prepare_operation(
+        self, prepared: _PreparedDocument, operation_name: str | None
+    ) -> _PreparedOperation:
+        operation = prepared.operations.get(operation_name)
+        if operation is not None:
+            return operation
+        assert prepared.document is not None
+        node = _select_operation(prepared.document, operation_name)
+        shaper = ResponseShaper(self.supergraph.api_schema, prepared.document, node)
+        operation = _PreparedOperation(
+            node=node,
+            kind=node.operation.value,
+            shaper=shaper,
+            needs_subgraphs=not shaper.only_introspection,
+        )
+        prepared.operations[operation_name] = operation
+        return operation
+
+    def _coerce_variables(
+        self, node: OperationDefinitionNode, raw: dict[str, Any]
+    ) -> dict[str, Any]:
+        definitions = node.variable_definitions or ()
+        if not definitions:
+            return {}
+        result = get_variable_values(self.supergraph.api_schema, definitions, raw)
+        if isinstance(result, list):
+            raise _RequestFailure([_request_error(error, BAD_USER_INPUT) for error in result])
+        # graphql-core 3.3 wraps the values (``VariableValues.coerced``); 3.2 returns the dict.
+        coerced: Any = result
+        return dict(getattr(coerced, "coerced", coerced))
+
+    def _active_labels(self) -> frozenset[str]:
+        if not self._percent_labels:
+            return self._static_labels
+        drawn = {
+            label for label, percent in self._percent_labels if self._random_percent() < percent
+        }
+        return self._static_labels | drawn if drawn else self._static_labels
+
+    def _plan(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        node: OperationDefinitionNode,
+    ) -> QueryPlan:
+        labels = self._active_labels()
+        key = (query, operation_name, labels)
+        plan = self._plans.get(key)
+        if plan is None:
+            name = node.name.value if node.name else operation_name
+            plan = self._planner(self.supergraph, document, name, override_labels=labels)
+            self._plans.put(key, plan)
+        return plan
+
+    async def aclose(self) -> None:
+        """Close the subgraph transport this gateway created (a transport passed in stays open)."""
+        if self._owned_transport is not None:
+            await self._owned_transport.aclose()
+
+
+def _select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    """GraphQL spec GetOperation: the named operation, or the only one."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        if len(operations) == 1:
+            return operations[0]
+        message = "Must provide operation name if query contains multiple operations."
+    else:
+        for operation in operations:
+            if operation.name is not None and operation.name.value == name:
+                return operation
+        message = f'Unknown operation named "{name}".'
+    raise _RequestFailure(
+        [{"message": message, "extensions": {"code": OPERATION_RESOLUTION_FAILURE}}]
+    )
+
+
+_SINGLE_QUOTED = re.compile(r"'([^'\s]+)'")
+_NOT_PROVIDED = re.compile(
+    r'^Variable "(\$\w+)" has invalid value: '
+    r'Expected a value of non-null type "(.+)" to be provided\.$'
+)
+
+
+def _js_wording(message: str) -> str:
+    """graphql-core's message in graphql-js's wording, which clients and Apollo Gateway use.
+
+    graphql-core quotes names with single quotes where graphql-js uses double quotes; names cannot
+    contain quotes or spaces, so only such quoted tokens are rewritten.
+    """
+    message = _SINGLE_QUOTED.sub(r'"\1"', message)
+    return _NOT_PROVIDED.sub(r'Variable "\1" of required type "\2" was not provided.', message)
+
+
+def _request_error(error: GraphQLError, code: str) -> ErrorDict:
+    """A graphql-core error as a response error with a stable code (locations kept, no path)."""
+    result: ErrorDict = {"message": _js_wording(error.message)}
+    if error.locations:
+        result["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    result["extensions"] = {"code": code}
+    return result
