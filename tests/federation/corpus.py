@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.federation.subgraph_server import DataDrivenSubgraph, SubgraphHost
 
@@ -156,4 +157,10 @@ def normalize_urls(response: dict[str, Any], urls: dict[str, str]) -> dict[str, 
     text = json.dumps(response, ensure_ascii=False)
     for name, url in sorted(urls.items(), key=lambda item: -len(item[1])):
         text = text.replace(json.dumps(url)[1:-1], canonical_url(name))
+    # Bare host:port (e.g. "connect ECONNREFUSED 127.0.0.1:40097"), where it names one subgraph.
+    netlocs = Counter(urlsplit(url).netloc for url in urls.values())
+    for name, url in urls.items():
+        netloc = urlsplit(url).netloc
+        if netlocs[netloc] == 1:
+            text = text.replace(netloc, urlsplit(canonical_url(name)).netloc)
     return json.loads(text)  # type: ignore[no-any-return]
