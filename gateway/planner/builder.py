@@ -129,6 +129,14 @@ class _Planner:
         self.root_groups: list[FetchGroup] = []
         self._ids = count()
         self._graph_order = {name: i for i, name in enumerate(supergraph.subgraphs)}
+        self._client_aliases: set[str] = set()
+
+    def _field_set(self, selection_set: SelectionSetNode) -> list[Selection]:
+        """A key or requires field set, aliased where the client uses its names as aliases.
+
+        ``{ upc: name }`` and an internal ``upc`` cannot share a response key in one document.
+        """
+        return _alias_internal(fields_from_selection_set(selection_set), self._client_aliases)
 
     # -- groups ---------------------------------------------------------------------------------
 
@@ -161,6 +169,7 @@ class _Planner:
         root = self.schema.mutation_type if kind == "mutation" else self.schema.query_type
         if root is None:
             raise PlanningError(f"the supergraph has no {kind} type")
+        self._client_aliases = _aliases(selections)
         for root_field in _flatten_root(selections):
             if root_field.name.startswith("__"):
                 continue  # __typename and introspection are answered by the gateway
@@ -453,15 +462,17 @@ class _Planner:
                 f"resolves it has a @key of {type_name} that {service} can supply"
             )
         _, route, entry = best
+        if fld.conditions:
+            # What the jump needs from the source is needed only when the field is included.
+            conditional = add_fragment(at.target, None, fld.conditions)
+            at = replace(
+                at, target=conditional.selections, conditions=at.conditions + fld.conditions
+            )
         before_last = self._follow(at, type_name, route[:-1]) if len(route) > 1 else at
         last = self._follow(before_last, type_name, route[-1:])
         if entry.requires is not None:
-            required = fields_from_selection_set(entry.requires)
-            source_at = replace(
-                before_last,
-                exclude=before_last.exclude | {last.group.id},
-                conditions=at.conditions + fld.conditions,
-            )
+            required = self._field_set(entry.requires)
+            source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
             supplied = self._plan_set(source_at, required)
             last.group.depend_on(supplied)
             typed = self._typenamed(type_name, required)
@@ -495,7 +506,7 @@ class _Planner:
         """Take the hops of ``route`` from ``at``: each adds key fields and an entity group."""
         for hop in route:
             add_typename(at.target)
-            key_fields = fields_from_selection_set(hop.key.selection_set)
+            key_fields = self._field_set(hop.key.selection_set)
             supplied = self._plan_set(at, key_fields)
             group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
             group.depend_on(supplied)
@@ -732,6 +743,24 @@ def _for_type(selections: list[Selection], object_type: str, sg: Supergraph) -> 
         else:
             result.extend(inner)
     return result
+
+
+def _aliases(selections: list[Selection]) -> set[str]:
+    """Every response key the client gives to a field of another name."""
+    found: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, Field) and selection.response_key != selection.name:
+            found.add(selection.response_key)
+        found |= _aliases(selection.selections)
+    return found
+
+
+def _alias_internal(selections: list[Selection], taken: set[str]) -> list[Selection]:
+    for selection in selections:
+        if isinstance(selection, Field) and selection.name in taken:
+            selection.response_key = f"{selection.name}__jj"
+        _alias_internal(selection.selections, taken)
+    return selections
 
 
 def _without(selections: list[Selection], removed: set[int]) -> list[Selection]:

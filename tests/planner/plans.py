@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from graphql import parse, validate
+from graphql import GraphQLError, parse, validate
 
 from gateway.planner import build_query_plan, print_plan
 from gateway.supergraph import Supergraph, load_supergraph
@@ -41,7 +41,10 @@ def printed_plan(
             supergraph_path.read_text(), authorization_enforced=True
         )
     supergraph = _loaded[supergraph_path]
-    document = parse(operation_path.read_text())
+    try:
+        document = parse(operation_path.read_text())
+    except GraphQLError as error:  # never planned: the gateway answers GRAPHQL_PARSE_FAILED
+        return f"Invalid: {error.message}\n"
     errors = validate(supergraph.api_schema, document)
     if errors:  # never planned: the gateway answers GRAPHQL_VALIDATION_FAILED
         return "".join(f"Invalid: {error.message}\n" for error in errors)
