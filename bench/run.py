@@ -299,6 +299,7 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, "NODE_ENV": "production"},
         )
     try:
         why = wait_ready(proc, url, ctx["small"], timeout=60)
@@ -344,6 +345,13 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
         fetches = subgraph_requests(ctx["stats_url"]) - fetches_before
         if not wrk_out:
             result.status, result.detail = "failed", "wrk produced no summary"
+            return result
+        status, answer = post(url, ctx["query"], timeout=30)
+        if status != 200 or ordered(answer) != ctx["expected"]:
+            result.status = "wrong answer"
+            result.detail = f"after the load, HTTP {status}: " + first_difference(
+                answer, ctx["expected_raw"]
+            )
             return result
         requests = wrk_out["requests"]
         seconds = wrk_out["duration_us"] / 1e6
