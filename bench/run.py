@@ -517,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
             str(BENCH / "subgraphs" / "server.py"),
             "--port-base",
             "0",
+            "--supergraph-out",
+            str(logdir / "supergraph.graphql"),
         ],
         stdout=subprocess.PIPE,
         start_new_session=True,
@@ -524,12 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     try:
         assert subgraphs.stdout is not None
-        urls: dict[str, str] = json.loads(subgraphs.stdout.readline())["ready"]
-        supergraph = (BENCH / "supergraph.graphql").read_text()
-        for i, name in enumerate(("accounts", "inventory", "products", "reviews")):
-            supergraph = supergraph.replace(f"http://127.0.0.1:{4001 + i}/graphql", urls[name])
-        ctx["supergraph"] = str(logdir / "supergraph.graphql")
-        Path(ctx["supergraph"]).write_text(supergraph)
+        ready = json.loads(subgraphs.stdout.readline())
+        urls: dict[str, str] = ready["ready"]
+        ctx["supergraph"] = ready["supergraph"]
         ctx["subgraphs_pid"] = subgraphs.pid
         ctx["stats_url"] = urls["accounts"].rsplit("/", 1)[0] + "/stats"
         for gw in selected:

@@ -16,7 +16,9 @@ Usage::
     python bench/subgraphs/server.py --port-base 0    # free ports, printed on the ready line
 
 When all four listen it prints one JSON line on stdout:
-``{"ready": {"accounts": "http://127.0.0.1:4001/graphql", ...}}``.
+``{"ready": {"accounts": "http://127.0.0.1:4001/graphql", ...}}``; with
+``--supergraph-out PATH`` it first writes there the supergraph pointing at the ports in use, and
+adds ``"supergraph": PATH`` to that line.
 ``GET /stats`` on any port answers the request count of each subgraph; ``GET /health`` answers
 ``{"ok":true}``.
 """
@@ -321,7 +323,15 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(host: str, ports: Mapping[str, int]) -> None:
+def supergraph_for(urls: Mapping[str, str]) -> str:
+    """`bench/supergraph.graphql` with its subgraph URLs replaced by `urls`."""
+    text = (HERE.parent / "supergraph.graphql").read_text()
+    for i, name in enumerate(SUBGRAPHS):
+        text = text.replace(f'"http://127.0.0.1:{4001 + i}/graphql"', f'"{urls[name]}"')
+    return text
+
+
+async def serve(host: str, ports: Mapping[str, int], supergraph_out: Path | None = None) -> None:
     """Start the four subgraphs, print the ready line, and serve until SIGTERM/SIGINT."""
     data = Data(json.loads((HERE / "data.json").read_text()))
     subgraphs = {name: Subgraph(name, data) for name in SUBGRAPHS}
@@ -346,7 +356,11 @@ async def serve(host: str, ports: Mapping[str, int]) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(json.dumps({"ready": urls}), flush=True)
+    ready: dict[str, Any] = {"ready": urls}
+    if supergraph_out is not None:
+        supergraph_out.write_text(supergraph_for(urls))
+        ready["supergraph"] = str(supergraph_out)
+    print(json.dumps(ready), flush=True)
     await stop.wait()
     for server in servers:
         server.close()
@@ -361,6 +375,11 @@ def main(argv: list[str] | None = None) -> None:
         default=4001,
         help="accounts on BASE, inventory BASE+1, products BASE+2, reviews BASE+3; 0 = free ports",
     )
+    parser.add_argument(
+        "--supergraph-out",
+        type=Path,
+        help="write bench/supergraph.graphql pointing at the ports actually used to this file",
+    )
     args = parser.parse_args(argv)
     if args.port_base == 0:
         ports = dict.fromkeys(SUBGRAPHS, 0)
@@ -369,9 +388,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(serve(args.host, ports))
+        asyncio.run(serve(args.host, ports, args.supergraph_out))
     else:
-        uvloop.run(serve(args.host, ports))
+        uvloop.run(serve(args.host, ports, args.supergraph_out))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,11 @@ def _shared_bench() -> Path:
 
 
 @pytest.fixture(scope="module")
-def subgraph_urls() -> Iterator[dict[str, str]]:
-    """Start the four subgraphs on free ports; yield their URLs by name."""
+def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Start the four subgraphs on free ports; yield their ready line (URLs, supergraph)."""
+    supergraph = tmp_path_factory.mktemp("bench") / "supergraph.graphql"
     proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--port-base", "0"],
+        [sys.executable, str(SERVER), "--port-base", "0", "--supergraph-out", str(supergraph)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -35,12 +36,17 @@ def subgraph_urls() -> Iterator[dict[str, str]]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line, f"subgraph server exited with {proc.wait()}"
-        yield json.loads(line)["ready"]
+        yield json.loads(line)
     finally:
         proc.terminate()
         proc.wait(timeout=5)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def subgraph_urls(ready: dict[str, Any]) -> dict[str, str]:
+    return dict(ready["ready"])
 
 
 def _post(url: str, body: bytes) -> bytes:
@@ -102,3 +108,9 @@ def test_service_sdl_is_the_file_composed_into_the_supergraph(
     result = json.loads(_post(subgraph_urls["products"], b'{"query":"{ _service { sdl } }"}'))
     sdl = (REPO / "bench" / "subgraphs" / "products.graphql").read_text()
     assert result == {"data": {"_service": {"sdl": sdl}}}
+
+
+def test_supergraph_out_points_at_the_ports_in_use(ready: dict[str, Any]) -> None:
+    text = Path(ready["supergraph"]).read_text()
+    for name, url in ready["ready"].items():
+        assert f'@join__graph(name: "{name}", url: "{url}")' in text
