@@ -1,0 +1,88 @@
+"""`jamajama gateway`: serve a supergraph over HTTP with uvicorn (uvloop, httptools if present)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from gateway.engine import Gateway
+from gateway.errors import GatewayError
+from gateway.http.app import create_app
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--supergraph", required=True, type=Path, help="the supergraph SDL file")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", default=4000, type=int, help="port to listen on (0: any free)")
+    parser.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="route subgraph NAME to URL instead of its supergraph routing URL (repeatable)",
+    )
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+
+
+def parse_subgraph_urls(pairs: list[str]) -> dict[str, str]:
+    """``["name=url", ...]`` -> ``{name: url}``; raises ValueError on a malformed pair."""
+    urls: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, url = pair.partition("=")
+        if not sep or not name or not url:
+            raise ValueError(f"--subgraph-url expects NAME=URL, got {pair!r}")
+        urls[name] = url
+    return urls
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        urls = parse_subgraph_urls(args.subgraph_url)
+        sdl = args.supergraph.read_text()
+    except ValueError as error:
+        print(f"jamajama gateway: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"jamajama gateway: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        gateway = Gateway.from_supergraph_sdl(sdl, subgraph_urls=urls)
+    except GatewayError as error:
+        print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
+        return 1
+    unknown = sorted(set(urls) - set(gateway.supergraph.subgraphs))
+    if unknown:
+        print(f"jamajama gateway: unknown subgraph(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        print(
+            f"jamajama gateway: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr
+        )
+        sock.close()
+        return 1
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(gateway),
+        loop="uvloop" if _installed("uvloop") else "asyncio",
+        http="httptools" if _installed("httptools") else "h11",
+        log_level=args.log_level,
+        access_log=False,
+    )
+    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    print(f"Jama Jama gateway listening on http://{host}:{port}/graphql", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
