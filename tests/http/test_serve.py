@@ -1,0 +1,84 @@
+"""`jamajama gateway` (gateway/http/serve.py): a real uvicorn server on a loopback port."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.http.serve import parse_subgraph_urls
+from tests.http.conftest import SUPERGRAPH_PATH
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "gateway", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def server_url() -> Iterator[str]:
+    process = _start(
+        "--supergraph",
+        str(SUPERGRAPH_PATH),
+        "--port",
+        "0",
+        "--subgraph-url",
+        "accounts=http://127.0.0.1:9/graphql",
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Jama Jama gateway listening on http://127.0.0.1:"), line
+        yield line.rsplit(" ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_server_answers_health_and_graphql_on_loopback(server_url: str) -> None:
+    base = server_url.removesuffix("/graphql")
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"{base}/health").json() == {"status": "ok"}
+        response = client.post(server_url, json={"query": "{ __typename }"})
+        assert response.status_code == 200
+        assert response.json() == {"data": {"__typename": "Query"}}
+        invalid = client.post(
+            server_url,
+            json={"query": "{ nope }"},
+            headers={"accept": "application/graphql-response+json"},
+        )
+        assert invalid.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--subgraph-url", "nobody=http://x"], "unknown subgraph(s): nobody"),
+        (["--subgraph-url", "accounts"], "expects NAME=URL"),
+    ],
+)
+def test_bad_arguments_exit_with_a_clear_message(args: list[str], message: str) -> None:
+    process = _start("--supergraph", str(SUPERGRAPH_PATH), "--port", "0", *args)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert message in stderr
+
+
+def test_parse_subgraph_urls() -> None:
+    assert parse_subgraph_urls(["a=http://x/graphql", "b=http://y?q=1"]) == {
+        "a": "http://x/graphql",
+        "b": "http://y?q=1",
+    }
+    with pytest.raises(ValueError, match="NAME=URL"):
+        parse_subgraph_urls(["=http://x"])
