@@ -50,6 +50,12 @@ class Operation:
         return json.loads(path.read_text())  # type: ignore[no-any-return]
 
     @property
+    def xfail_reason(self) -> str | None:
+        """Why our gateway may differ from the expected answer (`<op>.xfail`), if it may."""
+        path = self._sibling(".xfail")
+        return " ".join(path.read_text().split()) if path.exists() else None
+
+    @property
     def fetches_path(self) -> Path:
         return self._sibling(".fetches.json")
 

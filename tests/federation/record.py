@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,36 +52,39 @@ def compose(case: Case) -> None:
 @contextmanager
 def apollo_gateway(supergraph: Path, urls: dict[str, str]) -> Iterator[str]:
     """Run Apollo Gateway on an ephemeral port; yields its URL."""
-    process = subprocess.Popen(
-        [
-            "node",
-            str(REFERENCE_DIR / "apollo-gateway.mjs"),
-            "--supergraph",
-            str(supergraph),
-            "--port",
-            "0",
-            "--urls",
-            json.dumps(urls),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NODE_ENV": "production", "APOLLO_TELEMETRY_DISABLED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("READY "):
-            assert process.stderr is not None
-            raise RuntimeError(f"apollo-gateway.mjs did not start: {line}{process.stderr.read()}")
-        yield line.split()[1]
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
+            [
+                "node",
+                str(REFERENCE_DIR / "apollo-gateway.mjs"),
+                "--supergraph",
+                str(supergraph),
+                "--port",
+                "0",
+                "--urls",
+                json.dumps(urls),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, "NODE_ENV": "production", "APOLLO_TELEMETRY_DISABLED": "1"},
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line.startswith("READY "):
+                stderr.seek(0)
+                raise RuntimeError(f"apollo-gateway.mjs did not start: {line}{stderr.read()}")
+            yield line.split()[1]
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 def post(client: httpx.Client, url: str, query: str, variables: object) -> dict[str, object]:

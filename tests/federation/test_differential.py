@@ -43,6 +43,8 @@ async def test_gateway_answers_like_apollo_gateway(subgraph_host: SubgraphHost, 
         )
         try:
             for operation in case.operations:
+                if operation.xfail_reason:
+                    continue  # a known, accepted difference (see `<op>.xfail`)
                 running.reset()
                 with httpx.Client(timeout=30) as client:
                     reference = post(client, apollo_url, operation.query, operation.variables)
