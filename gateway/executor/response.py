@@ -8,13 +8,14 @@ gateway, and a null in a non-null position propagated to the nearest nullable pa
 
 Everything that depends only on the operation is compiled once per operation and reused: a
 ``ResponseShaper`` holds, per combination of ``@skip``/``@include`` variable values, a tree of
-``_Selection`` objects whose collected fields are cached per runtime type. The per-request walk does
-one list iteration per object and one dict lookup per field.
+``_Selection`` objects whose collected fields are cached per runtime type, each compiled into a
+Python function (the fast path). A response with a null in a non-null position or an invalid value
+is shaped again by the path-tracking ``_Walk``, which propagates nulls and reports the errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from graphql import (
@@ -101,7 +102,16 @@ class _Field:
 class _Selection:
     """The merged selection sets at one position; collected fields cached per runtime type."""
 
-    __slots__ = ("_by_typename", "_compiler", "abstract", "fixed", "selection_sets", "static_type")
+    __slots__ = (
+        "_by_typename",
+        "_compiler",
+        "_fast_by_typename",
+        "_fast_fixed",
+        "abstract",
+        "fixed",
+        "selection_sets",
+        "static_type",
+    )
 
     def __init__(
         self,
@@ -115,8 +125,28 @@ class _Selection:
         self.abstract = not isinstance(static_type, GraphQLObjectType)
         self._by_typename: dict[Any, tuple[_Field, ...] | None] = {}
         self.fixed: tuple[_Field, ...] | None = None
+        self._fast_fixed: _FastObject | None = None
+        self._fast_by_typename: dict[Any, _FastObject | None] = {}
         if isinstance(static_type, GraphQLObjectType):
             self.fixed = compiler.collect(static_type, selection_sets)
+
+    def fast_fixed(self) -> _FastObject:
+        """The compiled fast-path function of an object-typed position."""
+        if self._fast_fixed is None:
+            assert self.fixed is not None
+            self._fast_fixed = _compile_object(self.fixed)
+        return self._fast_fixed
+
+    def fast_for(self, typename: Any) -> _FastObject | None:
+        """The compiled fast-path function for objects of ``typename`` at an abstract position."""
+        try:
+            return self._fast_by_typename[typename]
+        except KeyError:
+            pass
+        fields = self.fields_for(typename)
+        function = None if fields is None else _compile_object(fields)
+        self._fast_by_typename[typename] = function
+        return function
 
     def fields_for(self, typename: Any) -> tuple[_Field, ...] | None:
         """Fields for an object whose ``__typename`` is ``typename``; None if it is not possible."""
@@ -345,7 +375,7 @@ class _Walk:
                         result = _BUBBLE
                         break
                     items.append(completed)
-        elif raw in shape.enum_values:
+        elif isinstance(raw, str) and raw in shape.enum_values:
             return raw
         else:
             result = self.invalid(field.invalid_message)
@@ -421,6 +451,10 @@ class ResponseShaper:
             )
             introspection = result.data or {}
             errors.extend(dict(error.formatted) for error in result.errors or ())
+        try:
+            return root.fast_fixed()(data or {}, introspection), errors
+        except (_Anomaly, TypeError):
+            pass  # a null or invalid value somewhere: the walk below finds and reports it
         walk = _Walk(covered, introspection)
         assert root.fixed is not None
         shaped = walk.object(data or {}, root.fixed)
@@ -435,6 +469,136 @@ class ResponseShaper:
             selection = _Selection(compiler, self._root_type, (self._operation.selection_set,))
             self._variants[key] = selection
         return selection
+
+
+# The fast path: each (selection, runtime type) compiled once into a Python function that builds
+# the response object without tracking paths. Any null in a non-null position or invalid value
+# raises _Anomaly, and the response is then shaped again by the path-tracking ``_Walk``, which
+# propagates nulls and reports errors. Valid responses, the common case, never pay for that.
+
+_FastObject = Callable[..., dict[str, Any]]
+_Completer = Callable[[Any], Any]
+
+
+class _Anomaly(Exception):
+    """The fast path met a value it cannot shape without error handling."""
+
+
+def _raise_anomaly() -> Any:
+    raise _Anomaly
+
+
+def _compile_object(fields: tuple[_Field, ...]) -> _FastObject:
+    namespace: dict[str, Any] = {"Anomaly": _Anomaly}
+    lines = [
+        "def shape(value, intro=None):",
+        "    if type(value) is not dict: raise Anomaly",
+        "    out = {}",
+    ]
+    for index, field in enumerate(fields):
+        key = repr(field.key)
+        shape = field.shape
+        if field.kind == _TYPENAME:
+            lines.append(f"    out[{key}] = {field.typename!r}")
+        elif field.kind == _INTROSPECTION:
+            lines.append(f"    out[{key}] = None if intro is None else intro.get({key})")
+        elif field.kind == _UNKNOWN_TYPENAME or shape is None:
+            lines.append("    raise Anomaly")
+        elif shape.kind == _LEAF and not shape.non_null:
+            lines.append(f"    out[{key}] = value.get({key})")
+        else:
+            lines.append(f"    r = value.get({key})")
+            if shape.kind == _LEAF:
+                lines.append("    if r is None: raise Anomaly")
+                lines.append(f"    out[{key}] = r")
+            elif shape.kind == _ENUM:
+                namespace[f"e{index}"] = shape.enum_values
+                check = f"type(r) is not str or r not in e{index}"
+                if shape.non_null:
+                    lines.append(f"    if r is None or {check}: raise Anomaly")
+                else:
+                    lines.append(f"    if r is not None and ({check}): raise Anomaly")
+                lines.append(f"    out[{key}] = r")
+            else:
+                namespace[f"c{index}"] = _completer(shape)
+                if shape.non_null:
+                    lines.append("    if r is None: raise Anomaly")
+                    lines.append(f"    out[{key}] = c{index}(r)")
+                else:
+                    lines.append(f"    out[{key}] = None if r is None else c{index}(r)")
+    lines.append("    return out")
+    exec(compile("\n".join(lines), "<response shape>", "exec"), namespace)
+    function: _FastObject = namespace["shape"]
+    return function
+
+
+def _completer(shape: _Shape) -> _Completer:
+    """A function completing a non-null raw value of ``shape`` (raises _Anomaly when invalid)."""
+    kind = shape.kind
+    if kind == _LEAF:
+        return _identity
+    if kind == _ENUM:
+        values = shape.enum_values
+
+        def enum(raw: Any) -> Any:
+            if type(raw) is not str or raw not in values:
+                raise _Anomaly
+            return raw
+
+        return enum
+    if kind == _COMPOSITE:
+        selection = shape.selection
+        assert selection is not None
+        if selection.fixed is not None:
+            return selection.fast_fixed()
+
+        def abstract(raw: Any) -> Any:
+            if type(raw) is not dict:
+                raise _Anomaly
+            function = selection.fast_for(raw.get("__typename"))
+            if function is None:
+                raise _Anomaly
+            return function(raw)
+
+        return abstract
+    item = shape.item
+    assert item is not None
+    if item.kind == _LEAF:
+        if item.non_null:
+
+            def leaves(raw: Any) -> Any:
+                if type(raw) is not list or None in raw:
+                    raise _Anomaly
+                return raw
+
+            return leaves
+
+        def nullable_leaves(raw: Any) -> Any:
+            if type(raw) is not list:
+                raise _Anomaly
+            return raw
+
+        return nullable_leaves
+    complete = _completer(item)
+    if item.non_null:
+
+        def items(raw: Any) -> Any:
+            if type(raw) is not list:
+                raise _Anomaly
+            return [_raise_anomaly() if x is None else complete(x) for x in raw]
+
+        return items
+
+    def nullable_items(raw: Any) -> Any:
+        if type(raw) is not list:
+            raise _Anomaly
+        return [None if x is None else complete(x) for x in raw]
+
+    return nullable_items
+
+
+def _identity(raw: Any) -> Any:
+    return raw
 
 
 def _condition_variables(document: DocumentNode) -> set[str]:

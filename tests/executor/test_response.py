@@ -164,6 +164,20 @@ def test_enum_value_outside_api_schema_becomes_null_with_error(supergraph: Super
     ]
 
 
+def test_unhashable_or_wrongly_typed_values_become_null_with_error(supergraph: Supergraph) -> None:
+    data = {"maybeUsers": [{"status": {"not": "an enum"}}, "not an object"], "me": []}
+    result, errors = _shape(supergraph, "{ maybeUsers { status } me { id } }", data)
+    assert result == {"maybeUsers": [{"status": None}, None], "me": None}
+    assert errors == [
+        {
+            "message": "Invalid value found for field User.status.",
+            "path": ["maybeUsers", 0, "status"],
+        },
+        {"message": "Invalid value found for field Query.maybeUsers.", "path": ["maybeUsers", 1]},
+        {"message": "Invalid value found for field Query.me.", "path": ["me"]},
+    ]
+
+
 def test_impossible_typename_at_abstract_position_is_an_error(supergraph: Supergraph) -> None:
     result, errors = _shape(
         supergraph, "{ search { __typename } }", {"search": [{"__typename": "User"}]}
