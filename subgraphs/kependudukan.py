@@ -21,7 +21,7 @@ from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_nik, validate_no_kk, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.reference import regions_by_kode
-from subgraphs.kit.store import Row
+from subgraphs.kit.store import Row, within_region
 
 SCOPE = "kependudukan:read"
 PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
@@ -235,13 +235,13 @@ class Query:
         first: int = DEFAULT_FIRST,
         after: str | None = None,
     ) -> Connection[Penduduk] | None:
-        kode = validate_region_code(wilayah_kode)
+        where, params = within_region("desa_kode", validate_region_code(wilayah_kode))
         page = fetch_page(
             info.context.store,
             table="penduduk",
             key="nik",
-            where="(desa_kode = ? OR desa_kode LIKE ?)",
-            params=[kode, kode + ".%"],
+            where=where,
+            params=params,
             first=first,
             after=after,
         )

@@ -18,7 +18,7 @@ from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_faskes_code, validate_nik, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.reference import regions_by_kode
-from subgraphs.kit.store import Row
+from subgraphs.kit.store import Row, within_region
 
 SCOPE = "kesehatan:read"
 PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
@@ -55,7 +55,7 @@ async def _agregat(info: OpdInfo, kode: str) -> Row | None:
 def _fasilitas_page(
     info: OpdInfo, kode: str, jenis: JenisFasilitas | None, first: int, after: str | None
 ) -> Connection[FasilitasKesehatan] | None:
-    where, params = "(desa_kode = ? OR desa_kode LIKE ?)", [kode, kode + ".%"]
+    where, params = within_region("desa_kode", kode)
     if jenis is not None:
         where += " AND jenis = ?"
         params.append(jenis.value)

@@ -17,7 +17,7 @@ from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_nik, validate_npsn, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.reference import regions_by_kode
-from subgraphs.kit.store import Row
+from subgraphs.kit.store import Row, within_region
 
 SCOPE = "pendidikan:read"
 PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
@@ -48,7 +48,7 @@ async def _jumlah_sekolah(info: OpdInfo, kode: str, jenjang: str) -> int | None:
 def _sekolah_page(
     info: OpdInfo, kode: str, jenjang: Jenjang | None, first: int, after: str | None
 ) -> Connection[Sekolah] | None:
-    where, params = "(desa_kode = ? OR desa_kode LIKE ?)", [kode, kode + ".%"]
+    where, params = within_region("desa_kode", kode)
     if jenjang is not None:
         where += " AND jenjang = ?"
         params.append(jenjang.value)

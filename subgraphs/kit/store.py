@@ -66,3 +66,12 @@ class Store:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def within_region(column: str, kode: str) -> tuple[str, list[str]]:
+    """SQL condition: `column` (a desa code) lies in region `kode`, at any level.
+
+    A range on the code rather than ``LIKE 'kode.%'``, so SQLite can use an index on `column`:
+    every code below ``18.71`` sorts between ``18.71.`` and ``18.71/`` ('/' follows '.').
+    """
+    return f"({column} = ? OR ({column} > ? AND {column} < ?))", [kode, kode + ".", kode + "/"]
