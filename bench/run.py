@@ -466,7 +466,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(names)}")
     parser.add_argument("--duration", type=int, help="seconds of load per gateway (default 30)")
     parser.add_argument("--warmup", type=int, help="seconds of warm-up load (default 5)")
-    parser.add_argument("--connections", type=int, default=50, help="concurrent clients")
+    parser.add_argument(
+        "--connections", type=int, default=50, help="concurrent clients (default 50)"
+    )
     parser.add_argument("--quick", action="store_true", help="10 s per gateway, 3 s warm-up")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
