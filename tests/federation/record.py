@@ -109,8 +109,11 @@ def record_case(host: SubgraphHost, case: Case, *, write_fetches: bool) -> None:
             counts = running.fetch_counts()
             if write_fetches:
                 operation.fetches_path.write_text(json.dumps(counts, indent=2) + "\n")
-            errors = " ERRORS" if "errors" in response else ""
-            print(f"  {operation.name}: fetches {counts}{errors}")
+            notes = " ERRORS" if "errors" in response else ""
+            pinned = operation.fetches
+            if pinned is not None and pinned != counts:
+                notes += f" (Apollo differs from pinned {pinned})"
+            print(f"  {operation.name}: fetches {counts}{notes}")
 
 
 def main(argv: list[str] | None = None) -> int:
