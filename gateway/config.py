@@ -30,6 +30,12 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Sections of the subsystems (imported after ``Section``, which they subclass).
+from gateway.audit.config import AuditSection  # noqa: E402
+from gateway.auth.config import AuthSection  # noqa: E402
+from gateway.ratelimit.config import RateLimitSection  # noqa: E402
+
+
 class ServerSection(Section):
     """Where the gateway listens and which supergraph it serves."""
 
@@ -48,6 +54,9 @@ class Settings(BaseSettings):
     )
 
     server: ServerSection = ServerSection()
+    auth: AuthSection = AuthSection()
+    audit: AuditSection = AuditSection()
+    rate_limit: RateLimitSection = RateLimitSection()
 
     @classmethod
     def settings_customise_sources(

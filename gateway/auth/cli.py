@@ -1,0 +1,101 @@
+"""``jamajama token ...``: development tokens for the demo consumer applications.
+
+``jamajama token list`` shows the demo applications; ``jamajama token mint APP`` prints an HS256
+token for one of them (or any application id, with ``--scope``) signed with the configured secret
+(the development secret by default). Production tokens come from the OIDC provider, not from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import jwt
+
+from gateway.auth.demo import DEMO_APPLICATIONS, DEMO_USERS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
+
+
+def mint_token(
+    application: str,
+    *,
+    scopes: list[str] | None = None,
+    user: str | None = None,
+    secret: str = DEV_SECRET,
+    ttl_seconds: int = 3600,
+    issuer: str | None = DEV_ISSUER,
+    audience: str | None = DEV_AUDIENCE,
+    opd: str | None = None,
+    now: float | None = None,
+) -> str:
+    """An HS256 token naming ``application`` (claim ``azp``) with its demo scopes by default."""
+    demo = {a.id: a for a in DEMO_APPLICATIONS}.get(application)
+    if scopes is None:
+        scopes = list(demo.scopes) if demo else []
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, object] = {
+        "sub": user or DEMO_USERS.get(application, application),
+        "azp": application,
+        "scope": " ".join(scopes),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl_seconds,
+    }
+    if opd or demo:
+        claims["opd"] = opd or (demo.opd if demo else "")
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub.add_parser("list", help="list the demo consumer applications")
+    mint = sub.add_parser("mint", help="print a development token for an application")
+    mint.add_argument("application", help="application id, e.g. sibansos")
+    mint.add_argument("--user", help="end user (claim sub)")
+    mint.add_argument(
+        "--scope", action="append", dest="scopes", help="a scope (repeatable; default: the demo's)"
+    )
+    mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (%(default)s)")
+    mint.add_argument("--config", type=Path, help="gateway configuration (for the HS256 secret)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for app in DEMO_APPLICATIONS:
+            scopes = ", ".join(app.scopes) or "(none: aggregates only)"
+            purposes = ", ".join(app.purposes) or "(none)"
+            print(f"{app.id:<16} {app.opd}\n  scopes:   {scopes}\n  purposes: {purposes}")
+        return 0
+    secret = DEV_SECRET
+    issuer: str | None = DEV_ISSUER
+    audience: str | None = DEV_AUDIENCE
+    if args.config is not None:
+        from gateway.config import ConfigError, load_settings
+
+        try:
+            section = load_settings(args.config).auth.jwt
+        except ConfigError as error:
+            print(error.message, file=sys.stderr)
+            return 2
+        if section.secret is None:
+            print("the configuration has no auth.jwt.secret (HS256)", file=sys.stderr)
+            return 2
+        secret = section.secret.get_secret_value()
+        issuer, audience = section.issuer, section.audience
+    print(
+        mint_token(
+            args.application,
+            scopes=args.scopes,
+            user=args.user,
+            secret=secret,
+            ttl_seconds=args.ttl,
+            issuer=issuer,
+            audience=audience,
+        )
+    )
+    return 0

@@ -1,0 +1,105 @@
+"""From an ``Authorization`` header and a purpose header to a ``Principal``.
+
+Which claims carry the application, OPD, user, scopes and roles is configuration (OIDC providers
+differ). The registry decides what the named application may do: a token's scopes count only where
+the application is approved for them; an unregistered or revoked application is anonymous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from gateway.auth.applications import ApplicationRegistry
+from gateway.auth.config import AuthSection, ClaimsSection
+from gateway.auth.policies import claim
+from gateway.auth.principal import ANONYMOUS, Principal
+from gateway.auth.tokens import TokenVerifier, bearer_token
+
+
+def _first(claims: Mapping[str, Any], paths: Sequence[str]) -> Any:
+    for path in paths:
+        value = claim(claims, path)
+        if value is not None:
+            return value
+    return None
+
+
+def _strings(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list | tuple):
+        return frozenset(str(v) for v in value)
+    return frozenset()
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
+
+
+def claims_principal(claims: Mapping[str, Any], mapping: ClaimsSection) -> Principal:
+    """What the token says, before the registry has a word (scopes not yet narrowed)."""
+    return Principal(
+        authenticated=False,
+        application=_text(_first(claims, mapping.application)),
+        opd=_text(_first(claims, mapping.opd)),
+        user=_text(_first(claims, mapping.user)),
+        scopes=_strings(_first(claims, mapping.scopes)),
+        roles=_strings(_first(claims, mapping.roles)),
+        claims=MappingProxyType(dict(claims)),
+    )
+
+
+class Authenticator:
+    """Turns request credentials into a principal; raises ``AuthenticationError`` (401)."""
+
+    def __init__(
+        self,
+        section: AuthSection,
+        registry: ApplicationRegistry,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
+        self._section = section
+        self._registry = registry
+        self._verifier = verifier or TokenVerifier(section.jwt)
+
+    async def authenticate(
+        self, authorization: str | None, purpose: str | None = None
+    ) -> Principal:
+        token = bearer_token(authorization)
+        if token is None:
+            return ANONYMOUS.with_purpose(purpose)
+        claims = await self._verifier.verify(token)
+        said = claims_principal(claims, self._section.claims)
+        if said.application is None:
+            return _downgrade(said, "the token names no consumer application").with_purpose(purpose)
+        application = await self._registry.get(said.application)
+        if application is None:
+            reason = f'application "{said.application}" is not registered'
+            return _downgrade(said, reason).with_purpose(purpose)
+        if application.revoked:
+            reason = f'application "{said.application}" has been revoked'
+            return _downgrade(said, reason).with_purpose(purpose)
+        return Principal(
+            authenticated=True,
+            application=application.id,
+            opd=application.opd or said.opd,
+            user=said.user,
+            scopes=said.scopes & application.scopes,
+            roles=said.roles,
+            approved_purposes=application.purposes,
+            claims=said.claims,
+        ).with_purpose(purpose)
+
+
+def _downgrade(said: Principal, reason: str) -> Principal:
+    """Anonymous access, remembering who the token claimed to be (for the audit log)."""
+    return Principal(
+        authenticated=False,
+        application=said.application,
+        opd=said.opd,
+        user=said.user,
+        claims=said.claims,
+        downgraded=reason,
+    )
