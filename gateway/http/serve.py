@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         )
         sock.close()
         return 1
+    # Listening before the line is printed: connections made as soon as it appears are queued.
+    sock.listen(2048)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         create_app(gateway),
