@@ -217,3 +217,36 @@ async def test_mutations_can_be_refused(supergraph: Supergraph) -> None:
     assert result.operation_not_allowed
     assert not result.executed
     assert result.response["errors"][0]["message"] == "Can only perform a query operation here."
+
+
+@pytest.mark.anyio
+async def test_documents_are_parsed_and_validated_once_per_query_text(
+    supergraph: Supergraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.engine as engine_module
+
+    parsed: list[str] = []
+    real_parse = engine_module.parse
+
+    def counting_parse(source: str) -> Any:
+        parsed.append(source)
+        return real_parse(source)
+
+    monkeypatch.setattr(engine_module, "parse", counting_parse)
+    gateway = _gateway(supergraph, FakePlanner(ME_PLAN), FakeTransport(responses()))
+    for _ in range(3):
+        await gateway.execute("{ __typename }")
+        await gateway.execute("{ nope }")
+    assert parsed == ["{ __typename }", "{ nope }"]
+
+
+def test_lru_cache_evicts_least_recently_used() -> None:
+    from gateway.engine import LruCache
+
+    cache: LruCache[str, int] = LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    assert len(cache) == 2
