@@ -17,6 +17,7 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_nik, validate_no_kk, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
@@ -24,7 +25,7 @@ from subgraphs.kit.reference import regions_by_kode
 from subgraphs.kit.store import Row, within_region
 
 SCOPE = "kependudukan:read"
-PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
+PRIBADI = personal_data(SCOPE)
 
 # ---------------------------------------------------------------------------- data access
 
@@ -131,47 +132,47 @@ class Penduduk:
         row = await _penduduk_row(info, validate_nik(nik, today=_today()))
         return cls(nik=nik, row=row) if row else None
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def nama(self) -> str:
         return str(self.row["nama"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def jenis_kelamin(self) -> JenisKelamin:
         return JenisKelamin(self.row["jenis_kelamin"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def tempat_lahir(self) -> str:
         return str(self.row["tempat_lahir"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def tanggal_lahir(self) -> date:
         return date.fromisoformat(self.row["tanggal_lahir"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def agama(self) -> Agama:
         return Agama(self.row["agama"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def status_perkawinan(self) -> StatusPerkawinan:
         return StatusPerkawinan(self.row["status_perkawinan"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def pekerjaan(self) -> str:
         return str(self.row["pekerjaan"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def alamat(self) -> str:
         return str(self.row["alamat"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def hubungan_keluarga(self) -> HubunganKeluarga:
         return HubunganKeluarga(self.row["hubungan"])
 
-    @strawberry.federation.field(**PRIBADI, description="The desa/kelurahan of residence.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="The desa/kelurahan of residence.")
     def wilayah(self) -> Wilayah:
         return Wilayah.of(self.row["desa_kode"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     async def keluarga(self, info: OpdInfo) -> Keluarga | None:
         row = await _keluarga_row(info, self.row["no_kk"])
         return Keluarga(no_kk=row["no_kk"], row=row) if row else None
@@ -187,24 +188,24 @@ class Keluarga:
         row = await _keluarga_row(info, validate_no_kk(noKk))
         return cls(no_kk=noKk, row=row) if row else None
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     async def kepala_keluarga(self, info: OpdInfo) -> Penduduk | None:
         row = await _penduduk_row(info, self.row["nik_kepala"])
         return Penduduk(nik=row["nik"], row=row) if row else None
 
-    @strawberry.federation.field(**PRIBADI, description="Members in KK order.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="Members in KK order.")
     async def anggota(self, info: OpdInfo) -> list[Penduduk]:
         return [Penduduk(nik=r["nik"], row=r) for r in await _anggota_rows(info, self.no_kk)]
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def alamat(self) -> str:
         return str(self.row["alamat"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def wilayah(self) -> Wilayah:
         return Wilayah.of(self.row["desa_kode"])
 
-    @strawberry.federation.field(**PRIBADI)  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI)
     def tanggal_terbit(self) -> date:
         return date.fromisoformat(self.row["tanggal_terbit"])
 
@@ -225,7 +226,7 @@ class Query:
         return Keluarga(no_kk=no_kk, row=row) if row else None
 
     @strawberry.federation.field(
-        **PRIBADI,  # type: ignore[arg-type]
+        **PRIBADI,
         description="Residents of a region (any level), by NIK, a page at a time.",
     )
     def daftar_penduduk(

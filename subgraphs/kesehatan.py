@@ -14,6 +14,7 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_faskes_code, validate_nik, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
@@ -21,7 +22,7 @@ from subgraphs.kit.reference import regions_by_kode
 from subgraphs.kit.store import Row, within_region
 
 SCOPE = "kesehatan:read"
-PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
+PRIBADI = personal_data(SCOPE)
 
 # ---------------------------------------------------------------------------- data access
 
@@ -196,7 +197,7 @@ class Penduduk:
     def resolve_reference(cls, info: OpdInfo, nik: str, **_: object) -> Penduduk:
         return cls(nik=validate_nik(nik, today=date.today()))
 
-    @strawberry.federation.field(**PRIBADI, description="Null if not a JKN member.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="Null if not a JKN member.")
     async def kepesertaan_jkn(self, info: OpdInfo) -> KepesertaanJkn | None:
         row = await _peserta_row(info, self.nik)
         if row is None:
@@ -208,7 +209,7 @@ class Penduduk:
             faskes_kode=row["faskes_kode"],
         )
 
-    @strawberry.federation.field(**PRIBADI, description="Doses recorded, oldest first.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="Doses recorded, oldest first.")
     async def riwayat_imunisasi(self, info: OpdInfo) -> list[Imunisasi]:
         return [
             Imunisasi(

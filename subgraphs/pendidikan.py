@@ -13,6 +13,7 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_nik, validate_npsn, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
@@ -20,7 +21,7 @@ from subgraphs.kit.reference import regions_by_kode
 from subgraphs.kit.store import Row, within_region
 
 SCOPE = "pendidikan:read"
-PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
+PRIBADI = personal_data(SCOPE)
 
 # ---------------------------------------------------------------------------- data access
 
@@ -42,7 +43,7 @@ async def _jumlah_sekolah(info: OpdInfo, kode: str, jenjang: str) -> int | None:
         rows = store.by_keys("agregat", "kode", keys, where="jenjang = ?", params=[jenjang])
         return {k: r["jumlah_sekolah"] for k, r in rows.items()}
 
-    return await load(info, f"jumlah_sekolah:{jenjang}", fetch, kode)  # type: ignore[no-any-return]
+    return await load(info, f"jumlah_sekolah:{jenjang}", fetch, kode)
 
 
 def _sekolah_page(
@@ -137,7 +138,7 @@ class Sekolah:
     def wilayah(self) -> Wilayah:
         return Wilayah(kode=self.desa_kode)
 
-    @strawberry.federation.field(**PRIBADI, description="Pupils enrolled, by NIK.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="Pupils enrolled, by NIK.")
     def siswa(
         self, info: OpdInfo, first: int = DEFAULT_FIRST, after: str | None = None
     ) -> Connection[PesertaDidik] | None:
@@ -182,7 +183,7 @@ class Penduduk:
     def resolve_reference(cls, info: OpdInfo, nik: str, **_: object) -> Penduduk:
         return cls(nik=validate_nik(nik, today=date.today()))
 
-    @strawberry.federation.field(**PRIBADI, description="Null if not enrolled in a school.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="Null if not enrolled in a school.")
     async def pendidikan(self, info: OpdInfo) -> PesertaDidik | None:
         row = await _siswa_row(info, self.nik)
         return PesertaDidik.from_row(row) if row else None

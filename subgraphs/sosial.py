@@ -12,13 +12,14 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
 from subgraphs.kit.ids import validate_no_kk, validate_region_code
 from subgraphs.kit.reference import regions_by_kode
 from subgraphs.kit.store import Row
 
 SCOPE = "sosial:read"
-PRIBADI = {"requires_scopes": [[SCOPE]], "policy": [["data_pribadi"]]}
+PRIBADI = personal_data(SCOPE)
 
 # ---------------------------------------------------------------------------- data access
 
@@ -51,7 +52,7 @@ async def _jumlah_penerima(info: OpdInfo, kode: str, program: str) -> int | None
         rows = store.by_keys("agregat", "kode", keys, where="program = ?", params=[program])
         return {k: r["jumlah_keluarga"] for k, r in rows.items()}
 
-    return await load(info, f"jumlah_penerima:{program}", fetch, kode)  # type: ignore[no-any-return]
+    return await load(info, f"jumlah_penerima:{program}", fetch, kode)
 
 
 # ---------------------------------------------------------------------------- types
@@ -99,7 +100,7 @@ class Keluarga:
     def resolve_reference(cls, info: OpdInfo, noKk: str, **_: object) -> Keluarga:
         return cls(no_kk=validate_no_kk(noKk))
 
-    @strawberry.federation.field(**PRIBADI, description="Assistance received, by year.")  # type: ignore[arg-type]
+    @strawberry.federation.field(**PRIBADI, description="Assistance received, by year.")
     async def penerima_bansos(self, info: OpdInfo) -> list[PenerimaanBansos]:
         return [
             PenerimaanBansos(
@@ -110,7 +111,7 @@ class Keluarga:
         ]  # fmt: skip
 
     @strawberry.federation.field(
-        **PRIBADI,  # type: ignore[arg-type]
+        **PRIBADI,
         description="Welfare decile 1 (poorest) to 10; null if not in the welfare register.",
     )
     async def desil_kesejahteraan(self, info: OpdInfo) -> int | None:

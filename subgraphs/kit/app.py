@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import strawberry
 from graphql import GraphQLError
@@ -28,7 +28,7 @@ from .errors import INTERNAL_SERVER_ERROR, SubgraphError
 from .loaders import Loaders, batch_by_key
 from .store import Store
 
-FEDERATION_VERSION = "2.9"
+FEDERATION_VERSION: Final = "2.9"
 logger = logging.getLogger("jamajama.subgraphs")
 
 

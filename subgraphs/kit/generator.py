@@ -430,13 +430,13 @@ class _World:
             else:
                 continue
             aktif = int(rng.random() < p_active)
-            kec = fam.desa_kode[:8]
-            fktp = rng.choice(self.fktp_of[kec])
+            kec_kode = fam.desa_kode[:8]
+            fktp = rng.choice(self.fktp_of[kec_kode])
             for p in fam.members:
                 card += 1
                 self.peserta.append((p.nik, f"0001{card:09d}", segmen, aktif, fktp, p.desa_kode))
                 if p.umur < 6:
-                    self._imunisasi(p, self.puskesmas_of[kec])
+                    self._imunisasi(p, self.puskesmas_of[kec_kode])
 
     def _imunisasi(self, p: Person, puskesmas: str) -> None:
         for vaksin, days in IMUNISASI:
@@ -467,6 +467,7 @@ class _World:
         npsn = 10_800_000
         nisn_serial = 0
         for r in self.regions:
+            levels: tuple[str, ...]
             if r.tingkat == KECAMATAN:
                 levels = ("SD", "SMP")
             elif r.tingkat == KABUPATEN_KOTA:
