@@ -29,9 +29,10 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from gateway.errors import GatewayError
+from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.response import ResponseShaper
-from gateway.executor.transport import HttpTransport, SubgraphTransport
+from gateway.executor.transport import SubgraphTransport
 from gateway.planner import build_query_plan
 from gateway.planner.plan import QueryPlan
 from gateway.supergraph import Supergraph, load_supergraph
@@ -134,9 +135,9 @@ class Gateway:
         random_percent: Callable[[], float] | None = None,
     ) -> None:
         self.supergraph = supergraph
-        self._owned_transport: HttpTransport | None = None
+        self._owned_transport: AiohttpTransport | None = None
         if transport is None:
-            self._owned_transport = transport = HttpTransport()
+            self._owned_transport = transport = AiohttpTransport()
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
