@@ -5,6 +5,11 @@
 // Usage:
 //   node compose.mjs [-o OUT] [--url NAME=URL ...] NAME=FILE.graphql ...
 //   node compose.mjs [-o OUT] [--url NAME=URL ...] --dir DIR      (every DIR/*.graphql, NAME = file stem)
+//   node compose.mjs --batch CASES_DIR    (every CASES_DIR/TOPIC/CASE/subgraphs; prints JSON
+//                                          {"TOPIC/CASE": {"supergraph": SDL} | {"errors": [...]}})
+//
+// `--composer apollo` composes with Apollo's @apollo/composition instead (Elastic-2.0: used as an
+// oracle, to cross-check the MIT composer; the committed supergraphs come from the MIT one).
 //
 // Routing URLs default to http://NAME.subgraphs.test/graphql (tests override them at run time).
 // On success the supergraph SDL goes to OUT or stdout and the exit code is 0. On failure the
@@ -12,31 +17,37 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "graphql";
-import { composeServices } from "@theguild/federation-composition";
+import { composeServices as composeWithGuild } from "@theguild/federation-composition";
 
 function usage(message) {
   if (message) console.error(message);
-  console.error("usage: node compose.mjs [-o OUT] [--url NAME=URL ...] (NAME=FILE ... | --dir DIR)");
+  console.error(
+    "usage: node compose.mjs [-o OUT] [--composer guild|apollo] [--url NAME=URL ...] (NAME=FILE ... | --dir DIR)",
+  );
   process.exit(2);
 }
 
 const files = new Map();
 const urls = new Map();
 let out = null;
+let batch = null;
+let composer = "guild";
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
   if (arg === "-o" || arg === "--out") {
     out = args[++i];
+  } else if (arg === "--composer") {
+    composer = args[++i];
+    if (composer !== "guild" && composer !== "apollo") usage(`unknown composer ${composer}`);
+  } else if (arg === "--batch") {
+    batch = args[++i];
   } else if (arg === "--url") {
     const [name, ...rest] = (args[++i] ?? "").split("=");
     if (!name || rest.length === 0) usage(`bad --url ${args[i]}`);
     urls.set(name, rest.join("="));
   } else if (arg === "--dir") {
-    const dir = args[++i];
-    for (const entry of readdirSync(dir).sort()) {
-      if (entry.endsWith(".graphql")) files.set(basename(entry, ".graphql"), join(dir, entry));
-    }
+    for (const [name, file] of subgraphFiles(args[++i])) files.set(name, file);
   } else if (arg === "-h" || arg === "--help") {
     usage();
   } else if (arg.includes("=")) {
@@ -46,30 +57,67 @@ for (let i = 0; i < args.length; i++) {
     usage(`unexpected argument ${arg}`);
   }
 }
-if (files.size === 0) usage("no subgraphs given");
-
-const services = [];
-for (const [name, file] of files) {
-  const sdl = readFileSync(file, "utf8");
-  let typeDefs;
-  try {
-    typeDefs = parse(sdl);
-  } catch (error) {
-    console.log(JSON.stringify([{ message: `${name}: ${error.message}`, code: "PARSE_ERROR" }], null, 2));
-    process.exit(1);
+function subgraphFiles(dir) {
+  const found = new Map();
+  for (const entry of readdirSync(dir).sort()) {
+    if (entry.endsWith(".graphql")) found.set(basename(entry, ".graphql"), join(dir, entry));
   }
-  services.push({ name, typeDefs, url: urls.get(name) ?? `http://${name}.subgraphs.test/graphql` });
+  return found;
 }
 
-const result = composeServices(services);
-if (result.errors && result.errors.length > 0) {
-  const errors = result.errors.map((error) => ({
-    message: error.message,
-    code: error.extensions?.code ?? null,
-  }));
-  console.log(JSON.stringify(errors, null, 2));
+const composeServices =
+  composer === "apollo" ? (await import("@apollo/composition")).composeServices : composeWithGuild;
+
+// Returns {supergraph} or {errors: [{message, code}]}.
+function compose(subgraphs) {
+  const services = [];
+  for (const [name, file] of subgraphs) {
+    try {
+      const typeDefs = parse(readFileSync(file, "utf8"));
+      services.push({ name, typeDefs, url: urls.get(name) ?? `http://${name}.subgraphs.test/graphql` });
+    } catch (error) {
+      return { errors: [{ message: `${name}: ${error.message}`, code: "PARSE_ERROR" }] };
+    }
+  }
+  const result = composeServices(services);
+  if (result.errors && result.errors.length > 0) {
+    return {
+      errors: result.errors.map((error) => ({ message: error.message, code: error.extensions?.code ?? null })),
+    };
+  }
+  const sdl = result.supergraphSdl;
+  return { supergraph: sdl.endsWith("\n") ? sdl : `${sdl}\n` };
+}
+
+if (batch) {
+  const results = {};
+  for (const topic of readdirSync(batch).sort()) {
+    let cases;
+    try {
+      cases = readdirSync(join(batch, topic)).sort();
+    } catch {
+      continue;
+    }
+    for (const name of cases) {
+      const dir = join(batch, topic, name, "subgraphs");
+      let subgraphs;
+      try {
+        subgraphs = subgraphFiles(dir);
+      } catch {
+        continue;
+      }
+      results[`${topic}/${name}`] = compose(subgraphs);
+    }
+  }
+  console.log(JSON.stringify(results));
+  process.exit(0);
+}
+
+if (files.size === 0) usage("no subgraphs given");
+const result = compose(files);
+if (result.errors) {
+  console.log(JSON.stringify(result.errors, null, 2));
   process.exit(1);
 }
-const sdl = result.supergraphSdl.endsWith("\n") ? result.supergraphSdl : `${result.supergraphSdl}\n`;
-if (out) writeFileSync(out, sdl);
-else process.stdout.write(sdl);
+if (out) writeFileSync(out, result.supergraph);
+else process.stdout.write(result.supergraph);
