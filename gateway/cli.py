@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("gateway.dev", "start every OPD subgraph and the gateway on embedded defaults"),
     "gateway": ("gateway.http.serve", "serve the federation gateway over HTTP"),
     "plan": ("gateway.planner.cli", "print the query plan of an operation"),
+    "compose": ("gateway.composition.cli", "compose subgraph SDLs (files or URLs) to a supergraph"),
 }
 
 

@@ -1,0 +1,131 @@
+"""Compose subgraph SDLs into a supergraph: read, validate per subgraph, merge, validate, print."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gateway.composition import errors as E
+from gateway.composition.emit import print_supergraph
+from gateway.composition.enums_inputs import merge_enums, merge_inputs
+from gateway.composition.errors import CompositionError, CompositionFailed, error
+from gateway.composition.inaccessible import check_inaccessible
+from gateway.composition.interface_object import (
+    add_interface_object_fields,
+    check_interface_objects,
+)
+from gateway.composition.keys import check_keys
+from gateway.composition.merge import Merger, check_sharing
+from gateway.composition.model import Composition
+from gateway.composition.override import check_override
+from gateway.composition.requires_provides import check_external, check_requires_provides
+from gateway.composition.satisfiability import check_satisfiability
+from gateway.composition.subgraph import Subgraph, read_subgraph
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphSource:
+    """What an OPD publishes: a name, where the gateway reaches it, and its SDL."""
+
+    name: str
+    sdl: str
+    url: str = ""
+
+
+@dataclass(slots=True)
+class CompositionResult:
+    supergraph_sdl: str | None
+    errors: list[CompositionError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.supergraph_sdl is not None and not self.errors
+
+
+def graph_enum_names(names: Iterable[str]) -> dict[str, str]:
+    """Subgraph name -> ``join__Graph`` value (upper case, ``_`` for other characters, unique)."""
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+        if base[:1].isdigit():
+            base = "_" + base
+        candidate, n = base, 1
+        while candidate in taken:
+            candidate = f"{base}_{n}"
+            n += 1
+        taken.add(candidate)
+        result[name] = candidate
+    return result
+
+
+def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
+    """Compose; on failure ``errors`` lists every finding (sorted by code, then message)."""
+    found: list[CompositionError] = []
+    subgraphs: dict[str, Subgraph] = {}
+    for source in sorted(sources, key=lambda s: s.name):
+        if not _NAME.match(source.name) or source.name in subgraphs:
+            found.append(
+                error(
+                    E.INVALID_SUBGRAPH_NAME,
+                    f'"{source.name}" is not a usable subgraph name (letters, digits, "_" and '
+                    '"-"; unique).',
+                )
+            )
+            continue
+        sub, errs = read_subgraph(source.name, source.sdl, source.url or _default_url(source.name))
+        found.extend(errs)
+        if sub is not None:
+            subgraphs[source.name] = sub
+    if found:
+        return CompositionResult(None, found)
+    for sub in subgraphs.values():
+        found.extend(check_keys(sub))
+        found.extend(check_requires_provides(sub))
+    c = Composition(subgraphs=subgraphs, graph_enum=graph_enum_names(subgraphs))
+    merger = Merger(c)
+    merger.merge()
+    found.extend(merger.errors)
+    if not found:
+        found.extend(merge_enums(c))
+        found.extend(merge_inputs(c))
+        found.extend(check_sharing(c))
+        found.extend(check_override(c))
+        found.extend(check_interface_objects(c))
+        found.extend(check_external(c))
+        add_interface_object_fields(c)
+        found.extend(check_inaccessible(c))
+        query = c.types.get("Query")
+        if query is None or not query.fields:
+            found.append(
+                error(E.NO_QUERIES, "No subgraph defines a field on Query; nothing can be asked.")
+            )
+    if not found:
+        found.extend(check_satisfiability(c))
+    if found:
+        return CompositionResult(None, _dedupe(found))
+    return CompositionResult(print_supergraph(c))
+
+
+def compose_or_raise(sources: Iterable[SubgraphSource]) -> str:
+    result = compose(sources)
+    if result.supergraph_sdl is None:
+        raise CompositionFailed(result.errors)
+    return result.supergraph_sdl
+
+
+def _default_url(name: str) -> str:
+    return f"http://{name}.subgraphs.test/graphql"
+
+
+def _dedupe(found: list[CompositionError]) -> list[CompositionError]:
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for e in found:
+        if (e.code, e.message) not in seen:
+            seen.add((e.code, e.message))
+            result.append(e)
+    return result

@@ -1,0 +1,384 @@
+"""Type and field merging: one supergraph type per name, fields unioned, types reconciled.
+
+Federation 2 merge rules: a name has one kind everywhere (an ``@interfaceObject`` counts as the
+interface it stands for); an output field's type is the most general of its subgraph types
+(nullable wins, a subtype may narrow); an argument's or input field's type is the most restrictive
+(non-null wins) and named types must agree; a field resolved by several subgraphs must be
+``@shareable`` in each (key fields and Federation 1 subgraphs are implicitly shareable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gateway.composition import errors as E
+from gateway.composition.errors import CompositionError, error
+from gateway.composition.model import Composition, MergedArgument, MergedField, MergedType
+from gateway.composition.subgraph import (
+    INPUT_OBJECT,
+    INTERFACE,
+    OBJECT,
+    Applied,
+    Auth,
+    SubgraphArgument,
+    SubgraphField,
+)
+
+# --- type reconciliation -------------------------------------------------------------------------
+
+_Wrapped = tuple[str, "object"]
+
+
+def _structure(type_str: str) -> tuple[str, object]:
+    if type_str.endswith("!"):
+        return ("!", _structure(type_str[:-1]))
+    if type_str.startswith("["):
+        return ("[]", _structure(type_str[1:-1]))
+    return ("N", type_str)
+
+
+def _render(node: tuple[str, object]) -> str:
+    kind, inner = node
+    if kind == "!":
+        return _render(inner) + "!"  # type: ignore[arg-type]
+    if kind == "[]":
+        return "[" + _render(inner) + "]"  # type: ignore[arg-type]
+    return str(inner)
+
+
+def _merge(
+    a: tuple[str, object],
+    b: tuple[str, object],
+    output: bool,
+    is_subtype: Callable[[str, str], bool],
+) -> tuple[str, object] | None:
+    a_nn, b_nn = a[0] == "!", b[0] == "!"
+    ia = a[1] if a_nn else a
+    ib = b[1] if b_nn else b
+    assert isinstance(ia, tuple) and isinstance(ib, tuple)
+    merged: tuple[str, object] | None
+    if ia[0] == "[]" and ib[0] == "[]":
+        inner = _merge(ia[1], ib[1], output, is_subtype)
+        merged = None if inner is None else ("[]", inner)
+    elif ia[0] == "N" and ib[0] == "N":
+        na, nb = str(ia[1]), str(ib[1])
+        if na == nb:
+            merged = ia
+        elif output and is_subtype(na, nb):
+            merged = ib
+        elif output and is_subtype(nb, na):
+            merged = ia
+        else:
+            merged = None
+    else:
+        merged = None
+    if merged is None:
+        return None
+    non_null = (a_nn and b_nn) if output else (a_nn or b_nn)
+    return ("!", merged) if non_null else merged
+
+
+def merge_types(
+    types: list[str], *, output: bool, is_subtype: Callable[[str, str], bool]
+) -> str | None:
+    """The supergraph type of a field (``output``) or argument/input field; None if incompatible."""
+    current = _structure(types[0])
+    for other in types[1:]:
+        merged = _merge(current, _structure(other), output, is_subtype)
+        if merged is None:
+            return None
+        current = merged
+    return _render(current)
+
+
+# --- directives that reach the supergraph --------------------------------------------------------
+
+
+def merge_scope_groups(a: list[list[str]], b: list[list[str]]) -> list[list[str]]:
+    """AND of two OR-of-AND lists (``@requiresScopes``/``@policy``), minimal and sorted."""
+    if not a or not b:
+        return [list(g) for g in (a or b)]
+    groups: dict[str, list[str]] = {}
+    for ga in a:
+        for gb in b:
+            merged = sorted(set(ga) | set(gb))
+            groups[",".join(merged)] = merged
+    candidates = sorted(groups.values(), key=len)
+    final: list[list[str]] = []
+    for candidate in candidates:
+        if not any(set(existing) <= set(candidate) for existing in final):
+            final.append(candidate)
+    final.sort(key=lambda g: (len(g), ",".join(g)))
+    return final
+
+
+def merge_applied(items: list[Applied]) -> Applied:
+    merged = Applied(auth=Auth())
+    for item in items:
+        merged.inaccessible = merged.inaccessible or item.inaccessible
+        merged.tags.extend(t for t in item.tags if t not in merged.tags)
+        if merged.deprecated is None and item.deprecated is not None:
+            merged.deprecated = item.deprecated
+        merged.auth.authenticated = merged.auth.authenticated or item.auth.authenticated
+        merged.auth.scopes = merge_scope_groups(merged.auth.scopes, item.auth.scopes)
+        merged.auth.policies = merge_scope_groups(merged.auth.policies, item.auth.policies)
+    return merged
+
+
+def _description(items: list[str | None]) -> str | None:
+    return next((d for d in items if d), None)
+
+
+# --- the merge -----------------------------------------------------------------------------------
+
+
+class Merger:
+    """Builds ``composition.types`` from the subgraphs and reports merge errors."""
+
+    def __init__(self, composition: Composition) -> None:
+        self.c = composition
+        self.errors: list[CompositionError] = []
+        self._supertypes: dict[str, set[str]] = {}
+        for sub in composition.subgraphs.values():
+            for t in sub.types.values():
+                for iface in t.interfaces:
+                    self._supertypes.setdefault(t.name, set()).add(iface)
+                for member in t.members:
+                    self._supertypes.setdefault(member, set()).add(t.name)
+
+    def is_subtype(self, sub: str, sup: str) -> bool:
+        seen: set[str] = set()
+        todo = [sub]
+        while todo:
+            name = todo.pop()
+            for parent in self._supertypes.get(name, ()):
+                if parent == sup:
+                    return True
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return False
+
+    def merge(self) -> None:
+        order: list[str] = []
+        for sub in self.c.subgraphs.values():
+            for name in sub.types:
+                if name not in order:
+                    order.append(name)
+        for name in order:
+            merged = self._merge_type(name)
+            if merged is not None:
+                self.c.types[name] = merged
+
+    def _merge_type(self, name: str) -> MergedType | None:
+        by_graph = {
+            graph: sub.types[name] for graph, sub in self.c.subgraphs.items() if name in sub.types
+        }
+        kinds: dict[str, list[str]] = {}
+        for graph, t in by_graph.items():
+            kind = INTERFACE if t.interface_object else t.kind
+            kinds.setdefault(kind, []).append(graph)
+        if len(kinds) > 1:
+            described = "; ".join(
+                f"{kind.lower().replace('_', ' ')} in {', '.join(f'[{g}]' for g in graphs)}"
+                for kind, graphs in kinds.items()
+            )
+            self.errors.append(
+                error(
+                    E.TYPE_KIND_MISMATCH,
+                    f"is declared as different kinds of type: {described}. A type name must "
+                    "mean the same kind of type in every subgraph.",
+                    None,
+                    name,
+                )
+            )
+            return None
+        kind = next(iter(kinds))
+        merged = MergedType(
+            name=name,
+            kind=kind,
+            by_graph=by_graph,
+            description=_description([t.description for t in by_graph.values()]),
+            applied=merge_applied([t.applied for t in by_graph.values()]),
+            has_interface_object=any(t.interface_object for t in by_graph.values()),
+        )
+        for t in by_graph.values():
+            merged.interfaces.extend(i for i in t.interfaces if i not in merged.interfaces)
+            merged.members.extend(m for m in t.members if m not in merged.members)
+        if kind in (OBJECT, INTERFACE, INPUT_OBJECT):
+            field_order: list[str] = []
+            for t in by_graph.values():
+                field_order.extend(f for f in t.fields if f not in field_order)
+            for field_name in field_order:
+                fields = {
+                    g: t.fields[field_name] for g, t in by_graph.items() if field_name in t.fields
+                }
+                merged_field = self._merge_field(merged, field_name, fields)
+                if merged_field is not None:
+                    merged.fields[field_name] = merged_field
+        return merged
+
+    def _merge_field(
+        self, parent: MergedType, name: str, fields: dict[str, SubgraphField]
+    ) -> MergedField | None:
+        output = parent.kind != INPUT_OBJECT
+        # An external field's type must agree, but does not widen the merged type.
+        considered = {g: f for g, f in fields.items() if not f.external} or fields
+        merged_type = merge_types(
+            [f.type for f in considered.values()], output=output, is_subtype=self.is_subtype
+        )
+        if merged_type is None:
+            listing = ", ".join(f'"{f.type}" in [{g}]' for g, f in fields.items())
+            self.errors.append(
+                error(
+                    E.FIELD_TYPE_MISMATCH,
+                    f"has incompatible types across subgraphs: {listing}. The subgraphs must "
+                    "agree on the type (up to nullability"
+                    + (", and an implementation may narrow an interface)." if output else ")."),
+                    None,
+                    parent.name,
+                    name,
+                )
+            )
+            return None
+        for graph, f in fields.items():
+            if f.external and (
+                merge_types([merged_type, f.type], output=output, is_subtype=self.is_subtype)
+                is None
+            ):
+                self.errors.append(
+                    error(
+                        E.EXTERNAL_TYPE_MISMATCH,
+                        f'is @external with type "{f.type}", but the subgraphs that define '
+                        f'it give it type "{merged_type}".',
+                        graph,
+                        parent.name,
+                        name,
+                    )
+                )
+        merged = MergedField(
+            name=name,
+            type=merged_type,
+            by_graph=fields,
+            description=_description([f.description for f in fields.values()]),
+            applied=merge_applied([f.applied for f in fields.values()]),
+        )
+        if parent.kind == INPUT_OBJECT:
+            defaults = {f.default for f in fields.values()}
+            if len(defaults) > 1:
+                listing = ", ".join(f"{f.default or 'none'} in [{g}]" for g, f in fields.items())
+                self.errors.append(
+                    error(
+                        E.INPUT_FIELD_DEFAULT_MISMATCH,
+                        f"has different default values across subgraphs: {listing}.",
+                        None,
+                        parent.name,
+                        name,
+                    )
+                )
+            merged.default = next((f.default for f in fields.values() if f.default), None)
+        merged.args = self._merge_args(parent, name, fields)
+        return merged
+
+    def _merge_args(
+        self, parent: MergedType, field_name: str, fields: dict[str, SubgraphField]
+    ) -> dict[str, MergedArgument]:
+        resolving = {g: f for g, f in fields.items() if not f.external} or fields
+        order: list[str] = []
+        for f in resolving.values():
+            order.extend(a for a in f.args if a not in order)
+        result: dict[str, MergedArgument] = {}
+        for arg_name in order:
+            present: dict[str, SubgraphArgument] = {
+                g: f.args[arg_name] for g, f in resolving.items() if arg_name in f.args
+            }
+            coordinate = f"{field_name}({arg_name}:)"
+            if len(present) < len(resolving):
+                missing = [g for g in resolving if g not in present]
+                if any(a.type.endswith("!") and a.default is None for a in present.values()):
+                    required_in = [g for g, a in present.items() if a.type.endswith("!")]
+                    self.errors.append(
+                        error(
+                            E.REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH,
+                            f'argument "{arg_name}" is required in '
+                            f"{', '.join(f'[{g}]' for g in required_in)} but missing in "
+                            f"{', '.join(f'[{g}]' for g in missing)}. Add it there, or make it "
+                            "optional everywhere.",
+                            None,
+                            parent.name,
+                            field_name,
+                        )
+                    )
+                continue
+            arg_type = merge_types(
+                [a.type for a in present.values()], output=False, is_subtype=self.is_subtype
+            )
+            if arg_type is None:
+                listing = ", ".join(f'"{a.type}" in [{g}]' for g, a in present.items())
+                self.errors.append(
+                    error(
+                        E.FIELD_ARGUMENT_TYPE_MISMATCH,
+                        f'argument "{arg_name}" has incompatible types: {listing}.',
+                        None,
+                        parent.name,
+                        field_name,
+                    )
+                )
+                continue
+            defaults = {a.default for a in present.values()}
+            if len(defaults) > 1:
+                listing = ", ".join(f"{a.default or 'none'} in [{g}]" for g, a in present.items())
+                self.errors.append(
+                    error(
+                        E.FIELD_ARGUMENT_DEFAULT_MISMATCH,
+                        f'argument "{arg_name}" has different defaults: {listing}.',
+                        None,
+                        parent.name,
+                        field_name,
+                    )
+                )
+            result[arg_name] = MergedArgument(
+                name=arg_name,
+                type=arg_type,
+                default=next((a.default for a in present.values() if a.default), None),
+                description=_description([a.description for a in present.values()]),
+                applied=merge_applied([a.applied for a in present.values()]),
+            )
+            del coordinate
+        return result
+
+
+def check_sharing(c: Composition) -> list[CompositionError]:
+    """INVALID_FIELD_SHARING: an object field resolved by several subgraphs must be shareable."""
+    found: list[CompositionError] = []
+    for t in c.types.values():
+        if t.kind != OBJECT:
+            continue
+        for f in t.fields.values():
+            overridden = {sf.override for sf in f.by_graph.values() if sf.override}
+            resolving = {
+                g: sf for g, sf in f.by_graph.items() if not sf.external and g not in overridden
+            }
+            if len(resolving) < 2:
+                continue
+            unshared = [
+                g
+                for g, sf in resolving.items()
+                if not (sf.shareable or sf.used_as_key or not c.subgraphs[g].fed2)
+            ]
+            if not unshared:
+                continue
+            graphs = ", ".join(f"[{g}]" for g in resolving)
+            self_ = ", ".join(f"[{g}]" for g in unshared)
+            found.append(
+                error(
+                    E.INVALID_FIELD_SHARING,
+                    f"is resolved by {graphs} but is not marked @shareable in {self_}. Mark it "
+                    "@shareable in every subgraph that resolves it (they must return the same "
+                    "data), or move it with @override.",
+                    None,
+                    t.name,
+                    f.name,
+                )
+            )
+    return found

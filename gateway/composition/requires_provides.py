@@ -1,0 +1,180 @@
+"""``@external``, ``@requires`` and ``@provides`` references.
+
+Federation 2: a ``@requires`` field set names fields of the same type that are ``@external`` in the
+subgraph; a ``@provides`` field set names ``@external`` fields of the field's (object or interface)
+return type; an ``@external`` field is used by a key, a ``@requires`` or a ``@provides`` of its
+subgraph (or implements an interface field), and some other subgraph defines it.
+"""
+
+from __future__ import annotations
+
+from gateway.composition import errors as E
+from gateway.composition.errors import CompositionError, error
+from gateway.composition.fieldset import walk_field_set
+from gateway.composition.model import Composition
+from gateway.composition.subgraph import (
+    INTERFACE,
+    OBJECT,
+    UNION,
+    Subgraph,
+    SubgraphField,
+    named_type,
+)
+
+
+def check_requires_provides(subgraph: Subgraph) -> list[CompositionError]:
+    """Check and mark the fields each ``@requires``/``@provides`` of ``subgraph`` names."""
+    found: list[CompositionError] = []
+    for t in subgraph.types.values():
+        for f in t.fields.values():
+            if f.requires is not None:
+                found.extend(_requires(subgraph, t.name, f))
+            if f.provides is not None:
+                found.extend(_provides(subgraph, t.name, f))
+    return found
+
+
+def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
+    assert f.requires is not None
+    found: list[CompositionError] = []
+    not_external: list[str] = []
+
+    def visit(owner: str, target: SubgraphField, top: bool) -> None:
+        target.required = True
+        if not target.external and not target.used_as_key and top:
+            not_external.append(f"{owner}.{target.name}")
+
+    directive = f'@requires(fields: "{f.requires}")'
+    for problem in walk_field_set(subgraph, type_name, f.requires, visit):
+        if problem.kind in ("abstract", "args"):
+            continue
+        found.append(
+            error(
+                E.REQUIRES_INVALID_FIELDS,
+                f"{directive} {problem.text}",
+                subgraph.name,
+                type_name,
+                f.name,
+            )
+        )
+    if subgraph.fed2:
+        for coordinate in not_external:
+            found.append(
+                error(
+                    E.REQUIRES_FIELDS_MISSING_EXTERNAL,
+                    f'{directive} names "{coordinate}", which this subgraph resolves itself. '
+                    "A required field comes from another subgraph: mark it @external here.",
+                    subgraph.name,
+                    type_name,
+                    f.name,
+                )
+            )
+    return found
+
+
+def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
+    assert f.provides is not None
+    directive = f'@provides(fields: "{f.provides}")'
+    target = named_type(f.type)
+    target_type = subgraph.types.get(target)
+    if target_type is None or target_type.kind not in (OBJECT, INTERFACE, UNION):
+        return [
+            error(
+                E.PROVIDES_ON_NON_OBJECT_FIELD,
+                f"{directive} is on a field of type {f.type}; only fields returning an object or "
+                "interface type can provide fields.",
+                subgraph.name,
+                type_name,
+                f.name,
+            )
+        ]
+    found: list[CompositionError] = []
+    not_external: list[str] = []
+
+    def visit(owner: str, provided: SubgraphField, top: bool) -> None:
+        provided.provided = True
+        if not provided.external and not provided.used_as_key:
+            not_external.append(f"{owner}.{provided.name}")
+
+    for problem in walk_field_set(subgraph, target, f.provides, visit):
+        if problem.kind in ("abstract", "args"):
+            continue
+        found.append(
+            error(
+                E.PROVIDES_INVALID_FIELDS,
+                f"{directive} {problem.text}",
+                subgraph.name,
+                type_name,
+                f.name,
+            )
+        )
+    if subgraph.fed2:
+        for coordinate in not_external:
+            if "." in coordinate:
+                owner_name, field_name = coordinate.split(".", 1)
+                owner = subgraph.types.get(owner_name)
+                if owner is not None and owner.fields[field_name].shareable:
+                    continue
+            found.append(
+                error(
+                    E.PROVIDES_FIELDS_MISSING_EXTERNAL,
+                    f'{directive} names "{coordinate}", which is not @external here. A '
+                    "provided field must be declared @external in the providing subgraph.",
+                    subgraph.name,
+                    type_name,
+                    f.name,
+                )
+            )
+    return found
+
+
+def check_external(c: Composition) -> list[CompositionError]:
+    """EXTERNAL_UNUSED and EXTERNAL_MISSING_ON_BASE across the merged model."""
+    found: list[CompositionError] = []
+    for t in c.types.values():
+        for f in t.fields.values():
+            externals = {g: sf for g, sf in f.by_graph.items() if sf.external}
+            if not externals:
+                continue
+            if len(externals) == len(f.by_graph) and not f.from_interface_object:
+                if not any(
+                    sf.used_as_key and not c.subgraphs[g].fed2 for g, sf in externals.items()
+                ):
+                    graphs = ", ".join(f"[{g}]" for g in externals)
+                    found.append(
+                        error(
+                            E.EXTERNAL_MISSING_ON_BASE,
+                            f"is marked @external in {graphs}, but no subgraph defines it. "
+                            "An @external field must be resolved by some other subgraph.",
+                            None,
+                            t.name,
+                            f.name,
+                        )
+                    )
+                continue
+            for g, sf in externals.items():
+                if not c.subgraphs[g].fed2:
+                    continue
+                if sf.used_as_key or sf.required or sf.provided:
+                    continue
+                sub_type = c.subgraphs[g].types[t.name]
+                if _implements_interface_field(c, g, sub_type.interfaces, f.name):
+                    continue
+                found.append(
+                    error(
+                        E.EXTERNAL_UNUSED,
+                        "is marked @external but no @key, @requires or @provides of this "
+                        "subgraph uses it. Remove the field, or use it.",
+                        g,
+                        t.name,
+                        f.name,
+                    )
+                )
+    return found
+
+
+def _implements_interface_field(
+    c: Composition, graph: str, interfaces: list[str], name: str
+) -> bool:
+    sub = c.subgraphs[graph]
+    return any(name in sub.types[i].fields for i in interfaces if i in sub.types)

@@ -1,0 +1,539 @@
+"""Read one subgraph's SDL into a normalised model: federation directives resolved, types merged.
+
+Federation 2 subgraphs name their directives through ``@link(url: ".../federation/vX.Y", import:
+[...])`` (imports may be renamed; the rest are reachable as ``@federation__name``). Federation 1
+subgraphs (no ``@link``) use the bare names. Either way the model below speaks canonical names, and
+a type's definition and its extensions are one :class:`SubgraphType`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    ConstDirectiveNode,
+    DirectiveDefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    GraphQLSyntaxError,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    TypeNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    parse,
+    print_ast,
+    value_from_ast_untyped,
+)
+
+from gateway.composition import errors as E
+from gateway.composition.errors import CompositionError, error
+
+FEDERATION_URL = re.compile(r"^https://specs\.apollo\.dev/federation/v(\d+)\.(\d+)$")
+#: the newest Federation version the reference composer (and so ours) knows
+KNOWN_FEDERATION_VERSIONS = {(2, minor) for minor in range(10)}
+FEDERATION_DIRECTIVES = {
+    "key",
+    "requires",
+    "provides",
+    "external",
+    "shareable",
+    "extends",
+    "override",
+    "inaccessible",
+    "interfaceObject",
+    "tag",
+    "composeDirective",
+    "authenticated",
+    "requiresScopes",
+    "policy",
+    "context",
+    "fromContext",
+    "cost",
+    "listSize",
+}
+BUILTIN_DIRECTIVES = {"deprecated", "specifiedBy", "skip", "include", "oneOf", "link", "defer"}
+BUILTIN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
+#: types a subgraph carries for the federation machinery, never part of the supergraph
+FEDERATION_TYPES = {
+    "_Service",
+    "_Any",
+    "_Entity",
+    "_FieldSet",
+    "FieldSet",
+    "link__Import",
+    "link__Purpose",
+}
+ROOT_KINDS = ("query", "mutation", "subscription")
+ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+OBJECT = "OBJECT"
+INTERFACE = "INTERFACE"
+UNION = "UNION"
+ENUM = "ENUM"
+INPUT_OBJECT = "INPUT_OBJECT"
+SCALAR = "SCALAR"
+
+_DEF_KIND: dict[type[Any], str] = {
+    ObjectTypeDefinitionNode: OBJECT,
+    ObjectTypeExtensionNode: OBJECT,
+    InterfaceTypeDefinitionNode: INTERFACE,
+    InterfaceTypeExtensionNode: INTERFACE,
+    UnionTypeDefinitionNode: UNION,
+    UnionTypeExtensionNode: UNION,
+    EnumTypeDefinitionNode: ENUM,
+    EnumTypeExtensionNode: ENUM,
+    InputObjectTypeDefinitionNode: INPUT_OBJECT,
+    InputObjectTypeExtensionNode: INPUT_OBJECT,
+    ScalarTypeDefinitionNode: SCALAR,
+    ScalarTypeExtensionNode: SCALAR,
+}
+_EXTENSIONS = (
+    ObjectTypeExtensionNode,
+    InterfaceTypeExtensionNode,
+    UnionTypeExtensionNode,
+    EnumTypeExtensionNode,
+    InputObjectTypeExtensionNode,
+    ScalarTypeExtensionNode,
+)
+
+
+@dataclass(slots=True)
+class Auth:
+    """The authorization directives on one element (``@authenticated``, scopes, policies)."""
+
+    authenticated: bool = False
+    scopes: list[list[str]] = field(default_factory=list)
+    policies: list[list[str]] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return self.authenticated or bool(self.scopes) or bool(self.policies)
+
+
+@dataclass(slots=True)
+class Applied:
+    """Directives every element may carry and that reach the supergraph."""
+
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    deprecated: str | None = None  # the reason; "" when deprecated without a reason
+    auth: Auth = field(default_factory=Auth)
+
+
+@dataclass(slots=True)
+class SubgraphArgument:
+    name: str
+    type: str
+    default: str | None
+    description: str | None
+    applied: Applied
+
+
+@dataclass(slots=True)
+class SubgraphField:
+    """A field (or input field) as one subgraph declares it."""
+
+    name: str
+    type: str
+    description: str | None
+    args: dict[str, SubgraphArgument]
+    applied: Applied
+    default: str | None = None  # input fields only
+    external: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    shareable: bool = False
+    override: str | None = None
+    override_label: str | None = None
+    #: set while validating: used in a key / a @requires / a @provides of this subgraph
+    used_as_key: bool = False
+    required: bool = False
+    provided: bool = False
+
+
+@dataclass(slots=True)
+class SubgraphEnumValue:
+    name: str
+    description: str | None
+    applied: Applied
+
+
+@dataclass(slots=True)
+class Key:
+    fields: str
+    resolvable: bool = True
+
+
+@dataclass(slots=True)
+class SubgraphType:
+    """A named type as one subgraph declares it (definition plus extensions)."""
+
+    name: str
+    kind: str
+    description: str | None = None
+    fields: dict[str, SubgraphField] = field(default_factory=dict)
+    interfaces: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, SubgraphEnumValue] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    has_definition: bool = False
+    extension: bool = False  # declared with `extend type`
+    extends_directive: bool = False  # declared with `@extends`
+    shareable: bool = False
+    interface_object: bool = False
+    applied: Applied = field(default_factory=Applied)
+    specified_by: str | None = None
+
+
+@dataclass(slots=True)
+class Subgraph:
+    """One subgraph, normalised."""
+
+    name: str
+    url: str
+    version: tuple[int, int]  # (1, 0) for a Federation 1 subgraph
+    types: dict[str, SubgraphType]
+
+    @property
+    def fed2(self) -> bool:
+        return self.version[0] >= 2
+
+
+# --- type strings --------------------------------------------------------------------------------
+
+
+def named_type(type_str: str) -> str:
+    """``[Foo!]!`` -> ``Foo``."""
+    return type_str.strip("[]!")
+
+
+def type_string(node: TypeNode) -> str:
+    if isinstance(node, NonNullTypeNode):
+        return type_string(node.type) + "!"
+    if isinstance(node, ListTypeNode):
+        return "[" + type_string(node.type) + "]"
+    assert isinstance(node, NamedTypeNode)
+    return node.name.value
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+class _Directives:
+    """Maps the names a subgraph uses to canonical federation directive names."""
+
+    def __init__(self, local_to_canonical: dict[str, str], defined: set[str], fed2: bool) -> None:
+        self.local_to_canonical = local_to_canonical
+        self.defined = defined
+        self.fed2 = fed2
+
+    def canonical(self, name: str) -> str | None:
+        if name in self.local_to_canonical:
+            return self.local_to_canonical[name]
+        if not self.fed2 and name in FEDERATION_DIRECTIVES:
+            return name
+        return None
+
+
+def _args(node: ConstDirectiveNode) -> dict[str, Any]:
+    return {arg.name.value: value_from_ast_untyped(arg.value) for arg in node.arguments or ()}
+
+
+def read_subgraph(
+    name: str, sdl: str, url: str = ""
+) -> tuple[Subgraph | None, list[CompositionError]]:
+    """Parse and normalise one subgraph; errors name the subgraph."""
+    try:
+        document = parse(sdl)
+    except GraphQLSyntaxError as exc:
+        return None, [error(E.INVALID_GRAPHQL, f"the SDL does not parse: {exc.message}", name)]
+    return _Reader(name, url, document).read()
+
+
+class _Reader:
+    def __init__(self, name: str, url: str, document: DocumentNode) -> None:
+        self.name = name
+        self.url = url
+        self.document = document
+        self.errors: list[CompositionError] = []
+
+    def read(self) -> tuple[Subgraph | None, list[CompositionError]]:
+        version, directives, roots = self._schema()
+        if self.errors:
+            return None, self.errors
+        self.directives = directives
+        types: dict[str, SubgraphType] = {}
+        for definition in self.document.definitions:
+            kind = _DEF_KIND.get(type(definition))
+            if kind is None:
+                continue
+            type_name = definition.name.value  # type: ignore[attr-defined]
+            if type_name in FEDERATION_TYPES or type_name.startswith(
+                ("federation__", "link__", "join__")
+            ):
+                continue
+            current = types.get(type_name)
+            if current is None:
+                current = types[type_name] = SubgraphType(type_name, kind)
+            elif current.kind != kind:
+                self.errors.append(
+                    error(
+                        E.INVALID_GRAPHQL,
+                        f"is declared both as {current.kind} and {kind}.",
+                        self.name,
+                        type_name,
+                    )
+                )
+                continue
+            self._add(current, definition)
+        self._rename_roots(types, roots)
+        for type_name in ("Query",):
+            query = types.get(type_name)
+            if query is not None:
+                query.fields.pop("_service", None)
+                query.fields.pop("_entities", None)
+                if not query.fields and type_name == "Query":
+                    del types[type_name]
+        self._check_references(types)
+        if self.errors:
+            return None, self.errors
+        subgraph = Subgraph(self.name, self.url, version, types)
+        return subgraph, []
+
+    # schema and @link ----------------------------------------------------------------------------
+
+    def _schema(self) -> tuple[tuple[int, int], _Directives, dict[str, str]]:
+        roots: dict[str, str] = {}
+        version = (1, 0)
+        local: dict[str, str] = {}
+        defined = {
+            d.name.value
+            for d in self.document.definitions
+            if isinstance(d, DirectiveDefinitionNode)
+        }
+        fed2 = False
+        for definition in self.document.definitions:
+            if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+                continue
+            for op in definition.operation_types or ():
+                roots[op.operation.value] = op.type.name.value
+            for directive in definition.directives or ():
+                if directive.name.value != "link":
+                    continue
+                args = _args(directive)
+                url = str(args.get("url") or "")
+                match = FEDERATION_URL.match(url)
+                if not match:
+                    continue
+                major, minor = int(match.group(1)), int(match.group(2))
+                if (major, minor) not in KNOWN_FEDERATION_VERSIONS:
+                    self.errors.append(
+                        error(
+                            E.UNKNOWN_FEDERATION_LINK_VERSION,
+                            f"@link names Federation v{major}.{minor}, which this composer does "
+                            "not know (it knows v2.0 to v2.9). Link "
+                            '"https://specs.apollo.dev/federation/v2.9" instead.',
+                            self.name,
+                        )
+                    )
+                    continue
+                fed2 = True
+                version = (major, minor)
+                prefix = str(args.get("as") or "federation")
+                for canonical in FEDERATION_DIRECTIVES:
+                    local[f"{prefix}__{canonical}"] = canonical
+                for item in args.get("import") or []:
+                    if isinstance(item, str):
+                        imported, alias = item, item
+                    elif isinstance(item, dict):
+                        imported = str(item.get("name", ""))
+                        alias = str(item.get("as") or imported)
+                    else:
+                        continue
+                    if imported.startswith("@"):
+                        canonical = imported[1:]
+                        if canonical in FEDERATION_DIRECTIVES:
+                            local[alias.lstrip("@")] = canonical
+        return version, _Directives(local, defined, fed2), roots
+
+    def _rename_roots(self, types: dict[str, SubgraphType], roots: dict[str, str]) -> None:
+        renames = {
+            local: ROOT_NAMES[op]
+            for op, local in roots.items()
+            if local != ROOT_NAMES[op] and local in types
+        }
+        if not renames:
+            return
+        for old, new in renames.items():
+            moved = types.pop(old)
+            moved.name = new
+            types[new] = moved
+        for t in types.values():
+            for f in t.fields.values():
+                inner = named_type(f.type)
+                if inner in renames:
+                    f.type = f.type.replace(inner, renames[inner])
+            t.members = [renames.get(m, m) for m in t.members]
+
+    def _check_references(self, types: dict[str, SubgraphType]) -> None:
+        known = set(types) | BUILTIN_SCALARS
+        for t in types.values():
+            for f in t.fields.values():
+                refs = [named_type(f.type)] + [named_type(a.type) for a in f.args.values()]
+                for ref in refs:
+                    if ref not in known:
+                        self.errors.append(
+                            error(
+                                E.INVALID_GRAPHQL,
+                                f'refers to type "{ref}", which this subgraph does not define.'
+                                + E.did_you_mean(ref, known),
+                                self.name,
+                                t.name,
+                                f.name,
+                            )
+                        )
+
+    # types -------------------------------------------------------------------------------------
+
+    def _applied(self, nodes: Any, owner: str) -> tuple[Applied, dict[str, dict[str, Any]]]:
+        """Common directives into ``Applied``; federation directives by canonical name."""
+        applied = Applied()
+        federation: dict[str, dict[str, Any]] = {}
+        for node in nodes or ():
+            local = node.name.value
+            args = _args(node)
+            if local == "deprecated":
+                applied.deprecated = str(args.get("reason", "No longer supported"))
+                continue
+            canonical = self.directives.canonical(local)
+            if canonical is None:
+                if (
+                    self.directives.fed2
+                    and local in FEDERATION_DIRECTIVES
+                    and local not in self.directives.defined
+                ):
+                    self.errors.append(
+                        error(
+                            E.INVALID_GRAPHQL,
+                            f'uses @{local}, which is neither imported nor defined. Add "@{local}" '
+                            "to the import list of the federation @link.",
+                            self.name,
+                            owner,
+                        )
+                    )
+                continue
+            if canonical == "inaccessible":
+                applied.inaccessible = True
+            elif canonical == "tag":
+                applied.tags.append(str(args.get("name")))
+            elif canonical == "authenticated":
+                applied.auth.authenticated = True
+            elif canonical == "requiresScopes":
+                applied.auth.scopes = _groups(args.get("scopes"))
+            elif canonical == "policy":
+                applied.auth.policies = _groups(args.get("policies"))
+            elif canonical == "key":
+                federation.setdefault("key", {}).setdefault("all", []).append(args)
+            else:
+                federation[canonical] = args
+        return applied, federation
+
+    def _add(self, t: SubgraphType, node: Any) -> None:
+        is_extension = isinstance(node, _EXTENSIONS)
+        if is_extension:
+            t.extension = True
+        else:
+            t.has_definition = True
+            if node.description is not None:
+                t.description = node.description.value
+        applied, fed = self._applied(node.directives, t.name)
+        _merge_applied(t.applied, applied)
+        for key_args in fed.get("key", {}).get("all", []):
+            fields = key_args.get("fields")
+            if isinstance(fields, str):
+                t.keys.append(Key(fields, key_args.get("resolvable", True) is not False))
+        if "extends" in fed:
+            t.extends_directive = True
+        if "interfaceObject" in fed:
+            t.interface_object = True
+        type_shareable = "shareable" in fed
+        if type_shareable:
+            t.shareable = True
+        if t.kind == SCALAR and "specifiedBy" in {d.name.value for d in node.directives or ()}:
+            t.specified_by = "yes"
+        for iface in getattr(node, "interfaces", None) or ():
+            if iface.name.value not in t.interfaces:
+                t.interfaces.append(iface.name.value)
+        for member in getattr(node, "types", None) or ():
+            if member.name.value not in t.members:
+                t.members.append(member.name.value)
+        for value in getattr(node, "values", None) or ():
+            value_applied, _ = self._applied(value.directives, f"{t.name}.{value.name.value}")
+            t.values[value.name.value] = SubgraphEnumValue(
+                value.name.value,
+                value.description.value if value.description else None,
+                value_applied,
+            )
+        for field_node in getattr(node, "fields", None) or ():
+            owner = f"{t.name}.{field_node.name.value}"
+            field_applied, field_fed = self._applied(field_node.directives, owner)
+            args: dict[str, SubgraphArgument] = {}
+            for arg in getattr(field_node, "arguments", None) or ():
+                arg_applied, _ = self._applied(arg.directives, owner)
+                args[arg.name.value] = SubgraphArgument(
+                    arg.name.value,
+                    type_string(arg.type),
+                    print_ast(arg.default_value) if arg.default_value else None,
+                    arg.description.value if arg.description else None,
+                    arg_applied,
+                )
+            default = getattr(field_node, "default_value", None)
+            override = field_fed.get("override")
+            requires = field_fed.get("requires", {}).get("fields")
+            provides = field_fed.get("provides", {}).get("fields")
+            t.fields[field_node.name.value] = SubgraphField(
+                name=field_node.name.value,
+                type=type_string(field_node.type),
+                description=field_node.description.value if field_node.description else None,
+                args=args,
+                applied=field_applied,
+                default=print_ast(default) if default is not None else None,
+                external="external" in field_fed or "external" in fed,
+                requires=requires if isinstance(requires, str) else None,
+                provides=provides if isinstance(provides, str) else None,
+                shareable="shareable" in field_fed or type_shareable,
+                override=str(override["from"]) if override and "from" in override else None,
+                override_label=(
+                    str(override["label"]) if override and override.get("label") else None
+                ),
+            )
+
+
+def _groups(value: Any) -> list[list[str]]:
+    if not isinstance(value, list):
+        return []
+    return [[str(item) for item in group] for group in value if isinstance(group, list)]
+
+
+def _merge_applied(into: Applied, other: Applied) -> None:
+    into.inaccessible = into.inaccessible or other.inaccessible
+    into.tags.extend(tag for tag in other.tags if tag not in into.tags)
+    if other.deprecated is not None:
+        into.deprecated = other.deprecated
+    into.auth.authenticated = into.auth.authenticated or other.auth.authenticated
+    into.auth.scopes = into.auth.scopes or other.auth.scopes
+    into.auth.policies = into.auth.policies or other.auth.policies

@@ -1,0 +1,46 @@
+"""Shared helpers for composition tests: the corpora and the reference composer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gateway.composition.compose import SubgraphSource
+
+REPO = Path(__file__).resolve().parents[2]
+FEDERATION_CASES = REPO / "tests" / "federation" / "cases"
+ERROR_CASES = Path(__file__).parent / "cases"
+REFERENCE = REPO / "tools" / "reference"
+OPD_SUBGRAPHS = ["kependudukan", "kesehatan", "pendidikan", "sosial", "wilayah"]
+
+
+def sources_in(directory: Path, names: list[str] | None = None) -> list[SubgraphSource]:
+    files = sorted(directory.glob("*.graphql"))
+    return [
+        SubgraphSource(p.stem, p.read_text())
+        for p in files
+        if (names is None and p.stem != "supergraph") or (names is not None and p.stem in names)
+    ]
+
+
+def reference_compose(sources: list[SubgraphSource], tmp: Path) -> tuple[str | None, list[str]]:
+    """Run the pinned npm composer: (supergraph, []) or (None, error codes)."""
+    node = shutil.which("node")
+    if node is None or not (REFERENCE / "node_modules" / "@theguild").exists():
+        pytest.skip("the reference composer is not installed (cd tools/reference && npm ci)")
+    args = [node, str(REFERENCE / "compose.mjs")]
+    for source in sources:
+        path = tmp / f"{source.name}.graphql"
+        path.write_text(source.sdl)
+        args.append(f"{source.name}={path}")
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode == 0:
+        return done.stdout, []
+    try:
+        return None, [e["code"] for e in json.loads(done.stdout)]
+    except json.JSONDecodeError:
+        raise AssertionError(f"reference composer crashed: {done.stderr}") from None
