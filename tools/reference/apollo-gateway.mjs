@@ -44,33 +44,37 @@ if (options.plan) {
   const operation = operationFromDocument(supergraph.schema, document, {
     operationName: options.operationName,
   });
-  console.log(prettyFormatQueryPlan(planner.buildQueryPlan(operation)));
-  process.exit(0);
+  // No process.exit(): it could cut a piped stdout short.
+  process.stdout.write(`${prettyFormatQueryPlan(planner.buildQueryPlan(operation))}\n`);
+} else {
+  await serve();
 }
 
-const { ApolloGateway, RemoteGraphQLDataSource } = await import("@apollo/gateway");
-const { ApolloServer } = await import("@apollo/server");
-const { startStandaloneServer } = await import("@apollo/server/standalone");
+async function serve() {
+  const { ApolloGateway, RemoteGraphQLDataSource } = await import("@apollo/gateway");
+  const { ApolloServer } = await import("@apollo/server");
+  const { startStandaloneServer } = await import("@apollo/server/standalone");
 
-const gateway = new ApolloGateway({
-  supergraphSdl,
-  buildService({ name, url }) {
-    return new RemoteGraphQLDataSource({ url: options.urls[name] ?? url });
-  },
-});
-const server = new ApolloServer({
-  gateway,
-  includeStacktraceInErrorResponses: false,
-  introspection: true,
-});
-const { url } = await startStandaloneServer(server, {
-  listen: { port: options.port, host: options.host },
-});
-console.log(`READY ${url}`);
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService({ name, url }) {
+      return new RemoteGraphQLDataSource({ url: options.urls[name] ?? url });
+    },
+  });
+  const server = new ApolloServer({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+  });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: options.port, host: options.host },
+  });
+  console.log(`READY ${url}`);
 
-const stop = async () => {
-  await server.stop();
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+  const stop = async () => {
+    await server.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

@@ -89,6 +89,8 @@ function compose(subgraphs) {
   return { supergraph: sdl.endsWith("\n") ? sdl : `${sdl}\n` };
 }
 
+// Output goes through process.exitCode, not process.exit(): exiting at once would cut a piped
+// stdout short.
 if (batch) {
   const results = {};
   for (const topic of readdirSync(batch).sort()) {
@@ -99,25 +101,25 @@ if (batch) {
       continue;
     }
     for (const name of cases) {
-      const dir = join(batch, topic, name, "subgraphs");
       let subgraphs;
       try {
-        subgraphs = subgraphFiles(dir);
+        subgraphs = subgraphFiles(join(batch, topic, name, "subgraphs"));
       } catch {
         continue;
       }
       results[`${topic}/${name}`] = compose(subgraphs);
     }
   }
-  console.log(JSON.stringify(results));
-  process.exit(0);
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+} else {
+  if (files.size === 0) usage("no subgraphs given");
+  const result = compose(files);
+  if (result.errors) {
+    process.stdout.write(`${JSON.stringify(result.errors, null, 2)}\n`);
+    process.exitCode = 1;
+  } else if (out) {
+    writeFileSync(out, result.supergraph);
+  } else {
+    process.stdout.write(result.supergraph);
+  }
 }
-
-if (files.size === 0) usage("no subgraphs given");
-const result = compose(files);
-if (result.errors) {
-  console.log(JSON.stringify(result.errors, null, 2));
-  process.exit(1);
-}
-if (out) writeFileSync(out, result.supergraph);
-else process.stdout.write(result.supergraph);
