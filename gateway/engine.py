@@ -28,6 +28,8 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from gateway.auth.access import AccessControl
+from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
@@ -132,6 +134,7 @@ class Gateway:
         planner: Planner = build_query_plan,
         document_cache_size: int = 1024,
         plan_cache_size: int = 1024,
+        access: AccessControl | None = None,
         random_percent: Callable[[], float] | None = None,
     ) -> None:
         self.supergraph = supergraph
@@ -141,7 +144,9 @@ class Gateway:
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
-        self._plans: LruCache[tuple[str, str | None, frozenset[str]], QueryPlan] = LruCache(
+        #: authorization, masking and audit (None: an open gateway without auth directives)
+        self.access = access
+        self._plans: LruCache[tuple[str, str | None, frozenset[str], Any], QueryPlan] = LruCache(
             plan_cache_size
         )
         self._static_labels = frozenset(override_labels)
@@ -181,10 +186,18 @@ class Gateway:
         operation_name: str | None = None,
         *,
         allowed_operations: Collection[str] | None = None,
+        principal: Principal | None = None,
+        request_id: str | None = None,
     ) -> GatewayResult:
-        """Like ``execute``, also telling whether execution started (for HTTP status codes)."""
+        """Like ``execute``, also telling whether execution started (for HTTP status codes).
+
+        ``principal`` is the authenticated caller (anonymous when None); it matters only when the
+        gateway has access control.
+        """
         try:
-            return await self._process(query, variables, operation_name, allowed_operations)
+            return await self._process(
+                query, variables, operation_name, allowed_operations, principal, request_id
+            )
         except _RequestFailure as failure:
             return GatewayResult(
                 {"errors": failure.errors},
@@ -208,6 +221,8 @@ class Gateway:
         variables: Mapping[str, Any] | None,
         operation_name: str | None,
         allowed_operations: Collection[str] | None,
+        principal: Principal | None = None,
+        request_id: str | None = None,
     ) -> GatewayResult:
         prepared = self._prepare_document(query)
         operation = self._prepare_operation(prepared, operation_name)
@@ -219,6 +234,16 @@ class Gateway:
             )
         raw_variables = dict(variables or {})
         coerced = self._coerce_variables(operation.node, raw_variables)
+        if self.access is not None:
+            return await self._process_secured(
+                query,
+                prepared,
+                operation,
+                coerced,
+                raw_variables,
+                principal or ANONYMOUS,
+                request_id,
+            )
         if operation.needs_subgraphs:
             assert prepared.document is not None
             plan = self._plan(query, prepared.document, operation_name, operation.node)
@@ -229,6 +254,46 @@ class Gateway:
             errors = [*state.errors, *shaping_errors]
         else:
             data, errors = operation.shaper.shape({}, coerced, raw_variables=raw_variables)
+        if errors:
+            return GatewayResult({"errors": errors, "data": data})
+        return GatewayResult({"data": data})
+
+    async def _process_secured(
+        self,
+        query: str,
+        prepared: _PreparedDocument,
+        operation: _PreparedOperation,
+        coerced: dict[str, Any],
+        raw_variables: dict[str, Any],
+        principal: Principal,
+        request_id: str | None,
+    ) -> GatewayResult:
+        """``_process`` under access control: authorize before planning, mask + audit after."""
+        access = self.access
+        assert access is not None and prepared.document is not None
+        guarded = access.prepare(principal, query, prepared.document, operation.node)
+        data: dict[str, Any] | None = None
+        errors: list[ErrorDict] = []
+        raw: Any = {}
+        if not guarded.rejection:
+            covered: list[Any] = list(guarded.covered)
+            rewritten, node = guarded.authorized.document, guarded.authorized.operation
+            if operation.needs_subgraphs and rewritten is not None and node is not None:
+                name = node.name.value if node.name else None
+                plan = self._plan(query, rewritten, name, node, variant=guarded.plan_key)
+                state = await self._executor.execute(plan, coerced)
+                raw = state.data
+                covered.extend(state.covered)
+                errors.extend(state.errors)
+            data, shaping_errors = operation.shaper.shape(
+                raw, coerced, raw_variables=raw_variables, covered=covered
+            )
+            errors = [*guarded.errors, *errors, *shaping_errors]
+        data, errors = await access.release(
+            guarded, data, errors, raw, request_id=request_id, raw_variables=raw_variables
+        )
+        if guarded.rejection:
+            return GatewayResult({"errors": errors}, executed=False)
         if errors:
             return GatewayResult({"errors": errors, "data": data})
         return GatewayResult({"data": data})
@@ -299,9 +364,11 @@ class Gateway:
         document: DocumentNode,
         operation_name: str | None,
         node: OperationDefinitionNode,
+        *,
+        variant: Any = None,
     ) -> QueryPlan:
         labels = self._active_labels()
-        key = (query, operation_name, labels)
+        key = (query, operation_name, labels, variant)
         plan = self._plans.get(key)
         if plan is None:
             name = node.name.value if node.name else operation_name
@@ -345,8 +412,17 @@ def _js_wording(message: str) -> str:
     graphql-core quotes names with single quotes where graphql-js uses double quotes; names cannot
     contain quotes or spaces, so only such quoted tokens are rewritten.
     """
-    message = _SINGLE_QUOTED.sub(r'"\1"', message)
+    message = _json_literals(_SINGLE_QUOTED.sub(r'"\1"', message))
     return _NOT_PROVIDED.sub(r'Variable "\1" of required type "\2" was not provided.', message)
+
+
+_PYTHON_LITERALS = {"True": "true", "False": "false", "None": "null"}
+_LITERAL_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\b(?:True|False|None)\b')
+
+
+def _json_literals(message: str) -> str:
+    """Print the client's values as JSON: graphql-core shows Python's ``True``/``None``."""
+    return _LITERAL_OR_STRING.sub(lambda m: _PYTHON_LITERALS.get(m.group(0), m.group(0)), message)
 
 
 def _request_error(error: GraphQLError, code: str) -> ErrorDict:

@@ -1,0 +1,247 @@
+"""Append-only stores for the audit chain: embedded SQLite (default) and PostgreSQL (replicas).
+
+``append`` takes the chain head and writes the next record in one transaction, durably (SQLite:
+WAL with ``synchronous=FULL``; PostgreSQL: a committed transaction), serialised across writers
+(SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock), so several gateway
+replicas extend one chain. Subject hashes go to an index table for ``subject`` lookups; ``verify``
+compares that index with the hashed bodies, so removing an index row is detected too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from gateway.audit.records import AuditEvent, AuditRecord, chain
+from gateway.errors import GatewayError
+
+
+class AuditUnavailableError(GatewayError):
+    """The audit store cannot take a record now; personal data must not be released."""
+
+    code = "AUDIT_UNAVAILABLE"
+
+
+class AuditStore(Protocol):
+    async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord: ...
+
+    async def records(self) -> list[AuditRecord]: ...
+
+    async def by_subject(self, subject: str) -> list[AuditRecord]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _record(row: tuple[Any, ...], subjects: tuple[str, ...] | None = None) -> AuditRecord:
+    seq, prev_hash, digest, body, signature = row
+    return AuditRecord(int(seq), prev_hash, digest, body, signature, subjects)
+
+
+class SqliteAuditStore:
+    """One SQLite file; writes happen in a worker thread so the event loop never waits on fsync."""
+
+    def __init__(self, path: Path | str, table: str = "jamajama_audit") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._table = table
+        self._lock = asyncio.Lock()
+        self._conn = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=10
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(
+            f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL,"
+            " hash TEXT NOT NULL, body TEXT NOT NULL, signature TEXT);"
+            f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL,"
+            " seq INTEGER NOT NULL);"
+            f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject);"
+        )
+
+    async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        async with self._lock:
+            try:
+                return await asyncio.to_thread(work, self._conn)
+            except sqlite3.Error as error:
+                raise AuditUnavailableError(f"the audit store failed: {error}") from error
+
+    async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord:
+        table = self._table
+
+        def work(conn: sqlite3.Connection) -> AuditRecord:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = conn.execute(
+                    f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                record = chain(event, (head[0], head[1]) if head else None, signing_key)
+                conn.execute(
+                    f"INSERT INTO {table} (seq, prev_hash, hash, body, signature) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (record.seq, record.prev_hash, record.hash, record.body, record.signature),
+                )
+                conn.executemany(
+                    f"INSERT INTO {table}_subjects (subject, seq) VALUES (?, ?)",
+                    [(s, record.seq) for s in event.subjects],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return record
+
+        result: AuditRecord = await self._run(work)
+        return result
+
+    async def records(self) -> list[AuditRecord]:
+        table = self._table
+
+        def work(conn: sqlite3.Connection) -> list[AuditRecord]:
+            index: dict[int, list[str]] = {}
+            for subject, seq in conn.execute(f"SELECT subject, seq FROM {table}_subjects"):
+                index.setdefault(seq, []).append(subject)
+            rows = conn.execute(
+                f"SELECT seq, prev_hash, hash, body, signature FROM {table} ORDER BY rowid"
+            ).fetchall()
+            return [_record(r, tuple(index.get(r[0], ()))) for r in rows]
+
+        result: list[AuditRecord] = await self._run(work)
+        return result
+
+    async def by_subject(self, subject: str) -> list[AuditRecord]:
+        table = self._table
+
+        def work(conn: sqlite3.Connection) -> list[AuditRecord]:
+            rows = conn.execute(
+                f"SELECT r.seq, r.prev_hash, r.hash, r.body, r.signature FROM {table} r "
+                f"WHERE r.seq IN (SELECT seq FROM {table}_subjects WHERE subject = ?) "
+                "ORDER BY r.seq",
+                (subject,),
+            ).fetchall()
+            return [_record(r) for r in rows]
+
+        result: list[AuditRecord] = await self._run(work)
+        return result
+
+    async def aclose(self) -> None:
+        self._conn.close()
+
+
+class PostgresAuditStore:
+    """PostgreSQL shared by gateway replicas (psycopg 3 async; one connection, reconnects)."""
+
+    def __init__(self, url: str, table: str = "jamajama_audit") -> None:
+        self._url = url
+        self._table = table
+        self._lock_id = zlib.crc32(table.encode())
+        self._conn: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _connection(self) -> Any:
+        import psycopg
+
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=5
+            )
+            table = self._table
+            await self._conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (seq BIGINT PRIMARY KEY, "
+                "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, signature TEXT)"
+            )
+            await self._conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL, "
+                "seq BIGINT NOT NULL)"
+            )
+            await self._conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject)"
+            )
+        return self._conn
+
+    async def _run(self, work: Callable[[Any], Any]) -> Any:
+        import psycopg
+
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                return await work(conn)
+            except psycopg.Error as error:
+                if self._conn is not None:
+                    await self._conn.close()
+                self._conn = None
+                raise AuditUnavailableError("the audit database is unavailable") from error
+
+    async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord:
+        table = self._table
+
+        async def work(conn: Any) -> AuditRecord:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
+                cursor = await conn.execute(
+                    f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
+                )
+                head = await cursor.fetchone()
+                record = chain(event, (int(head[0]), head[1]) if head else None, signing_key)
+                await conn.execute(
+                    f"INSERT INTO {table} (seq, prev_hash, hash, body, signature) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (record.seq, record.prev_hash, record.hash, record.body, record.signature),
+                )
+                for subject in event.subjects:
+                    await conn.execute(
+                        f"INSERT INTO {table}_subjects (subject, seq) VALUES (%s, %s)",
+                        (subject, record.seq),
+                    )
+            return record
+
+        result: AuditRecord = await self._run(work)
+        return result
+
+    async def records(self) -> list[AuditRecord]:
+        table = self._table
+
+        async def work(conn: Any) -> list[AuditRecord]:
+            index: dict[int, list[str]] = {}
+            cursor = await conn.execute(f"SELECT subject, seq FROM {table}_subjects")
+            for subject, seq in await cursor.fetchall():
+                index.setdefault(int(seq), []).append(subject)
+            cursor = await conn.execute(
+                f"SELECT seq, prev_hash, hash, body, signature FROM {table} ORDER BY seq"
+            )
+            rows = await cursor.fetchall()
+            return [_record(r, tuple(index.get(int(r[0]), ()))) for r in rows]
+
+        result: list[AuditRecord] = await self._run(work)
+        return result
+
+    async def by_subject(self, subject: str) -> list[AuditRecord]:
+        table = self._table
+
+        async def work(conn: Any) -> list[AuditRecord]:
+            cursor = await conn.execute(
+                f"SELECT seq, prev_hash, hash, body, signature FROM {table} "
+                f"WHERE seq IN (SELECT seq FROM {table}_subjects WHERE subject = %s) ORDER BY seq",
+                (subject,),
+            )
+            return [_record(r) for r in await cursor.fetchall()]
+
+        result: list[AuditRecord] = await self._run(work)
+        return result
+
+    async def drop(self) -> None:
+        """Drop the tables (tests)."""
+
+        async def work(conn: Any) -> None:
+            await conn.execute(f"DROP TABLE IF EXISTS {self._table}")
+            await conn.execute(f"DROP TABLE IF EXISTS {self._table}_subjects")
+
+        await self._run(work)
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None

@@ -1,0 +1,413 @@
+"""Access control around one gateway: the seam between the engine and auth/audit.
+
+The engine calls three things per request, in this order:
+1. ``prepare(principal, query, document, operation)`` before planning: the operation rewritten for
+   the caller's grants (cached per document, operation and grants), the errors of what was removed,
+   and a key for the plan cache (the set of removals), so plans are never shared across rights.
+2. the engine plans and executes ``prepared.document`` (when not None) and shapes the response
+   with the *client's* operation, passing ``prepared.covered`` so removed fields are plain nulls.
+3. ``release(prepared, data, errors, raw_data, ...)``: masks values, scrubs error messages, answers
+   introspection from the schema filtered for the caller, then writes the audit record. When the
+   operation touched personal data the record must be durable first; if the audit store fails,
+   the data is withheld (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    build_ast_schema,
+    execute_sync,
+    parse,
+    print_schema,
+)
+from graphql.language import (
+    FieldDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    NamedTypeNode,
+    ObjectTypeDefinitionNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+)
+
+from gateway.audit.log import AuditLog
+from gateway.audit.records import AuditEvent
+from gateway.audit.store import AuditUnavailableError
+from gateway.auth.authorize import AuthorizedOperation, OperationAuthorizer, collect_subjects
+from gateway.auth.config import AuthSection
+from gateway.auth.directives import AuthRequirements
+from gateway.auth.masking import Masker
+from gateway.auth.policies import PolicyEvaluator
+from gateway.auth.principal import Grants, Principal
+from gateway.supergraph import Supergraph
+
+logger = logging.getLogger("jamajama.access")
+
+AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+_META = frozenset({"__schema", "__type"})
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedAccess:
+    """One request's authorization outcome, handed back to ``release``."""
+
+    principal: Principal
+    grants: Grants
+    authorized: AuthorizedOperation
+    #: the client's operation (for masking and audit)
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    document_hash: str
+    #: non-empty in reject mode when something was refused: answer these and nothing else
+    rejection: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def plan_document(self) -> DocumentNode | None:
+        return self.authorized.document
+
+    @property
+    def plan_key(self) -> frozenset[tuple[tuple[str, ...], str]]:
+        """What distinguishes this rewrite of the document (part of the plan cache key)."""
+        return frozenset((r.path, r.coordinate) for r in self.authorized.refusals)
+
+    @property
+    def covered(self) -> tuple[tuple[str, ...], ...]:
+        return self.authorized.covered
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.authorized.errors()
+
+
+class AccessControl:
+    """Authorization, masking and audit for one supergraph; shared by all requests."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        section: AuthSection,
+        audit: AuditLog | None = None,
+        *,
+        subject_fields: Mapping[str, str] | None = None,
+        fail_closed: bool = True,
+        cache_size: int = 2048,
+    ) -> None:
+        self.section = section
+        self.audit = audit
+        self.fail_closed = fail_closed
+        self.schema = supergraph.api_schema
+        self.requirements = AuthRequirements.from_supergraph(supergraph)
+        self.policies = PolicyEvaluator(section.policies, section.purpose_header)
+        self.authorizer = OperationAuthorizer(
+            supergraph.api_schema,
+            self.requirements,
+            personal_policies=frozenset(section.personal_policies),
+            subject_fields=subject_fields
+            if subject_fields is not None
+            else {"Penduduk": "nik", "Keluarga": "noKk"},
+            possible_types=supergraph.possible_types,
+        )
+        self.masker = Masker(supergraph.api_schema, section.masking, supergraph.possible_types)
+        self._cache: OrderedDict[tuple[str, str | None, Grants], AuthorizedOperation] = (
+            OrderedDict()
+        )
+        self._cache_size = cache_size
+        self._schemas: dict[frozenset[str], GraphQLSchema] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- before planning ---------------------------------------------------------------------
+
+    def grants(self, principal: Principal) -> Grants:
+        introspection = self.section.introspection == "all" or (
+            self.section.introspection == "authenticated" and principal.authenticated
+        )
+        return Grants(
+            authenticated=principal.authenticated,
+            scopes=principal.scopes,
+            policies=self.policies.evaluate_all(self.requirements.policy_names, principal),
+            introspection=introspection,
+        )
+
+    def prepare(
+        self,
+        principal: Principal,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+    ) -> PreparedAccess:
+        grants = self.grants(principal)
+        name = operation.name.value if operation.name else None
+        key = (query, name, grants)
+        authorized = self._cache.get(key)
+        if authorized is None:
+            authorized = self.authorizer.authorize(document, operation, grants)
+            self._cache[key] = authorized
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        rejection: tuple[dict[str, Any], ...] = ()
+        if self.section.mode == "reject" and authorized.refusals:
+            rejection = tuple(authorized.errors())
+        return PreparedAccess(
+            principal=principal,
+            grants=grants,
+            authorized=authorized,
+            document=document,
+            operation=operation,
+            document_hash=hashlib.sha256(query.encode()).hexdigest(),
+            rejection=rejection,
+        )
+
+    # -- after execution ---------------------------------------------------------------------
+
+    async def release(
+        self,
+        prepared: PreparedAccess,
+        data: dict[str, Any] | None,
+        errors: list[dict[str, Any]],
+        raw_data: Any = None,
+        *,
+        request_id: str | None = None,
+        raw_variables: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The response the caller may see, after its audit record is written."""
+        hidden = self.masker.hidden(prepared.principal.scopes)
+        if prepared.rejection:
+            data, errors = None, list(prepared.rejection)
+        elif data is not None:
+            self._filter_introspection(prepared, data, raw_variables or {})
+            data = self.masker.mask_data(data, prepared.document, prepared.operation, hidden)
+        if hidden:
+            errors = self.masker.scrub_errors(errors)
+        subjects = collect_subjects(raw_data) if raw_data is not None and data is not None else ()
+        revealed = {f for f in prepared.authorized.coordinates if f in self.section.masking.fields}
+        personal = prepared.authorized.personal or bool(revealed - hidden)
+        event = self._event(prepared, subjects, errors, data, request_id, personal)
+        if self.audit is None:
+            return data, errors
+        if personal or subjects:
+            try:
+                await self.audit.append(event)
+            except AuditUnavailableError as error:
+                logger.error("audit store unavailable, personal data withheld: %s", error.message)
+                if self.fail_closed:
+                    return None, [
+                        {
+                            "message": "The audit log is unavailable, so personal data cannot be "
+                            "released now; operations without personal data still work.",
+                            "extensions": {"code": AUDIT_UNAVAILABLE},
+                        }
+                    ]
+        else:
+            task = asyncio.get_running_loop().create_task(self._append_quietly(event))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return data, errors
+
+    async def _append_quietly(self, event: AuditEvent) -> None:
+        assert self.audit is not None
+        try:
+            await self.audit.append(event)
+        except AuditUnavailableError as error:
+            logger.warning("audit record of an operation without personal data lost: %s", error)
+
+    async def drain(self) -> None:
+        """Wait for audit records still being written (shutdown, tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def _event(
+        self,
+        prepared: PreparedAccess,
+        subjects: Any,
+        errors: list[dict[str, Any]],
+        data: Any,
+        request_id: str | None,
+        personal: bool,
+    ) -> AuditEvent:
+        principal = prepared.principal
+        hashed = tuple(sorted({self.audit.subject_hash(s) for s in subjects})) if self.audit else ()
+        refused = tuple(
+            (".".join(r.path), r.coordinate, r.reason) for r in prepared.authorized.refusals
+        )
+        if prepared.rejection:
+            outcome = "rejected"
+        elif data is None:
+            outcome = "failed"
+        elif errors:
+            outcome = "partial"
+        else:
+            outcome = "ok"
+        operation = prepared.operation
+        return AuditEvent(
+            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            request_id=request_id,
+            application=principal.application,
+            opd=principal.opd,
+            user=principal.user,
+            purpose=principal.purpose,
+            operation_name=operation.name.value if operation.name else None,
+            operation_type=operation.operation.value,
+            document_hash=prepared.document_hash,
+            fields=tuple(sorted(prepared.authorized.coordinates)),
+            subjects=hashed,
+            refused=refused,
+            outcome=outcome,
+            personal=personal,
+        )
+
+    # -- introspection -----------------------------------------------------------------------
+
+    def filtered_schema(self, grants: Grants) -> GraphQLSchema:
+        """The API schema without what ``grants`` may not use (what GraphiQL shows the caller)."""
+        refused_fields = frozenset(
+            f"{t}.{f}"
+            for (t, f) in self._all_fields()
+            if self.requirements.check_field(t, f, grants) is not None
+        )
+        refused_types = frozenset(
+            t for t in self.requirements.types if self.requirements.check_type(t, grants)
+        )
+        key = refused_fields | {f"type:{t}" for t in refused_types}
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = _prune(self.schema, refused_fields, refused_types)
+            self._schemas[key] = schema
+        return schema
+
+    def _all_fields(self) -> list[tuple[str, str]]:
+        fields = []
+        for name, gql_type in self.schema.type_map.items():
+            if name.startswith("__"):
+                continue
+            for field_name in getattr(gql_type, "fields", {}) or {}:
+                if hasattr(gql_type, "interfaces"):
+                    fields.append((name, field_name))
+        return fields
+
+    def _filter_introspection(
+        self, prepared: PreparedAccess, data: dict[str, Any], raw_variables: Mapping[str, Any]
+    ) -> None:
+        document = _introspection_only(prepared.document, prepared.operation)
+        if document is None:
+            return
+        schema = self.filtered_schema(prepared.grants)
+        result = execute_sync(schema, document, variable_values=dict(raw_variables))
+        for key, value in (result.data or {}).items():
+            if key in data:
+                data[key] = value
+
+
+def _introspection_only(
+    document: DocumentNode, operation: OperationDefinitionNode
+) -> DocumentNode | None:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+
+    def roots(selection_set: SelectionSetNode) -> list[FieldNode]:
+        found: list[FieldNode] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in _META:
+                    found.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                found.extend(roots(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    found.extend(roots(fragment.selection_set))
+        return found
+
+    fields = roots(operation.selection_set)
+    if not fields:
+        return None
+    reduced = OperationDefinitionNode(
+        operation=operation.operation,
+        variable_definitions=operation.variable_definitions,
+        selection_set=SelectionSetNode(selections=tuple(fields)),
+    )
+    return DocumentNode(definitions=(reduced, *fragments.values()))
+
+
+def _prune(
+    schema: GraphQLSchema, refused_fields: frozenset[str], refused_types: frozenset[str]
+) -> GraphQLSchema:
+    """Rebuild ``schema`` from SDL without the refused fields and types (and what empties)."""
+    document = parse(print_schema(schema))
+    removed_types = set(refused_types)
+    definitions = list(document.definitions)
+    while True:
+        changed = False
+        kept: list[Any] = []
+        for definition in definitions:
+            name = definition.name.value if isinstance(definition, TypeDefinitionNode) else None
+            if name is not None and name in removed_types:
+                changed = True
+                continue
+            if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+                name = definition.name.value
+                fields = tuple(
+                    f
+                    for f in definition.fields or ()
+                    if f"{name}.{f.name.value}" not in refused_fields
+                    and _named(f) not in removed_types
+                )
+                if not fields:
+                    removed_types.add(name)
+                    changed = True
+                    continue
+                if len(fields) != len(definition.fields or ()):
+                    changed = True
+                interfaces = tuple(
+                    i for i in definition.interfaces or () if i.name.value not in removed_types
+                )
+                definition = definition.__class__(
+                    **{
+                        **{k: getattr(definition, k) for k in definition.keys},
+                        "fields": fields,
+                        "interfaces": interfaces,
+                    }
+                )
+            elif isinstance(definition, UnionTypeDefinitionNode):
+                members = tuple(
+                    t for t in definition.types or () if t.name.value not in removed_types
+                )
+                if not members:
+                    removed_types.add(definition.name.value)
+                    changed = True
+                    continue
+                if len(members) != len(definition.types or ()):
+                    changed = True
+                    definition = UnionTypeDefinitionNode(
+                        **{**{k: getattr(definition, k) for k in definition.keys}, "types": members}
+                    )
+            kept.append(definition)
+        definitions = kept
+        if not changed:
+            break
+    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+
+
+def _named(field: FieldDefinitionNode) -> str:
+    type_node: Any = field.type
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type
+    return type_node.name.value
