@@ -19,13 +19,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 
 from tests.federation.corpus import (
     Case,
+    RunningCase,
     discover_cases,
     dump_response,
     normalize_urls,
@@ -50,20 +51,16 @@ def compose(case: Case) -> None:
 
 
 @contextmanager
-def apollo_gateway(supergraph: Path, urls: dict[str, str]) -> Iterator[str]:
-    """Run Apollo Gateway on an ephemeral port; yields its URL."""
-    with tempfile.TemporaryFile(mode="w+") as stderr:
+def apollo_gateways(specs: list[tuple[Path, dict[str, str]]]) -> Iterator[list[str]]:
+    """Run one Apollo Gateway per (supergraph, routing URLs) in one Node process; yields URLs."""
+    with (
+        tempfile.NamedTemporaryFile("w", suffix=".json") as specs_file,
+        tempfile.TemporaryFile(mode="w+") as stderr,
+    ):
+        json.dump([{"supergraph": str(path), "urls": urls} for path, urls in specs], specs_file)
+        specs_file.flush()
         process = subprocess.Popen(
-            [
-                "node",
-                str(REFERENCE_DIR / "apollo-gateway.mjs"),
-                "--supergraph",
-                str(supergraph),
-                "--port",
-                "0",
-                "--urls",
-                json.dumps(urls),
-            ],
+            ["node", str(REFERENCE_DIR / "apollo-gateway.mjs"), "--many", specs_file.name],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -71,11 +68,17 @@ def apollo_gateway(supergraph: Path, urls: dict[str, str]) -> Iterator[str]:
         )
         try:
             assert process.stdout is not None
-            line = process.stdout.readline()
-            if not line.startswith("READY "):
+            urls: list[str] = []
+            for line in process.stdout:
+                if line.strip() == "READY ALL":
+                    break
+                if not line.startswith("READY "):
+                    continue
+                urls.append(line.split()[2])
+            if len(urls) != len(specs):
                 stderr.seek(0)
-                raise RuntimeError(f"apollo-gateway.mjs did not start: {line}{stderr.read()}")
-            yield line.split()[1]
+                raise RuntimeError(f"apollo-gateway.mjs did not start: {stderr.read()}")
+            yield urls
         finally:
             process.terminate()
             try:
@@ -87,6 +90,13 @@ def apollo_gateway(supergraph: Path, urls: dict[str, str]) -> Iterator[str]:
                 process.stdout.close()
 
 
+@contextmanager
+def apollo_gateway(supergraph: Path, urls: dict[str, str]) -> Iterator[str]:
+    """Run Apollo Gateway on an ephemeral port; yields its URL."""
+    with apollo_gateways([(supergraph, urls)]) as gateway_urls:
+        yield gateway_urls[0]
+
+
 def post(client: httpx.Client, url: str, query: str, variables: object) -> dict[str, object]:
     body: dict[str, object] = {"query": query}
     if variables is not None:
@@ -95,13 +105,9 @@ def post(client: httpx.Client, url: str, query: str, variables: object) -> dict[
     return response.json()  # type: ignore[no-any-return]
 
 
-def record_case(host: SubgraphHost, case: Case, *, write_fetches: bool) -> None:
-    with (
-        serve_case(host, case) as running,
-        apollo_gateway(case.supergraph_path, running.urls) as url,
-        httpx.Client(timeout=30) as client,
-    ):
-        for operation in case.operations:
+def record_case(running: RunningCase, url: str, *, write_fetches: bool) -> None:
+    with httpx.Client(timeout=30) as client:
+        for operation in running.case.operations:
             running.reset()
             response = post(client, url, operation.query, operation.variables)
             response = normalize_urls(response, running.urls)
@@ -126,12 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     if not cases:
         print("no case selected", file=sys.stderr)
         return 1
-    with SubgraphHost() as host:
-        for case in cases:
-            print(case.id)
-            if not args.no_compose and not (case.path / "supergraph.manual").exists():
-                compose(case)
-            record_case(host, case, write_fetches=args.fetches)
+    for case in cases:
+        if not args.no_compose and not (case.path / "supergraph.manual").exists():
+            compose(case)
+    with SubgraphHost() as host, ExitStack() as stack:
+        running = [stack.enter_context(serve_case(host, case)) for case in cases]
+        specs = [(r.case.supergraph_path, r.urls) for r in running]
+        gateway_urls = stack.enter_context(apollo_gateways(specs))
+        for case_running, url in zip(running, gateway_urls, strict=True):
+            print(case_running.case.id)
+            record_case(case_running, url, write_fetches=args.fetches)
     return 0
 
 

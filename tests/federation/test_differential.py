@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
 
-from tests.federation.corpus import Case, discover_cases, dump_response, normalize_urls, serve_case
-from tests.federation.record import REFERENCE_DIR, apollo_gateway, post
+from gateway import engine
+from tests.federation.corpus import (
+    Case,
+    RunningCase,
+    discover_cases,
+    dump_response,
+    normalize_urls,
+    serve_case,
+)
+from tests.federation.record import REFERENCE_DIR, apollo_gateways, post
 from tests.federation.subgraph_server import SubgraphHost
 
 pytestmark = [
@@ -24,39 +33,45 @@ pytestmark = [
     ),
 ]
 
-engine = pytest.importorskip("gateway.engine")
+
+CASES = discover_cases()
 
 
-@pytest.fixture(params=discover_cases(), ids=lambda case: case.id)
-def case(request: pytest.FixtureRequest) -> Iterator[Case]:
-    yield request.param
+@pytest.fixture(scope="module")
+def apollo(subgraph_host: SubgraphHost) -> Iterator[dict[str, tuple[RunningCase, str]]]:
+    """Every case served, with one Apollo Gateway per case (one Node process): id -> (case, URL)."""
+    with ExitStack() as stack:
+        running = [stack.enter_context(serve_case(subgraph_host, case)) for case in CASES]
+        specs = [(r.case.supergraph_path, r.urls) for r in running]
+        urls = stack.enter_context(apollo_gateways(specs))
+        yield {r.case.id: (r, url) for r, url in zip(running, urls, strict=True)}
 
 
 @pytest.mark.anyio
-async def test_gateway_answers_like_apollo_gateway(subgraph_host: SubgraphHost, case: Case) -> None:
-    with (
-        serve_case(subgraph_host, case) as running,
-        apollo_gateway(case.supergraph_path, running.urls) as apollo_url,
-    ):
-        gateway = engine.Gateway.from_supergraph_sdl(
-            case.supergraph_path.read_text(), subgraph_urls=running.urls
-        )
-        try:
-            for operation in case.operations:
-                if operation.xfail_reason:
-                    continue  # a known, accepted difference (see `<op>.xfail`)
-                running.reset()
-                with httpx.Client(timeout=30) as client:
-                    reference = post(client, apollo_url, operation.query, operation.variables)
-                running.reset()
-                ours = await gateway.execute(operation.query, variables=operation.variables)
-                reference = normalize_urls(reference, running.urls)
-                ours = normalize_urls(ours, running.urls)
-                if operation.corrected_path.exists():
-                    # A known Apollo Gateway mistake: Apollo must still make it, we must not.
-                    assert dump_response(reference) == operation.expected_path.read_text()
-                    assert dump_response(ours) == dump_response(operation.expected)
-                else:
-                    assert dump_response(ours) == dump_response(reference), operation.name
-        finally:
-            await gateway.aclose()
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+async def test_gateway_answers_like_apollo_gateway(
+    apollo: dict[str, tuple[RunningCase, str]], case: Case
+) -> None:
+    running, apollo_url = apollo[case.id]
+    gateway = engine.Gateway.from_supergraph_sdl(
+        case.supergraph_path.read_text(), subgraph_urls=running.urls
+    )
+    try:
+        for operation in case.operations:
+            if operation.xfail_reason:
+                continue  # a known, accepted difference (see `<op>.xfail`)
+            running.reset()
+            with httpx.Client(timeout=30) as client:
+                reference = post(client, apollo_url, operation.query, operation.variables)
+            running.reset()
+            ours = await gateway.execute(operation.query, variables=operation.variables)
+            reference = normalize_urls(reference, running.urls)
+            ours = normalize_urls(ours, running.urls)
+            if operation.corrected_path.exists():
+                # A known Apollo Gateway mistake: Apollo must still make it, we must not.
+                assert dump_response(reference) == operation.expected_path.read_text()
+                assert dump_response(ours) == dump_response(operation.expected)
+            else:
+                assert dump_response(ours) == dump_response(reference), operation.name
+    finally:
+        await gateway.aclose()

@@ -7,6 +7,9 @@
 //         Prints one line "READY http://HOST:PORT/" on stdout once it accepts requests.
 //         Routing URLs in the supergraph are replaced for the subgraphs named in the map
 //         (names as in @join__graph(name:)).
+// Many:   node apollo-gateway.mjs --many SPECS.json [--host 127.0.0.1]
+//         SPECS.json: [{"supergraph": FILE, "urls": {...}}, ...]; one gateway per spec, each on an
+//         ephemeral port, in one process. Prints "READY <index> <url>" per gateway, then "READY ALL".
 // Plan:   node apollo-gateway.mjs --supergraph FILE --plan OPERATION.graphql [--operation-name N]
 //         Prints prettyFormatQueryPlan's text of the plan.
 import { readFileSync } from "node:fs";
@@ -23,22 +26,22 @@ for (let i = 0; i < args.length; i++) {
   else if (arg === "--urls") options.urls = JSON.parse(next());
   else if (arg === "--urls-file") options.urls = JSON.parse(readFileSync(next(), "utf8"));
   else if (arg === "--plan") options.plan = next();
+  else if (arg === "--many") options.many = next();
   else if (arg === "--operation-name") options.operationName = next();
   else {
     console.error(`unexpected argument ${arg}`);
     process.exit(2);
   }
 }
-if (!options.supergraph) {
-  console.error("--supergraph FILE is required");
+if (!options.supergraph && !options.many) {
+  console.error("--supergraph FILE or --many SPECS.json is required");
   process.exit(2);
 }
-const supergraphSdl = readFileSync(options.supergraph, "utf8");
 
 if (options.plan) {
   const { Supergraph, operationFromDocument } = await import("@apollo/federation-internals");
   const { QueryPlanner, prettyFormatQueryPlan } = await import("@apollo/query-planner");
-  const supergraph = Supergraph.build(supergraphSdl);
+  const supergraph = Supergraph.build(readFileSync(options.supergraph, "utf8"));
   const planner = new QueryPlanner(supergraph);
   const document = parse(readFileSync(options.plan, "utf8"));
   const operation = operationFromDocument(supergraph.schema, document, {
@@ -46,11 +49,33 @@ if (options.plan) {
   });
   // No process.exit(): it could cut a piped stdout short.
   process.stdout.write(`${prettyFormatQueryPlan(planner.buildQueryPlan(operation))}\n`);
+} else if (options.many) {
+  const specs = JSON.parse(readFileSync(options.many, "utf8"));
+  const servers = [];
+  for (const [index, spec] of specs.entries()) {
+    const { server, url } = await serve(readFileSync(spec.supergraph, "utf8"), spec.urls ?? {}, 0);
+    servers.push(server);
+    console.log(`READY ${index} ${url}`);
+  }
+  console.log("READY ALL");
+  stopOnSignal(servers);
 } else {
-  await serve();
+  const supergraphSdl = readFileSync(options.supergraph, "utf8");
+  const { server, url } = await serve(supergraphSdl, options.urls, options.port);
+  console.log(`READY ${url}`);
+  stopOnSignal([server]);
 }
 
-async function serve() {
+function stopOnSignal(servers) {
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+async function serve(supergraphSdl, urls, port) {
   const { ApolloGateway, RemoteGraphQLDataSource } = await import("@apollo/gateway");
   const { ApolloServer } = await import("@apollo/server");
   const { startStandaloneServer } = await import("@apollo/server/standalone");
@@ -58,7 +83,7 @@ async function serve() {
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService({ name, url }) {
-      return new RemoteGraphQLDataSource({ url: options.urls[name] ?? url });
+      return new RemoteGraphQLDataSource({ url: urls[name] ?? url });
     },
   });
   const server = new ApolloServer({
@@ -66,15 +91,6 @@ async function serve() {
     includeStacktraceInErrorResponses: false,
     introspection: true,
   });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: options.port, host: options.host },
-  });
-  console.log(`READY ${url}`);
-
-  const stop = async () => {
-    await server.stop();
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  const { url } = await startStandaloneServer(server, { listen: { port, host: options.host } });
+  return { server, url };
 }
