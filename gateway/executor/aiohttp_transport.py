@@ -68,8 +68,11 @@ class AiohttpTransport:
                 status, reason = response.status, response.reason
         except TimeoutError as error:
             raise http_error(subgraph, "request timed out") from error
+        except aiohttp.ClientConnectorError as error:
+            # The subgraph's address stays in the gateway's logs, not in client responses.
+            raise http_error(subgraph, "could not connect") from error
         except aiohttp.ClientError as error:
-            raise http_error(subgraph, f"{type(error).__name__}: {error}") from error
+            raise http_error(subgraph, f"connection failed ({type(error).__name__})") from error
         if not 200 <= status < 300:
             raise http_error(subgraph, f"{status}: {reason}", http={"status": status})
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway import engine
 from tests.federation.corpus import (
     Case,
     Operation,
@@ -19,8 +20,6 @@ from tests.federation.corpus import (
     serve_case,
 )
 from tests.federation.subgraph_server import SubgraphHost
-
-engine = pytest.importorskip("gateway.engine")
 
 CASE_OPERATIONS = [
     pytest.param(
