@@ -446,6 +446,7 @@ class RecordedRequest:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -479,9 +480,14 @@ class DataDrivenSubgraph:
             body = json.loads(await request.body())
         except ValueError:
             return JSONResponse({"errors": [{"message": "Body is not JSON"}]}, status_code=400)
+        if not isinstance(body, dict):
+            message = "Body is not a GraphQL request object"
+            return JSONResponse({"errors": [{"message": message}]}, status_code=400)
         query = body.get("query") or ""
         self.requests.append(
-            RecordedRequest(query, body.get("variables"), body.get("operationName"))
+            RecordedRequest(
+                query, body.get("variables"), body.get("operationName"), dict(request.headers)
+            )
         )
         fault = self.data.fault
         if fault and fault.get("when", "") in query:

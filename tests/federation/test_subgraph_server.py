@@ -191,6 +191,22 @@ def test_host_serves_over_loopback_and_refuses_unreachable():
             httpx.post(dead, json={"query": "{ __typename }"})
 
 
+@pytest.mark.anyio
+async def test_requests_are_recorded_with_headers_and_bad_bodies_refused(anyio_backend: str):
+    app = make_subgraph()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://subgraph") as client:
+        ok = await client.post(
+            "/", json={"query": "{ products { upc } }"}, headers={"x-trace": "t1"}
+        )
+        batch = await client.post("/", json=[{"query": "{ __typename }"}])
+    assert ok.json() == {"data": {"products": [{"upc": "p1"}]}}
+    assert batch.status_code == 400
+    assert [(r.query, r.headers["x-trace"]) for r in app.requests] == [
+        ("{ products { upc } }", "t1")
+    ]
+
+
 def test_federation1_extensions_become_definitions():
     sdl = """
     type Product @key(fields: "upc") @extends { upc: String! @external reviews: [String] }
