@@ -9,6 +9,7 @@ makes a dozen subgraph calls per client request, so the client is on the hot pat
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,13 @@ class AiohttpTransport:
 
     The session is created on first use, inside the running event loop. ``timeout`` (seconds)
     applies to every subgraph unless ``timeouts`` names it.
+
+    With ``deduplicate`` (the default), identical query requests in flight at the same time share
+    one subgraph call: the same URL, the same request bytes and the same headers mean the same
+    question, so the answer's bytes are shared and every caller decodes its own copy (no object is
+    ever shared between client requests). Mutations are never shared. Whatever makes a request
+    caller-specific (a propagated header, a signature) must be part of the request bytes or
+    headers, and so of the key.
     """
 
     def __init__(
@@ -37,6 +45,7 @@ class AiohttpTransport:
         timeouts: Mapping[str, float] | None = None,
         max_connections: int = 200,
         keepalive_expiry: float = 30.0,
+        deduplicate: bool = True,
     ) -> None:
         self._default_timeout = aiohttp.ClientTimeout(total=timeout)
         self._timeouts = {
@@ -45,6 +54,13 @@ class AiohttpTransport:
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
+        self._deduplicate = deduplicate
+        self._in_flight: dict[tuple[str, bytes], asyncio.Future[tuple[int, str, bytes]]] = {}
+
+    def _forget(self, key: tuple[str, bytes], done: asyncio.Future[tuple[int, str, bytes]]) -> None:
+        self._in_flight.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here, so an error nobody awaited any more is not logged
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -59,20 +75,18 @@ class AiohttpTransport:
         return self._session
 
     async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> Any:
-        timeout = self._timeouts.get(subgraph, self._default_timeout)
-        try:
-            async with self._client().post(
-                url, data=orjson.dumps(body), headers=_REQUEST_HEADERS, timeout=timeout
-            ) as response:
-                content = await response.read()
-                status, reason = response.status, response.reason
-        except TimeoutError as error:
-            raise http_error(subgraph, "request timed out") from error
-        except aiohttp.ClientConnectorError as error:
-            # The subgraph's address stays in the gateway's logs, not in client responses.
-            raise http_error(subgraph, "could not connect") from error
-        except aiohttp.ClientError as error:
-            raise http_error(subgraph, f"connection failed ({type(error).__name__})") from error
+        payload = orjson.dumps(body)
+        if self._deduplicate and not _is_mutation(body):
+            key = (url, payload)
+            shared = self._in_flight.get(key)
+            if shared is None:
+                # Its own task: a caller that gives up (cancelled) does not cancel the others.
+                shared = asyncio.ensure_future(self._post(subgraph, url, payload))
+                self._in_flight[key] = shared
+                shared.add_done_callback(functools.partial(self._forget, key))
+            status, reason, content = await asyncio.shield(shared)
+        else:
+            status, reason, content = await self._post(subgraph, url, payload)
         if not 200 <= status < 300:
             raise http_error(subgraph, f"{status}: {reason}", http={"status": status})
         try:
@@ -80,8 +94,29 @@ class AiohttpTransport:
         except orjson.JSONDecodeError as error:
             raise malformed_response(subgraph, "the body is not valid JSON") from error
 
+    async def _post(self, subgraph: str, url: str, payload: bytes) -> tuple[int, str, bytes]:
+        timeout = self._timeouts.get(subgraph, self._default_timeout)
+        try:
+            async with self._client().post(
+                url, data=payload, headers=_REQUEST_HEADERS, timeout=timeout
+            ) as response:
+                return response.status, response.reason or "", await response.read()
+        except TimeoutError as error:
+            raise http_error(subgraph, "request timed out") from error
+        except aiohttp.ClientConnectorError as error:
+            # The subgraph's address stays in the gateway's logs, not in client responses.
+            raise http_error(subgraph, "could not connect") from error
+        except aiohttp.ClientError as error:
+            raise http_error(subgraph, f"connection failed ({type(error).__name__})") from error
+
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
             # Let the connector close its transports before the loop goes away.
             await asyncio.sleep(0)
+
+
+def _is_mutation(body: dict[str, Any]) -> bool:
+    """Whether the planner's subgraph document is a mutation (it prints the keyword first)."""
+    query = body.get("query")
+    return not isinstance(query, str) or query.startswith("mutation")
