@@ -20,7 +20,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("gateway.dev", "start every OPD subgraph and the gateway on embedded defaults"),
     "gateway": ("gateway.http.serve", "serve the federation gateway over HTTP"),
     "plan": ("gateway.planner.cli", "print the query plan of an operation"),
+    "token": ("gateway.auth.cli", "development tokens for the demo consumer applications"),
+    "audit": ("gateway.audit.cli", "verify the audit log; who accessed a resident's data"),
     "compose": ("gateway.composition.cli", "compose subgraph SDLs (files or URLs) to a supergraph"),
+    "registry": ("gateway.registry.cli", "the schema registry: serve, list, fetch, rollback"),
+    "publish": ("gateway.registry.publish_cli", "publish an OPD's subgraph to the registry"),
+    "check": ("gateway.registry.check_cli", "check what publishing a subgraph would do"),
 }
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -25,6 +26,8 @@ import httpx
 #: the OPD subgraphs in start order (mirrors ``subgraphs.SUBGRAPHS``); ports base, base+1, ...
 SUBGRAPH_NAMES: tuple[str, ...] = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")
 READY_TIMEOUT_S = 60.0
+#: the composed supergraph of the five OPD subgraphs (with their authorization directives)
+SUPERGRAPH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,11 @@ def _data_args(args: argparse.Namespace) -> tuple[str, ...]:
 def services(args: argparse.Namespace) -> list[Service]:
     """Everything ``jamajama dev`` runs, in start order.
 
-    Hook for the gateway: append ``Service("gateway", 4000, _jamajama("gateway", ...))`` here
-    (after the subgraphs, so it can compose them once they answer).
+    The gateway comes last, once the subgraphs answer: it serves the committed supergraph
+    (schema/supergraph.graphql) routed to these ports, accepting development tokens for the demo
+    applications (``jamajama token mint APP``).
     """
-    return [
+    subgraphs = [
         Service(
             name,
             args.base_port + i,
@@ -75,12 +79,34 @@ def services(args: argparse.Namespace) -> list[Service]:
         )
         for i, name in enumerate(SUBGRAPH_NAMES)
     ]
+    routes = [f"{s.name}=http://{args.host}:{s.port}/graphql" for s in subgraphs]
+    gateway = Service(
+        "gateway",
+        args.gateway_port,
+        _jamajama(
+            "gateway",
+            "--supergraph",
+            str(SUPERGRAPH),
+            "--host",
+            args.host,
+            "--port",
+            str(args.gateway_port),
+            "--dev-auth",
+            *(arg for route in routes for arg in ("--subgraph-url", route)),
+        ),
+        health_expects=(("status", "ok"),),
+        after_previous=True,
+    )
+    return [*subgraphs, gateway]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--base-port", type=int, default=4001, help="port of the first subgraph (%(default)s)"
+    )
+    parser.add_argument(
+        "--gateway-port", type=int, default=4000, help="port of the gateway (%(default)s)"
     )
     parser.add_argument("--seed", type=int, default=18, help="generator seed (%(default)s)")
     parser.add_argument(

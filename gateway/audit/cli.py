@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         command = sub.add_parser(name, help=text, description=text)
         command.add_argument("--config", type=Path, help="gateway configuration file (TOML)")
         command.add_argument("--json", action="store_true", help="machine-readable output")
+        command.add_argument(
+            "--dev", action="store_true", help="the log of `jamajama dev` (var/dev/audit.sqlite3)"
+        )
         if name == "subject":
             command.add_argument("nik", help="the resident's NIK (16 digits)")
 
@@ -84,8 +87,12 @@ def run(args: argparse.Namespace) -> int:
     from gateway.config import ConfigError, load_settings
 
     try:
-        section = load_settings(args.config).audit
-        log = open_audit_log(section)
+        settings = load_settings(args.config)
+        if args.dev:
+            from gateway.auth.setup import dev_settings
+
+            settings = dev_settings(settings, Path("var/dev"))
+        log = open_audit_log(settings.audit)
     except (ConfigError, GatewayError) as error:
         print(error.message, file=sys.stderr)
         return 2

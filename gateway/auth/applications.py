@@ -207,14 +207,17 @@ async def seed_registry(registry: ApplicationRegistry, seeds: Iterable[Applicati
         await registry.put(Application.from_seed(seed))
 
 
-async def open_registry(section: ApplicationsSection) -> ApplicationRegistry:
-    """The configured registry, seeded with the configured applications."""
-    registry: ApplicationRegistry
+def create_registry(section: ApplicationsSection) -> ApplicationRegistry:
+    """The configured registry, not yet seeded (PostgreSQL connects on first use)."""
     if section.backend == "postgres":
         if not section.postgres_url:
             raise RegistryError("auth.applications.postgres_url is required for backend postgres")
-        registry = PostgresApplicationRegistry(section.postgres_url, section.table)
-    else:
-        registry = SqliteApplicationRegistry(section.sqlite_path, section.table)
+        return PostgresApplicationRegistry(section.postgres_url, section.table)
+    return SqliteApplicationRegistry(section.sqlite_path, section.table)
+
+
+async def open_registry(section: ApplicationsSection) -> ApplicationRegistry:
+    """The configured registry, seeded with the configured applications."""
+    registry = create_registry(section)
     await seed_registry(registry, section.seed)
     return registry

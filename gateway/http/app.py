@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -112,12 +113,26 @@ def _params_from_get(request: Request) -> dict[str, Any]:
     }
 
 
-def create_app(gateway: Gateway) -> Starlette:
-    """A Starlette app serving ``gateway``; the gateway is closed when the app shuts down."""
+def create_app(gateway: Gateway, guard: HttpGuard | None = None) -> Starlette:
+    """A Starlette app serving ``gateway``; the gateway is closed when the app shuts down.
+
+    With a ``guard`` every request is authenticated (bearer token, purpose header) and rate
+    limited before anything else; the principal goes to the gateway's access control.
+    """
 
     async def graphql(request: Request) -> Response:
         media_type = _negotiate(request.headers.get("accept"))
         is_get = request.method == "GET"
+        principal, request_id = None, None
+        if guard is not None:
+            admission = await guard.admit(
+                request.headers, request.client.host if request.client else None
+            )
+            if not admission.admitted:
+                return _json_response(
+                    admission.body, media_type, admission.status, admission.headers
+                )
+            principal, request_id = admission.principal, admission.request_id
         try:
             params = _params_from_get(request) if is_get else await _params_from_post(request)
         except _BadRequest as error:
@@ -128,6 +143,8 @@ def create_app(gateway: Gateway) -> Starlette:
             params["variables"],
             params["operation_name"],
             allowed_operations={"query"} if is_get else None,
+            principal=principal,
+            request_id=request_id,
         )
         if result.operation_not_allowed:
             return _json_response(result.response, media_type, 405, {"allow": "POST"})
@@ -140,10 +157,16 @@ def create_app(gateway: Gateway) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if guard is not None:
+            await guard.start()
         try:
             yield
         finally:
+            if gateway.access is not None:
+                await gateway.access.drain()
             await gateway.aclose()
+            if guard is not None:
+                await guard.aclose()
 
     return Starlette(
         routes=[

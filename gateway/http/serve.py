@@ -10,6 +10,9 @@ from pathlib import Path
 
 import uvicorn
 
+from gateway.auth.guard import HttpGuard
+from gateway.auth.setup import dev_settings, links_authorization, secure_gateway
+from gateway.config import load_settings
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.http.app import create_app
@@ -27,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="route subgraph NAME to URL instead of its supergraph routing URL (repeatable)",
     )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+    parser.add_argument(
+        "--config", type=Path, help="configuration file (TOML, docs/configuration.md)"
+    )
+    parser.add_argument(
+        "--dev-auth",
+        action="store_true",
+        help="accept development tokens (jamajama token mint) for the demo applications",
+    )
 
 
 def parse_subgraph_urls(pairs: list[str]) -> dict[str, str]:
@@ -55,7 +66,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"jamajama gateway: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
     try:
-        gateway = Gateway.from_supergraph_sdl(sdl, subgraph_urls=urls)
+        settings = load_settings(args.config)
+        if args.dev_auth:
+            settings = dev_settings(settings, Path("var/dev"))
+        guard: HttpGuard | None = None
+        if settings.auth.enabled and links_authorization(sdl):
+            gateway, guard = secure_gateway(sdl, settings, subgraph_urls=urls)
+        else:
+            gateway = Gateway.from_supergraph_sdl(sdl, subgraph_urls=urls)
     except GatewayError as error:
         print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
         return 1
@@ -78,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     sock.listen(2048)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(gateway),
+        create_app(gateway, guard),
         loop="uvloop" if _installed("uvloop") else "asyncio",
         http="httptools" if _installed("httptools") else "h11",
         log_level=args.log_level,

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gateway.errors import GatewayError
 from gateway.ratelimit.config import RateLimitSection
+
+
+class RateLimitUnavailableError(GatewayError):
+    """The shared counter store (Redis) cannot be reached."""
+
+    code = "RATE_LIMIT_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +69,17 @@ class RedisCounter:
         self._prefix = prefix
 
     async def incr(self, key: str, window: int, now: float) -> int:
+        from redis.exceptions import RedisError
+
         index = int(now // window)
         name = f"{self._prefix}:{key}:{index}"
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window + 1)
-            count, _ = await pipe.execute()
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, window + 1)
+                count, _ = await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise RateLimitUnavailableError(f"Redis is unavailable: {error}") from error
         return int(count)
 
     async def aclose(self) -> None:
