@@ -34,6 +34,7 @@ class Section(BaseModel):
 from gateway.audit.config import AuditSection  # noqa: E402
 from gateway.auth.config import AuthSection  # noqa: E402
 from gateway.ratelimit.config import RateLimitSection  # noqa: E402
+from gateway.registry.config import RegistryPollSection, RegistrySection  # noqa: E402
 
 
 class ServerSection(Section):
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     auth: AuthSection = AuthSection()
     audit: AuditSection = AuditSection()
     rate_limit: RateLimitSection = RateLimitSection()
+    registry: RegistrySection = RegistrySection()
+    registry_poll: RegistryPollSection = RegistryPollSection()
 
     @classmethod
     def settings_customise_sources(

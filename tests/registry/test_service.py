@@ -1,0 +1,188 @@
+"""The registry's HTTP API: tokens per OPD, publish/check, versions, ETag, rollback, catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp
+
+from gateway.registry.service import Registry, create_app
+from gateway.registry.store import RegistryStore
+from tests.registry.conftest import PRODUCTS, REVIEWS
+
+TOKENS = {"products": "tok-products", "reviews": "tok-reviews"}
+ADMIN = "tok-admin"
+
+
+@pytest.fixture
+def registry(store: RegistryStore) -> Registry:
+    return Registry(store, usage_window_days=30)
+
+
+class TestClient:
+    """A synchronous client over the ASGI app (no network)."""
+
+    __test__ = False
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as c:
+                return await c.request(method, url, **kwargs)
+
+        return asyncio.run(go())
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._call("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._call("POST", url, **kwargs)
+
+
+@pytest.fixture
+def client(registry: Registry) -> Iterator[TestClient]:
+    yield TestClient(create_app(registry, TOKENS, ADMIN))
+
+
+def as_(team: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS.get(team, ADMIN)}"}
+
+
+def publish(
+    client: TestClient, name: str, sdl: str, team: str | None = None, url: str = ""
+) -> dict:  # type: ignore[type-arg]
+    response = client.post(
+        f"/api/subgraphs/{name}/publish",
+        json={"url": url or f"http://{name}.test/graphql", "sdl": sdl},
+        headers=as_(team or name),
+    )
+    body = response.json()
+    body["status"] = response.status_code
+    return body  # type: ignore[no-any-return]
+
+
+def test_publish_needs_a_token_and_only_for_its_own_subgraph(client: TestClient) -> None:
+    response = client.post("/api/subgraphs/products/publish", json={"url": "u", "sdl": PRODUCTS})
+    assert response.status_code == 401
+    body = publish(client, "products", PRODUCTS, team="reviews")
+    assert body["status"] == 403
+    assert "only its own subgraph" in body["error"]["message"]
+    assert publish(client, "products", PRODUCTS)["status"] == 200
+
+
+def test_publish_creates_versions_and_supergraph_with_etag(client: TestClient) -> None:
+    first = publish(client, "products", PRODUCTS)
+    assert first["accepted"] and first["version"]["version"] == 1
+    second = publish(client, "reviews", REVIEWS)
+    assert second["version"]["version"] == 2
+    response = client.get("/api/supergraph")
+    assert response.status_code == 200 and "reviews: [Review!]!" in response.text
+    etag = response.headers["etag"]
+    assert response.headers["x-supergraph-version"] == "2"
+    assert client.get("/api/supergraph", headers={"If-None-Match": etag}).status_code == 304
+    assert "reviews" not in client.get("/api/supergraph/versions/1").text
+    listed = client.get("/api/subgraphs").json()["subgraphs"]
+    assert {s["name"]: s["published_by"] for s in listed} == {
+        "products": "opd:products",
+        "reviews": "opd:reviews",
+    }
+    versions = client.get("/api/supergraph/versions").json()["versions"]
+    assert [(v["version"], v["subgraph"]) for v in versions] == [(1, "products"), (2, "reviews")]
+    assert publish(client, "reviews", REVIEWS)["unchanged"] is True
+
+
+def test_composition_errors_are_refused_with_a_reviewers_comment(client: TestClient) -> None:
+    publish(client, "products", PRODUCTS)
+    bad = REVIEWS.replace('@key(fields: "upc")', '@key(fields: "upcc")')
+    body = publish(client, "reviews", bad)
+    assert body["status"] == 422 and not body["accepted"]
+    assert body["composition_errors"][0]["code"] == "KEY_INVALID_FIELDS"
+    assert (
+        '[reviews] Product: @key(fields: "upcc") names a field that Product does not have. '
+        in (body["message"])
+    )
+    assert client.get("/api/supergraph").headers["x-supergraph-version"] == "1"
+
+
+def test_breaking_change_to_used_field_is_refused_naming_field_and_operations(
+    client: TestClient, registry: Registry
+) -> None:
+    publish(client, "products", PRODUCTS)
+    registry.store.record_usage("DaftarHarga", "abc123", ["Query.products", "Product.price"])
+    without_price = PRODUCTS.replace("  price: Int\n", "")
+    check = client.post(
+        "/api/subgraphs/products/check",
+        json={"url": "http://products.test/graphql", "sdl": without_price},
+        headers=as_("products"),
+    ).json()
+    assert not check["accepted"]
+    body = publish(client, "products", without_price)
+    assert body["status"] == 409 and not body["accepted"]
+    assert "field Product.price was removed" in body["message"]
+    assert "DaftarHarga (1x)" in body["message"]
+    assert body["changes"][0]["used_by"][0]["operation"] == "DaftarHarga"
+    assert len(client.get("/api/supergraph/versions").json()["versions"]) == 1
+
+
+def test_breaking_change_to_unused_field_is_accepted_with_a_warning(client: TestClient) -> None:
+    publish(client, "products", PRODUCTS)
+    body = publish(client, "products", PRODUCTS.replace("  price: Int\n", ""))
+    assert body["accepted"] and body["warnings"] == ["field Product.price was removed"]
+
+
+def test_usage_outside_the_window_does_not_refuse(client: TestClient, registry: Registry) -> None:
+    publish(client, "products", PRODUCTS)
+    registry.store.record_usage("Lama", "old", ["Product.price"], at=1_000.0)
+    assert publish(client, "products", PRODUCTS.replace("  price: Int\n", ""))["accepted"]
+
+
+def test_rollback_needs_admin_and_makes_an_old_version_current(client: TestClient) -> None:
+    publish(client, "products", PRODUCTS)
+    publish(client, "reviews", REVIEWS)
+    denied = client.post("/api/supergraph/rollback", json={"version": 1}, headers=as_("products"))
+    assert denied.status_code == 403
+    done = client.post("/api/supergraph/rollback", json={"version": 1}, headers=as_("admin"))
+    assert done.status_code == 200 and done.json()["version"]["version"] == 3
+    current = client.get("/api/supergraph")
+    assert current.headers["x-supergraph-version"] == "3" and "reviews" not in current.text
+    assert [s["name"] for s in client.get("/api/subgraphs").json()["subgraphs"]] == ["products"]
+
+
+def test_usage_endpoint_records_operations(client: TestClient, registry: Registry) -> None:
+    response = client.post(
+        "/api/usage",
+        json={"operations": [{"operation": "Q", "hash": "h", "coordinates": ["Query.products"]}]},
+        headers=as_("admin"),
+    )
+    assert response.status_code == 200
+    assert registry.store.operations_using("Query.products", 0)[0].operation == "Q"
+
+
+def test_catalogue_lists_opds_fields_personal_data_and_guards(client: TestClient) -> None:
+    publish(client, "products", PRODUCTS)
+    publish(client, "reviews", REVIEWS)
+    catalogue = client.get("/api/catalogue").json()
+    opds = {o["name"]: o for o in catalogue["opds"]}
+    assert set(opds) == {"products", "reviews"}
+    product = next(t for t in opds["reviews"]["types"] if t["name"] == "Product")
+    reviews = next(f for f in product["fields"] if f["name"] == "reviews")
+    assert reviews["personal_data"] is True
+    assert reviews["scopes"] == [["reviews:read"]] and reviews["policies"] == [["data_pribadi"]]
+    assert reviews["description"] == "Reviews, newest first."
+    upc = next(
+        f
+        for t in opds["products"]["types"]
+        if t["name"] == "Product"
+        for f in t["fields"]
+        if f["name"] == "upc"
+    )
+    assert upc["personal_data"] is False and upc["description"] == "Universal product code."
+    page = client.get("/catalogue")
+    assert page.status_code == 200 and "reviews:read" in page.text and "personal data" in page.text

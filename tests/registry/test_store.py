@@ -1,0 +1,56 @@
+"""The registry store over SQLite and PostgreSQL (same behaviour, real databases, no mocks)."""
+
+from __future__ import annotations
+
+from gateway.registry.store import RegistryStore, etag_of
+from tests.registry.conftest import PRODUCTS, REVIEWS
+
+
+def test_publish_creates_versions_with_who_and_when(store: RegistryStore) -> None:
+    assert store.current() is None
+    first = store.record_publish(
+        "products", "http://p/graphql", PRODUCTS, "opd:products", "SG1", at=10.0
+    )
+    second = store.record_publish(
+        "reviews", "http://r/graphql", REVIEWS, "opd:reviews", "SG2", at=20.0
+    )
+    assert (first.version, second.version) == (1, 2)
+    current = store.current()
+    assert current is not None
+    assert current.sdl == "SG2" and current.etag == etag_of("SG2")
+    assert current.created_by == "opd:reviews" and current.created_at == 20.0
+    assert set(current.subgraph_versions) == {"products", "reviews"}
+    subgraphs = store.current_subgraphs()
+    assert (
+        subgraphs["products"].sdl == PRODUCTS
+        and subgraphs["products"].published_by == "opd:products"
+    )
+
+
+def test_republish_keeps_history_per_subgraph(store: RegistryStore) -> None:
+    store.record_publish("products", "http://p", PRODUCTS, "a", "SG1")
+    store.record_publish("products", "http://p2", PRODUCTS + "\n", "b", "SG2")
+    history = store.subgraph_history("products")
+    assert [v.url for v in history] == ["http://p", "http://p2"]
+    assert store.current_subgraphs()["products"].url == "http://p2"
+    assert [v.version for v in store.supergraph_versions()] == [1, 2]
+    old = store.supergraph(1)
+    assert old is not None and old.sdl == "SG1"
+
+
+def test_rollback_restores_sdl_and_subgraph_versions(store: RegistryStore) -> None:
+    store.record_publish("products", "http://p", PRODUCTS, "a", "SG1")
+    store.record_publish("products", "http://p2", PRODUCTS + "\n", "b", "SG2")
+    rolled = store.record_rollback(1, "admin")
+    assert rolled.version == 3 and rolled.action == "rollback" and rolled.sdl == "SG1"
+    assert store.current_subgraphs()["products"].url == "http://p"
+
+
+def test_usage_is_counted_per_operation_and_windowed(store: RegistryStore) -> None:
+    store.record_usage("CariProduk", "h1", ["Query.products", "Product.name"], at=100.0)
+    store.record_usage("CariProduk", "h1", ["Product.name"], at=200.0)
+    store.record_usage("Lain", "h2", ["Product.name"], at=50.0)
+    uses = store.operations_using("Product.name", since=90.0)
+    assert [(u.operation, u.count, u.last_seen) for u in uses] == [("CariProduk", 2, 200.0)]
+    assert len(store.operations_using("Product.name", since=0.0)) == 2
+    assert store.operations_using("Product.price", since=0.0) == []
