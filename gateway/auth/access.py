@@ -192,7 +192,8 @@ class AccessControl:
         if prepared.rejection:
             data, errors = None, list(prepared.rejection)
         elif data is not None:
-            self._filter_introspection(prepared, data, raw_variables or {})
+            data = self._filter_introspection(prepared, data, raw_variables or {})
+        if data is not None:
             data = self.masker.mask_data(data, prepared.document, prepared.operation, hidden)
         if hidden:
             errors = self.masker.scrub_errors(errors)
@@ -304,15 +305,20 @@ class AccessControl:
 
     def _filter_introspection(
         self, prepared: PreparedAccess, data: dict[str, Any], raw_variables: Mapping[str, Any]
-    ) -> None:
+    ) -> dict[str, Any] | None:
+        """Introspection answered from the caller's schema; refused: the non-null root is null."""
         document = _introspection_only(prepared.document, prepared.operation)
         if document is None:
-            return
+            return data
+        if not prepared.grants.introspection:
+            refused = {r.path[0] for r in prepared.authorized.refusals if len(r.path) == 1}
+            return None if refused & data.keys() else data
         schema = self.filtered_schema(prepared.grants)
         result = execute_sync(schema, document, variable_values=dict(raw_variables))
         for key, value in (result.data or {}).items():
             if key in data:
                 data[key] = value
+        return data
 
 
 def _introspection_only(

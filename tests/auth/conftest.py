@@ -7,19 +7,20 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.auth.applications import SqliteApplicationRegistry, seed_registry
-from gateway.auth.config import AuthSection, JwtSection
-from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
+from gateway.auth.demo import DEMO_APPLICATIONS
 from gateway.auth.identity import Authenticator
+from tests.auth.harness import (  # noqa: F401  (fixtures used by the tests of this package)
+    dev_section,
+    opd_supergraph,
+    opd_world,
+    principal,
+    secured,
+)
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def dev_section(**overrides: object) -> AuthSection:
-    jwt = JwtSection(secret=DEV_SECRET, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)  # type: ignore[arg-type]
-    return AuthSection(jwt=jwt, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture
