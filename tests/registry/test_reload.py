@@ -1,0 +1,204 @@
+"""Hot reload end to end: an OPD publishes, the gateway follows the registry without restart.
+
+The registry runs in-process (ASGI), the subgraph is a fake transport; the gateway is the real
+engine. Under concurrent load the swap fails no request; a breaking change to a field the gateway
+saw in use is refused naming the field and the operation; a registry outage or a bad supergraph
+never replaces the last good one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.engine import Gateway
+from gateway.errors import GatewayError
+from gateway.registry.service import Registry, create_app
+from gateway.registry.store import RegistryStore
+from gateway.registry.usage import StoreUsageSink, UsageRecorder, field_coordinates
+from gateway.reload import FetchedSupergraph, RegistrySource, ReloadingGateway
+
+pytestmark = pytest.mark.anyio
+
+TOKENS = {"products": "tok-products"}
+V1 = """extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+type Query { products: [Product!]! }
+type Product @key(fields: "upc") { upc: String! name: String! price: Int }
+"""
+V2 = V1.replace("price: Int }", "price: Int stock: Int }")
+ROW = {"upc": "1", "name": "Kopi Lampung", "price": 25000, "stock": 7}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeProducts:
+    """The products subgraph: answers every fetch with the full row after a short delay."""
+
+    def __init__(self, delay: float = 0.001) -> None:
+        self.delay = delay
+        self.gate: asyncio.Event | None = None
+        self.calls = 0
+
+    async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> Any:
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        await asyncio.sleep(self.delay)
+        return {"data": {"products": [dict(ROW)]}}
+
+
+class Env:
+    def __init__(self, tmp: Path) -> None:
+        self.store = RegistryStore.sqlite(tmp / "registry.sqlite3")
+        self.registry = Registry(self.store, usage_window_days=30)
+        self.app = create_app(self.registry, TOKENS, "tok-admin")
+        self.subgraph = FakeProducts()
+        self.cache = tmp / "supergraph.cache.graphql"
+
+    async def publish(self, sdl: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as c:
+            return await c.post(
+                "/api/subgraphs/products/publish",
+                json={"url": "http://products.test/graphql", "sdl": sdl},
+                headers={"Authorization": "Bearer tok-products"},
+            )
+
+    def factory(self, sdl: str) -> Gateway:
+        return Gateway.from_supergraph_sdl(sdl, transport=self.subgraph)
+
+    def source(self) -> RegistrySource:
+        return RegistrySource("http://registry.test", transport=httpx.ASGITransport(app=self.app))
+
+    async def gateway(self, **options: Any) -> ReloadingGateway:
+        return await ReloadingGateway.from_source(
+            self.factory, self.source(), cache_path=self.cache, **options
+        )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    return Env(tmp_path)
+
+
+async def test_opd_publishes_a_field_and_the_gateway_serves_it_without_a_failed_request(
+    env: Env,
+) -> None:
+    assert (await env.publish(V1)).status_code == 200
+    gateway = await env.gateway()
+    before = await gateway.execute("{ products { stock } }")
+    assert before["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+    results: list[dict[str, Any]] = []
+
+    async def client(n: int) -> None:
+        for _ in range(n):
+            results.append(await gateway.execute("{ products { upc name price } }"))
+
+    load = [asyncio.create_task(client(60)) for _ in range(16)]
+    await asyncio.sleep(0.01)
+    assert (await env.publish(V2)).status_code == 200
+    swapped = await gateway.poll_once()
+    done_at_swap = len(results)
+    await asyncio.gather(*load)
+
+    assert swapped and gateway.generation == 2
+    assert len(results) == 960
+    assert 0 < done_at_swap < 960  # the swap happened under load
+    assert all("errors" not in r for r in results), [r for r in results if "errors" in r][:1]
+    after = await gateway.execute("{ products { name stock } }")
+    assert after == {"data": {"products": [{"name": "Kopi Lampung", "stock": 7}]}}
+    assert not await gateway.poll_once()  # 304: nothing new
+    assert "stock: Int" in env.cache.read_text()
+    await gateway.aclose()
+
+
+async def test_request_in_flight_finishes_on_the_old_supergraph(env: Env) -> None:
+    await env.publish(V1)
+    gateway = await env.gateway()
+    old = gateway.current
+    env.subgraph.gate = asyncio.Event()
+    in_flight = asyncio.create_task(gateway.execute("{ products { price } }"))
+    await asyncio.sleep(0.01)
+    await env.publish(V2)
+    assert await gateway.poll_once()
+    assert gateway.current is not old
+    env.subgraph.gate.set()
+    assert await in_flight == {"data": {"products": [{"price": 25000}]}}
+    await gateway.aclose()
+
+
+async def test_breaking_change_to_a_field_in_use_is_refused_naming_field_and_operation(
+    env: Env,
+) -> None:
+    await env.publish(V2)
+    recorder = UsageRecorder(StoreUsageSink(env.store))
+    gateway = await env.gateway(usage=recorder)
+    query = "query StokGudang { products { upc stock } }"
+    assert "errors" not in await gateway.execute(query, operation_name="StokGudang")
+    await recorder.flush()
+    refused = await env.publish(V2.replace(" stock: Int", ""))
+    body = refused.json()
+    assert refused.status_code == 409
+    assert "field Product.stock was removed" in body["message"]
+    assert "StokGudang (1x)" in body["message"]
+    # price was never used: removing it is accepted, with a warning
+    accepted = (await env.publish(V2.replace(" price: Int", ""))).json()
+    assert accepted["accepted"] and accepted["warnings"] == ["field Product.price was removed"]
+    await gateway.aclose()
+
+
+async def test_registry_down_keeps_serving_and_a_restart_uses_the_cached_copy(env: Env) -> None:
+    await env.publish(V1)
+    gateway = await env.gateway()
+
+    class Down:
+        async def fetch(self, etag: str | None) -> FetchedSupergraph | None:
+            raise httpx.ConnectError("registry down")
+
+    gateway._source = Down()
+    assert not await gateway.poll_once()
+    assert "registry unreachable" in (gateway.last_error or "")
+    assert "errors" not in await gateway.execute("{ products { name } }")
+    await gateway.aclose()
+    restarted = await ReloadingGateway.from_source(env.factory, Down(), cache_path=env.cache)
+    assert "errors" not in await restarted.execute("{ products { name } }")
+    await restarted.aclose()
+
+
+async def test_no_registry_and_no_cache_refuses_to_start(env: Env, tmp_path: Path) -> None:
+    class Down:
+        async def fetch(self, etag: str | None) -> FetchedSupergraph | None:
+            raise httpx.ConnectError("registry down")
+
+    with pytest.raises(GatewayError, match="no cached copy"):
+        await ReloadingGateway.from_source(env.factory, Down(), cache_path=tmp_path / "none")
+
+
+async def test_a_supergraph_that_fails_to_load_is_never_swapped_in(env: Env) -> None:
+    await env.publish(V1)
+    gateway = await env.gateway()
+    current = gateway.current
+    assert not await gateway.load("this is not a supergraph", etag='"bad"')
+    assert gateway.current is current and gateway.last_error
+    assert "errors" not in await gateway.execute("{ products { name } }")
+    await gateway.aclose()
+
+
+def test_field_coordinates_cover_nested_fields_and_skip_introspection() -> None:
+    from gateway.composition.compose import SubgraphSource, compose_or_raise
+    from gateway.supergraph import load_supergraph
+
+    schema = load_supergraph(compose_or_raise([SubgraphSource("products", V2)])).api_schema
+    assert field_coordinates(schema, "{ __typename products { upc stock } }") == {
+        "Query.products",
+        "Product.upc",
+        "Product.stock",
+    }
