@@ -34,35 +34,45 @@ _MISSING = _Missing()
 
 
 def objects_at(data: Any, path: tuple[PathElement, ...]) -> list[dict[str, Any]]:
-    """The objects at ``path`` (``@`` = every list item); null and missing are skipped."""
+    """The objects at ``path`` (``@`` = every list item); null and missing are skipped.
+
+    A list met where a key is expected (a nested list field) is walked item by item, so plans
+    need not spell every list level; ``@`` met on an object is the object itself.
+    """
+    level: list[Any] = [data]
+    for element in path:
+        following: list[Any] = []
+        for value in level:
+            _step(value, element, following)
+        level = following
     found: list[dict[str, Any]] = []
-    _collect(data, path, 0, found)
+    for value in level:
+        _objects(value, found)
     return found
 
 
-def _collect(
-    value: Any, path: tuple[PathElement, ...], depth: int, found: list[dict[str, Any]]
-) -> None:
-    if value is None:
-        return
-    if isinstance(value, list):
-        # "@" steps into a list; a list met where a key is expected (a nested list field) is also
-        # walked item by item, so plans need not spell every list level.
-        next_depth = depth + 1 if depth < len(path) and path[depth] == LIST_MARKER else depth
-        for item in value:
-            _collect(item, path, next_depth, found)
-        return
-    if not isinstance(value, dict):
-        return
-    if depth == len(path):
+def _step(value: Any, element: PathElement, following: list[Any]) -> None:
+    kind = type(value)
+    if kind is dict:
+        if element == LIST_MARKER:
+            following.append(value)
+        elif element in value:
+            following.append(value[element])
+    elif kind is list:
+        if element == LIST_MARKER:
+            following.extend(value)
+        else:
+            for item in value:
+                _step(item, element, following)
+
+
+def _objects(value: Any, found: list[dict[str, Any]]) -> None:
+    kind = type(value)
+    if kind is dict:
         found.append(value)
-        return
-    element = path[depth]
-    if element == LIST_MARKER:  # "@" on an object: tolerate, as the item itself
-        _collect(value, path, depth + 1, found)
-        return
-    if element in value:
-        _collect(value[element], path, depth + 1, found)
+    elif kind is list:
+        for item in value:
+            _objects(item, found)
 
 
 def paths_of_objects_at(data: Any, path: tuple[PathElement, ...]) -> list[ResponsePath]:
@@ -105,6 +115,7 @@ class RepresentationBuilder:
 
     def __init__(self, possible_types: Mapping[str, frozenset[str]]) -> None:
         self._possible_types = possible_types
+        self._flat: dict[int, tuple[tuple[RepresentationRule, ...], _FlatRules | None]] = {}
 
     def applies(self, type_condition: str, typename: str) -> bool:
         """Whether ``typename`` matches ``type_condition`` (itself, or an abstract type of it)."""
@@ -117,13 +128,14 @@ class RepresentationBuilder:
         self, objects: list[dict[str, Any]], rules: tuple[RepresentationRule, ...]
     ) -> Representations:
         """One representation per object that matches a rule and is complete; deduped."""
+        flat = self._flat_rules(rules)
         result = Representations()
-        seen: dict[bytes, int] = {}
+        seen: dict[Any, int] = {}
         for index, obj in enumerate(objects):
-            representation = self.represent(obj, rules)
-            if representation is None:
+            built = flat.represent(obj) if flat is not None else self._generic(obj, rules)
+            if built is None:
                 continue
-            canonical = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+            representation, canonical = built
             position = seen.get(canonical)
             if position is None:
                 seen[canonical] = len(result.items)
@@ -132,6 +144,29 @@ class RepresentationBuilder:
             else:
                 result.owners[position].append(index)
         return result
+
+    def _generic(
+        self, obj: dict[str, Any], rules: tuple[RepresentationRule, ...]
+    ) -> tuple[dict[str, Any], Any] | None:
+        representation = self.represent(obj, rules)
+        if representation is None:
+            return None
+        return representation, orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+
+    def _flat_rules(self, rules: tuple[RepresentationRule, ...]) -> _FlatRules | None:
+        """The fast form of ``rules`` when they copy scalar fields only (keys, most requires)."""
+        cached = self._flat.get(id(rules))
+        if cached is not None and cached[0] is rules:
+            return cached[1]
+        flat = None
+        if all(
+            isinstance(selection, RequiredField) and not selection.selections
+            for rule in rules
+            for selection in rule.selections
+        ):
+            flat = _FlatRules(self, rules)
+        self._flat[id(rules)] = (rules, flat)  # the rules object is kept, so its id stays unique
+        return flat
 
     def represent(
         self, obj: dict[str, Any], rules: tuple[RepresentationRule, ...]
@@ -191,3 +226,53 @@ class RepresentationBuilder:
             nested: dict[str, Any] = {}
             return nested if self._copy(value, selections, nested) else _MISSING
         return value
+
+
+class _FlatRules:
+    """Rules copying only scalar fields, resolved per ``__typename`` once.
+
+    The dedup key is a tuple of the values (no JSON encoding per object); a value that cannot be
+    hashed (an object or list in a key field) falls back to canonical JSON.
+    """
+
+    def __init__(
+        self, builder: RepresentationBuilder, rules: tuple[RepresentationRule, ...]
+    ) -> None:
+        self._builder = builder
+        self._rules = rules
+        self._by_typename: dict[str, tuple[str, tuple[tuple[str, str], ...]] | None] = {}
+
+    def _for(self, typename: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        if typename not in self._by_typename:
+            chosen = None
+            for rule in self._rules:
+                if self._builder.applies(rule.type_condition, typename):
+                    fields = tuple(
+                        (s.name, s.response_key)
+                        for s in rule.selections
+                        if isinstance(s, RequiredField)
+                    )
+                    chosen = (rule.typename or typename, fields)
+                    break
+            self._by_typename[typename] = chosen
+        return self._by_typename[typename]
+
+    def represent(self, obj: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
+        typename = obj.get("__typename")
+        if type(typename) is not str:
+            return None
+        form = self._for(typename)
+        if form is None:
+            return None
+        sent_typename, fields = form
+        representation: dict[str, Any] = {"__typename": sent_typename}
+        for name, response_key in fields:
+            if response_key not in obj:
+                return None
+            representation[name] = obj[response_key]
+        key: Any = tuple(representation.values())
+        try:
+            hash(key)
+        except TypeError:
+            key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+        return representation, key
