@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -30,6 +30,12 @@ from gateway.engine import Gateway, GatewayResult
 from gateway.errors import GatewayError
 from gateway.registry.usage import UsageRecorder
 from gateway.supergraph import Supergraph
+
+if TYPE_CHECKING:
+    from gateway.auth.guard import HttpGuard
+    from gateway.config import Settings
+    from gateway.executor.transport import SubgraphTransport
+    from gateway.registry.config import RegistryPollSection
 
 logger = logging.getLogger("jamajama.reload")
 
@@ -279,3 +285,99 @@ class ReloadingGateway:
         if etag is not None:
             gateway._write_cache(sdl)
         return gateway
+
+
+# --- assembling a reloading gateway from configuration (``jamajama gateway --registry``) ---------
+
+
+def gateway_factory(
+    settings: Settings,
+    transport: SubgraphTransport,
+    subgraph_urls: Mapping[str, str] | None = None,
+) -> tuple[GatewayFactory, HttpGuard | None]:
+    """A factory of gateway generations sharing one transport (and one audit log), plus the
+    HTTP guard when authorization is enabled. A supergraph linking the authorization specs gets
+    access control in every generation."""
+    from gateway.audit.log import open_audit_log
+    from gateway.auth.access import AccessControl
+    from gateway.auth.applications import create_registry
+    from gateway.auth.guard import HttpGuard
+    from gateway.auth.setup import links_authorization
+    from gateway.ratelimit.limiter import RateLimiter
+    from gateway.supergraph import load_supergraph
+
+    if not settings.auth.enabled:
+
+        def open_gateway(sdl: str) -> Gateway:
+            return Gateway.from_supergraph_sdl(
+                sdl, subgraph_urls=subgraph_urls, transport=transport
+            )
+
+        return open_gateway, None
+
+    audit = open_audit_log(settings.audit) if settings.audit.enabled else None
+
+    def secured_gateway(sdl: str) -> Gateway:
+        if not links_authorization(sdl):
+            return Gateway.from_supergraph_sdl(
+                sdl, subgraph_urls=subgraph_urls, transport=transport
+            )
+        supergraph = load_supergraph(sdl, authorization_enforced=True)
+        access = AccessControl(
+            supergraph,
+            settings.auth,
+            audit,
+            subject_fields=settings.audit.subject_fields,
+            fail_closed=settings.audit.fail_closed,
+        )
+        return Gateway(supergraph, access=access, transport=transport, subgraph_urls=subgraph_urls)
+
+    limiter = RateLimiter(settings.rate_limit) if settings.rate_limit.enabled else None
+    guard = HttpGuard(settings.auth, create_registry(settings.auth.applications), limiter)
+    return secured_gateway, guard
+
+
+def reloading_gateway_from_registry(
+    factory: GatewayFactory,
+    poll: RegistryPollSection,
+    *,
+    usage: UsageRecorder | None = None,
+    on_close: Callable[[], Any] | None = None,
+) -> ReloadingGateway:
+    """Build (synchronously, before the server's event loop starts) a gateway on the registry's
+    current supergraph, or on the cached copy when the registry is unreachable."""
+    assert poll.url is not None
+    sdl: str | None = None
+    etag: str | None = None
+    try:
+        response = httpx.get(f"{poll.url.rstrip('/')}/api/supergraph", timeout=poll.timeout_seconds)
+        response.raise_for_status()
+        sdl, etag = response.text, response.headers.get("etag")
+        initial = factory(sdl)
+    except (httpx.HTTPError, OSError, GatewayError) as error:
+        logger.warning("no usable supergraph from the registry at start: %s", error)
+        sdl = None
+    if sdl is None:
+        cache = poll.cache_path
+        if cache is None or not cache.exists():
+            raise GatewayError(
+                f"no supergraph: the registry at {poll.url} is unreachable (or serves none that "
+                "loads) and there is no cached copy",
+                code="NO_SUPERGRAPH",
+            )
+        sdl, etag = cache.read_text(), None
+        initial = factory(sdl)
+    gateway = ReloadingGateway(
+        initial,
+        factory,
+        RegistrySource(poll.url, timeout=poll.timeout_seconds),
+        interval=poll.interval_seconds,
+        cache_path=poll.cache_path,
+        etag=etag,
+        usage=usage,
+        usage_interval=poll.usage_interval_seconds,
+        on_close=on_close,
+    )
+    if etag is not None:
+        gateway._write_cache(sdl)
+    return gateway

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway
+from gateway.reload import ReloadingGateway
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -113,7 +114,7 @@ def _params_from_get(request: Request) -> dict[str, Any]:
     }
 
 
-def create_app(gateway: Gateway, guard: HttpGuard | None = None) -> Starlette:
+def create_app(gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
     """A Starlette app serving ``gateway``; the gateway is closed when the app shuts down.
 
     With a ``guard`` every request is authenticated (bearer token, purpose header) and rate
@@ -159,6 +160,8 @@ def create_app(gateway: Gateway, guard: HttpGuard | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if guard is not None:
             await guard.start()
+        if isinstance(gateway, ReloadingGateway):
+            gateway.start()  # poll the registry, hot-swap new supergraphs
         try:
             yield
         finally:

@@ -16,10 +16,16 @@ from gateway.config import load_settings
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.http.app import create_app
+from gateway.reload import ReloadingGateway
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--supergraph", required=True, type=Path, help="the supergraph SDL file")
+    parser.add_argument("--supergraph", type=Path, help="the supergraph SDL file")
+    parser.add_argument(
+        "--registry",
+        help="follow this schema registry (hot reload) instead of --supergraph; "
+        "default [registry_poll] url",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", default=4000, type=int, help="port to listen on (0: any free)")
     parser.add_argument(
@@ -56,6 +62,8 @@ def _installed(module: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.supergraph is None:
+        return _run_from_registry(args)
     try:
         urls = parse_subgraph_urls(args.subgraph_url)
         sdl = args.supergraph.read_text()
@@ -81,6 +89,47 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"jamajama gateway: unknown subgraph(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
+    return _serve(args, gateway, guard)
+
+
+def _run_from_registry(args: argparse.Namespace) -> int:
+    """Serve the registry's supergraph and hot-reload new versions (docs/registry.md)."""
+    from gateway.executor.aiohttp_transport import AiohttpTransport
+    from gateway.registry.usage import HttpUsageSink, UsageRecorder
+    from gateway.reload import gateway_factory, reloading_gateway_from_registry
+
+    try:
+        urls = parse_subgraph_urls(args.subgraph_url)
+        settings = load_settings(args.config)
+        if args.dev_auth:
+            settings = dev_settings(settings, Path("var/dev"))
+        poll = settings.registry_poll
+        if args.registry:
+            poll = poll.model_copy(update={"url": args.registry})
+        if not poll.url:
+            print("jamajama gateway: give --supergraph FILE or --registry URL", file=sys.stderr)
+            return 2
+        transport = AiohttpTransport()
+        factory, guard = gateway_factory(settings, transport, urls)
+        usage = None
+        if poll.usage_token is not None:
+            sink = HttpUsageSink(poll.url, poll.usage_token.get_secret_value())
+            usage = UsageRecorder(sink)
+        gateway = reloading_gateway_from_registry(
+            factory, poll, usage=usage, on_close=transport.aclose
+        )
+    except ValueError as error:
+        print(f"jamajama gateway: {error}", file=sys.stderr)
+        return 2
+    except GatewayError as error:
+        print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
+        return 1
+    return _serve(args, gateway, guard)
+
+
+def _serve(
+    args: argparse.Namespace, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None
+) -> int:
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

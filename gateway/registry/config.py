@@ -41,3 +41,7 @@ class RegistryPollSection(Section):
     timeout_seconds: float = Field(default=5.0, gt=0)
     #: the last good supergraph is kept here, so a gateway starts even if the registry is down
     cache_path: Path | None = Path("var/supergraph.cache.graphql")
+    #: the registry's admin token: when set, the gateway reports which fields operations use
+    #: (``POST /api/usage``) so that the registry refuses breaking changes to used fields
+    usage_token: SecretStr | None = None
+    usage_interval_seconds: float = Field(default=10.0, gt=0)

@@ -18,6 +18,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -35,10 +36,20 @@ Batch = dict[tuple[str, str], tuple[frozenset[str], int]]
 
 def field_coordinates(schema: GraphQLSchema, query: str) -> frozenset[str]:
     """Every ``Parent.field`` an operation document selects (introspection fields excluded)."""
+    return _analyse(schema, query)[0]
+
+
+def _analyse(schema: GraphQLSchema, query: str) -> tuple[frozenset[str], str | None]:
+    """(coordinates, the name of the document's only named operation)."""
     try:
         document = parse(query)
     except GraphQLError:
-        return frozenset()
+        return frozenset(), None
+    names = [
+        d.name.value
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode) and d.name is not None
+    ]
     info = TypeInfo(schema)
     found: set[str] = set()
 
@@ -50,7 +61,7 @@ def field_coordinates(schema: GraphQLSchema, query: str) -> frozenset[str]:
                 found.add(f"{parent.name}.{name}")
 
     visit(document, TypeInfoVisitor(info, _Collect()))
-    return frozenset(found)
+    return frozenset(found), names[0] if len(names) == 1 else None
 
 
 class UsageSink(Protocol):
@@ -98,23 +109,26 @@ class UsageRecorder:
     def __init__(self, sink: UsageSink, cache_size: int = 2048) -> None:
         self.sink = sink
         self._pending: Batch = {}
-        self._coordinates: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()
+        self._coordinates: OrderedDict[tuple[int, str], tuple[frozenset[str], str | None]] = (
+            OrderedDict()
+        )
         self._cache_size = cache_size
 
     def record(self, schema: GraphQLSchema, query: str, operation_name: str | None) -> None:
         key = (id(schema), query)
-        coordinates = self._coordinates.get(key)
-        if coordinates is None:
-            coordinates = field_coordinates(schema, query)
-            self._coordinates[key] = coordinates
+        analysed = self._coordinates.get(key)
+        if analysed is None:
+            analysed = _analyse(schema, query)
+            self._coordinates[key] = analysed
             if len(self._coordinates) > self._cache_size:
                 self._coordinates.popitem(last=False)
         else:
             self._coordinates.move_to_end(key)
+        coordinates, document_name = analysed
         if not coordinates:
             return
         op_hash = hashlib.sha256(query.encode()).hexdigest()[:16]
-        name = operation_name or "(anonymous)"
+        name = operation_name or document_name or f"(anonymous {op_hash[:8]})"
         previous = self._pending.get((name, op_hash))
         count = previous[1] + 1 if previous else 1
         self._pending[(name, op_hash)] = (coordinates, count)
