@@ -11,6 +11,7 @@ logged) and answer ``INTERNAL_SERVER_ERROR``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
@@ -19,6 +20,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -35,6 +37,8 @@ from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.response import ResponseShaper
 from gateway.executor.transport import SubgraphTransport
+from gateway.limits.checks import OperationLimits
+from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
 from gateway.planner.plan import QueryPlan
 from gateway.supergraph import Supergraph, load_supergraph
@@ -51,6 +55,8 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 _PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+#: failed documents longer than this are not cached (bounded memory under bad input)
+_CACHED_FAILURE_LENGTH = 2048
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -136,6 +142,9 @@ class Gateway:
         plan_cache_size: int = 1024,
         access: AccessControl | None = None,
         random_percent: Callable[[], float] | None = None,
+        limits: OperationLimits | None = None,
+        on_plan_cache: Callable[[bool], None] | None = None,
+        deduplicate_requests: bool = False,
     ) -> None:
         self.supergraph = supergraph
         self._owned_transport: AiohttpTransport | None = None
@@ -146,6 +155,7 @@ class Gateway:
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
         #: authorization, masking and audit (None: an open gateway without auth directives)
         self.access = access
+        self._access_shapers: LruCache[Any, ResponseShaper] = LruCache(plan_cache_size)
         self._plans: LruCache[tuple[str, str | None, frozenset[str], Any], QueryPlan] = LruCache(
             plan_cache_size
         )
@@ -156,6 +166,14 @@ class Gateway:
             if (match := _PERCENT_LABEL.match(label))
         )
         self._random_percent = random_percent or (lambda: random.random() * 100)
+        #: operation limits, checked once per distinct document (None: no limits)
+        self.limits = limits
+        #: called with True on a plan cache hit, False on a miss (metrics)
+        self.on_plan_cache = on_plan_cache
+        #: identical queries in flight share one execution (open gateways only: with access
+        #: control every caller is authorized, masked and audited on its own)
+        self._deduplicate = deduplicate_requests
+        self._in_flight: dict[tuple[Any, ...], asyncio.Future[GatewayResult]] = {}
 
     @classmethod
     def from_supergraph_sdl(
@@ -194,6 +212,53 @@ class Gateway:
         ``principal`` is the authenticated caller (anonymous when None); it matters only when the
         gateway has access control.
         """
+        key = self._shared_key(query, variables, operation_name, allowed_operations)
+        if key is not None:
+            shared = self._in_flight.get(key)
+            if shared is None:
+                # Its own task: a caller that disconnects does not cancel the others.
+                shared = asyncio.ensure_future(
+                    self._process_guarded(query, variables, operation_name, allowed_operations)
+                )
+                self._in_flight[key] = shared
+                shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
+            return await asyncio.shield(shared)
+        return await self._process_guarded(
+            query, variables, operation_name, allowed_operations, principal, request_id
+        )
+
+    def _shared_key(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        allowed_operations: Collection[str] | None,
+    ) -> tuple[Any, ...] | None:
+        """The key under which identical requests share one execution, or None not to share."""
+        if not self._deduplicate or self.access is not None:
+            return None
+        prepared = self._documents.get(query)
+        if prepared is None or prepared.document is None:
+            return None  # not seen yet, or invalid: run it on its own
+        operation = prepared.operations.get(operation_name)
+        if operation is None or operation.kind != "query":
+            return None  # mutations are never shared
+        try:
+            encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
+        allowed = None if allowed_operations is None else tuple(sorted(allowed_operations))
+        return (query, operation_name, encoded, allowed)
+
+    async def _process_guarded(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        allowed_operations: Collection[str] | None,
+        principal: Principal | None = None,
+        request_id: str | None = None,
+    ) -> GatewayResult:
         try:
             return await self._process(
                 query, variables, operation_name, allowed_operations, principal, request_id
@@ -285,7 +350,21 @@ class Gateway:
                 raw = state.data
                 covered.extend(state.covered)
                 errors.extend(state.errors)
-            data, shaping_errors = operation.shaper.shape(
+            shaper = operation.shaper
+            authorized = guarded.authorized
+            if authorized.shape_document is not None and authorized.shape_operation is not None:
+                # refused type conditions: shape without those fragments (cached per rewrite)
+                key = (query, operation.node.name, guarded.plan_key)
+                cached = self._access_shapers.get(key)
+                if cached is None:
+                    cached = ResponseShaper(
+                        self.supergraph.api_schema,
+                        authorized.shape_document,
+                        authorized.shape_operation,
+                    )
+                    self._access_shapers.put(key, cached)
+                shaper = cached
+            data, shaping_errors = shaper.shape(
                 raw, coerced, raw_variables=raw_variables, covered=covered
             )
             errors = [*guarded.errors, *errors, *shaping_errors]
@@ -302,21 +381,33 @@ class Gateway:
         prepared = self._documents.get(query)
         if prepared is None:
             prepared = self._parse_and_validate(query)
-            self._documents.put(query, prepared)
+            # A long query that failed is not kept: the cache's memory stays bounded.
+            if prepared.errors is None or len(query) <= _CACHED_FAILURE_LENGTH:
+                self._documents.put(query, prepared)
         if prepared.errors is not None:
             raise _RequestFailure(prepared.errors)
         return prepared
 
     def _parse_and_validate(self, query: str) -> _PreparedDocument:
+        limits = self.limits
         try:
-            document = parse(query)
+            document = parse(query) if limits is None else limits.parse(query)
+            if limits is not None:
+                limits.check(document)
         except GraphQLError as error:
             return _PreparedDocument(None, [_request_error(error, PARSE_FAILED)])
+        except LimitExceeded as exceeded:
+            return _PreparedDocument(None, exceeded.errors)
         errors = validate(self.supergraph.api_schema, document)
         if errors:
             return _PreparedDocument(
                 None, [_request_error(error, VALIDATION_FAILED) for error in errors]
             )
+        if limits is not None:
+            try:
+                limits.check_cost(self.supergraph.schema, document)
+            except LimitExceeded as exceeded:
+                return _PreparedDocument(None, exceeded.errors)
         return _PreparedDocument(document, None)
 
     def _prepare_operation(
@@ -370,6 +461,8 @@ class Gateway:
         labels = self._active_labels()
         key = (query, operation_name, labels, variant)
         plan = self._plans.get(key)
+        if self.on_plan_cache is not None:
+            self.on_plan_cache(plan is not None)
         if plan is None:
             name = node.name.value if node.name else operation_name
             plan = self._planner(self.supergraph, document, name, override_labels=labels)

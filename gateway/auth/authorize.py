@@ -84,6 +84,10 @@ class AuthorizedOperation:
     coordinates: frozenset[str]
     #: whether any remaining coordinate is personal data
     personal: bool
+    #: when type conditions were refused: the client's operation without those fragments (fields
+    #: kept), for shaping the response; None means shape with the client's own operation
+    shape_document: DocumentNode | None = None
+    shape_operation: OperationDefinitionNode | None = None
 
     def errors(self) -> list[dict[str, Any]]:
         return [refusal.error() for refusal in self.refusals]
@@ -133,6 +137,18 @@ class OperationAuthorizer:
                 selection_set=selection_set,
             )
             rewritten = DocumentNode(definitions=(rewritten_operation,))
+        shape_operation: OperationDefinitionNode | None = None
+        if walk.refused_types:
+            shaping = _Walk(self, grants, fragments, shape_only=True)
+            shape_operation = OperationDefinitionNode(
+                operation=operation.operation,
+                name=operation.name,
+                variable_definitions=operation.variable_definitions,
+                directives=operation.directives,
+                selection_set=shaping.selection_set(operation.selection_set, root, (), ())
+                or SelectionSetNode(selections=()),
+            )
+        shape_document = DocumentNode(definitions=(shape_operation,)) if shape_operation else None
         return AuthorizedOperation(
             document=rewritten,
             operation=rewritten_operation,
@@ -140,6 +156,8 @@ class OperationAuthorizer:
             covered=tuple(dict.fromkeys(walk.covered)),
             coordinates=frozenset(walk.coordinates),
             personal=walk.personal,
+            shape_document=shape_document,
+            shape_operation=shape_operation,
         )
 
 
@@ -161,8 +179,13 @@ class _Walk:
         owner: OperationAuthorizer,
         grants: Grants,
         fragments: Mapping[str, FragmentDefinitionNode],
+        *,
+        shape_only: bool = False,
     ) -> None:
         self.owner = owner
+        #: keep every field, drop only refused type conditions, add nothing (the shaping copy)
+        self.shape_only = shape_only
+        self.refused_types = False
         self.grants = grants
         self.fragments = fragments
         self.refusals: list[Refusal] = []
@@ -208,6 +231,7 @@ class _Walk:
                     why = self.owner.requirements.check_type(target.name, self.grants)
                     if why is not None:
                         self.refusals.append(Refusal(path, covered, target.name, why))
+                        self.refused_types = True
                         continue
                 sub = self.selection_set(inner, target, path, covered, depth=depth)
                 if sub is not None:
@@ -216,6 +240,8 @@ class _Walk:
                             type_condition=condition, directives=directives, selection_set=sub
                         )
                     )
+        if self.shape_only:
+            return SelectionSetNode(selections=tuple(kept))
         if not kept:
             return None
         kept.extend(self.subject_selections(parent))
@@ -230,7 +256,7 @@ class _Walk:
     ) -> FieldNode | None:
         name = node.name.value
         key = node.alias.value if node.alias else name
-        if name == "__typename":
+        if name == "__typename" or (self.shape_only and node.selection_set is None):
             return node
         if name in _META:
             if not self.grants.introspection:
@@ -240,7 +266,7 @@ class _Walk:
         assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
         coordinate = f"{parent.name}.{name}"
         why = self.owner.requirements.check_field(parent.name, name, self.grants)
-        if why is not None:
+        if why is not None and not self.shape_only:
             self.refuse((*path, key), (*covered, key), coordinate, why)
             return None
         gql_field = parent.fields[name]
