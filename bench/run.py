@@ -104,6 +104,14 @@ GATEWAYS = [
     ),
     Gateway("ours", "Jama Jama", OURS_COMMAND, OURS_PATH, REPO, needs_node=False),
     Gateway(
+        "ours-dedup",
+        "Jama Jama + in-flight dedup",
+        [*OURS_COMMAND, "--deduplicate-requests"],
+        OURS_PATH,
+        REPO,
+        needs_node=False,
+    ),
+    Gateway(
         "apollo",
         "Apollo Gateway 2.14.4",
         [str(NODE), str(GATEWAYS_DIR / "apollo.mjs"), "{supergraph}", "{port}"],

@@ -45,6 +45,8 @@ class ServerSection(Section):
     supergraph: Path | None = None
     #: routing URL overrides by subgraph name (e.g. containers reach subgraphs by service name)
     subgraph_urls: dict[str, str] = Field(default_factory=dict)
+    #: identical queries in flight share one execution (only without access control)
+    deduplicate_requests: bool = False
 
 
 class Settings(BaseSettings):

@@ -170,6 +170,9 @@ class Gateway:
         self.limits = limits
         #: called with True on a plan cache hit, False on a miss (metrics)
         self.on_plan_cache = on_plan_cache
+        #: where each subgraph is reached (routing URLs with overrides applied)
+        self.subgraph_urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}
+        self.subgraph_urls.update(subgraph_urls or {})
         #: identical queries in flight share one execution (open gateways only: with access
         #: control every caller is authorized, masked and audited on its own)
         self._deduplicate = deduplicate_requests
@@ -376,6 +379,21 @@ class Gateway:
         if errors:
             return GatewayResult({"errors": errors, "data": data})
         return GatewayResult({"data": data})
+
+    def query_plan(self, query: str, operation_name: str | None = None) -> QueryPlan | None:
+        """The plan of an operation as an open gateway would run it (None: no subgraph needed).
+
+        For tools (GraphiQL's plan view); raises ``GatewayError`` with the request's errors when
+        the operation cannot be planned.
+        """
+        try:
+            prepared = self._prepare_document(query)
+            operation = self._prepare_operation(prepared, operation_name)
+        except _RequestFailure as failure:
+            raise GatewayError(failure.errors[0]["message"], code=BAD_USER_INPUT) from failure
+        if not operation.needs_subgraphs or prepared.document is None:
+            return None
+        return self._plan(query, prepared.document, operation_name, operation.node)
 
     def _prepare_document(self, query: str) -> _PreparedDocument:
         prepared = self._documents.get(query)

@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, help="configuration file (TOML, docs/configuration.md)"
     )
     parser.add_argument(
+        "--deduplicate-requests",
+        action="store_true",
+        help="identical queries in flight share one execution (gateways without access "
+        "control only; default [server] deduplicate_requests)",
+    )
+    parser.add_argument(
         "--dev-auth",
         action="store_true",
         help="accept development tokens (jamajama token mint) for the demo applications",
@@ -81,7 +87,12 @@ def run(args: argparse.Namespace) -> int:
         if settings.auth.enabled and links_authorization(sdl):
             gateway, guard = secure_gateway(sdl, settings, subgraph_urls=urls)
         else:
-            gateway = Gateway.from_supergraph_sdl(sdl, subgraph_urls=urls)
+            gateway = Gateway.from_supergraph_sdl(
+                sdl,
+                subgraph_urls=urls,
+                deduplicate_requests=args.deduplicate_requests
+                or settings.server.deduplicate_requests,
+            )
     except GatewayError as error:
         print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
         return 1
