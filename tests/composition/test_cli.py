@@ -1,0 +1,80 @@
+"""``jamajama compose`` from files and from a live subgraph's ``_service { sdl }``."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.cli import main
+from tests.composition.conftest import FEDERATION_CASES
+
+CASE = FEDERATION_CASES / "requires" / "basic" / "subgraphs"
+
+
+def test_compose_files_writes_the_supergraph(tmp_path: Path) -> None:
+    out = tmp_path / "supergraph.graphql"
+    assert main(["compose", "--dir", str(CASE), "-o", str(out)]) == 0
+    assert "@join__field(graph: SHIPPING, requires: " in out.read_text()
+
+
+def test_compose_errors_go_to_stderr_with_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "a.graphql"
+    bad.write_text(
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])\n'
+        'type Query { t: T } type T @key(fields: "nope") { id: ID! }\n'
+    )
+    assert main(["compose", f"a={bad}"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('KEY_INVALID_FIELDS: [a] T: @key(fields: "nope") names a field')
+
+
+@pytest.fixture
+def live_subgraph() -> Iterator[str]:
+    sdl = (CASE / "products.graphql").read_text()
+
+    async def graphql(request: Request) -> JSONResponse:
+        body = await request.json()
+        assert "_service" in body["query"]
+        return JSONResponse({"data": {"_service": {"sdl": sdl}}})
+
+    app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def test_compose_from_a_live_url_uses_it_as_routing_url(live_subgraph: str, tmp_path: Path) -> None:
+    out = tmp_path / "supergraph.graphql"
+    code = main(
+        [
+            "compose",
+            f"products={live_subgraph}",
+            f"shipping={CASE / 'shipping.graphql'}",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert f'PRODUCTS @join__graph(name: "products", url: "{live_subgraph}")' in out.read_text()
