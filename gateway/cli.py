@@ -26,9 +26,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("gateway.registry.cli", "the schema registry: serve, list, fetch, rollback"),
     "publish": ("gateway.registry.publish_cli", "publish an OPD's subgraph to the registry"),
     "check": ("gateway.registry.check_cli", "check what publishing a subgraph would do"),
-    "registry": ("gateway.registry.cli", "the schema registry: serve, list, fetch, rollback"),
-    "publish": ("gateway.registry.publish_cli", "publish an OPD's subgraph to the registry"),
-    "check": ("gateway.registry.check_cli", "check what publishing a subgraph would do"),
 }
 
 
