@@ -9,6 +9,7 @@ import pytest
 from tests.executor.fakes import FakeTransport
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+PREFLIGHT = {"apollo-require-preflight": "true"}
 
 
 @pytest.mark.anyio
@@ -56,12 +57,12 @@ async def test_request_failing_before_execution_status_depends_on_media_type(
     [
         (b"{not json", "application/json", "the request body is not valid JSON"),
         (b"[1]", "application/json", "the request body must be a JSON object"),
-        (
-            b'{"query": "{ me { id } }"}',
-            "text/plain",
-            "POST requests must have content-type application/json",
-        ),
         (b'{"variables": {}}', "application/json", "the request has no query"),
+        (
+            b'{"query": "{ me { id } }", "extensions": 1}',
+            "application/json",
+            "extensions must be a JSON object",
+        ),
         (b'{"query": 3}', "application/json", "query must be a string"),
         (
             b'{"query": "{ me { id } }", "variables": [1]}',
@@ -93,6 +94,7 @@ async def test_get_runs_queries_with_url_parameters(
 ) -> None:
     response = await client.get(
         "/graphql",
+        headers=PREFLIGHT,
         params={
             "query": "query Q($flag: Boolean!) { me { id name @include(if: $flag) } }",
             "variables": orjson.dumps({"flag": False}).decode(),
@@ -109,7 +111,9 @@ async def test_get_refuses_mutations_with_405(
     client: httpx.AsyncClient, transport: FakeTransport
 ) -> None:
     response = await client.get(
-        "/graphql", params={"query": 'mutation { rename(id: "1", name: "x") { id } }'}
+        "/graphql",
+        params={"query": 'mutation { rename(id: "1", name: "x") { id } }'},
+        headers=PREFLIGHT,
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -128,7 +132,7 @@ async def test_get_refuses_mutations_with_405(
 async def test_get_with_bad_parameters_is_400(
     client: httpx.AsyncClient, params: dict[str, str], message: str
 ) -> None:
-    response = await client.get("/graphql", params=params)
+    response = await client.get("/graphql", params=params, headers=PREFLIGHT)
     assert response.status_code == 400
     assert response.json()["errors"][0]["message"] == message
 

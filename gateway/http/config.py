@@ -1,0 +1,61 @@
+"""The ``[http]`` section: GraphQL over HTTP, batching, CSRF, CORS, GraphiQL, errors."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from gateway.config import Section
+
+
+class CsrfSection(Section):
+    """CSRF prevention as the major routers do it: a request a browser could send without a
+    CORS preflight (a GET, or a POST whose content type is a "simple" one) must carry one of
+    ``required_headers``, which no cross-site form or image can set."""
+
+    enabled: bool = True
+    required_headers: list[str] = Field(
+        default_factory=lambda: ["x-apollo-operation-name", "apollo-require-preflight"]
+    )
+
+
+class CorsSection(Section):
+    """Cross-origin access; closed (no CORS headers at all) unless origins are listed."""
+
+    #: allowed origins (exact, e.g. ``https://portal.lampungprov.go.id``), or ``["*"]``
+    allow_origins: list[str] = Field(default_factory=list)
+    allow_credentials: bool = False
+    allow_headers: list[str] = Field(
+        default_factory=lambda: [
+            "authorization",
+            "content-type",
+            "x-jamajama-purpose",
+            "x-request-id",
+            "apollo-require-preflight",
+            "x-apollo-operation-name",
+        ]
+    )
+    max_age: int = Field(default=600, ge=0)
+
+
+class HttpSection(Section):
+    """How the gateway speaks HTTP."""
+
+    #: largest request body accepted, in bytes (413 ``REQUEST_TOO_LARGE`` beyond)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    #: operations in one batched request (a JSON array); 0 refuses batches
+    max_batch: int = Field(default=10, ge=0)
+    #: serve GraphiQL to browsers at ``GET /graphql`` (and the query plan endpoint it uses)
+    graphiql: bool = True
+    #: ``redact``: subgraph error messages become "Subgraph errors redacted" (path and code kept);
+    #: ``pass``: subgraph errors reach clients as the subgraph wrote them
+    subgraph_errors: Literal["redact", "pass"] = "redact"
+    #: header carrying the request id (taken from the client when well-formed, else generated)
+    request_id_header: str = "x-request-id"
+    #: ``/ready`` probes each subgraph at most this often (seconds)
+    readiness_interval: float = Field(default=5.0, gt=0)
+    #: ``/ready`` probe timeout per subgraph (seconds)
+    readiness_timeout: float = Field(default=2.0, gt=0)
+    csrf: CsrfSection = CsrfSection()
+    cors: CorsSection = CorsSection()

@@ -1,0 +1,356 @@
+"""Persisted operations: automatic persisted queries and trusted documents.
+
+- Automatic persisted queries (APQ, Apollo's protocol): a client sends
+  ``extensions.persistedQuery = {version: 1, sha256Hash}`` without the query; an unknown hash is
+  answered ``PERSISTED_QUERY_NOT_FOUND`` and the client sends the query with the hash, which
+  registers it. Any client may register any query: APQ saves bandwidth, it restricts nothing.
+- Trusted documents: per consumer application, a manifest of the operations it may send (Apollo's
+  ``apollo-persisted-query-manifest`` or a plain ``{id: document}`` object). A request names one
+  by ``documentId`` (GraphQL over HTTP persisted documents) or by the APQ hash. In ``enforce`` mode
+  an application may run nothing else: a freeform query is accepted only when its text is in the
+  manifest (``QUERY_NOT_IN_SAFELIST`` otherwise), and APQ registration is refused.
+
+Stores are in memory by default (bounded LRU); with ``backend = "redis"`` replicas share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import orjson
+from pydantic import Field
+
+from gateway.config import ConfigError, Section
+
+logger = logging.getLogger("jamajama.persisted")
+
+NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
+STORE_UNAVAILABLE = "PERSISTED_QUERY_STORE_UNAVAILABLE"
+#: callers without an application of their own (no or anonymous token)
+ANONYMOUS = "anonymous"
+
+
+class TrustedApplication(Section):
+    """The trusted documents of one consumer application."""
+
+    manifest: Path
+    #: ``enforce``: only the manifest's operations; ``allow``: the manifest plus anything else
+    mode: Literal["enforce", "allow"] = "enforce"
+
+
+class PersistedSection(Section):
+    """The ``[persisted_queries]`` section."""
+
+    #: accept automatic persisted queries
+    apq: bool = True
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "jamajama:pq"
+    #: APQ entries kept in memory (least recently used dropped first)
+    memory_entries: int = Field(default=10_000, ge=1)
+    #: an APQ document longer than this is not registered (characters)
+    max_document_length: int = Field(default=50_000, ge=1)
+    #: how long Redis keeps an APQ entry (seconds)
+    redis_ttl_seconds: int = Field(default=86_400, ge=1)
+    #: trusted documents by application id (``anonymous`` for callers without one)
+    trusted: dict[str, TrustedApplication] = Field(default_factory=dict)
+
+
+class PersistedError(Exception):
+    """A persisted-operation request that cannot be served; ``status`` for graphql-response+json."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+    def to_graphql_error(self) -> dict[str, Any]:
+        return {"message": self.message, "extensions": {"code": self.code}}
+
+
+class StoreUnavailableError(Exception):
+    """The shared store (Redis) cannot be reached."""
+
+
+class DocumentStore(Protocol):
+    """Where APQ documents and trusted manifests live."""
+
+    async def get_apq(self, sha256: str) -> str | None: ...
+
+    async def put_apq(self, sha256: str, query: str) -> None: ...
+
+    async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None: ...
+
+    async def get_trusted(self, application: str, document_id: str) -> str | None: ...
+
+    async def is_trusted_text(self, application: str, sha256: str) -> bool: ...
+
+    async def aclose(self) -> None: ...
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class MemoryStore:
+    """Everything in this process: a bounded LRU of APQ documents, manifests as dicts."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._apq: OrderedDict[str, str] = OrderedDict()
+        self._max = max_entries
+        self._trusted: dict[str, dict[str, str]] = {}
+        self._trusted_texts: dict[str, set[str]] = {}
+
+    async def get_apq(self, sha256: str) -> str | None:
+        query = self._apq.get(sha256)
+        if query is not None:
+            self._apq.move_to_end(sha256)
+        return query
+
+    async def put_apq(self, sha256: str, query: str) -> None:
+        self._apq[sha256] = query
+        self._apq.move_to_end(sha256)
+        while len(self._apq) > self._max:
+            self._apq.popitem(last=False)
+
+    async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None:
+        self._trusted[application] = dict(documents)
+        self._trusted_texts[application] = {sha256_hex(text) for text in documents.values()}
+
+    async def get_trusted(self, application: str, document_id: str) -> str | None:
+        return self._trusted.get(application, {}).get(document_id)
+
+    async def is_trusted_text(self, application: str, sha256: str) -> bool:
+        return sha256 in self._trusted_texts.get(application, ())
+
+    def __len__(self) -> int:
+        return len(self._apq)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class RedisStore:
+    """APQ entries and manifests in Redis, shared by every gateway replica.
+
+    Keys: ``{prefix}:apq:{sha256}`` (with a TTL), ``{prefix}:trusted:{app}`` (hash id -> document),
+    ``{prefix}:trusted-texts:{app}`` (set of document sha256s). Hits on trusted documents are kept
+    in a small local cache (manifests change only when loaded).
+    """
+
+    def __init__(self, url: str, prefix: str, ttl_seconds: int, local_entries: int = 4096) -> None:
+        import redis.asyncio as redis_asyncio
+
+        self._redis = redis_asyncio.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = prefix
+        self._ttl = ttl_seconds
+        self._local: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._local_max = local_entries
+
+    async def _call(self, command: str, *args: Any) -> Any:
+        from redis.exceptions import RedisError
+
+        try:
+            return await self._redis.execute_command(command, *args)  # type: ignore[no-untyped-call]
+        except (RedisError, OSError) as error:
+            raise StoreUnavailableError(f"redis: {error}") from error
+
+    async def get_apq(self, sha256: str) -> str | None:
+        value = await self._call("GET", f"{self._prefix}:apq:{sha256}")
+        return value.decode() if value is not None else None
+
+    async def put_apq(self, sha256: str, query: str) -> None:
+        await self._call("SET", f"{self._prefix}:apq:{sha256}", query, "EX", self._ttl)
+
+    async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None:
+        key, texts = (
+            f"{self._prefix}:trusted:{application}",
+            f"{self._prefix}:trusted-texts:{application}",
+        )
+        await self._call("DEL", key, texts)
+        if documents:
+            pairs = [item for pair in documents.items() for item in pair]
+            await self._call("HSET", key, *pairs)
+            await self._call("SADD", texts, *{sha256_hex(t) for t in documents.values()})
+        self._local.clear()
+
+    async def get_trusted(self, application: str, document_id: str) -> str | None:
+        cached = self._local.get((application, document_id))
+        if cached is not None:
+            return cached
+        value = await self._call("HGET", f"{self._prefix}:trusted:{application}", document_id)
+        if value is None:
+            return None
+        text: str = value.decode()
+        self._local[(application, document_id)] = text
+        if len(self._local) > self._local_max:
+            self._local.popitem(last=False)
+        return text
+
+    async def is_trusted_text(self, application: str, sha256: str) -> bool:
+        key = f"{self._prefix}:trusted-texts:{application}"
+        return bool(await self._call("SISMEMBER", key, sha256))
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """``{id: document}`` from an Apollo persisted query manifest or a plain id -> text object."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except OSError as error:
+        raise ConfigError(f"cannot read trusted documents manifest {path}: {error}") from error
+    except orjson.JSONDecodeError as error:
+        raise ConfigError(f"trusted documents manifest {path} is not JSON: {error}") from error
+    if isinstance(data, dict) and isinstance(data.get("operations"), list):
+        documents = {}
+        for operation in data["operations"]:
+            if not (
+                isinstance(operation, dict)
+                and isinstance(operation.get("id"), str)
+                and isinstance(operation.get("body"), str)
+            ):
+                raise ConfigError(f"manifest {path}: each operation needs a string id and body")
+            documents[operation["id"]] = operation["body"]
+        return documents
+    if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
+        return {str(k): v for k, v in data.items()}
+    raise ConfigError(
+        f"manifest {path}: expected an apollo-persisted-query-manifest "
+        "or an {{id: document}} object"
+    )
+
+
+@dataclass(slots=True)
+class PersistedOperations:
+    """Resolves the document of a request that names a persisted operation."""
+
+    section: PersistedSection
+    store: DocumentStore
+    manifests: dict[str, dict[str, str]] = field(default_factory=dict)
+    enforced: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_section(cls, section: PersistedSection) -> PersistedOperations:
+        store: DocumentStore
+        if section.backend == "redis":
+            store = RedisStore(section.redis_url, section.key_prefix, section.redis_ttl_seconds)
+        else:
+            store = MemoryStore(section.memory_entries)
+        manifests = {app: read_manifest(entry.manifest) for app, entry in section.trusted.items()}
+        enforced = frozenset(a for a, entry in section.trusted.items() if entry.mode == "enforce")
+        return cls(section, store, manifests, enforced)
+
+    async def start(self) -> None:
+        """Load the manifests into the store (runs in the server's event loop)."""
+        for application, documents in self.manifests.items():
+            await self.store.load_trusted(application, documents)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+    def involved(
+        self, extensions: Mapping[str, Any] | None, document_id: Any, application: str | None
+    ) -> bool:
+        """Whether this request needs ``resolve`` (cheap: the common request does not)."""
+        return bool(
+            document_id is not None
+            or (extensions is not None and "persistedQuery" in extensions)
+            or (application or ANONYMOUS) in self.enforced
+        )
+
+    async def resolve(
+        self,
+        query: str | None,
+        extensions: Mapping[str, Any] | None,
+        document_id: Any,
+        application: str | None,
+    ) -> str:
+        """The document to execute; raises ``PersistedError`` with the protocol's code."""
+        app = application or ANONYMOUS
+        enforced = app in self.enforced
+        try:
+            if document_id is not None:
+                return await self._by_document_id(document_id, app)
+            persisted = extensions.get("persistedQuery") if extensions else None
+            if persisted is not None:
+                return await self._by_apq(query, persisted, app, enforced)
+            assert query is not None
+            if enforced and not await self.store.is_trusted_text(app, sha256_hex(query)):
+                raise PersistedError(
+                    NOT_IN_SAFELIST,
+                    "This application may only run its trusted documents; the query is not one "
+                    "of them.",
+                    403,
+                )
+            return query
+        except StoreUnavailableError as error:
+            logger.error("persisted operation store unavailable: %s", error)
+            raise PersistedError(
+                STORE_UNAVAILABLE, "The persisted operation store is unavailable.", 503
+            ) from error
+
+    async def _by_document_id(self, document_id: Any, app: str) -> str:
+        if not isinstance(document_id, str) or not document_id:
+            raise PersistedError("BAD_REQUEST", "documentId must be a non-empty string")
+        text = await self.store.get_trusted(app, document_id)
+        if text is None and document_id.startswith("sha256:"):
+            text = await self.store.get_trusted(app, document_id.removeprefix("sha256:"))
+        if text is None:
+            raise PersistedError(
+                NOT_IN_LIST, f'Persisted document "{document_id}" is not in the trusted list.'
+            )
+        return text
+
+    async def _by_apq(self, query: str | None, persisted: Any, app: str, enforced: bool) -> str:
+        if not isinstance(persisted, dict):
+            raise PersistedError("BAD_REQUEST", "extensions.persistedQuery must be an object")
+        version, sha256 = persisted.get("version"), persisted.get("sha256Hash")
+        if version != 1 or not isinstance(sha256, str) or not sha256:
+            raise PersistedError(
+                "BAD_REQUEST", "extensions.persistedQuery needs version 1 and a sha256Hash string"
+            )
+        trusted = await self.store.get_trusted(app, sha256) if app in self.manifests else None
+        if trusted is not None:
+            return trusted
+        if enforced:
+            raise PersistedError(
+                NOT_IN_LIST, f'Persisted query "{sha256}" is not in the trusted list.'
+            )
+        if not self.section.apq:
+            raise PersistedError(NOT_SUPPORTED, "PersistedQueryNotSupported")
+        if query is None:
+            stored = await self._apq_get(sha256)
+            if stored is None:
+                raise PersistedError(NOT_FOUND, "PersistedQueryNotFound", 200)
+            return stored
+        if sha256_hex(query) != sha256.lower():
+            raise PersistedError(HASH_MISMATCH, "provided sha does not match query")
+        if len(query) <= self.section.max_document_length:
+            await self._apq_put(sha256.lower(), query)
+        return query
+
+    async def _apq_get(self, sha256: str) -> str | None:
+        try:
+            return await self.store.get_apq(sha256.lower())
+        except StoreUnavailableError as error:  # the client resends the query: degrade
+            logger.warning("APQ store unavailable: %s", error)
+            return None
+
+    async def _apq_put(self, sha256: str, query: str) -> None:
+        try:
+            await self.store.put_apq(sha256, query)
+        except StoreUnavailableError as error:
+            logger.warning("APQ store unavailable: %s", error)

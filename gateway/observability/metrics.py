@@ -1,0 +1,149 @@
+"""Prometheus metrics of the gateway, correct with several worker processes.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (before the gateway starts), every worker writes its values
+to that directory and ``/metrics`` aggregates all workers (prometheus_client's multiprocess mode;
+the in-flight gauge sums live workers). Label children are cached, so recording a request is a few
+dictionary lookups and additions.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+OTHER = "other"
+ANONYMOUS = "anonymous"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class GatewayMetrics:
+    """The gateway's metrics; one per process (``registry`` is where single-process mode keeps
+    them; tests pass a fresh one)."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, max_operation_labels: int = 200
+    ) -> None:
+        self.multiprocess = multiprocess_dir() is not None
+        self.registry = registry if registry is not None else CollectorRegistry()
+        target = None if self.multiprocess else self.registry
+        self.requests = Counter(
+            "jamajama_requests",
+            "GraphQL operations served, by operation name and outcome "
+            "(ok, errors, invalid, rejected)",
+            ["operation", "outcome"],
+            registry=target,
+        )
+        self.latency = Histogram(
+            "jamajama_request_duration_seconds",
+            "Time to serve a GraphQL operation, by operation name",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=target,
+        )
+        self.in_flight = Gauge(
+            "jamajama_requests_in_flight",
+            "HTTP requests to /graphql being served",
+            registry=target,
+            multiprocess_mode="livesum",
+        )
+        self.subgraph_latency = Histogram(
+            "jamajama_subgraph_fetch_duration_seconds",
+            "Time of one subgraph fetch, by subgraph",
+            ["subgraph"],
+            buckets=LATENCY_BUCKETS,
+            registry=target,
+        )
+        self.subgraph_errors = Counter(
+            "jamajama_subgraph_fetch_errors",
+            "Failed subgraph fetches, by subgraph and error code",
+            ["subgraph", "code"],
+            registry=target,
+        )
+        self.plan_cache = Counter(
+            "jamajama_plan_cache",
+            "Query plan cache lookups, by result (hit, miss)",
+            ["result"],
+            registry=target,
+        )
+        self.circuit_open = Gauge(
+            "jamajama_subgraph_circuit_open",
+            "1 while the circuit breaker of a subgraph is open",
+            ["subgraph"],
+            registry=target,
+            multiprocess_mode="livemax",
+        )
+        self._max_operations = max_operation_labels
+        self._operations: set[str] = set()
+        self._request_children: dict[tuple[str, str], Any] = {}
+        self._latency_children: dict[str, Any] = {}
+        self._subgraph_children: dict[str, Any] = {}
+        self._hit = self.plan_cache.labels("hit")
+        self._miss = self.plan_cache.labels("miss")
+
+    def operation_label(self, name: str | None) -> str:
+        """``name`` as a label value, bounded: names beyond the first N seen count as ``other``."""
+        if not name:
+            return ANONYMOUS
+        if name in self._operations:
+            return name
+        if len(self._operations) >= self._max_operations or len(name) > 100:
+            return OTHER
+        self._operations.add(name)
+        return name
+
+    def observe_request(self, operation: str, outcome: str, seconds: float) -> None:
+        key = (operation, outcome)
+        counter = self._request_children.get(key)
+        if counter is None:
+            counter = self._request_children[key] = self.requests.labels(operation, outcome)
+        counter.inc()
+        histogram = self._latency_children.get(operation)
+        if histogram is None:
+            histogram = self._latency_children[operation] = self.latency.labels(operation)
+        histogram.observe(seconds)
+
+    def observe_fetch(self, subgraph: str, seconds: float, error_code: str | None) -> None:
+        histogram = self._subgraph_children.get(subgraph)
+        if histogram is None:
+            histogram = self._subgraph_children[subgraph] = self.subgraph_latency.labels(subgraph)
+        histogram.observe(seconds)
+        if error_code is not None:
+            self.subgraph_errors.labels(subgraph, error_code).inc()
+
+    def plan_cache_lookup(self, hit: bool) -> None:
+        (self._hit if hit else self._miss).inc()
+
+    def circuit(self, subgraph: str, is_open: bool) -> None:
+        self.circuit_open.labels(subgraph).set(1 if is_open else 0)
+
+    def exposition(self) -> bytes:
+        """The text exposition of every worker's metrics (multi-process) or this process's."""
+        if self.multiprocess:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+def mark_process_dead(pid: int) -> None:
+    """Drop a dead worker's live gauges (call from the process that supervises workers)."""
+    if multiprocess_dir() is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
