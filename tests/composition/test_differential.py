@@ -25,7 +25,10 @@ from tests.composition.conftest import (
 )
 from tests.composition.supergraph_diff import diff_supergraphs
 
-CORPUS = sorted(p.parent for p in FEDERATION_CASES.glob("*/*/supergraph.graphql"))
+VALID_CASES = Path(__file__).parent / "valid"
+CORPUS = sorted(p.parent for p in FEDERATION_CASES.glob("*/*/supergraph.graphql")) + sorted(
+    p.parent for p in VALID_CASES.glob("*/supergraph.graphql")
+)
 ERRORS = sorted(p for p in ERROR_CASES.iterdir() if (p / "expected.json").exists())
 
 
@@ -76,6 +79,14 @@ def test_live_supergraph_equivalent_to_reference(
     assert result.supergraph_sdl is not None, [str(e) for e in result.errors]
     assert diff_supergraphs(result.supergraph_sdl, expected) == []
     load_supergraph(result.supergraph_sdl, authorization_enforced=True)
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("case", sorted(VALID_CASES.iterdir()), ids=lambda p: p.name)
+def test_recorded_reference_supergraph_is_current(case: Path, tmp_path: Path) -> None:
+    expected, codes = reference_compose(sources_in(case / "subgraphs"), tmp_path)
+    assert expected is not None, codes
+    assert diff_supergraphs((case / "supergraph.graphql").read_text(), expected) == []
 
 
 @pytest.mark.parametrize("case", ERRORS, ids=lambda p: p.name)
