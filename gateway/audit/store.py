@@ -149,17 +149,20 @@ class PostgresAuditStore:
                 self._url, autocommit=True, connect_timeout=5
             )
             table = self._table
-            await self._conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {table} (seq BIGINT PRIMARY KEY, "
-                "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, signature TEXT)"
-            )
-            await self._conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL, "
-                "seq BIGINT NOT NULL)"
-            )
-            await self._conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject)"
-            )
+            # replicas starting together: one creates the tables, the others wait for it
+            async with self._conn.transaction():
+                await self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
+                await self._conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} (seq BIGINT PRIMARY KEY, prev_hash TEXT "
+                    "NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, signature TEXT)"
+                )
+                await self._conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL, "
+                    "seq BIGINT NOT NULL)"
+                )
+                await self._conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject)"
+                )
         return self._conn
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,12 +145,18 @@ class PostgresApplicationRegistry:
 
         if self._conn is None or self._conn.closed:
             try:
-                self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-                await self._conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self._table} (id TEXT PRIMARY KEY, "
-                    "name TEXT NOT NULL, opd TEXT NOT NULL, scopes TEXT NOT NULL, "
-                    "purposes TEXT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE)"
+                self._conn = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, connect_timeout=5
                 )
+                async with self._conn.transaction():  # replicas starting together
+                    await self._conn.execute(
+                        "SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(self._table.encode()),)
+                    )
+                    await self._conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {self._table} (id TEXT PRIMARY KEY, "
+                        "name TEXT NOT NULL, opd TEXT NOT NULL, scopes TEXT NOT NULL, "
+                        "purposes TEXT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE)"
+                    )
             except psycopg.Error as error:
                 self._conn = None
                 raise RegistryError("the application registry database is unreachable") from error
