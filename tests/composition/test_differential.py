@@ -48,8 +48,8 @@ def test_corpus_supergraph_equivalent_to_reference(case: Path) -> None:
 def test_corpus_supergraph_plans_like_reference(case: Path) -> None:
     result = compose(sources_in(case / "subgraphs"))
     assert result.supergraph_sdl is not None
-    ours = load_supergraph(result.supergraph_sdl)
-    theirs = load_supergraph((case / "supergraph.graphql").read_text())
+    ours = load_supergraph(result.supergraph_sdl, authorization_enforced=True)
+    theirs = load_supergraph((case / "supergraph.graphql").read_text(), authorization_enforced=True)
     for operation in sorted((case / "operations").glob("*.graphql")):
         try:
             document = parse(operation.read_text())
