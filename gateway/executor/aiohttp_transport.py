@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping
+import ssl
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -46,6 +47,10 @@ class AiohttpTransport:
         max_connections: int = 200,
         keepalive_expiry: float = 30.0,
         deduplicate: bool = True,
+        max_connections_per_host: int = 0,
+        request_headers: Callable[[], Mapping[str, str] | None] | None = None,
+        send_headers: Callable[[str, bytes], Mapping[str, str]] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._default_timeout = aiohttp.ClientTimeout(total=timeout)
         self._timeouts = {
@@ -55,9 +60,16 @@ class AiohttpTransport:
         self._keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
         self._deduplicate = deduplicate
-        self._in_flight: dict[tuple[str, bytes], asyncio.Future[tuple[int, str, bytes]]] = {}
+        self._in_flight: dict[tuple[Any, ...], asyncio.Future[tuple[int, str, bytes]]] = {}
+        self._per_host = max_connections_per_host
+        #: caller-specific headers (e.g. propagated from the client request): part of the
+        #: de-duplication key
+        self._request_headers = request_headers
+        #: headers computed when a request is sent (signature, traceparent): not part of the key
+        self._send_headers = send_headers
+        self._ssl = ssl_context
 
-    def _forget(self, key: tuple[str, bytes], done: asyncio.Future[tuple[int, str, bytes]]) -> None:
+    def _forget(self, key: tuple[Any, ...], done: asyncio.Future[tuple[int, str, bytes]]) -> None:
         self._in_flight.pop(key, None)
         if not done.cancelled():
             done.exception()  # retrieved here, so an error nobody awaited any more is not logged
@@ -65,7 +77,10 @@ class AiohttpTransport:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=self._keepalive_expiry
+                limit=self._max_connections,
+                limit_per_host=self._per_host,
+                keepalive_timeout=self._keepalive_expiry,
+                ssl=self._ssl if self._ssl is not None else True,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -76,17 +91,20 @@ class AiohttpTransport:
 
     async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> Any:
         payload = orjson.dumps(body)
+        extra = self._request_headers() if self._request_headers is not None else None
         if self._deduplicate and not _is_mutation(body):
-            key = (url, payload)
+            key: tuple[Any, ...] = (url, payload)
+            if extra:
+                key = (url, payload, *sorted(extra.items()))
             shared = self._in_flight.get(key)
             if shared is None:
                 # Its own task: a caller that gives up (cancelled) does not cancel the others.
-                shared = asyncio.ensure_future(self._post(subgraph, url, payload))
+                shared = asyncio.ensure_future(self._post(subgraph, url, payload, extra))
                 self._in_flight[key] = shared
                 shared.add_done_callback(functools.partial(self._forget, key))
             status, reason, content = await asyncio.shield(shared)
         else:
-            status, reason, content = await self._post(subgraph, url, payload)
+            status, reason, content = await self._post(subgraph, url, payload, extra)
         if not 200 <= status < 300:
             raise http_error(subgraph, f"{status}: {reason}", http={"status": status})
         try:
@@ -94,11 +112,18 @@ class AiohttpTransport:
         except orjson.JSONDecodeError as error:
             raise malformed_response(subgraph, "the body is not valid JSON") from error
 
-    async def _post(self, subgraph: str, url: str, payload: bytes) -> tuple[int, str, bytes]:
+    async def _post(
+        self, subgraph: str, url: str, payload: bytes, extra: Mapping[str, str] | None = None
+    ) -> tuple[int, str, bytes]:
         timeout = self._timeouts.get(subgraph, self._default_timeout)
+        headers: Mapping[str, str] = _REQUEST_HEADERS
+        if extra or self._send_headers is not None:
+            headers = {**_REQUEST_HEADERS, **(extra or {})}
+            if self._send_headers is not None:
+                headers.update(self._send_headers(subgraph, payload))
         try:
             async with self._client().post(
-                url, data=payload, headers=_REQUEST_HEADERS, timeout=timeout
+                url, data=payload, headers=headers, timeout=timeout
             ) as response:
                 return response.status, response.reason or "", await response.read()
         except TimeoutError as error:
