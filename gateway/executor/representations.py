@@ -42,28 +42,41 @@ def objects_at(data: Any, path: tuple[PathElement, ...]) -> list[dict[str, Any]]
     level: list[Any] = [data]
     for element in path:
         following: list[Any] = []
-        for value in level:
-            _step(value, element, following)
+        append = following.append
+        if element == LIST_MARKER:
+            for value in level:
+                kind = type(value)
+                if kind is list:
+                    following.extend(value)
+                elif kind is dict:
+                    append(value)
+        else:
+            for value in level:
+                kind = type(value)
+                if kind is dict:
+                    if element in value:
+                        append(value[element])
+                elif kind is list:
+                    _field_of_items(value, element, following)
         level = following
     found: list[dict[str, Any]] = []
     for value in level:
-        _objects(value, found)
+        kind = type(value)
+        if kind is dict:
+            found.append(value)
+        elif kind is list:
+            _objects(value, found)
     return found
 
 
-def _step(value: Any, element: PathElement, following: list[Any]) -> None:
-    kind = type(value)
-    if kind is dict:
-        if element == LIST_MARKER:
-            following.append(value)
-        elif element in value:
-            following.append(value[element])
-    elif kind is list:
-        if element == LIST_MARKER:
-            following.extend(value)
-        else:
-            for item in value:
-                _step(item, element, following)
+def _field_of_items(items: list[Any], element: PathElement, following: list[Any]) -> None:
+    for item in items:
+        kind = type(item)
+        if kind is dict:
+            if element in item:
+                following.append(item[element])
+        elif kind is list:
+            _field_of_items(item, element, following)
 
 
 def _objects(value: Any, found: list[dict[str, Any]]) -> None:
@@ -129,10 +142,12 @@ class RepresentationBuilder:
     ) -> Representations:
         """One representation per object that matches a rule and is complete; deduped."""
         flat = self._flat_rules(rules)
+        if flat is not None:
+            return flat.build(objects)
         result = Representations()
         seen: dict[Any, int] = {}
         for index, obj in enumerate(objects):
-            built = flat.represent(obj) if flat is not None else self._generic(obj, rules)
+            built = self._generic(obj, rules)
             if built is None:
                 continue
             representation, canonical = built
@@ -257,22 +272,43 @@ class _FlatRules:
             self._by_typename[typename] = chosen
         return self._by_typename[typename]
 
-    def represent(self, obj: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
-        typename = obj.get("__typename")
-        if type(typename) is not str:
-            return None
-        form = self._for(typename)
-        if form is None:
-            return None
+    def build(self, objects: list[dict[str, Any]]) -> Representations:
+        """Distinct representations; a representation is built only for a key not seen yet."""
+        result = Representations()
+        items, owners = result.items, result.owners
+        seen: dict[Any, int] = {}
+        forms = self._by_typename
+        for index, obj in enumerate(objects):
+            typename = obj.get("__typename")
+            if type(typename) is not str:
+                continue
+            form = forms[typename] if typename in forms else self._for(typename)
+            if form is None:
+                continue
+            sent_typename, fields = form
+            try:
+                key: Any = (sent_typename, *[obj[response_key] for _, response_key in fields])
+                position = seen.get(key)
+            except KeyError:
+                continue  # a required field is absent: no representation
+            except TypeError:  # an unhashable value (object or list): canonical JSON instead
+                built = self._represent(obj, form)
+                key = orjson.dumps(built, option=orjson.OPT_SORT_KEYS)
+                position = seen.get(key)
+            if position is None:
+                seen[key] = len(items)
+                items.append(self._represent(obj, form))
+                owners.append([index])
+            else:
+                owners[position].append(index)
+        return result
+
+    @staticmethod
+    def _represent(
+        obj: dict[str, Any], form: tuple[str, tuple[tuple[str, str], ...]]
+    ) -> dict[str, Any]:
         sent_typename, fields = form
         representation: dict[str, Any] = {"__typename": sent_typename}
         for name, response_key in fields:
-            if response_key not in obj:
-                return None
             representation[name] = obj[response_key]
-        key: Any = tuple(representation.values())
-        try:
-            hash(key)
-        except TypeError:
-            key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
-        return representation, key
+        return representation
