@@ -1,1 +1,1 @@
-"""Jama Jama gateway: reads a Federation 2 supergraph, plans and executes operations over OPD subgraphs."""
+"""Jama Jama gateway: reads a Federation 2 supergraph, plans and runs operations over subgraphs."""

@@ -1,7 +1,8 @@
 """The `jamajama` command line.
 
-Each sub-command lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``;
-this module only maps names to modules, imported lazily so that `jamajama --help` stays fast and a
+Each sub-command lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; this module only maps names to modules, imported lazily so that
+`jamajama --help` stays fast and a
 command's dependencies are loaded only when it runs.
 """
 
