@@ -35,6 +35,11 @@ from gateway.audit.config import AuditSection  # noqa: E402
 from gateway.auth.config import AuthSection  # noqa: E402
 from gateway.ratelimit.config import RateLimitSection  # noqa: E402
 from gateway.registry.config import RegistryPollSection, RegistrySection  # noqa: E402
+from gateway.executor.resilience import SubgraphsSection  # noqa: E402
+from gateway.http.config import HttpSection  # noqa: E402
+from gateway.http.persisted import PersistedSection  # noqa: E402
+from gateway.limits.config import LimitsSection  # noqa: E402
+from gateway.observability.config import TelemetrySection  # noqa: E402
 
 
 class ServerSection(Section):
@@ -62,6 +67,11 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSection = RateLimitSection()
     registry: RegistrySection = RegistrySection()
     registry_poll: RegistryPollSection = RegistryPollSection()
+    http: HttpSection = HttpSection()
+    limits: LimitsSection = LimitsSection()
+    persisted_queries: PersistedSection = PersistedSection()
+    subgraphs: SubgraphsSection = SubgraphsSection()
+    telemetry: TelemetrySection = TelemetrySection()
 
     @classmethod
     def settings_customise_sources(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +33,7 @@ from starlette.routing import Route
 from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
+from gateway.executor.resilience import propagated
 from gateway.http import graphiql
 from gateway.http.config import HttpSection
 from gateway.http.csrf import (
@@ -47,6 +48,7 @@ from gateway.http.health import Readiness, subgraph_urls
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.observability.context import new_request_id, request_id
 from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.tracing import Tracing
 from gateway.planner.printer import print_plan
 
 if TYPE_CHECKING:
@@ -65,8 +67,6 @@ BATCHING_DISABLED = "BATCHING_NOT_ENABLED"
 #: request id taken from the client only when it looks like one
 _MAX_REQUEST_ID = 128
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
-
-Tracer = Callable[[str | None], Any]
 
 
 class _BadRequest(Exception):
@@ -191,7 +191,8 @@ def create_app(
     http: HttpSection | None = None,
     persisted: PersistedOperations | None = None,
     metrics: GatewayMetrics | None = None,
-    tracer: Tracer | None = None,
+    tracing: Tracing | None = None,
+    propagate_headers: Sequence[str] = (),
     on_startup: list[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> Starlette:
@@ -199,8 +200,8 @@ def create_app(
 
     With a ``guard`` every request is authenticated (bearer token, purpose header) and rate
     limited before anything else; the principal goes to the gateway's access control.
-    ``persisted`` enables persisted operations, ``metrics`` the ``/metrics`` endpoint, ``tracer``
-    (``tracer(operation_name)`` -> a context manager) a span per request.
+    ``persisted`` enables persisted operations, ``metrics`` the ``/metrics`` endpoint,
+    ``tracing`` a span per request; ``propagate_headers`` are copied to subgraph calls.
     """
     section = http or HttpSection()
     csrf_headers = tuple(h.lower() for h in section.csrf.required_headers)
@@ -211,6 +212,7 @@ def create_app(
     id_header = section.request_id_header.lower()
     show_graphiql = section.graphiql and graphiql.available()
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
+    propagate = tuple(h.lower() for h in propagate_headers)
 
     async def run_operation(
         params: dict[str, Any],
@@ -218,6 +220,7 @@ def create_app(
         principal: Any,
         rid: str,
         media_type: str,
+        request_headers: Mapping[str, str],
     ) -> tuple[dict[str, Any], int, dict[str, str] | None]:
         """One operation -> (response, status for a single request, extra headers)."""
         started = time.perf_counter()
@@ -243,8 +246,8 @@ def create_app(
                     return {"errors": [error.to_graphql_error()]}, status, None
         if query is None:
             return _error_body("the request has no query", BAD_REQUEST), 400, None
-        if tracer is not None:
-            with tracer(operation):
+        if tracing is not None:
+            with tracing.request(request_headers, operation):
                 result = await gateway.process(
                     query,
                     params["variables"],
@@ -346,11 +349,11 @@ def create_app(
             return _json_response(_error_body(error.message, error.code), media_type, error.status)
         if batch is None:
             response, status, extra = await run_operation(
-                params, is_get, principal, rid, media_type
+                params, is_get, principal, rid, media_type, headers
             )
             return _json_response(response, media_type, status, extra)
         results = await asyncio.gather(
-            *(run_operation(p, False, principal, rid, media_type) for p in batch)
+            *(run_operation(p, False, principal, rid, media_type, headers) for p in batch)
         )
         return _json_response([r for r, _, _ in results], media_type)
 
@@ -361,6 +364,9 @@ def create_app(
         media_type = _negotiate(accept)
         rid = _client_request_id(request.headers.get(id_header))
         token = request_id.set(rid)
+        if propagate:
+            headers = request.headers
+            propagated.set({h: headers[h] for h in propagate if h in headers} or None)
         if metrics is not None:
             metrics.in_flight.inc()
         try:

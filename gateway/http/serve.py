@@ -15,7 +15,7 @@ from gateway.auth.setup import dev_settings, links_authorization, secure_gateway
 from gateway.config import load_settings
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
-from gateway.http.app import create_app
+from gateway.http.setup import HttpServices
 from gateway.reload import ReloadingGateway
 
 
@@ -83,15 +83,19 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(args.config)
         if args.dev_auth:
             settings = dev_settings(settings, Path("var/dev"))
+        services = HttpServices.from_settings(settings, logs=True)
         guard: HttpGuard | None = None
         if settings.auth.enabled and links_authorization(sdl):
-            gateway, guard = secure_gateway(sdl, settings, subgraph_urls=urls)
+            gateway, guard = secure_gateway(
+                sdl, settings, subgraph_urls=urls, **services.gateway_options()
+            )
         else:
             gateway = Gateway.from_supergraph_sdl(
                 sdl,
                 subgraph_urls=urls,
                 deduplicate_requests=args.deduplicate_requests
                 or settings.server.deduplicate_requests,
+                **services.gateway_options(),
             )
     except GatewayError as error:
         print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
@@ -100,12 +104,11 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"jamajama gateway: unknown subgraph(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
-    return _serve(args, gateway, guard)
+    return _serve(args, gateway, guard, services)
 
 
 def _run_from_registry(args: argparse.Namespace) -> int:
     """Serve the registry's supergraph and hot-reload new versions (docs/registry.md)."""
-    from gateway.executor.aiohttp_transport import AiohttpTransport
     from gateway.registry.usage import HttpUsageSink, UsageRecorder
     from gateway.reload import gateway_factory, reloading_gateway_from_registry
 
@@ -120,26 +123,29 @@ def _run_from_registry(args: argparse.Namespace) -> int:
         if not poll.url:
             print("jamajama gateway: give --supergraph FILE or --registry URL", file=sys.stderr)
             return 2
-        transport = AiohttpTransport()
+        services = HttpServices.from_settings(settings, logs=True)
+        transport = services.transport
         factory, guard = gateway_factory(settings, transport, urls)
+        factory = services.factory(factory)
         usage = None
         if poll.usage_token is not None:
             sink = HttpUsageSink(poll.url, poll.usage_token.get_secret_value())
             usage = UsageRecorder(sink)
-        gateway = reloading_gateway_from_registry(
-            factory, poll, usage=usage, on_close=transport.aclose
-        )
+        gateway = reloading_gateway_from_registry(factory, poll, usage=usage)
     except ValueError as error:
         print(f"jamajama gateway: {error}", file=sys.stderr)
         return 2
     except GatewayError as error:
         print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
         return 1
-    return _serve(args, gateway, guard)
+    return _serve(args, gateway, guard, services)
 
 
 def _serve(
-    args: argparse.Namespace, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None
+    args: argparse.Namespace,
+    gateway: Gateway | ReloadingGateway,
+    guard: HttpGuard | None,
+    services: HttpServices,
 ) -> int:
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -156,7 +162,7 @@ def _serve(
     sock.listen(2048)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(gateway, guard),
+        services.app(gateway, guard),
         loop="uvloop" if _installed("uvloop") else "asyncio",
         http="httptools" if _installed("httptools") else "h11",
         log_level=args.log_level,
