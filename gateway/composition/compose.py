@@ -16,7 +16,7 @@ from gateway.composition.interface_object import (
     check_interface_objects,
 )
 from gateway.composition.keys import check_keys
-from gateway.composition.merge import Merger, check_sharing
+from gateway.composition.merge import Merger, check_extensions_and_interfaces, check_sharing
 from gateway.composition.model import Composition
 from gateway.composition.override import check_override
 from gateway.composition.requires_provides import check_external, check_requires_provides
@@ -97,6 +97,7 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
         found.extend(check_interface_objects(c))
         found.extend(check_external(c))
         add_interface_object_fields(c)
+        found.extend(check_extensions_and_interfaces(c))
         found.extend(check_inaccessible(c))
         query = c.types.get("Query")
         if query is None or not query.fields:

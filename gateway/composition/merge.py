@@ -382,3 +382,49 @@ def check_sharing(c: Composition) -> list[CompositionError]:
                 )
             )
     return found
+
+
+def check_extensions_and_interfaces(c: Composition) -> list[CompositionError]:
+    """EXTENSION_WITH_NO_BASE and INTERFACE_FIELD_NO_IMPLEM on the merged model."""
+    found: list[CompositionError] = []
+    for t in c.types.values():
+        only_extended = all(
+            st.extension and not st.has_definition and not st.extends_directive
+            for st in t.by_graph.values()
+        )
+        if (
+            t.name not in ("Query", "Mutation", "Subscription")
+            and only_extended
+            and all(c.subgraphs[g].fed2 for g in t.by_graph)
+        ):
+            graphs = ", ".join(f"[{g}]" for g in t.by_graph)
+            found.append(
+                error(
+                    E.EXTENSION_WITH_NO_BASE,
+                    f"is only extended (extend type in {graphs}); no subgraph defines it. "
+                    "Declare it with `type` in the subgraph that owns it.",
+                    None,
+                    t.name,
+                )
+            )
+        if t.kind not in (OBJECT, INTERFACE):
+            continue
+        for iface_name in t.interfaces:
+            iface = c.types.get(iface_name)
+            if iface is None:
+                continue
+            for name, f in iface.fields.items():
+                if name in t.fields:
+                    continue
+                declared = ", ".join(f"[{g}]" for g in f.by_graph)
+                found.append(
+                    error(
+                        E.INTERFACE_FIELD_NO_IMPLEM,
+                        f"implements {iface_name}, whose field {name} is declared in {declared}, "
+                        f"but no subgraph gives {t.name} that field. Add it where {t.name} is "
+                        "defined.",
+                        None,
+                        t.name,
+                    )
+                )
+    return found

@@ -110,11 +110,6 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
         )
     if subgraph.fed2:
         for coordinate in not_external:
-            if "." in coordinate:
-                owner_name, field_name = coordinate.split(".", 1)
-                owner = subgraph.types.get(owner_name)
-                if owner is not None and owner.fields[field_name].shareable:
-                    continue
             found.append(
                 error(
                     E.PROVIDES_FIELDS_MISSING_EXTERNAL,

@@ -58,6 +58,8 @@ class _Walk:
 
     def jumps(self, type_name: str, graph: str) -> set[str]:
         """Subgraphs reachable from (type, graph) by entity jumps (graph included)."""
+        if type_name in ("Query", "Mutation"):  # every root field is reachable from the root
+            return {g for g, sub in self.c.subgraphs.items() if type_name in sub.types}
         reached = {graph}
         todo = [graph]
         while todo:

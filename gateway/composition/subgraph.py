@@ -392,6 +392,44 @@ class _Reader:
     def _check_references(self, types: dict[str, SubgraphType]) -> None:
         known = set(types) | BUILTIN_SCALARS
         for t in types.values():
+            for ref in [*t.members, *t.interfaces]:
+                if ref not in types:
+                    self.errors.append(
+                        error(
+                            E.INVALID_GRAPHQL,
+                            f'names type "{ref}", which this subgraph does not define.'
+                            + E.did_you_mean(ref, known),
+                            self.name,
+                            t.name,
+                        )
+                    )
+            for iface_name in t.interfaces:
+                iface = types.get(iface_name)
+                if iface is None or iface.kind != INTERFACE:
+                    continue
+                missing = [f for f in iface.fields if f not in t.fields]
+                if missing:
+                    self.errors.append(
+                        error(
+                            E.INVALID_GRAPHQL,
+                            f"implements {iface_name} but lacks its field(s) {', '.join(missing)}.",
+                            self.name,
+                            t.name,
+                        )
+                    )
+            if t.kind == INTERFACE:
+                for f in t.fields.values():
+                    if f.shareable:
+                        self.errors.append(
+                            error(
+                                E.INVALID_SHAREABLE_USAGE,
+                                "is an interface field marked @shareable; only object type "
+                                "fields can be shareable.",
+                                self.name,
+                                t.name,
+                                f.name,
+                            )
+                        )
             for f in t.fields.values():
                 refs = [named_type(f.type)] + [named_type(a.type) for a in f.args.values()]
                 for ref in refs:
@@ -505,6 +543,18 @@ class _Reader:
             override = field_fed.get("override")
             requires = field_fed.get("requires", {}).get("fields")
             provides = field_fed.get("provides", {}).get("fields")
+            if field_node.name.value in t.fields:
+                self.errors.append(
+                    error(
+                        E.INVALID_GRAPHQL,
+                        "is declared twice (a field can only be defined once per type, "
+                        "extensions included).",
+                        self.name,
+                        t.name,
+                        field_node.name.value,
+                    )
+                )
+                continue
             t.fields[field_node.name.value] = SubgraphField(
                 name=field_node.name.value,
                 type=type_string(field_node.type),
