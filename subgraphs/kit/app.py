@@ -16,6 +16,7 @@ from typing import Any, Final, TypeAlias
 import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -26,6 +27,7 @@ from strawberry.types import ExecutionContext, Info
 
 from .errors import INTERNAL_SERVER_ERROR, SubgraphError
 from .loaders import Loaders, batch_by_key
+from .signing import SignatureRequired, configured_keys
 from .store import Store
 
 FEDERATION_VERSION: Final = "2.9"
@@ -109,8 +111,13 @@ class _GraphQLApp(GraphQL[Context, None]):
         return Context(self.store)
 
 
-def build_app(subgraph: Subgraph, store: Store) -> Starlette:
+def build_app(
+    subgraph: Subgraph, store: Store, signing_keys: Sequence[bytes] | None = None
+) -> Starlette:
+    """The subgraph's ASGI app. With signing keys (default: ``JAMAJAMA_SUBGRAPH_SIGNING_KEYS``)
+    ``/graphql`` answers only requests signed by the gateway (subgraphs/kit/signing.py)."""
     graphql_app = _GraphQLApp(subgraph.schema, store)
+    keys = configured_keys() if signing_keys is None else list(signing_keys)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "subgraph": subgraph.name})
@@ -120,6 +127,9 @@ def build_app(subgraph: Subgraph, store: Store) -> Starlette:
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/health", health),
         ],
+        middleware=[Middleware(SignatureRequired, subgraph=subgraph.name, keys=keys)]
+        if keys
+        else [],
     )
 
 
