@@ -1,0 +1,105 @@
+"""The HTTP edge: 401 for bad tokens, the purpose header, 429 with Retry-After, the secured app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.auth.cli import mint_token
+from gateway.auth.demo import DEMO_APPLICATIONS
+from gateway.auth.setup import dev_settings, links_authorization, secure_gateway
+from gateway.config import Settings
+from gateway.http.app import create_app
+from tests.auth.harness import SUPERGRAPH, OpdWorld
+
+pytestmark = pytest.mark.anyio
+
+QUERY = "query($nik: String!) { penduduk(nik: $nik) { nik nama } }"
+
+
+@pytest.fixture
+async def client(opd_world: OpdWorld, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = dev_settings(Settings(), tmp_path)
+    limits = settings.rate_limit.model_copy(update={"default_limit": 4, "anonymous_limit": 2})
+    settings = settings.model_copy(update={"rate_limit": limits})
+    gateway, guard = secure_gateway(SUPERGRAPH.read_text(), settings, subgraph_urls=opd_world.urls)
+    app = create_app(gateway, guard)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            yield http
+
+
+def headers(application: str | None = None, purpose: str | None = None) -> dict[str, str]:
+    result = {"content-type": "application/json"}
+    if application:
+        result["authorization"] = f"Bearer {mint_token(application)}"
+    if purpose:
+        result["x-jamajama-purpose"] = purpose
+    return result
+
+
+def test_the_committed_supergraph_links_authorization() -> None:
+    assert links_authorization(SUPERGRAPH.read_text())
+
+
+async def test_token_and_purpose_over_http(client: httpx.AsyncClient, opd_world: OpdWorld) -> None:
+    nik = opd_world.niks(1)[0]
+    body = {"query": QUERY, "variables": {"nik": nik}}
+    response = await client.post(
+        "/graphql", json=body, headers=headers("sibansos", "penyaluran_bansos")
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["penduduk"]["nik"] == nik
+    without_purpose = await client.post("/graphql", json=body, headers=headers("sibansos"))
+    assert without_purpose.json()["data"] == {"penduduk": None}
+    assert "X-Jamajama-Purpose" in without_purpose.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        ("Bearer nope", "the bearer token is not a well-formed JWT"),
+        (f"Bearer {mint_token('sibansos', ttl_seconds=-300)}", "the token has expired"),
+        ("Basic Zm9vOmJhcg==", "the Authorization header must be 'Bearer <token>'"),
+    ],
+)
+async def test_bad_token_is_401_with_the_reason(
+    client: httpx.AsyncClient, authorization: str, message: str
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ provinsi { nama } }"},
+        headers={"authorization": authorization},
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json() == {
+        "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]
+    }
+
+
+async def test_rate_limit_is_429_with_retry_after(client: httpx.AsyncClient) -> None:
+    statuses = []
+    for _ in range(5):
+        response = await client.post(
+            "/graphql", json={"query": "{ provinsi { nama } }"}, headers=headers("developer")
+        )
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 200, 200, 429]
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    # another application has its own budget
+    other = await client.post(
+        "/graphql", json={"query": "{ provinsi { nama } }"}, headers=headers("sibansos")
+    )
+    assert other.status_code == 200
+
+
+def test_dev_settings_register_the_demo_applications(tmp_path: Path) -> None:
+    settings = dev_settings(Settings(), tmp_path)
+    assert [a.id for a in settings.auth.applications.seed] == [a.id for a in DEMO_APPLICATIONS]
+    assert settings.audit.sqlite_path == tmp_path / "audit.sqlite3"
