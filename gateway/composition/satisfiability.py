@@ -1,14 +1,15 @@
 """Satisfiability: every field that a query can reach can also be resolved.
 
-A walk over states (type, subgraph) from each subgraph's root fields. From a state the walk follows
-the fields the subgraph resolves, an abstract type's implementations in the same subgraph, and
-entity jumps to another subgraph (a resolvable ``@key`` there whose fields the current subgraph
-can provide, or an ``@interfaceObject`` of one of the type's interfaces). In every reached state
-each field of the supergraph type must be resolvable in the subgraph itself or in one it can
-jump to.
+A walk over states (type, the subgraphs the object may come from at that point of a query),
+starting at Query in every subgraph. From a state the walk follows each field to the subgraphs
+that can resolve it (the state's subgraphs and those they reach by entity jumps: a resolvable
+``@key`` there whose fields the current subgraph can provide, or an ``@interfaceObject`` of one of
+the type's interfaces), and an abstract type to its implementations. A field that none of the
+reachable subgraphs resolves is unsatisfiable for that query path. Because a state keeps every
+subgraph some choice of plan leads to, a field is refused only when no plan can resolve it.
 
-This is a sufficient approximation of the Federation 2 satisfiability validation: it does not
-follow ``@requires`` inputs or ``@provides`` paths individually.
+Not modelled: the inputs of ``@requires`` and ``@provides`` paths are not followed one by one
+(a provided field counts as resolvable in its subgraph).
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from gateway.composition.errors import CompositionError, error
 from gateway.composition.model import Composition, MergedField
 from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, SubgraphType, named_type
 
-State = tuple[str, str]  # (type name, subgraph)
+#: (type name, the subgraphs the object may come from at this point of some query)
+SetState = tuple[str, frozenset[str]]
 
 
 class _Walk:
     def __init__(self, c: Composition) -> None:
         self.c = c
-        self.parent: dict[State, tuple[State, str] | None] = {}
-        self.incoming: dict[State, list[tuple[State, str]]] = {}
-        self.edges: dict[tuple[State, str], set[str]] = {}
+        self.parent: dict[SetState, tuple[SetState, str] | None] = {}
 
     def resolvable_in(self, f: MergedField, graph: str) -> bool:
         sf = f.by_graph.get(graph)
@@ -98,79 +98,62 @@ class _Walk:
 
     def run(self) -> list[CompositionError]:
         found: list[CompositionError] = []
-        queue: deque[State] = deque()
-        for g, sub in self.c.subgraphs.items():
-            if "Query" in sub.types:
-                state = ("Query", g)
-                self.parent[state] = None
-                queue.append(state)
+        queue: deque[SetState] = deque()
+        roots = frozenset(g for g, sub in self.c.subgraphs.items() if "Query" in sub.types)
+        if roots:
+            start: SetState = ("Query", roots)
+            self.parent[start] = None
+            queue.append(start)
         reported: set[tuple[str, str]] = set()
-        failures: list[tuple[State, MergedField]] = []
         while queue:
             state = queue.popleft()
-            type_name, graph = state
-            st = self.c.subgraphs[graph].types.get(type_name)
+            type_name, located = state
             merged = self.c.types.get(type_name)
-            if st is None or merged is None:
+            if merged is None:
                 continue
-            if st.kind in (INTERFACE, UNION) and not st.interface_object:
-                for impl in self.c.subgraphs[graph].types.values():
-                    if impl.kind == OBJECT and (
-                        type_name in impl.interfaces or impl.name in st.members
-                    ):
-                        self._push(queue, (impl.name, graph), state, f"... on {impl.name}")
-                continue
-            graphs = self.jumps(type_name, graph)
+            abstract = [
+                g
+                for g in located
+                if (st := self.c.subgraphs[g].types.get(type_name)) is not None
+                and st.kind in (INTERFACE, UNION)
+                and not st.interface_object
+            ]
+            if abstract:
+                by_impl: dict[str, set[str]] = {}
+                for g in abstract:
+                    st = self.c.subgraphs[g].types[type_name]
+                    for impl in self.c.subgraphs[g].types.values():
+                        if impl.kind == OBJECT and (
+                            type_name in impl.interfaces or impl.name in st.members
+                        ):
+                            by_impl.setdefault(impl.name, set()).add(g)
+                for impl_name, graphs_of_impl in sorted(by_impl.items()):
+                    self._push(
+                        queue, (impl_name, frozenset(graphs_of_impl)), state, f"... on {impl_name}"
+                    )
+                if len(abstract) == len(located):
+                    continue
+            graphs: set[str] = set()
+            for g in located:
+                graphs |= self.jumps(type_name, g)
             io_graphs = self.interface_object_graphs(type_name, graphs)
             for f in merged.fields.values():
-                ok_graphs = [
-                    g for g in sorted(graphs | io_graphs) if self._resolvable(type_name, f, g)
-                ]
+                ok_graphs = frozenset(
+                    g for g in graphs | io_graphs if self._resolvable(type_name, f, g)
+                )
                 if not ok_graphs:
-                    if (type_name, f.name) in reported or type_name in ("Query", "Mutation"):
-                        continue
-                    failures.append((state, f))
+                    if (type_name, f.name) not in reported:
+                        reported.add((type_name, f.name))
+                        found.append(self._error(state, f))
                     continue
-                if graph in ok_graphs:
-                    target = named_type(f.type)
-                    if target in self.c.types and self.c.types[target].kind in (
-                        OBJECT,
-                        INTERFACE,
-                        UNION,
-                    ):
-                        self._push(queue, (target, graph), state, f.name)
-                for g in ok_graphs:
-                    if g == graph:
-                        continue
-                    target = named_type(f.type)
-                    if target in self.c.types and self.c.types[target].kind in (
-                        OBJECT,
-                        INTERFACE,
-                        UNION,
-                    ):
-                        self._push(queue, (target, g), state, f.name)
-        for state, f in failures:
-            if (state[0], f.name) in reported or self._excused(state, f):
-                continue
-            reported.add((state[0], f.name))
-            found.append(self._error(state, f))
+                target = named_type(f.type)
+                if target in self.c.types and self.c.types[target].kind in (
+                    OBJECT,
+                    INTERFACE,
+                    UNION,
+                ):
+                    self._push(queue, (target, ok_graphs), state, f.name)
         return found
-
-    def _excused(self, state: State, f: MergedField) -> bool:
-        """Every way into ``state`` had a sibling subgraph that resolves ``f``."""
-        type_name = state[0]
-        incoming = self.incoming.get(state, [])
-        if not incoming:
-            return False
-        for edge in incoming:
-            siblings = self.edges.get(edge, set()) - {state[1]}
-            if not any(
-                self._resolvable(type_name, f, g)
-                for s in siblings
-                for g in self.jumps(type_name, s)
-            ):
-                return False
-        return True
 
     def _resolvable(self, type_name: str, f: MergedField, graph: str) -> bool:
         if f.from_interface_object:
@@ -185,17 +168,15 @@ class _Walk:
             return False
         return self.resolvable_in(f, graph)
 
-    def _push(self, queue: deque[State], state: State, parent: State, via: str) -> None:
-        self.incoming.setdefault(state, []).append((parent, via))
-        self.edges.setdefault((parent, via), set()).add(state[1])
+    def _push(self, queue: deque[SetState], state: SetState, parent: SetState, via: str) -> None:
         if state in self.parent:
             return
         self.parent[state] = (parent, via)
         queue.append(state)
 
-    def _path(self, state: State) -> list[str]:
+    def _path(self, state: SetState) -> list[str]:
         steps: list[str] = []
-        current: State | None = state
+        current: SetState | None = state
         while current is not None:
             link = self.parent.get(current)
             if link is None:
@@ -204,19 +185,20 @@ class _Walk:
             steps.append(via)
         return list(reversed(steps))
 
-    def _error(self, state: State, f: MergedField) -> CompositionError:
-        type_name, graph = state
+    def _error(self, state: SetState, f: MergedField) -> CompositionError:
+        type_name, located = state
         steps = [*self._path(state), f.name]
         query = "{ " + " { ".join(steps) + " }" * len(steps)
         owners = [g for g in f.by_graph if not f.by_graph[g].external] or list(f.by_graph)
-        where = ", ".join(f"[{g}]" for g in owners)
+        where = ", ".join(f"[{g}]" for g in sorted(owners))
+        here = ", ".join(f"[{g}]" for g in sorted(located))
         return error(
             E.SATISFIABILITY_ERROR,
-            f"cannot be resolved for the query {query}: [{graph}] returns {type_name} there, and "
-            f"only {where} resolves {f.name}, but {type_name} has no resolvable @key in "
-            f"{where} whose fields [{graph}] can provide. Add such a @key (or make the "
-            f"field @shareable and resolve it in [{graph}]).",
-            graph,
+            f"cannot be resolved for the query {query}: there {type_name} comes from {here}, "
+            f"only {where} resolves {f.name}, and {type_name} has no resolvable @key in "
+            f"{where} whose fields {here} can provide. Add such a @key (or make the field "
+            f"@shareable and resolve it in {here}).",
+            sorted(located)[0],
             type_name,
             f.name,
         )
