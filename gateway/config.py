@@ -12,34 +12,25 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from gateway.errors import GatewayError
+# ``Section`` and ``ConfigError`` live in gateway.sections (no cycle when a section module is
+# imported first) and are re-exported here, before the sections that import them from here.
+from gateway.sections import ConfigError as ConfigError
+from gateway.sections import Section as Section
 
-
-class ConfigError(GatewayError):
-    """The configuration file or environment holds an unknown key or a bad value."""
-
-    code = "INVALID_CONFIGURATION"
-
-
-class Section(BaseModel):
-    """Base of every configuration section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# Sections of the subsystems (imported after ``Section``, which they subclass).
-from gateway.audit.config import AuditSection  # noqa: E402
-from gateway.auth.config import AuthSection  # noqa: E402
-from gateway.ratelimit.config import RateLimitSection  # noqa: E402
-from gateway.registry.config import RegistryPollSection, RegistrySection  # noqa: E402
-from gateway.executor.resilience import SubgraphsSection  # noqa: E402
-from gateway.http.config import HttpSection  # noqa: E402
-from gateway.http.persisted import PersistedSection  # noqa: E402
-from gateway.limits.config import LimitsSection  # noqa: E402
-from gateway.observability.config import TelemetrySection  # noqa: E402
+# isort: split
+# Sections of the subsystems.
+from gateway.audit.config import AuditSection
+from gateway.auth.config import AuthSection
+from gateway.executor.resilience import SubgraphsSection
+from gateway.http.config import HttpSection
+from gateway.http.persisted import PersistedSection
+from gateway.limits.config import LimitsSection
+from gateway.observability.config import TelemetrySection
+from gateway.ratelimit.config import RateLimitSection
+from gateway.registry.config import RegistryPollSection, RegistrySection
 
 
 class ServerSection(Section):

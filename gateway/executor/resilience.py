@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from gateway.config import Section
 from gateway.errors import SubgraphError
 from gateway.executor.transport import HTTP_ERROR, SubgraphTransport, http_error
+from gateway.sections import Section
 
 #: headers of the client request to copy to its subgraph calls (set by the HTTP layer)
 propagated: ContextVar[Mapping[str, str] | None] = ContextVar("jamajama_propagated", default=None)

@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 import orjson
 from pydantic import Field
 
-from gateway.config import ConfigError, Section
+from gateway.sections import ConfigError, Section
 
 logger = logging.getLogger("jamajama.persisted")
 

@@ -81,6 +81,9 @@ class OperationLimits:
             if "tokens. Parsing aborted." in error.message:
                 message = f"The query has more than {section.max_tokens} tokens (the limit)."
                 raise LimitExceeded([limit_error(MAX_TOKENS, message)]) from error
+            if "nested too deeply" in error.message:  # graphql-core 3.3's own guard
+                message = "The operation is nested too deeply to be parsed."
+                raise LimitExceeded([limit_error(MAX_DEPTH, message)]) from error
             raise
 
     def check(self, document: DocumentNode) -> None:

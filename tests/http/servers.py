@@ -1,0 +1,141 @@
+"""Real HTTP servers for the tests: an app under uvicorn in a thread, fake subgraphs, a gateway
+process started with `jamajama gateway --config`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+ROOT = Path(__file__).parent.parent.parent
+SUPERGRAPH_PATH = ROOT / "tests" / "executor" / "supergraph.graphql"
+
+
+def _bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(512)
+    return sock
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` on a loopback port in a thread; yields ``http://127.0.0.1:PORT``."""
+    sock = _bound_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="error", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+Answer = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class FakeSubgraph:
+    """A subgraph over HTTP answering ``answer(body)`` (a dict, or an int HTTP status); records
+    every request's body and headers."""
+
+    answer: Answer
+    requests: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    delay: float = 0.0
+
+    def app(self) -> Starlette:
+        async def graphql(request: Request) -> Response:
+            body = orjson.loads(await request.body() or b"{}")
+            self.requests.append((body, dict(request.headers)))
+            if self.delay:
+                import asyncio
+
+                await asyncio.sleep(self.delay)
+            answer = self.answer(body)
+            if isinstance(answer, int):
+                return Response(b"down", status_code=answer)
+            return Response(orjson.dumps(answer), media_type="application/json")
+
+        return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+
+
+def me_answer(body: dict[str, Any]) -> Any:
+    return {"data": {"me": {"id": "1", "name": "Ada"}}}
+
+
+@contextmanager
+def gateway_process(
+    config: str, tmp_path: Path, subgraph: str | None = None, **env: str
+) -> Iterator[tuple[str, int]]:
+    """`jamajama gateway` with ``config`` (TOML) on the executor tests' supergraph; yields
+    (base URL, pid)."""
+    path = tmp_path / "jamajama.toml"
+    path.write_text(config)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "gateway",
+            "--supergraph",
+            str(SUPERGRAPH_PATH),
+            "--port",
+            "0",
+            "--config",
+            str(path),
+            *(
+                arg
+                for name in ("accounts", "products", "reviews")
+                for arg in ("--subgraph-url", f"{name}={subgraph or 'http://127.0.0.1:9'}/graphql")
+            ),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("Jama Jama gateway listening on "):
+            process.kill()
+            _, stderr = process.communicate(timeout=10)
+            raise AssertionError(f"gateway did not start: {line!r} {stderr}")
+        yield line.rsplit(" ", 1)[1].strip().removesuffix("/graphql"), process.pid
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
