@@ -73,8 +73,9 @@ def test_dev_services_are_the_five_subgraphs_on_consecutive_ports() -> None:
     services = dev.services(parser.parse_args([]))
     assert [(s.name, s.port) for s in services] == [
         ("wilayah", 4001), ("kependudukan", 4002), ("kesehatan", 4003),
-        ("pendidikan", 4004), ("sosial", 4005),
+        ("pendidikan", 4004), ("sosial", 4005), ("gateway", 4000),
     ]  # fmt: skip
+    assert services[-1].after_previous  # the gateway starts once the subgraphs answer
     assert services[1].argv[1:] == (
         "-m", "gateway.cli", "subgraph", "serve", "kependudukan", "--host", "127.0.0.1",
         "--port", "4002", "--seed", "18", "--scale", "0.001",
@@ -82,12 +83,13 @@ def test_dev_services_are_the_five_subgraphs_on_consecutive_ports() -> None:
 
 
 def test_dev_refuses_busy_ports_before_starting_anything(tmp_path: Path) -> None:
-    base = _free_ports(5)
+    base = _free_ports(6)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", base + 2))
         busy.listen()
+        command = ["dev", "--base-port", str(base), "--gateway-port", str(base + 5)]
         result = subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base)],
+            [sys.executable, "-m", "gateway.cli", *command],
             capture_output=True,
             text=True,
             env=_env(tmp_path),
@@ -100,10 +102,10 @@ def test_dev_refuses_busy_ports_before_starting_anything(tmp_path: Path) -> None
 
 
 def test_dev_starts_all_five_and_stops_them(world_dir: Path) -> None:
-    base = _free_ports(5)
+    base = _free_ports(6)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
-         "--scale", str(TEST_SCALE)],
+         "--gateway-port", str(base + 5), "--scale", str(TEST_SCALE)],
         stdout=subprocess.PIPE,
         text=True,
         env=_env(world_dir.parent),
