@@ -435,6 +435,9 @@ def create_app(
             await persisted.start()
         for hook in on_startup or ():
             await hook()
+        start_polling = getattr(gateway, "start", None)
+        if start_polling is not None:
+            start_polling()  # a ReloadingGateway: poll the registry, hot-swap supergraphs
         try:
             yield
         finally:
