@@ -163,7 +163,7 @@ class AccessControl:
         else:
             self._cache.move_to_end(key)
         rejection: tuple[dict[str, Any], ...] = ()
-        if self.section.mode == "reject" and authorized.refusals:
+        if authorized.forbidden or (self.section.mode == "reject" and authorized.refusals):
             rejection = tuple(authorized.errors())
         return PreparedAccess(
             principal=principal,

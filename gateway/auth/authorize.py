@@ -47,6 +47,7 @@ from gateway.auth.principal import Grants
 #: response key under which the gateway fetches data-subject identifiers for the audit log
 SUBJECT_ALIAS = "jamajamaAuditSubject"
 _META = frozenset({"__schema", "__type"})
+_RESERVED = f"the alias {SUBJECT_ALIAS} is reserved by the gateway"
 
 Path = tuple[str | int, ...]
 
@@ -88,6 +89,8 @@ class AuthorizedOperation:
     #: kept), for shaping the response; None means shape with the client's own operation
     shape_document: DocumentNode | None = None
     shape_operation: OperationDefinitionNode | None = None
+    #: the operation uses the gateway's reserved alias: refuse it whole, in every mode
+    forbidden: bool = False
 
     def errors(self) -> list[dict[str, Any]]:
         return [refusal.error() for refusal in self.refusals]
@@ -158,6 +161,7 @@ class OperationAuthorizer:
             personal=walk.personal,
             shape_document=shape_document,
             shape_operation=shape_operation,
+            forbidden=walk.forbidden,
         )
 
 
@@ -186,6 +190,7 @@ class _Walk:
         #: keep every field, drop only refused type conditions, add nothing (the shaping copy)
         self.shape_only = shape_only
         self.refused_types = False
+        self.forbidden = False
         self.grants = grants
         self.fragments = fragments
         self.refusals: list[Refusal] = []
@@ -256,6 +261,10 @@ class _Walk:
     ) -> FieldNode | None:
         name = node.name.value
         key = node.alias.value if node.alias else name
+        if key == SUBJECT_ALIAS and not self.shape_only:  # reserved: it would alias the NIK
+            self.refuse((*path, key), (*covered, key), f"{parent.name}.{name}", _RESERVED)
+            self.forbidden = True
+            return None
         if name == "__typename" or (self.shape_only and node.selection_set is None):
             return node
         if name in _META:

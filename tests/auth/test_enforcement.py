@@ -307,3 +307,17 @@ async def test_introspection_can_be_restricted(
         else:
             assert codes(response) == [(["__schema"], UNAUTHORIZED)]
             assert response["data"] is None  # __schema is non-null: the null reaches data
+
+
+async def test_the_audit_alias_is_reserved(
+    secured: SecuredFactory, principal: PrincipalFactory, nik: str
+) -> None:
+    gateway = await secured()
+    caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
+    query = "query($nik: String!) { penduduk(nik: $nik) { jamajamaAuditSubject: nama nama } }"
+    response = await gateway.run(query, caller, {"nik": nik})
+    assert nik not in json.dumps(response)
+    assert "data" not in response  # refused whole, even in filter mode
+    assert codes(response) == [(["penduduk", "jamajamaAuditSubject"], UNAUTHORIZED)]
+    assert "reserved" in response["errors"][0]["message"]
+    assert gateway.transport.bodies == []
