@@ -238,6 +238,9 @@ class ReloadingGateway:
         self._tasks.clear()
         if self.usage is not None:
             await self.usage.flush()
+            sink_closer = getattr(self.usage.sink, "aclose", None)
+            if sink_closer is not None:
+                await sink_closer()
         await self._current.aclose()
         closer = getattr(self._source, "aclose", None)
         if closer is not None:
