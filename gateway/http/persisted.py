@@ -334,7 +334,7 @@ class PersistedOperations:
         if query is None:
             stored = await self._apq_get(sha256)
             if stored is None:
-                raise PersistedError(NOT_FOUND, "PersistedQueryNotFound", 200)
+                raise PersistedError(NOT_FOUND, "PersistedQueryNotFound")
             return stored
         if sha256_hex(query) != sha256.lower():
             raise PersistedError(HASH_MISMATCH, "provided sha does not match query")

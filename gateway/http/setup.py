@@ -61,12 +61,8 @@ class HttpServices:
         )
         tracing = Tracing(telemetry.tracing) if telemetry.tracing.enabled else None
         transport, breaker = build_transport(settings, metrics, tracing)
-        persisted_section = settings.persisted_queries
-        persisted = (
-            PersistedOperations.from_section(persisted_section)
-            if persisted_section.apq or persisted_section.trusted
-            else None
-        )
+        # Always present: with APQ off a persisted query gets PERSISTED_QUERY_NOT_SUPPORTED.
+        persisted = PersistedOperations.from_section(settings.persisted_queries)
         return cls(
             settings,
             transport,
