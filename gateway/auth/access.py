@@ -194,6 +194,9 @@ class AccessControl:
         elif data is not None:
             data = self._filter_introspection(prepared, data, raw_variables or {})
         if data is not None:
+            for refusal in prepared.authorized.refusals:
+                if "." in refusal.coordinate:  # a field (type refusals drop fragments only)
+                    _clear(data, refusal.path)
             data = self.masker.mask_data(data, prepared.document, prepared.operation, hidden)
         if hidden:
             errors = self.masker.scrub_errors(errors)
@@ -319,6 +322,22 @@ class AccessControl:
             if key in data:
                 data[key] = value
         return data
+
+
+def _clear(value: Any, path: tuple[str, ...]) -> None:
+    """Null the value at a refused path (every list item): defence in depth, e.g. against a
+    value fetched for another field's ``@requires`` under the same response key."""
+    if isinstance(value, list):
+        for item in value:
+            _clear(item, path)
+        return
+    if not isinstance(value, dict) or not path:
+        return
+    if len(path) == 1:
+        if value.get(path[0]) is not None:
+            value[path[0]] = None
+        return
+    _clear(value.get(path[0]), path[1:])
 
 
 def _introspection_only(
