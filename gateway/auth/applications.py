@@ -110,10 +110,12 @@ class SqliteApplicationRegistry:
         return _row(row) if row else None
 
     async def put(self, application: Application) -> None:
+        """Register or update; a revocation is never undone by a later ``put`` (seeding)."""
         self._conn.execute(
             f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET name=excluded.name, opd=excluded.opd, "
-            "scopes=excluded.scopes, purposes=excluded.purposes, revoked=excluded.revoked",
+            "scopes=excluded.scopes, purposes=excluded.purposes, "
+            f"revoked={self._table}.revoked OR excluded.revoked",
             _values(application),
         )
 
@@ -185,7 +187,8 @@ class PostgresApplicationRegistry:
         await self._run(
             f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET name=EXCLUDED.name, opd=EXCLUDED.opd, "
-            "scopes=EXCLUDED.scopes, purposes=EXCLUDED.purposes, revoked=EXCLUDED.revoked",
+            "scopes=EXCLUDED.scopes, purposes=EXCLUDED.purposes, "
+            f"revoked={self._table}.revoked OR EXCLUDED.revoked",
             _values(application),
         )
 

@@ -3,6 +3,10 @@
 ``jamajama token list`` shows the demo applications; ``jamajama token mint APP`` prints an HS256
 token for one of them (or any application id, with ``--scope``) signed with the configured secret
 (the development secret by default). Production tokens come from the OIDC provider, not from here.
+
+``jamajama token registered`` lists the consumer-application registry of a configuration and
+``jamajama token revoke APP`` revokes an application there: every replica refuses its tokens
+(anonymous access only) from the next request on.
 """
 
 from __future__ import annotations
@@ -62,9 +66,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (%(default)s)")
     mint.add_argument("--config", type=Path, help="gateway configuration (for the HS256 secret)")
+    for name, text in (
+        ("registered", "list the registered consumer applications"),
+        ("revoke", "revoke a consumer application (takes effect at once)"),
+    ):
+        command = sub.add_parser(name, help=text, description=text)
+        if name == "revoke":
+            command.add_argument("application", help="application id")
+        command.add_argument("--config", type=Path, help="gateway configuration (TOML)")
+        command.add_argument("--dev", action="store_true", help="the registry of `jamajama dev`")
+
+
+def _registry_command(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.auth.applications import create_registry, seed_registry
+    from gateway.config import load_settings
+    from gateway.errors import GatewayError
+
+    async def main() -> int:
+        settings = load_settings(args.config)
+        if args.dev:
+            from gateway.auth.setup import dev_settings
+
+            settings = dev_settings(settings, Path("var/dev"))
+        registry = create_registry(settings.auth.applications)
+        try:
+            await seed_registry(registry, settings.auth.applications.seed)
+            if args.action == "revoke":
+                if not await registry.revoke(args.application):
+                    print(f"no application {args.application!r} is registered", file=sys.stderr)
+                    return 1
+                print(f"revoked {args.application}")
+                return 0
+            for app in await registry.list():
+                state = "REVOKED" if app.revoked else "active"
+                print(
+                    f"{app.id:<16} {state:<8} {app.opd}\n"
+                    f"  scopes:   {', '.join(sorted(app.scopes)) or '-'}\n"
+                    f"  purposes: {', '.join(sorted(app.purposes)) or '-'}"
+                )
+            return 0
+        finally:
+            await registry.aclose()
+
+    try:
+        return asyncio.run(main())
+    except GatewayError as error:
+        print(error.message, file=sys.stderr)
+        return 2
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action in ("registered", "revoke"):
+        return _registry_command(args)
     if args.action == "list":
         for app in DEMO_APPLICATIONS:
             scopes = ", ".join(app.scopes) or "(none: aggregates only)"

@@ -242,3 +242,34 @@ async def test_sqlite_registry_round_trip(tmp_path: Any) -> None:
     assert (await store.get("a")).revoked  # type: ignore[union-attr]
     assert not await store.revoke("missing")
     await store.aclose()
+
+
+async def test_seeding_again_does_not_undo_a_revocation(
+    registry: SqliteApplicationRegistry,
+) -> None:
+    from gateway.auth.applications import seed_registry
+    from gateway.auth.demo import DEMO_APPLICATIONS
+
+    assert await registry.revoke("sibansos")
+    await seed_registry(registry, DEMO_APPLICATIONS)  # e.g. a gateway restart
+    assert (await registry.get("sibansos")).revoked  # type: ignore[union-attr]
+
+
+def test_revoke_command(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from gateway.auth import cli
+
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[auth.applications]\nsqlite_path = "{tmp_path / "apps.sqlite3"}"\n'
+        '[[auth.applications.seed]]\nid = "sibansos"\nopd = "Dinas Sosial"\n'
+        'scopes = ["sosial:read"]\n'
+    )
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    assert cli.run(parser.parse_args(["revoke", "sibansos", "--config", str(config)])) == 0
+    assert cli.run(parser.parse_args(["revoke", "nobody", "--config", str(config)])) == 1
+    assert cli.run(parser.parse_args(["registered", "--config", str(config)])) == 0
+    out = capsys.readouterr().out
+    assert "revoked sibansos" in out and "sibansos         REVOKED  Dinas Sosial" in out
