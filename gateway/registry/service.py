@@ -23,6 +23,7 @@ with a warning.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,13 @@ from gateway.composition.compose import SubgraphSource, compose
 from gateway.errors import GatewayError
 from gateway.registry.catalogue import build_catalogue, render_catalogue_html
 from gateway.registry.checks import ChangeVerdict, find_breaking_changes
-from gateway.registry.store import OperationUse, RegistryStore, SupergraphVersion
+from gateway.registry.store import (
+    OperationUse,
+    RegistryStore,
+    RegistryStoreError,
+    StaleBase,
+    SupergraphVersion,
+)
 from gateway.supergraph import load_supergraph
 
 if TYPE_CHECKING:  # imported lazily: gateway.config imports the registry's section
@@ -57,6 +64,8 @@ class CheckResult:
     supergraph_sdl: str | None = None
     unchanged: bool = False
     version: SupergraphVersion | None = None
+    #: the supergraph version this check composed against (None: the first publish)
+    based_on: int | None = None
 
     @property
     def message(self) -> str:
@@ -110,12 +119,21 @@ class Registry:
         personal_data_policies: list[str] | None = None,
     ) -> None:
         self.store = store
+        self._lock = threading.Lock()
         self.usage_window_days = usage_window_days
         self.personal_data_policies = personal_data_policies or ["data_pribadi"]
 
     def check(self, name: str, url: str, sdl: str, now: float | None = None) -> CheckResult:
         now = time.time() if now is None else now
-        current_subgraphs = self.store.current_subgraphs()
+        current = self.store.current()
+        result = self._check(name, url, sdl, now, current)
+        result.based_on = current.version if current else None
+        return result
+
+    def _check(
+        self, name: str, url: str, sdl: str, now: float, current: SupergraphVersion | None
+    ) -> CheckResult:
+        current_subgraphs = self.store.current_subgraphs(current)
         previous = current_subgraphs.get(name)
         if previous is not None and previous.sdl == sdl and previous.url == url:
             return CheckResult(name, accepted=True, unchanged=True)
@@ -129,7 +147,6 @@ class Registry:
                 name, accepted=False, composition_errors=[e.to_dict() for e in result.errors]
             )
         verdicts: list[ChangeVerdict] = []
-        current = self.store.current()
         if current is not None:
             old = load_supergraph(current.sdl, authorization_enforced=True).api_schema
             new = load_supergraph(result.supergraph_sdl, authorization_enforced=True).api_schema
@@ -148,10 +165,20 @@ class Registry:
         return CheckResult(name, accepted, [], verdicts, result.supergraph_sdl)
 
     def publish(self, name: str, url: str, sdl: str, by: str) -> CheckResult:
-        result = self.check(name, url, sdl)
-        if result.accepted and not result.unchanged and result.supergraph_sdl is not None:
-            result.version = self.store.record_publish(name, url, sdl, by, result.supergraph_sdl)
-        return result
+        """Check and, if accepted, store; concurrent publishes never lose each other's change."""
+        with self._lock:
+            for _ in range(5):
+                result = self.check(name, url, sdl)
+                if not result.accepted or result.unchanged or result.supergraph_sdl is None:
+                    return result
+                try:
+                    result.version = self.store.record_publish(
+                        name, url, sdl, by, result.supergraph_sdl, based_on=result.based_on
+                    )
+                except StaleBase:
+                    continue  # another registry replica published meanwhile: compose again
+                return result
+        raise RegistryStoreError("the registry is too busy: publish again")
 
     def rollback(self, version: int, by: str) -> SupergraphVersion:
         return self.store.record_rollback(version, by)

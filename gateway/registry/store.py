@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from gateway.errors import GatewayError
 
@@ -26,6 +26,12 @@ class RegistryStoreError(GatewayError):
     """The registry store cannot be opened or written."""
 
     code = "REGISTRY_STORE_ERROR"
+
+
+class StaleBase(RegistryStoreError):
+    """Another publish landed between the check and the write; compose again."""
+
+    code = "REGISTRY_STALE_BASE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,9 +239,12 @@ class RegistryStore:
             )
         return [SubgraphVersion(*r) for r in rows]
 
-    def current_subgraphs(self) -> dict[str, SubgraphVersion]:
-        """The subgraph versions the current supergraph was composed from."""
-        current = self.current()
+    def current_subgraphs(
+        self, current: SupergraphVersion | Literal[False] | None = False
+    ) -> dict[str, SubgraphVersion]:
+        """The subgraph versions the current (or the given) supergraph was composed from."""
+        if current is False:
+            current = self.current()
         if current is None:
             return {}
         result: dict[str, SubgraphVersion] = {}
@@ -246,11 +255,30 @@ class RegistryStore:
         return result
 
     def record_publish(
-        self, name: str, url: str, sdl: str, by: str, supergraph_sdl: str, at: float | None = None
+        self,
+        name: str,
+        url: str,
+        sdl: str,
+        by: str,
+        supergraph_sdl: str,
+        at: float | None = None,
+        based_on: int | None = -1,
     ) -> SupergraphVersion:
-        """Store a subgraph version and the supergraph composed with it, atomically."""
+        """Store a subgraph version and the supergraph composed with it, atomically.
+
+        ``based_on`` is the supergraph version the composition started from (None: none yet);
+        if another publish landed meanwhile, ``StaleBase`` is raised and nothing is stored.
+        """
         at = time.time() if at is None else at
         with self._tx() as cur:
+            if based_on != -1:
+                if self.dialect == "postgres":
+                    cur.execute("LOCK TABLE supergraph_versions IN EXCLUSIVE MODE")
+                latest = cur.one("SELECT MAX(version) FROM supergraph_versions")[0]
+                if (int(latest) if latest is not None else None) != based_on:
+                    raise StaleBase(
+                        f"supergraph version {latest} landed after version {based_on} was checked"
+                    )
             if self.dialect == "sqlite":
                 cur.execute(
                     "INSERT INTO subgraph_versions (name, url, sdl, published_by, published_at) "

@@ -186,3 +186,27 @@ def test_catalogue_lists_opds_fields_personal_data_and_guards(client: TestClient
     assert upc["personal_data"] is False and upc["description"] == "Universal product code."
     page = client.get("/catalogue")
     assert page.status_code == 200 and "reviews:read" in page.text and "personal data" in page.text
+
+
+def test_concurrent_publishes_of_different_subgraphs_both_land(registry: Registry) -> None:
+    import threading
+
+    results = {}
+
+    def go(name: str, sdl: str) -> None:
+        results[name] = registry.publish(name, f"http://{name}.test/graphql", sdl, f"opd:{name}")
+
+    threads = [
+        threading.Thread(target=go, args=("products", PRODUCTS)),
+        threading.Thread(
+            target=go, args=("reviews", REVIEWS + "type Query { topReviews: [Review!]! }\n")
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.accepted for r in results.values())
+    current = registry.store.current()
+    assert current is not None and set(current.subgraph_versions) == {"products", "reviews"}
+    assert "reviews: [Review!]!" in current.sdl and "name: String!" in current.sdl

@@ -54,3 +54,17 @@ def test_usage_is_counted_per_operation_and_windowed(store: RegistryStore) -> No
     assert [(u.operation, u.count, u.last_seen) for u in uses] == [("CariProduk", 2, 200.0)]
     assert len(store.operations_using("Product.name", since=0.0)) == 2
     assert store.operations_using("Product.price", since=0.0) == []
+
+
+def test_a_publish_composed_against_an_old_version_is_refused_as_stale(
+    store: RegistryStore,
+) -> None:
+    import pytest
+
+    from gateway.registry.store import StaleBase
+
+    store.record_publish("products", "http://p", PRODUCTS, "a", "SG1", based_on=None)
+    with pytest.raises(StaleBase):
+        store.record_publish("reviews", "http://r", REVIEWS, "b", "SG2", based_on=None)
+    assert [v.version for v in store.supergraph_versions()] == [1]
+    assert store.record_publish("reviews", "http://r", REVIEWS, "b", "SG2", based_on=1).version == 2
