@@ -5,7 +5,8 @@ never the bottleneck of a gateway benchmark and always give the same answers:
 
 - the schemas are the SDL files beside this module (the ones `bench/supergraph.graphql` is
   composed from); execution is graphql-core, with `_service { sdl }` and `_entities`;
-- the data is `data.json` (reconstructed from `/work/shared/bench/expected.json`);
+- the data is `data.json` (reconstructed from `/work/shared/bench/expected.json`), or with
+  ``--scale N`` the same records repeated in N blocks (`dataset.py`, the scaling scenario);
 - HTTP/1.1 keep-alive on a bare asyncio protocol (httptools parser, uvloop when present);
 - every answer is memoised by the raw request body: the data never changes, so the same body
   always gets the same bytes, and a gateway's repeated subgraph fetches cost a dict lookup.
@@ -14,6 +15,7 @@ Usage::
 
     python bench/subgraphs/server.py                  # ports 4001-4004 (the supergraph's)
     python bench/subgraphs/server.py --port-base 0    # free ports, printed on the ready line
+    python bench/subgraphs/server.py --scale 100      # 100x the entities (dataset.py)
 
 When all four listen it prints one JSON line on stdout:
 ``{"ready": {"accounts": "http://127.0.0.1:4001/graphql", ...}}``; with
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httptools
+from dataset import reference_data, scale_data  # beside this file (run as a script)
 from graphql import (
     GraphQLError,
     GraphQLSchema,
@@ -331,9 +334,11 @@ def supergraph_for(urls: Mapping[str, str]) -> str:
     return text
 
 
-async def serve(host: str, ports: Mapping[str, int], supergraph_out: Path | None = None) -> None:
+async def serve(
+    host: str, ports: Mapping[str, int], supergraph_out: Path | None = None, scale: int = 1
+) -> None:
     """Start the four subgraphs, print the ready line, and serve until SIGTERM/SIGINT."""
-    data = Data(json.loads((HERE / "data.json").read_text()))
+    data = Data(scale_data(reference_data(), scale))
     subgraphs = {name: Subgraph(name, data) for name in SUBGRAPHS}
 
     def stats() -> bytes:
@@ -380,6 +385,12 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="write bench/supergraph.graphql pointing at the ports actually used to this file",
     )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="serve N times the reference entities (dataset.py; default 1 = data.json)",
+    )
     args = parser.parse_args(argv)
     if args.port_base == 0:
         ports = dict.fromkeys(SUBGRAPHS, 0)
@@ -388,9 +399,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(serve(args.host, ports, args.supergraph_out))
+        asyncio.run(serve(args.host, ports, args.supergraph_out, args.scale))
     else:
-        uvloop.run(serve(args.host, ports, args.supergraph_out))
+        uvloop.run(serve(args.host, ports, args.supergraph_out, args.scale))
 
 
 if __name__ == "__main__":
