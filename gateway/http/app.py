@@ -47,7 +47,7 @@ from gateway.http.errors import mask_errors
 from gateway.http.health import Readiness, subgraph_urls
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.observability.context import new_request_id, request_id
-from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.metrics import GatewayMetrics, operation_name_of
 from gateway.observability.tracing import Tracing
 from gateway.planner.printer import print_plan
 
@@ -247,7 +247,7 @@ def create_app(
         if query is None:
             return _error_body("the request has no query", BAD_REQUEST), 400, None
         if tracing is not None:
-            with tracing.request(request_headers, operation):
+            with tracing.request(request_headers, operation or operation_name_of(query)):
                 result = await gateway.process(
                     query,
                     params["variables"],
@@ -282,7 +282,7 @@ def create_app(
             else:
                 outcome = "ok"
             metrics.observe_request(
-                metrics.operation_label(operation), outcome, time.perf_counter() - started
+                metrics.operation_label(operation, query), outcome, time.perf_counter() - started
             )
         return response, status, headers
 
@@ -296,6 +296,8 @@ def create_app(
             and needs_preflight_header(method, content_media)
             and not has_preflight_header(headers, csrf_headers)
         ):
+            if metrics is not None:
+                metrics.observe_request("anonymous", "rejected", 0.0)
             return _json_response(
                 _error_body(csrf_message(csrf_headers), CSRF_ERROR), media_type, 400
             )
@@ -345,7 +347,7 @@ def create_app(
                     params = _params(body)
         except _BadRequest as error:
             if metrics is not None:
-                metrics.observe_request("", "rejected", 0.0)
+                metrics.observe_request("anonymous", "rejected", 0.0)
             return _json_response(_error_body(error.message, error.code), media_type, error.status)
         if batch is None:
             response, status, extra = await run_operation(

@@ -9,6 +9,7 @@ dictionary lookups and additions.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from prometheus_client import (
@@ -24,6 +25,13 @@ from prometheus_client.multiprocess import MultiProcessCollector
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 OTHER = "other"
 ANONYMOUS = "anonymous"
+_OPERATION_NAME = re.compile(r"\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+def operation_name_of(query: str) -> str | None:
+    """The name of the document's first operation when it is written first (cheap: no parse)."""
+    match = _OPERATION_NAME.match(query)
+    return match.group(1) if match else None
 
 
 def multiprocess_dir() -> str | None:
@@ -96,8 +104,11 @@ class GatewayMetrics:
         self._hit = self.plan_cache.labels("hit")
         self._miss = self.plan_cache.labels("miss")
 
-    def operation_label(self, name: str | None) -> str:
-        """``name`` as a label value, bounded: names beyond the first N seen count as ``other``."""
+    def operation_label(self, name: str | None, query: str | None = None) -> str:
+        """``name`` (else the name of the query's first operation) as a label value, bounded:
+        names beyond the first N seen count as ``other``."""
+        if not name and query:
+            name = operation_name_of(query)
         if not name:
             return ANONYMOUS
         if name in self._operations:
