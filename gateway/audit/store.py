@@ -5,6 +5,10 @@ WAL with ``synchronous=FULL``; PostgreSQL: a committed transaction), serialised 
 (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock), so several gateway
 replicas extend one chain. Subject hashes go to an index table for ``subject`` lookups; ``verify``
 compares that index with the hashed bodies, so removing an index row is detected too.
+
+The tables refuse ``UPDATE`` and ``DELETE`` (PostgreSQL also ``TRUNCATE``) with triggers, so a
+mistaken statement cannot rewrite history; whoever drops the triggers is still caught by
+``verify``.
 """
 
 from __future__ import annotations
@@ -60,6 +64,12 @@ class SqliteAuditStore:
             f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL,"
             " seq INTEGER NOT NULL);"
             f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject);"
+            + "".join(
+                f"CREATE TRIGGER IF NOT EXISTS {t}_append_only_{op} BEFORE {op} ON {t} "
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+                for t in (table, f"{table}_subjects")
+                for op in ("UPDATE", "DELETE")
+            )
         )
 
     async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -163,6 +173,20 @@ class PostgresAuditStore:
                 await self._conn.execute(
                     f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject)"
                 )
+                await self._conn.execute(
+                    f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN "
+                    "RAISE EXCEPTION 'the audit log is append-only'; END $$"
+                )
+                for name in (table, f"{table}_subjects"):
+                    await self._conn.execute(
+                        f"CREATE OR REPLACE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE "
+                        f"ON {name} FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+                    )
+                    await self._conn.execute(
+                        f"CREATE OR REPLACE TRIGGER {name}_no_truncate BEFORE TRUNCATE "
+                        f"ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
+                    )
         return self._conn
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
@@ -241,6 +265,7 @@ class PostgresAuditStore:
         async def work(conn: Any) -> None:
             await conn.execute(f"DROP TABLE IF EXISTS {self._table}")
             await conn.execute(f"DROP TABLE IF EXISTS {self._table}_subjects")
+            await conn.execute(f"DROP FUNCTION IF EXISTS {self._table}_append_only()")
 
         await self._run(work)
 

@@ -46,7 +46,29 @@ async def filled(path: Path, signing_key: bytes | None = SIGNING_KEY, count: int
 
 
 def db(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
+    """A connection of someone with write access to the file, who first drops the triggers."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    return conn
+
+
+async def test_the_tables_refuse_updates_and_deletes(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite3"
+    log = await filled(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in (
+            "UPDATE jamajama_audit SET body = 'x' WHERE seq = 1",
+            "DELETE FROM jamajama_audit WHERE seq = 5",
+            "DELETE FROM jamajama_audit_subjects",
+        ):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(statement)
+    finally:
+        conn.close()
+    assert (await log.verify()).ok
+    await log.aclose()
 
 
 async def test_intact_log_verifies(tmp_path: Path) -> None:

@@ -55,6 +55,12 @@ async def test_tampering_in_postgres_is_detected(table: str) -> None:
         for n in range(1, 6):
             await log.append(event(n))
         async with await psycopg.AsyncConnection.connect(POSTGRES_URL, autocommit=True) as conn:
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                await conn.execute(f"DELETE FROM {table} WHERE seq = 2")
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                await conn.execute(f"TRUNCATE {table}")
+            # someone able to drop the protection is still caught by verify
+            await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             await conn.execute(
                 f"UPDATE {table} SET body = replace(body, 'Op3', 'Op8') WHERE seq = 3"
             )
