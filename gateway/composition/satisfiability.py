@@ -194,10 +194,10 @@ class _Walk:
         here = ", ".join(f"[{g}]" for g in sorted(located))
         return error(
             E.SATISFIABILITY_ERROR,
-            f"cannot be resolved for the query {query}: there {type_name} comes from {here}, "
-            f"only {where} resolves {f.name}, and {type_name} has no resolvable @key in "
-            f"{where} whose fields {here} can provide. Add such a @key (or make the field "
-            f"@shareable and resolve it in {here}).",
+            f"the query {query} cannot be answered: {here} returns {type_name} there, but only "
+            f"{where} resolves {f.name}, and {type_name} has no resolvable @key in {where} "
+            f"whose fields {here} can provide. Add such a @key to {type_name} in {where}, or "
+            f"resolve {f.name} in {here} too (@shareable).",
             sorted(located)[0],
             type_name,
             f.name,
