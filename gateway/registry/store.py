@@ -7,6 +7,7 @@ version that records the exact subgraph versions it was composed from, who did i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -176,23 +177,40 @@ class RegistryStore:
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         with self._lock:
-            if self._conn is None:
-                try:
-                    self._conn = self._connect()
-                except Exception as exc:  # driver-specific connection errors
-                    raise RegistryStoreError(f"cannot open the registry store: {exc}") from exc
-            conn = self._conn
-            cur = conn.cursor()
-            cur.execute("BEGIN")
+            cur = self._begin()
             try:
                 yield _Cursor(cur, self._sql)
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
                 cur.execute("COMMIT")
+            except BaseException:
+                try:
+                    cur.execute("ROLLBACK")
+                except Exception:  # the connection itself is gone: reconnect next time
+                    self._reset()
+                raise
             finally:
-                cur.close()
+                with contextlib.suppress(Exception):
+                    cur.close()
+
+    def _begin(self) -> Any:
+        """A cursor in a new transaction; a connection found dead is replaced once."""
+        for attempt in (1, 2):
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                cur = self._conn.cursor()
+                cur.execute("BEGIN")
+                return cur
+            except Exception as exc:  # driver-specific connection errors
+                self._reset()
+                if attempt == 2:
+                    raise RegistryStoreError(f"cannot open the registry store: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def _reset(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     # subgraphs and supergraphs -----------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gateway.registry.store import RegistryStore, etag_of
 from tests.registry.conftest import PRODUCTS, REVIEWS
 
@@ -68,3 +70,17 @@ def test_a_publish_composed_against_an_old_version_is_refused_as_stale(
         store.record_publish("reviews", "http://r", REVIEWS, "b", "SG2", based_on=None)
     assert [v.version for v in store.supergraph_versions()] == [1]
     assert store.record_publish("reviews", "http://r", REVIEWS, "b", "SG2", based_on=1).version == 2
+
+
+@pytest.mark.postgres
+def test_postgres_store_reconnects_after_losing_its_connection(
+    postgres_store: RegistryStore,
+) -> None:
+    import psycopg
+
+    postgres_store.record_publish("products", "http://p", PRODUCTS, "a", "SG1")
+    pid = postgres_store._conn.info.backend_pid  # type: ignore[union-attr]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    current = postgres_store.current()  # finds the connection dead and opens a new one
+    assert current is not None and current.sdl == "SG1"
