@@ -22,6 +22,7 @@ with a warning.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 import time
@@ -206,12 +207,20 @@ class _Tokens:
         if not header.lower().startswith("bearer "):
             return None
         token = header[7:].strip()
-        if self.admin and hmac.compare_digest(token, self.admin):
+        if self.admin and _token_matches(token, self.admin):
             return ("admin", True, set(self.tokens))
         for name, expected in self.tokens.items():
-            if hmac.compare_digest(token, expected):
+            if _token_matches(token, expected):
                 return (f"opd:{name}", False, {name})
         return None
+
+
+def _token_matches(presented: str, configured: str) -> bool:
+    """Constant-time comparison; ``sha256:<hex>`` configures a token by its hash only."""
+    if configured.startswith("sha256:"):
+        digest = hashlib.sha256(presented.encode()).hexdigest()
+        return hmac.compare_digest(digest, configured[7:].lower())
+    return hmac.compare_digest(presented.encode(), configured.encode())
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

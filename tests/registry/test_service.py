@@ -210,3 +210,22 @@ def test_concurrent_publishes_of_different_subgraphs_both_land(registry: Registr
     current = registry.store.current()
     assert current is not None and set(current.subgraph_versions) == {"products", "reviews"}
     assert "reviews: [Review!]!" in current.sdl and "name: String!" in current.sdl
+
+
+def test_tokens_may_be_configured_by_their_sha256(registry: Registry) -> None:
+    import hashlib
+
+    hashed = {"products": "sha256:" + hashlib.sha256(b"rahasia").hexdigest()}
+    client = TestClient(create_app(registry, hashed, None))
+    ok = client.post(
+        "/api/subgraphs/products/check",
+        json={"url": "http://p", "sdl": PRODUCTS},
+        headers={"Authorization": "Bearer rahasia"},
+    )
+    assert ok.status_code == 200
+    wrong = client.post(
+        "/api/subgraphs/products/check",
+        json={"url": "http://p", "sdl": PRODUCTS},
+        headers={"Authorization": "Bearer " + hashed["products"]},
+    )
+    assert wrong.status_code == 401
