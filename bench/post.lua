@@ -6,6 +6,11 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
+-- Optional "Name: value" lines in $EXTRA_HEADERS (bench/opd.py: Authorization, purpose).
+for line in string.gmatch(os.getenv("EXTRA_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  if name then wrk.headers[name] = value end
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

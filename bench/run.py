@@ -217,12 +217,18 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def post(url: str, body: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+def post(
+    url: str, body: bytes, timeout: float = 10.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -263,7 +269,12 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, body: bytes, timeout: fl
 
 
 def run_wrk(
-    url: str, body_file: Path, seconds: int, connections: int, timeout: int = 10
+    url: str,
+    body_file: Path,
+    seconds: int,
+    connections: int,
+    timeout: int = 10,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     command = [
         "taskset",
@@ -280,6 +291,8 @@ def run_wrk(
         url,
     ]
     env = {**os.environ, "BODY_FILE": str(body_file)}
+    if headers:  # post.lua adds them (bench/opd.py: token and purpose)
+        env["EXTRA_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in headers.items())
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("WRK_JSON "):
@@ -297,6 +310,7 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
     # bench/scale.py sets longer timeouts for its large answers; run.py keeps these.
     answer_timeout = getattr(args, "answer_timeout", 30)
     wrk_timeout = getattr(args, "wrk_timeout", 10)
+    headers = ctx.get("headers")  # bench/opd.py: bearer token and purpose
     executable = gw.command[0]
     if not (Path(executable).exists() or shutil.which(executable)):
         result.status, result.detail = "not available", f"{executable} not found"
@@ -325,7 +339,7 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
             return result
         # Correctness before timing: twice (the second answer may come from caches).
         for attempt in (1, 2):
-            status, answer = post(url, ctx["query"], timeout=answer_timeout)
+            status, answer = post(url, ctx["query"], answer_timeout, headers)
             if status != 200 or ordered(answer) != ctx["expected"]:
                 result.status = "wrong answer"
                 result.detail = f"HTTP {status}, attempt {attempt}: " + first_difference(
@@ -334,10 +348,12 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
                 (ctx["logdir"] / f"{gw.name}.answer.json").write_bytes(answer)
                 return result
         print(f"  {gw.name}: answer correct; warming up {args.warmup} s", flush=True)
-        run_wrk(url, ctx["query_file"], args.warmup, args.connections, wrk_timeout)
+        run_wrk(url, ctx["query_file"], args.warmup, args.connections, wrk_timeout, headers)
 
         peak = tree_usage(proc.pid)[1]
-        fetches_before = subgraph_requests(ctx["stats_url"])
+        # bench/opd.py's subgraphs do not count requests (no stats_url)
+        stats_url = ctx.get("stats_url")
+        fetches_before = subgraph_requests(stats_url) if stats_url else 0
         cpu_before, wall_before = tree_usage(proc.pid)[0], time.monotonic()
         subgraphs_cpu_before = tree_usage(ctx["subgraphs_pid"])[0]
         sampler_done = False
@@ -347,7 +363,14 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
             nonlocal sampler_done
             try:
                 wrk_out.update(
-                    run_wrk(url, ctx["query_file"], args.duration, args.connections, wrk_timeout)
+                    run_wrk(
+                        url,
+                        ctx["query_file"],
+                        args.duration,
+                        args.connections,
+                        wrk_timeout,
+                        headers,
+                    )
                 )
             finally:
                 sampler_done = True
@@ -360,11 +383,11 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
         thread.join()
         cpu_after, wall_after = tree_usage(proc.pid)[0], time.monotonic()
         subgraphs_cpu = tree_usage(ctx["subgraphs_pid"])[0] - subgraphs_cpu_before
-        fetches = subgraph_requests(ctx["stats_url"]) - fetches_before
+        fetches = subgraph_requests(stats_url) - fetches_before if stats_url else None
         if not wrk_out:
             result.status, result.detail = "failed", "wrk produced no summary"
             return result
-        status, answer = post(url, ctx["query"], timeout=answer_timeout)
+        status, answer = post(url, ctx["query"], answer_timeout, headers)
         if status != 200 or ordered(answer) != ctx["expected"]:
             result.status = "wrong answer"
             result.detail = f"after the load, HTTP {status}: " + first_difference(
@@ -382,7 +405,7 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
         result.subgraphs_cpu_pct = 100 * subgraphs_cpu / (wall_after - wall_before)
         result.peak_rss_mb = peak
         result.errors = sum(errors.values())
-        result.subgraph_fetches = fetches / requests if requests else None
+        result.subgraph_fetches = fetches / requests if requests and fetches is not None else None
         if result.errors:
             result.detail = f"wrk errors: {errors}"
         return result
