@@ -43,6 +43,8 @@ class ServerSection(Section):
     subgraph_urls: dict[str, str] = Field(default_factory=dict)
     #: identical queries in flight share one execution (only without access control)
     deduplicate_requests: bool = False
+    #: worker processes sharing the listening socket (metrics: set PROMETHEUS_MULTIPROC_DIR)
+    workers: int = Field(default=1, ge=1, le=64)
 
 
 class Settings(BaseSettings):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -46,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "control only; default [server] deduplicate_requests)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes sharing the port (default [server] workers, 1); with metrics, "
+        "set PROMETHEUS_MULTIPROC_DIR",
+    )
+    parser.add_argument(
         "--dev-auth",
         action="store_true",
         help="accept development tokens (jamajama token mint) for the demo applications",
@@ -68,6 +77,19 @@ def _installed(module: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    workers = args.workers
+    if workers is None:
+        try:
+            workers = load_settings(args.config).server.workers
+        except GatewayError as error:
+            print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
+            return 1
+    if workers > 1:
+        return _run_workers(args, workers)
+    return _run_one(args)
+
+
+def _run_one(args: argparse.Namespace) -> int:
     if args.supergraph is None:
         return _run_from_registry(args)
     try:
@@ -147,6 +169,24 @@ def _serve(
     guard: HttpGuard | None,
     services: HttpServices,
 ) -> int:
+    inherited: socket.socket | None = getattr(args, "listen_socket", None)
+    sock = inherited or _listen(args)
+    if sock is None:
+        return 1
+    config = uvicorn.Config(
+        services.app(gateway, guard),
+        loop="uvloop" if _installed("uvloop") else "asyncio",
+        http="httptools" if _installed("httptools") else "h11",
+        log_level=args.log_level,
+        access_log=False,
+    )
+    if inherited is None:
+        _announce(args, sock)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _listen(args: argparse.Namespace) -> socket.socket | None:
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -157,18 +197,64 @@ def _serve(
             f"jamajama gateway: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr
         )
         sock.close()
-        return 1
+        return None
     # Listening before the line is printed: connections made as soon as it appears are queued.
     sock.listen(2048)
+    return sock
+
+
+def _announce(args: argparse.Namespace, sock: socket.socket) -> None:
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        services.app(gateway, guard),
-        loop="uvloop" if _installed("uvloop") else "asyncio",
-        http="httptools" if _installed("httptools") else "h11",
-        log_level=args.log_level,
-        access_log=False,
-    )
-    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    host = f"[{args.host}]" if sock.family == socket.AF_INET6 else args.host
     print(f"Jama Jama gateway listening on http://{host}:{port}/graphql", flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
-    return 0
+
+
+def _run_workers(args: argparse.Namespace, workers: int) -> int:
+    """Fork ``workers`` processes serving one listening socket; each builds its own gateway
+    (connections, stores and caches are never shared across a fork). The parent forwards
+    SIGTERM/SIGINT, drops dead workers' live metrics, and exits with the worst exit code."""
+    from gateway.observability.metrics import mark_process_dead, multiprocess_dir
+
+    directory = multiprocess_dir()
+    if directory is None and load_settings(args.config).telemetry.metrics:
+        print(
+            "jamajama gateway: several workers need PROMETHEUS_MULTIPROC_DIR (an empty, "
+            "writable directory) for correct metrics",
+            file=sys.stderr,
+        )
+        return 2
+    if directory is not None:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    sock = _listen(args)
+    if sock is None:
+        return 1
+    _announce(args, sock)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            args.listen_socket = sock
+            code = 1
+            try:
+                code = _run_one(args)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worst = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        mark_process_dead(child)
+        worst = max(worst, os.waitstatus_to_exitcode(status))
+    return worst

@@ -91,7 +91,11 @@ def me_answer(body: dict[str, Any]) -> Any:
 
 @contextmanager
 def gateway_process(
-    config: str, tmp_path: Path, subgraph: str | None = None, **env: str
+    config: str,
+    tmp_path: Path,
+    subgraph: str | None = None,
+    extra_args: tuple[str, ...] = (),
+    **env: str,
 ) -> Iterator[tuple[str, int]]:
     """`jamajama gateway` with ``config`` (TOML) on the executor tests' supergraph; yields
     (base URL, pid)."""
@@ -114,6 +118,7 @@ def gateway_process(
                 for name in ("accounts", "products", "reviews")
                 for arg in ("--subgraph-url", f"{name}={subgraph or 'http://127.0.0.1:9'}/graphql")
             ),
+            *extra_args,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -1,0 +1,81 @@
+"""Several worker processes (`jamajama gateway --workers 2`): /metrics counts every worker's
+requests, whichever worker answers the scrape."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.http.servers import (
+    ROOT,
+    SUPERGRAPH_PATH,
+    FakeSubgraph,
+    gateway_process,
+    me_answer,
+    serve,
+)
+
+
+def _requests_ok(text: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "jamajama_requests_total" and sample.labels == {
+                "operation": "Me",
+                "outcome": "ok",
+            }:
+                return sample.value
+    return 0.0
+
+
+def test_metrics_are_summed_over_workers(tmp_path: Path) -> None:
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    subgraph = FakeSubgraph(me_answer)
+    with (
+        serve(subgraph.app()) as subgraph_url,
+        gateway_process(
+            "",
+            tmp_path,
+            subgraph_url,
+            ("--workers", "2"),
+            PROMETHEUS_MULTIPROC_DIR=str(directory),
+        ) as (url, _),
+    ):
+        for _ in range(40):  # a new connection each time: the kernel spreads them over workers
+            with httpx.Client(base_url=url, timeout=10) as client:
+                response = client.post("/graphql", json={"query": "query Me { me { id } }"})
+                assert response.json() == {"data": {"me": {"id": "1"}}}
+        workers = {path.stem.rsplit("_", 1)[1] for path in directory.glob("counter_*.db")}
+        assert len(workers) == 2, workers
+        for _ in range(4):
+            with httpx.Client(base_url=url, timeout=10) as client:
+                assert _requests_ok(client.get("/metrics").text) == 40
+
+
+def test_workers_without_a_metrics_directory_refuse_to_start(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "gateway",
+            "--supergraph",
+            str(SUPERGRAPH_PATH),
+            "--port",
+            "0",
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+    )
+    assert process.returncode == 2
+    assert "PROMETHEUS_MULTIPROC_DIR" in process.stderr
