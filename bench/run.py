@@ -77,6 +77,8 @@ class Gateway:
     path: str = "/graphql"
     cwd: Path = BENCH
     needs_node: bool = True
+    #: extra environment; "{logdir}" in a value is the run's log directory
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def _hive(name: str, label: str, config: str, rust: bool) -> Gateway:
@@ -113,6 +115,16 @@ GATEWAYS = [
         OURS_PATH,
         REPO,
         needs_node=False,
+    ),
+    Gateway(
+        "ours-w2",
+        "Jama Jama, 2 worker processes",
+        [*OURS_COMMAND, "--workers", "2"],
+        OURS_PATH,
+        REPO,
+        needs_node=False,
+        # several workers share Prometheus metrics through files in this directory
+        env=(("PROMETHEUS_MULTIPROC_DIR", "{logdir}/prometheus-ours-w2"),),
     ),
     Gateway(
         "apollo",
@@ -322,14 +334,20 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
     ]
     url = f"http://127.0.0.1:{port}{gw.path}"
     log_path = ctx["logdir"] / f"{gw.name}.log"
+    env = {**os.environ, "NODE_ENV": "production"}
+    for name, value in gw.env:
+        env[name] = value.format(logdir=ctx["logdir"])
+        if name == "PROMETHEUS_MULTIPROC_DIR":
+            Path(env[name]).mkdir(parents=True, exist_ok=True)
+    cpus = getattr(args, "gateway_cpus", None) or GATEWAY_CPU
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            ["taskset", "-c", GATEWAY_CPU, *command],
+            ["taskset", "-c", cpus, *command],
             cwd=gw.cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, "NODE_ENV": "production"},
+            env=env,
         )
     try:
         why = wait_ready(proc, url, ctx["small"], timeout=60)
@@ -512,6 +530,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="10 s per gateway, 3 s warm-up")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--gateway-cpus",
+        default=GATEWAY_CPU,
+        help=f"CPUs the gateway is pinned to (default {GATEWAY_CPU}; '0,1' to compare workers)",
+    )
     args = parser.parse_args(argv)
     args.duration = args.duration or (10 if args.quick else 30)
     args.warmup = args.warmup if args.warmup is not None else (3 if args.quick else 5)
@@ -545,8 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"machine: {machine()}")
     print(
-        f"gateway on CPU {GATEWAY_CPU}; wrk (1 thread, {args.connections} connections) and the "
-        f"subgraphs on CPU {LOAD_CPU}; {args.duration} s per gateway after {args.warmup} s "
+        f"gateway on CPU {args.gateway_cpus}; wrk (1 thread, {args.connections} connections) "
+        f"and the subgraphs on CPU {LOAD_CPU}; {args.duration} s per gateway after {args.warmup} s "
         f"warm-up; logs in {logdir}",
         flush=True,
     )
