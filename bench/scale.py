@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -103,7 +104,7 @@ def reference_answer(gw: run.Gateway, ctx: dict[str, Any], timeout: float) -> by
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**run.os.environ, "NODE_ENV": "production"},
+            env={**os.environ, "NODE_ENV": "production"},
         )
     try:
         why = run.wait_ready(proc, url, ctx["small"], timeout=60)
