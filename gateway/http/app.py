@@ -210,6 +210,7 @@ def create_app(
     max_batch = section.max_batch
     redact = section.subgraph_errors == "redact"
     id_header = section.request_id_header.lower()
+    id_header_raw = id_header.encode("latin-1")
     show_graphiql = section.graphiql and graphiql.available()
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
     propagate = tuple(h.lower() for h in propagate_headers)
@@ -377,7 +378,7 @@ def create_app(
             if metrics is not None:
                 metrics.in_flight.dec()
             request_id.reset(token)
-        response.headers[id_header] = rid
+        response.raw_headers.append((id_header_raw, rid.encode("latin-1")))
         return response
 
     async def plan(request: Request) -> Response:
