@@ -403,9 +403,20 @@ class _Planner:
             if not f.name.startswith("__")
             and self._resolving_entry(service, interface, f.name, at.provided) is not None
         ]
-        needs_concrete = len(local) != len(direct) or any(
-            isinstance(s, Fragment) and s.type_condition not in (None, interface)
-            for s in selections
+        # Fields another subgraph resolves on the interface itself are reached by key from here,
+        # in parallel with the owner's fetch.
+        on_interface = [
+            f
+            for f in direct
+            if f not in local
+            and not f.name.startswith("__")
+            and any(
+                self._route(service, interface, graph, graph_type, at.provided) is not None
+                for graph, graph_type, _ in self._candidates(interface, f.name)
+            )
+        ]
+        needs_concrete = len(local) + len(on_interface) != len(direct) or any(
+            isinstance(s, Fragment) and s.type_condition not in (None, interface) for s in selections
         )
         touched: set[FetchGroup] = {at.group}
         if not needs_concrete:
@@ -416,9 +427,9 @@ class _Planner:
                     else self._plan_fragment_body(at, selection)
                 )
             return touched
-        for local_field in local:
-            touched |= self._plan_field(at, local_field)
-        rest = _without(selections, {id(f) for f in local})
+        for handled in (*local, *on_interface):
+            touched |= self._plan_field(at, handled)
+        rest = _without(selections, {id(f) for f in (*local, *on_interface)})
         owners = [
             graph
             for graph, info in self.sg.graphs_of_type(interface).items()
