@@ -415,9 +415,11 @@ class _Planner:
                 for graph, graph_type, _ in self._candidates(interface, f.name)
             )
         ]
-        needs_concrete = len(local) + len(on_interface) != len(direct) or any(
-            isinstance(s, Fragment) and s.type_condition not in (None, interface) for s in selections
+        narrowed = any(
+            isinstance(sel, Fragment) and sel.type_condition not in (None, interface)
+            for sel in selections
         )
+        needs_concrete = narrowed or len(local) + len(on_interface) != len(direct)
         touched: set[FetchGroup] = {at.group}
         if not needs_concrete:
             for selection in selections:
