@@ -759,10 +759,14 @@ def _for_type(selections: list[Selection], object_type: str, sg: Supergraph) -> 
 
 
 def _aliases(selections: list[Selection]) -> set[str]:
-    """Every response key the client gives to a field of another name."""
+    """Response keys an internal field could collide with: the client's aliases, and the keys of
+    client fields with arguments (``weight(unit: KG)`` and a required ``weight`` cannot share one).
+    """
     found: set[str] = set()
     for selection in selections:
-        if isinstance(selection, Field) and selection.response_key != selection.name:
+        if isinstance(selection, Field) and (
+            selection.response_key != selection.name or selection.arguments
+        ):
             found.add(selection.response_key)
         found |= _aliases(selection.selections)
     return found
