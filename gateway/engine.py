@@ -390,7 +390,9 @@ class Gateway:
             prepared = self._prepare_document(query)
             operation = self._prepare_operation(prepared, operation_name)
         except _RequestFailure as failure:
-            raise GatewayError(failure.errors[0]["message"], code=BAD_USER_INPUT) from failure
+            first = failure.errors[0]
+            code = first.get("extensions", {}).get("code", BAD_USER_INPUT)
+            raise GatewayError(first["message"], code=code) from failure
         if not operation.needs_subgraphs or prepared.document is None:
             return None
         return self._plan(query, prepared.document, operation_name, operation.node)

@@ -306,6 +306,8 @@ def create_app(
         if guard is not None:
             admission = await guard.admit(headers, request.client.host if request.client else None)
             if not admission.admitted:
+                if metrics is not None:
+                    metrics.observe_request("anonymous", "rejected", 0.0)
                 return _json_response(
                     admission.body, media_type, admission.status, admission.headers
                 )
@@ -396,6 +398,9 @@ def create_app(
             )
             if not admission.admitted:
                 return _json_response(admission.body, JSON, admission.status, admission.headers)
+            if admission.principal is None or not admission.principal.authenticated:
+                message = "the query plan is shown to authenticated callers only"
+                return _json_response(_error_body(message, "UNAUTHENTICATED"), JSON, 401)
         try:
             params = _params(orjson.loads(await _read_body(request, max_body)))
             if params["query"] is None:

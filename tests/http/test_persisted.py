@@ -149,3 +149,46 @@ def test_redis_down_degrades_apq_to_not_found() -> None:
         assert _code(c.post("/graphql", json=_apq(QUERY_HASH))) == "PERSISTED_QUERY_NOT_FOUND"
         full = c.post("/graphql", json=_apq(QUERY_HASH, QUERY))
         assert full.json()["data"]["me"]["name"] == "Ada"
+
+
+def _guard(tmp_path: Path) -> Any:
+    from gateway.auth.applications import create_registry
+    from gateway.auth.guard import HttpGuard
+    from gateway.auth.setup import dev_settings
+    from gateway.config import Settings
+
+    settings = dev_settings(Settings(), tmp_path)
+    return HttpGuard(settings.auth, create_registry(settings.auth.applications))
+
+
+def test_enforce_mode_applies_to_the_callers_application_only(tmp_path: Path) -> None:
+    from gateway.auth.cli import mint_token
+
+    settings = {
+        "persisted_queries": {
+            "trusted": {"sibansos": {"manifest": str(_manifest(tmp_path)), "mode": "enforce"}}
+        }
+    }
+    sibansos = {"authorization": f"Bearer {mint_token('sibansos')}"}
+    other = {"authorization": f"Bearer {mint_token('sehat-lampung')}"}
+    with (
+        running_gateway(settings=settings, guard=_guard(tmp_path)) as running,
+        httpx.Client(base_url=running.url) as c,
+    ):
+        freeform = {"query": "{ me { id } }"}
+        refused = c.post("/graphql", json=freeform, headers=sibansos)
+        assert refused.status_code == 403
+        assert _code(refused) == "QUERY_NOT_IN_SAFELIST"
+        trusted = c.post("/graphql", json={"documentId": QUERY_HASH}, headers=sibansos)
+        assert trusted.json() == {"data": {"me": {"id": "1", "name": "Ada"}}}
+        assert c.post("/graphql", json=freeform, headers=other).json() == {
+            "data": {"me": {"id": "1"}}
+        }
+        anonymous = c.post("/graphql", json=freeform)
+        assert anonymous.json() == {"data": {"me": {"id": "1"}}}
+        not_theirs = c.post("/graphql", json={"documentId": QUERY_HASH}, headers=other)
+        assert _code(not_theirs) == "PERSISTED_QUERY_NOT_IN_LIST"
+        plan_anonymous = c.post("/graphql/plan", json={"query": "{ me { id } }"})
+        assert plan_anonymous.status_code == 401
+        plan = c.post("/graphql/plan", json={"query": "{ me { id } }"}, headers=other)
+        assert plan.status_code == 200
