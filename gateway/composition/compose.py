@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from graphql import GraphQLError, build_ast_schema, parse, validate_schema
+
 from gateway.composition import errors as E
 from gateway.composition.emit import print_supergraph
 from gateway.composition.enums_inputs import merge_enums, merge_inputs
@@ -108,7 +110,24 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
         found.extend(check_satisfiability(c))
     if found:
         return CompositionResult(None, _dedupe(found))
-    return CompositionResult(print_supergraph(c))
+    sdl = print_supergraph(c)
+    found.extend(_validate_supergraph(sdl))
+    if found:
+        return CompositionResult(None, _dedupe(found))
+    return CompositionResult(sdl)
+
+
+def _validate_supergraph(sdl: str) -> list[CompositionError]:
+    """GraphQL validity of the merged schema (e.g. an implementation's field, merged across
+    subgraphs, must still be a subtype of its interface's field)."""
+    try:
+        schema = build_ast_schema(parse(sdl), assume_valid_sdl=True)
+    except (GraphQLError, TypeError) as exc:
+        return [error(E.INVALID_GRAPHQL, f"the merged schema is not valid GraphQL: {exc}")]
+    return [
+        error(E.INVALID_GRAPHQL, f"the merged schema is not valid GraphQL: {problem.message}")
+        for problem in validate_schema(schema)
+    ]
 
 
 def compose_or_raise(sources: Iterable[SubgraphSource]) -> str:

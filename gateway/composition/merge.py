@@ -223,7 +223,16 @@ class Merger:
     ) -> MergedField | None:
         output = parent.kind != INPUT_OBJECT
         # An external field's type must agree, but does not widen the merged type.
-        considered = {g: f for g, f in fields.items() if not f.external} or fields
+        considered = {
+            g: f
+            for g, f in fields.items()
+            if not f.external
+            or not self.c.subgraphs[g].fed2
+            or (
+                f.used_as_key
+                and (parent.by_graph[g].extension or parent.by_graph[g].extends_directive)
+            )
+        } or fields
         merged_type = merge_types(
             [f.type for f in considered.values()], output=output, is_subtype=self.is_subtype
         )
@@ -242,9 +251,33 @@ class Merger:
             )
             return None
         for graph, f in fields.items():
-            if f.external and (
-                merge_types([merged_type, f.type], output=output, is_subtype=self.is_subtype)
-                is None
+            if (
+                f.external
+                and graph not in considered
+                and (
+                    merge_types([merged_type, f.type], output=output, is_subtype=self.is_subtype)
+                    is None
+                )
+            ):
+                self.errors.append(
+                    error(
+                        E.EXTERNAL_TYPE_MISMATCH
+                        if self.c.subgraphs[graph].fed2
+                        else E.FIELD_TYPE_MISMATCH,
+                        f'has type "{f.type}" in [{graph}] (@external) but "{merged_type}" where '
+                        "it is resolved; the types must agree.",
+                        None,
+                        parent.name,
+                        name,
+                    )
+                )
+                continue
+            if (
+                f.external
+                and graph not in considered
+                and f.type != merged_type
+                and parent.kind == OBJECT
+                and self.c.subgraphs[graph].fed2
             ):
                 self.errors.append(
                     error(

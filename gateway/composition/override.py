@@ -65,6 +65,22 @@ def check_override(c: Composition) -> list[CompositionError]:
                         )
                     )
                 other = f.by_graph.get(source)
+                if (
+                    sf.override_label is not None
+                    and source in c.subgraphs
+                    and (other is None or other.external)
+                ):
+                    found.append(
+                        error(
+                            E.SATISFIABILITY_ERROR,
+                            f'@override(from: "{source}", label: "{sf.override_label}") moves '
+                            f"only part of the traffic, but [{source}] does not resolve "
+                            f"{t.name}.{f.name}; requests left on [{source}] could not be "
+                            f"answered. Keep the field in [{source}] until the override is "
+                            "complete, or drop the label.",
+                            *where,
+                        )
+                    )
                 if other is not None and other.override is not None:
                     found.append(
                         error(

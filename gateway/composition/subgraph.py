@@ -18,6 +18,10 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSyntaxError,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
@@ -33,10 +37,14 @@ from graphql import (
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeNode,
+    Undefined,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
+    build_ast_schema,
     parse,
     print_ast,
+    validate_schema,
+    value_from_ast,
     value_from_ast_untyped,
 )
 
@@ -309,10 +317,49 @@ class _Reader:
                 if not query.fields and type_name == "Query":
                     del types[type_name]
         self._check_references(types)
+        if not self.errors:
+            self._validate_graphql(types)
         if self.errors:
             return None, self.errors
         subgraph = Subgraph(self.name, self.url, version, types)
         return subgraph, []
+
+    def _validate_graphql(self, types: dict[str, SubgraphType]) -> None:
+        """GraphQL schema validity (type system rules, default values), directives aside."""
+        sdl = _model_sdl(types)
+        try:
+            schema = build_ast_schema(parse(sdl), assume_valid_sdl=True)
+        except (TypeError, GraphQLError) as exc:
+            self.errors.append(error(E.INVALID_GRAPHQL, f"is not a valid schema: {exc}", self.name))
+            return
+        for problem in validate_schema(schema):
+            self.errors.append(error(E.INVALID_GRAPHQL, problem.message, self.name))
+        for named in schema.type_map.values():
+            if named.name.startswith("__"):
+                continue
+            if isinstance(named, GraphQLInputObjectType):
+                for field_name, input_field in named.fields.items():
+                    node = input_field.ast_node
+                    self._check_default(node, input_field.type, f"{named.name}.{field_name}")
+            elif isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+                for field_name, output_field in named.fields.items():
+                    for arg_name, arg in output_field.args.items():
+                        self._check_default(
+                            arg.ast_node, arg.type, f"{named.name}.{field_name}({arg_name}:)"
+                        )
+
+    def _check_default(self, node: Any, type_: Any, coordinate: str) -> None:
+        if node is None or node.default_value is None:
+            return
+        if value_from_ast(node.default_value, type_) is Undefined:
+            self.errors.append(
+                error(
+                    E.INVALID_GRAPHQL,
+                    f"{coordinate} has default value {print_ast(node.default_value)}, which is "
+                    f"not a valid {type_}.",
+                    self.name,
+                )
+            )
 
     # schema and @link ----------------------------------------------------------------------------
 
@@ -571,6 +618,40 @@ class _Reader:
                     str(override["label"]) if override and override.get("label") else None
                 ),
             )
+
+
+def _model_sdl(types: dict[str, SubgraphType]) -> str:
+    """The subgraph's types as plain SDL (no directives), for GraphQL validation."""
+    keyword = {
+        OBJECT: "type",
+        INTERFACE: "interface",
+        UNION: "union",
+        ENUM: "enum",
+        INPUT_OBJECT: "input",
+        SCALAR: "scalar",
+    }
+    parts = [] if "Query" in types else ["type Query { _jamajamaPlaceholder: Int }"]
+    for t in types.values():
+        head = f"{keyword[t.kind]} {t.name}"
+        if t.interfaces and t.kind in (OBJECT, INTERFACE):
+            head += " implements " + " & ".join(t.interfaces)
+        if t.kind == SCALAR:
+            parts.append(head)
+        elif t.kind == UNION:
+            parts.append(head + (" = " + " | ".join(t.members) if t.members else ""))
+        elif t.kind == ENUM:
+            parts.append(head + " { " + " ".join(t.values) + " }" if t.values else head)
+        else:
+            fields = []
+            for f in t.fields.values():
+                args = ", ".join(
+                    f"{a.name}: {a.type}" + (f" = {a.default}" if a.default else "")
+                    for a in f.args.values()
+                )
+                default = f" = {f.default}" if f.default else ""
+                fields.append(f"{f.name}{f'({args})' if args else ''}: {f.type}{default}")
+            parts.append(head + (" { " + " ".join(fields) + " }" if fields else ""))
+    return "\n".join(parts)
 
 
 def _groups(value: Any) -> list[list[str]]:

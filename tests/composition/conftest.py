@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,20 @@ def reference_compose(sources: list[SubgraphSource], tmp: Path) -> tuple[str | N
         return None, [e["code"] for e in json.loads(done.stdout)]
     except json.JSONDecodeError:
         raise AssertionError(f"reference composer crashed: {done.stderr}") from None
+
+
+@pytest.fixture(scope="session")
+def reference_batch() -> dict[str, Any]:
+    """The npm composer's answer for every ``tests/composition/{cases,valid}/NAME`` (one run)."""
+    node = shutil.which("node")
+    if node is None or not (REFERENCE / "node_modules" / "@theguild").exists():
+        pytest.skip("the reference composer is not installed (cd tools/reference && npm ci)")
+    done = subprocess.run(
+        [node, str(REFERENCE / "compose.mjs"), "--batch", str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
