@@ -112,6 +112,8 @@ class ReloadingGateway:
         self._on_close = on_close
         self._tasks: list[asyncio.Task[None]] = []
         self._swap_lock = asyncio.Lock()
+        #: replaced generations: their audit writes still in flight are drained at shutdown
+        self._retired: list[Gateway] = []
         self.generation = 1
         self.last_error: str | None = None
 
@@ -175,7 +177,8 @@ class ReloadingGateway:
                 self.last_error = repr(error)
                 logger.exception("new supergraph failed to load, keeping the current one")
                 return False
-            self._current = new  # the atomic swap
+            old, self._current = self._current, new  # the atomic swap
+            self._retired = [*[g for g in self._retired if g.access is not None][-7:], old]
             self.generation += 1
             self.etag = etag
             self.last_error = None
@@ -241,6 +244,11 @@ class ReloadingGateway:
             sink_closer = getattr(self.usage.sink, "aclose", None)
             if sink_closer is not None:
                 await sink_closer()
+        for retired in self._retired:
+            if retired.access is not None:
+                await retired.access.drain()
+            await retired.aclose()
+        self._retired.clear()
         await self._current.aclose()
         closer = getattr(self._source, "aclose", None)
         if closer is not None:
