@@ -58,6 +58,8 @@ class PersistedSection(Section):
     key_prefix: str = "jamajama:pq"
     #: APQ entries kept in memory (least recently used dropped first)
     memory_entries: int = Field(default=10_000, ge=1)
+    #: characters of APQ documents kept in memory, all entries together
+    memory_chars: int = Field(default=32 * 1024 * 1024, ge=1)
     #: an APQ document longer than this is not registered (characters)
     max_document_length: int = Field(default=50_000, ge=1)
     #: how long Redis keeps an APQ entry (seconds)
@@ -106,9 +108,11 @@ def sha256_hex(text: str) -> str:
 class MemoryStore:
     """Everything in this process: a bounded LRU of APQ documents, manifests as dicts."""
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 10_000, max_chars: int = 32 * 1024 * 1024) -> None:
         self._apq: OrderedDict[str, str] = OrderedDict()
         self._max = max_entries
+        self._max_chars = max_chars
+        self._chars = 0
         self._trusted: dict[str, dict[str, str]] = {}
         self._trusted_texts: dict[str, set[str]] = {}
 
@@ -119,10 +123,14 @@ class MemoryStore:
         return query
 
     async def put_apq(self, sha256: str, query: str) -> None:
+        previous = self._apq.pop(sha256, None)
+        if previous is not None:
+            self._chars -= len(previous)
         self._apq[sha256] = query
-        self._apq.move_to_end(sha256)
-        while len(self._apq) > self._max:
-            self._apq.popitem(last=False)
+        self._chars += len(query)
+        while len(self._apq) > self._max or self._chars > self._max_chars:
+            _, dropped = self._apq.popitem(last=False)
+            self._chars -= len(dropped)
 
     async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None:
         self._trusted[application] = dict(documents)
@@ -248,7 +256,7 @@ class PersistedOperations:
         if section.backend == "redis":
             store = RedisStore(section.redis_url, section.key_prefix, section.redis_ttl_seconds)
         else:
-            store = MemoryStore(section.memory_entries)
+            store = MemoryStore(section.memory_entries, section.memory_chars)
         manifests = {app: read_manifest(entry.manifest) for app, entry in section.trusted.items()}
         enforced = frozenset(a for a, entry in section.trusted.items() if entry.mode == "enforce")
         return cls(section, store, manifests, enforced)

@@ -4,6 +4,7 @@ memory bounded."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import httpx
@@ -24,6 +25,9 @@ max_depth = 6
 max_aliases = 5
 max_root_fields = 4
 max_directives = 5
+
+[persisted_queries]
+memory_chars = 2000000
 """
 
 
@@ -53,6 +57,10 @@ def _code(response: httpx.Response) -> str:
     body = response.json()
     errors = body["errors"] if isinstance(body, dict) else body[0]["errors"]
     return str(errors[0]["extensions"]["code"])
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _nested(depth: int) -> str:
@@ -167,18 +175,32 @@ def test_get_without_preflight_header_is_csrf_error(client: httpx.Client) -> Non
 def test_process_stays_healthy_and_memory_bounded_under_a_flood(
     client: httpx.Client, gateway: tuple[str, int]
 ) -> None:
-    """3,000 distinct bad documents (18,000 characters each) do not grow the process by their
-    size (54 MB): failed long documents are not cached."""
+    """2,000 distinct bad documents (18,000 characters each, 36 MB) barely grow the process:
+    failed long documents are not cached. Valid documents registered as APQ fill the caches up to
+    their bounds (entries, ``memory_chars``); past that, more of them do not grow it."""
     _, pid = gateway
     pad = "x" * 18_000
     client.post("/graphql", json={"query": "{ nope } #" + pad})  # warm up
     before = rss_kib(pid)
-    for i in range(3000):
+    for i in range(2000):
         query = f"{{ nope{i} }} #{pad}" if i % 2 else f"{{ me {{ id }} }} {{ {i} #{pad}"
         response = client.post("/graphql", json={"query": query})
         assert response.status_code == 200
     grown = rss_kib(pid) - before
-    assert grown < 25_000, f"RSS grew by {grown} KiB"
+    assert grown < 25_000, f"RSS grew by {grown} KiB after bad documents"
+
+    def register(start: int) -> None:  # valid documents registered as APQ
+        for i in range(start, start + 1100):
+            query = f"{{ me {{ id }} }} #{i}{pad}"
+            extensions = {"persistedQuery": {"version": 1, "sha256Hash": _sha256(query)}}
+            response = client.post("/graphql", json={"query": query, "extensions": extensions})
+            assert response.json() == {"data": {"me": {"id": "1"}}}
+
+    register(0)  # fills the document and plan caches (1,024 entries) and the APQ store
+    filled = rss_kib(pid)
+    register(10_000)
+    grown = rss_kib(pid) - filled
+    assert grown < 12_000, f"RSS grew by {grown} KiB once the caches were full"
     assert client.get("/health").json() == {"status": "ok"}
     ok = client.post("/graphql", json={"query": "{ me { id name } }"})
     assert ok.json() == {"data": {"me": {"id": "1", "name": "Ada"}}}
