@@ -3,10 +3,14 @@ error masking, GraphiQL page and plan endpoint, health and readiness."""
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import httpx
+import orjson
 
+from gateway.observability.logs import JsonFormatter
 from tests.http.servers import running_gateway
 
 PREFLIGHT = {"apollo-require-preflight": "true"}
@@ -124,6 +128,10 @@ def test_subgraph_error_details_are_redacted_unless_configured() -> None:
 
 
 def test_internal_errors_are_masked_with_the_request_id() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("jamajama").addHandler(handler)
     with running_gateway() as running, httpx.Client(base_url=running.url) as client:
         original = running.gateway._executor.execute
 
@@ -145,6 +153,11 @@ def test_internal_errors_are_masked_with_the_request_id() -> None:
             }
         ]
         assert "secret detail" not in response.text
+    logging.getLogger("jamajama").removeHandler(handler)
+    logged = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    failure = next(entry for entry in logged if entry.get("exception") == "RuntimeError")
+    assert failure["request_id"] == "req-42"
+    assert "secret detail" in failure["traceback"]
 
 
 def test_graphiql_page_for_browsers_and_switch_off() -> None:
