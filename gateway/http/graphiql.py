@@ -1,6 +1,6 @@
 """GraphiQL, served from files shipped in this package (no CDN: the network may be offline).
 
-The bundle in ``static/graphiql/`` is built from the npm packages in ``graphiql/`` (see its
+The bundle in ``static/graphiql/`` is built from the npm packages in ``graphiql-bundle/`` (see its
 README). The page's Content-Security-Policy allows nothing but this origin, so a page that tried to
 load anything from elsewhere would fail loudly in the browser test.
 """
