@@ -113,3 +113,11 @@ def test_error_case_also_fails_in_reference(case: Path, reference_batch: dict[st
         return
     assert "errors" in answer
     assert set(expected["reference_codes"]) <= {e["code"] for e in answer["errors"]}
+
+
+def test_opd_supergraph_equivalent_to_the_committed_one() -> None:
+    """schema/supergraph.graphql (served by `jamajama dev`) is what we compose from schema/."""
+    result = compose(sources_in(REPO / "schema", OPD_SUBGRAPHS))
+    assert result.supergraph_sdl is not None, [str(e) for e in result.errors]
+    committed = (REPO / "schema" / "supergraph.graphql").read_text()
+    assert diff_supergraphs(result.supergraph_sdl, committed) == []
