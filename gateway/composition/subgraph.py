@@ -19,9 +19,6 @@ from graphql import (
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
     GraphQLError,
-    GraphQLInputObjectType,
-    GraphQLInterfaceType,
-    GraphQLObjectType,
     GraphQLSyntaxError,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
@@ -37,14 +34,12 @@ from graphql import (
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeNode,
-    Undefined,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     build_ast_schema,
     parse,
     print_ast,
     validate_schema,
-    value_from_ast,
     value_from_ast_untyped,
 )
 
@@ -334,32 +329,7 @@ class _Reader:
             return
         for problem in validate_schema(schema):
             self.errors.append(error(E.INVALID_GRAPHQL, problem.message, self.name))
-        for named in schema.type_map.values():
-            if named.name.startswith("__"):
-                continue
-            if isinstance(named, GraphQLInputObjectType):
-                for field_name, input_field in named.fields.items():
-                    node = input_field.ast_node
-                    self._check_default(node, input_field.type, f"{named.name}.{field_name}")
-            elif isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
-                for field_name, output_field in named.fields.items():
-                    for arg_name, arg in output_field.args.items():
-                        self._check_default(
-                            arg.ast_node, arg.type, f"{named.name}.{field_name}({arg_name}:)"
-                        )
-
-    def _check_default(self, node: Any, type_: Any, coordinate: str) -> None:
-        if node is None or node.default_value is None:
-            return
-        if value_from_ast(node.default_value, type_) is Undefined:
-            self.errors.append(
-                error(
-                    E.INVALID_GRAPHQL,
-                    f"{coordinate} has default value {print_ast(node.default_value)}, which is "
-                    f"not a valid {type_}.",
-                    self.name,
-                )
-            )
+        # (graphql-core's schema validation also checks default values against their types)
 
     # schema and @link ----------------------------------------------------------------------------
 
