@@ -148,9 +148,30 @@ class Registry:
                 name, accepted=False, composition_errors=[e.to_dict() for e in result.errors]
             )
         verdicts: list[ChangeVerdict] = []
-        if current is not None:
-            old = load_supergraph(current.sdl, authorization_enforced=True).api_schema
+        try:
             new = load_supergraph(result.supergraph_sdl, authorization_enforced=True).api_schema
+        except GatewayError as exc:  # composes, but the gateway could not serve it
+            return CheckResult(
+                name,
+                accepted=False,
+                composition_errors=[
+                    {
+                        "code": exc.code,
+                        "message": f"the supergraph composes but the gateway cannot serve it: "
+                        f"{exc.message}",
+                        "subgraph": name,
+                        "type": None,
+                        "field": None,
+                    }
+                ],
+            )
+        old = None
+        if current is not None:
+            try:
+                old = load_supergraph(current.sdl, authorization_enforced=True).api_schema
+            except GatewayError:  # an unservable current version: nothing to protect
+                old = None
+        if old is not None:
             since = now - self.usage_window_days * DAY
             for change in find_breaking_changes(old, new):
                 uses: dict[str, OperationUse] = {}
@@ -160,8 +181,6 @@ class Registry:
                 verdicts.append(
                     ChangeVerdict(change, sorted(uses.values(), key=lambda u: -u.count))
                 )
-        else:
-            load_supergraph(result.supergraph_sdl, authorization_enforced=True)
         accepted = not any(v.refused for v in verdicts)
         return CheckResult(name, accepted, [], verdicts, result.supergraph_sdl)
 
