@@ -149,4 +149,12 @@ def test_opd_workflow_over_http(
         err = capsys.readouterr().err
         assert "field Product.price was removed; used by Harga" in err
         assert cli("publish", "products", "--url", url, "--sdl", str(without_price), *common) == 1
+        bad_key = tmp_path / "v4.graphql"
+        bad_key.write_text(V2.replace('@key(fields: "upc")', '@key(fields: "upcc")'))
+        capsys.readouterr()
+        assert cli("publish", "products", "--url", url, "--sdl", str(bad_key), *common) == 1
+        assert (
+            '[products] Product: @key(fields: "upcc") names a field that Product does not have. '
+            'Did you mean "upc"? (KEY_INVALID_FIELDS)'
+        ) in capsys.readouterr().err
     assert "stock: Int" in (tmp_path / "cache.graphql").read_text()
