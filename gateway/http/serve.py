@@ -29,8 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="follow this schema registry (hot reload) instead of --supergraph; "
         "default [registry_poll] url",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", default=4000, type=int, help="port to listen on (0: any free)")
+    parser.add_argument("--host", help="address to listen on (default [server] host, 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, help="port to listen on, 0: any free (default [server] port, 4000)"
+    )
     parser.add_argument(
         "--subgraph-url",
         action="append",
@@ -77,13 +79,17 @@ def _installed(module: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    workers = args.workers
-    if workers is None:
-        try:
-            workers = load_settings(args.config).server.workers
-        except GatewayError as error:
-            print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
-            return 1
+    try:
+        server = load_settings(args.config).server
+    except GatewayError as error:
+        print(f"jamajama gateway: {error.message} ({error.code})", file=sys.stderr)
+        return 1
+    # Command-line options win over [server] in the configuration.
+    args.host = args.host if args.host is not None else server.host
+    args.port = args.port if args.port is not None else server.port
+    args.supergraph = args.supergraph if args.supergraph is not None else server.supergraph
+    args.subgraph_url = [f"{n}={u}" for n, u in server.subgraph_urls.items()] + args.subgraph_url
+    workers = args.workers if args.workers is not None else server.workers
     if workers > 1:
         return _run_workers(args, workers)
     return _run_one(args)

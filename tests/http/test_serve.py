@@ -82,3 +82,25 @@ def test_parse_subgraph_urls() -> None:
     }
     with pytest.raises(ValueError, match="NAME=URL"):
         parse_subgraph_urls(["=http://x"])
+
+
+def test_server_section_of_the_configuration_is_used(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[server]\nsupergraph = "{SUPERGRAPH_PATH}"\nport = 0\n'
+        '[server.subgraph_urls]\nnobody = "http://127.0.0.1:9/graphql"\n'
+    )
+    process = _start("--config", str(config))
+    _, stderr = process.communicate(timeout=30)
+    # The supergraph came from the file, and so did the (deliberately wrong) routing override.
+    assert process.returncode == 2
+    assert "unknown subgraph(s): nobody" in stderr
+    config.write_text(f'[server]\nsupergraph = "{SUPERGRAPH_PATH}"\nport = 0\n')
+    process = _start("--config", str(config))
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Jama Jama gateway listening on http://127.0.0.1:"), line
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
