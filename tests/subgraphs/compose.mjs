@@ -1,5 +1,5 @@
 // Compose schema/<name>.graphql of the five OPD subgraphs with @theguild/federation-composition
-// (MIT), installed under bench/node_modules. Usage: node compose.mjs <bench dir> <schema dir>
+// (MIT), installed under tools/reference. Usage: node compose.mjs <package dir> <schema dir>
 // Prints the supergraph SDL, or the composition errors (exit 1).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

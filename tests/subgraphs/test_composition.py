@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BENCH = REPO / "bench"
+REFERENCE = REPO / "tools" / "reference"  # installed by .ci/run (npm ci)
 SCRIPT = Path(__file__).with_name("compose.mjs")
 
 
@@ -18,11 +18,11 @@ def supergraph() -> str:
     node = shutil.which("node")
     if (
         node is None
-        or not (BENCH / "node_modules" / "@theguild" / "federation-composition").exists()
+        or not (REFERENCE / "node_modules" / "@theguild" / "federation-composition").exists()
     ):
-        pytest.skip("node and bench/node_modules (npm install in bench/) are needed")
+        pytest.skip("node and tools/reference/node_modules (npm ci there) are needed")
     result = subprocess.run(
-        [node, str(SCRIPT), str(BENCH), str(REPO / "schema")],
+        [node, str(SCRIPT), str(REFERENCE), str(REPO / "schema")],
         capture_output=True,
         text=True,
         timeout=60,
