@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from gateway.auth.guard import HttpGuard
@@ -28,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--registry",
         help="follow this schema registry (hot reload) instead of --supergraph; "
         "default [registry_poll] url",
+    )
+    parser.add_argument(
+        "--subgraph",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="compose the supergraph at start from live subgraphs (_service { sdl }; repeatable) "
+        "instead of --supergraph",
     )
     parser.add_argument("--host", help="address to listen on (default [server] host, 127.0.0.1)")
     parser.add_argument(
@@ -96,11 +105,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_one(args: argparse.Namespace) -> int:
-    if args.supergraph is None:
+    if args.supergraph is None and not args.subgraph:
         return _run_from_registry(args)
     try:
         urls = parse_subgraph_urls(args.subgraph_url)
-        sdl = args.supergraph.read_text()
+        sdl = _compose_live(args.subgraph) if args.subgraph else args.supergraph.read_text()
+    except _CompositionRefused as refused:
+        print(f"jamajama gateway: the subgraphs do not compose:\n{refused}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as error:
+        print(f"jamajama gateway: cannot fetch a subgraph's SDL: {error}", file=sys.stderr)
+        return 1
     except ValueError as error:
         print(f"jamajama gateway: {error}", file=sys.stderr)
         return 2
@@ -133,6 +148,24 @@ def _run_one(args: argparse.Namespace) -> int:
         print(f"jamajama gateway: unknown subgraph(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     return _serve(args, gateway, guard, services)
+
+
+class _CompositionRefused(Exception):
+    """The live subgraphs do not compose; the message lists every finding."""
+
+
+def _compose_live(specs: list[str]) -> str:
+    """The supergraph of live subgraphs, each asked for ``_service { sdl }`` at its URL."""
+    from gateway.composition.cli import collect_sources
+    from gateway.composition.compose import compose
+
+    for spec in specs:
+        if not spec.partition("=")[2].startswith(("http://", "https://")):
+            raise ValueError(f"--subgraph expects NAME=URL, got {spec!r}")
+    result = compose(collect_sources(specs, None, {}))
+    if result.supergraph_sdl is None or result.errors:
+        raise _CompositionRefused("\n".join(f"  {error}" for error in result.errors))
+    return result.supergraph_sdl
 
 
 def _run_from_registry(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -104,3 +105,48 @@ def test_server_section_of_the_configuration_is_used(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def _reference_workload() -> Path:
+    for candidate in (ROOT.parent / "shared" / "bench", Path("/work/shared/bench")):
+        if (candidate / "expected.json").exists():
+            return candidate
+    pytest.skip("shared/bench (the reference workload) is not beside the checkout")
+
+
+def test_supergraph_composed_at_start_from_live_subgraphs(tmp_path: Path) -> None:
+    workload = _reference_workload()
+    subgraphs = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "subgraphs" / "server.py"), "--port-base", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    gateway = None
+    try:
+        assert subgraphs.stdout is not None
+        urls = json.loads(subgraphs.stdout.readline())["ready"]
+        specs = [arg for name, url in urls.items() for arg in ("--subgraph", f"{name}={url}")]
+        config = ROOT / "bench" / "gateways" / "jamajama.toml"  # the workload is above cost limits
+        gateway = _start(*specs, "--port", "0", "--config", str(config))
+        assert gateway.stdout is not None
+        line = gateway.stdout.readline()
+        assert line.startswith("Jama Jama gateway listening on"), line
+        response = httpx.post(
+            line.rsplit(" ", 1)[1].strip(),
+            content=(workload / "query.json").read_bytes(),
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+        assert response.json() == json.loads((workload / "expected.json").read_text())
+    finally:
+        for process in (gateway, subgraphs):
+            if process is not None:
+                process.terminate()
+                process.communicate(timeout=10)
+
+
+def test_live_subgraphs_that_do_not_answer_are_a_clear_error() -> None:
+    process = _start("--subgraph", "accounts=http://127.0.0.1:9/graphql", "--port", "0")
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "cannot fetch a subgraph's SDL" in stderr
