@@ -85,3 +85,16 @@ def test_unsupported_join_version_is_refused() -> None:
 def test_malformed_or_non_federation_sdl_is_refused_clearly(sdl: str, message: str) -> None:
     with pytest.raises(SupergraphError, match=message):
         load_supergraph(sdl)
+
+
+def test_context_arguments_are_refused_clearly() -> None:
+    sdl = INACCESSIBLE.replace(
+        "name: String @join__field(graph: CATALOG)",
+        'name: String @join__field(graph: CATALOG, contextArguments: [{context: "shop", '
+        'name: "locale", type: "String", selection: "{ locale }"}])',
+    )
+    assert sdl != INACCESSIBLE
+    with pytest.raises(SupergraphError) as caught:
+        load_supergraph(sdl)
+    assert caught.value.code == "UNSUPPORTED_FEATURE"
+    assert "@fromContext" in caught.value.message and "Product" in caught.value.message
