@@ -18,7 +18,7 @@ from enum import Enum
 import strawberry
 
 from subgraphs.kit.access import personal_data
-from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
+from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_nik, validate_no_kk, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.reference import regions_by_kode
@@ -31,13 +31,11 @@ PRIBADI = personal_data(SCOPE)
 
 
 async def _penduduk_row(info: OpdInfo, nik: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "penduduk", lambda k: store.by_keys("penduduk", "nik", k), nik)
+    return await row_by_key(info, "penduduk", "nik", nik)
 
 
 async def _keluarga_row(info: OpdInfo, no_kk: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "keluarga", lambda k: store.by_keys("keluarga", "no_kk", k), no_kk)
+    return await row_by_key(info, "keluarga", "no_kk", no_kk)
 
 
 async def _anggota_rows(info: OpdInfo, no_kk: str) -> list[Row]:
@@ -52,8 +50,7 @@ async def _anggota_rows(info: OpdInfo, no_kk: str) -> list[Row]:
 
 
 async def _agregat(info: OpdInfo, kode: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "agregat", lambda k: store.by_keys("agregat", "kode", k), kode)
+    return await row_by_key(info, "agregat", "kode", kode)
 
 
 def _today() -> date:

@@ -15,7 +15,7 @@ from enum import Enum
 import strawberry
 
 from subgraphs.kit.access import personal_data
-from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
+from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_faskes_code, validate_nik, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.reference import regions_by_kode
@@ -28,13 +28,11 @@ PRIBADI = personal_data(SCOPE)
 
 
 async def _fasilitas_row(info: OpdInfo, kode: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "fasilitas", lambda k: store.by_keys("fasilitas", "kode", k), kode)
+    return await row_by_key(info, "fasilitas", "kode", kode)
 
 
 async def _peserta_row(info: OpdInfo, nik: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "peserta", lambda k: store.by_keys("peserta", "nik", k), nik)
+    return await row_by_key(info, "peserta", "nik", nik)
 
 
 async def _imunisasi_rows(info: OpdInfo, nik: str) -> list[Row]:
@@ -49,8 +47,7 @@ async def _imunisasi_rows(info: OpdInfo, nik: str) -> list[Row]:
 
 
 async def _agregat(info: OpdInfo, kode: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "agregat", lambda k: store.by_keys("agregat", "kode", k), kode)
+    return await row_by_key(info, "agregat", "kode", kode)
 
 
 def _fasilitas_page(

@@ -14,7 +14,7 @@ from enum import Enum
 import strawberry
 
 from subgraphs.kit.access import personal_data
-from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
+from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_nik, validate_npsn, validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.reference import regions_by_kode
@@ -27,13 +27,11 @@ PRIBADI = personal_data(SCOPE)
 
 
 async def _sekolah_row(info: OpdInfo, npsn: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "sekolah", lambda k: store.by_keys("sekolah", "npsn", k), npsn)
+    return await row_by_key(info, "sekolah", "npsn", npsn)
 
 
 async def _siswa_row(info: OpdInfo, nik: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "siswa", lambda k: store.by_keys("siswa", "nik", k), nik)
+    return await row_by_key(info, "siswa", "nik", nik)
 
 
 async def _jumlah_sekolah(info: OpdInfo, kode: str, jenjang: str) -> int | None:

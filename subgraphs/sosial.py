@@ -13,7 +13,7 @@ from enum import Enum
 import strawberry
 
 from subgraphs.kit.access import personal_data
-from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
+from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_no_kk, validate_region_code
 from subgraphs.kit.reference import regions_by_kode
 from subgraphs.kit.store import Row
@@ -25,13 +25,11 @@ PRIBADI = personal_data(SCOPE)
 
 
 async def _program_row(info: OpdInfo, kode: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "program", lambda k: store.by_keys("program", "kode", k), kode)
+    return await row_by_key(info, "program", "kode", kode)
 
 
 async def _keluarga_row(info: OpdInfo, no_kk: str) -> Row | None:
-    store = info.context.store
-    return await load(info, "keluarga", lambda k: store.by_keys("keluarga", "no_kk", k), no_kk)
+    return await row_by_key(info, "keluarga", "no_kk", no_kk)
 
 
 async def _penerimaan_rows(info: OpdInfo, no_kk: str) -> list[Row]:

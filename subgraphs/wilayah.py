@@ -11,7 +11,7 @@ from enum import Enum
 
 import strawberry
 
-from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load
+from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_region_code
 from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
 from subgraphs.kit.store import Row
@@ -20,9 +20,7 @@ from subgraphs.kit.store import Row
 
 
 async def _load_wilayah(info: OpdInfo, kode: str) -> Wilayah | None:
-    row = await load(
-        info, "wilayah", lambda k: info.context.store.by_keys("wilayah", "kode", k), kode
-    )
+    row = await row_by_key(info, "wilayah", "kode", kode)
     return Wilayah.from_row(row) if row else None
 
 

@@ -52,6 +52,14 @@ async def load(
     return await info.context.loaders.get(name, batch_by_key(fetch)).load(key)
 
 
+async def row_by_key(info: OpdInfo, table: str, column: str, key: Any) -> Any:
+    """The row of ``table`` whose ``column`` equals ``key`` (None if absent); one query a batch."""
+    store = info.context.store
+    return await load(
+        info, f"{table}.{column}", lambda keys: store.by_keys(table, column, keys), key
+    )
+
+
 def _expected(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, SubgraphError)
 
