@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The Lampung OPD scenario: the five OPD subgraphs behind the gateways (issue 7).
 
-Two operations over `schema/supergraph.graphql` (wilayah, kependudukan, kesehatan, pendidikan,
+Three operations over `schema/supergraph.graphql` (wilayah, kependudukan, kesehatan, pendidikan,
 sosial; synthetic data at `--data-scale`, seed 18, as `jamajama dev` serves it):
 
 - `dashboard`: for each regency, population, JKN coverage (`@requires` population), schools and
   families receiving assistance — five subgraphs, one entity hop per OPD;
-- `case`: a page of residents of a regency (`daftarPenduduk`), each with the family, every
-  member's school and JKN membership, and the family's assistance — entity-heavy (hundreds of
-  `Penduduk` and `Keluarga` representations per request across four subgraphs).
+- `resident`: the README's case query, one resident (the region's first) with the family,
+  each member's school and JKN membership, and the family's assistance;
+- `case`: the same for a page of residents of a regency (`daftarPenduduk`) — entity-heavy
+  (hundreds of `Penduduk` and `Keluarga` representations per request across four subgraphs).
 
 Ours runs with authorization on (`--dev-auth`): a development token of the demo application
 `sibansos` (every scope, `kependudukan:nik` included, so NIKs are not masked) and the approved
@@ -129,9 +130,12 @@ APOLLO = run.Gateway(
 GATEWAYS = [OURS, APOLLO]
 
 
-def request_body(operation: str, region: str, page: int) -> bytes:
+def request_body(operation: str, region: str, page: int, nik: str = "") -> bytes:
     if operation == "dashboard":
         return json.dumps({"query": DASHBOARD_QUERY, "operationName": "Dasbor"}).encode()
+    if operation == "resident":
+        body = {"query": RESIDENT_QUERY, "operationName": "Kasus", "variables": {"nik": nik}}
+        return json.dumps(body).encode()
     variables = {"wilayahKode": region, "first": page}
     body = {"query": CASE_QUERY, "operationName": "KasusWilayah", "variables": variables}
     return json.dumps(body).encode()
@@ -181,6 +185,14 @@ def start_subgraphs(
     return proc, urls
 
 
+def first_resident(kependudukan: str, region: str) -> str:
+    """The NIK of the first resident of `region`, asked of the subgraph directly."""
+    query = "query ($w: String!) { daftarPenduduk(wilayahKode: $w, first: 1) { nodes { nik } } }"
+    body = {"query": query, "variables": {"w": region}}
+    _, answer = run.post(kependudukan, json.dumps(body).encode())
+    return str(json.loads(answer)["data"]["daftarPenduduk"]["nodes"][0]["nik"])
+
+
 def mint_token() -> str:
     out = subprocess.run(
         [JAMAJAMA, "token", "mint", APPLICATION, "--ttl", "86400"],
@@ -223,7 +235,9 @@ def reference_answer(ctx: dict[str, Any], timeout: float) -> bytes:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--operations", default="dashboard,case", help="dashboard,case")
+    parser.add_argument(
+        "--operations", default="dashboard,resident,case", help="dashboard,resident,case"
+    )
     parser.add_argument("--only", default="ours,apollo", help="ours,apollo")
     parser.add_argument("--region", default="18.71", help="daftarPenduduk region (Bandar Lampung)")
     parser.add_argument("--page", type=int, default=50, help="residents per case request (50)")
@@ -260,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         for operation in operations:
             opdir = logdir / operation
             opdir.mkdir()
-            query = request_body(operation, args.region, args.page)
+            nik = first_resident(urls["kependudukan"], args.region)
+            query = request_body(operation, args.region, args.page, nik)
             (opdir / "query.json").write_bytes(query)
             ctx: dict[str, Any] = {
                 "logdir": opdir,

@@ -60,3 +60,8 @@ def test_apollo_gets_the_security_links_without_for_security(opd: ModuleType) ->
 def test_case_request_pages_residents_of_a_region(opd: ModuleType) -> None:
     body = opd.request_body("case", "18.71", 50)
     assert b'"variables": {"wilayahKode": "18.71", "first": 50}' in body
+
+
+def test_resident_request_asks_for_one_nik(opd: ModuleType) -> None:
+    body = opd.request_body("resident", "18.71", 50, "1871010205940001")
+    assert b'"variables": {"nik": "1871010205940001"}' in body
