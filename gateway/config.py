@@ -45,6 +45,8 @@ class ServerSection(Section):
     deduplicate_requests: bool = False
     #: worker processes sharing the listening socket (metrics: set PROMETHEUS_MULTIPROC_DIR)
     workers: int = Field(default=1, ge=1, le=64)
+    #: freeze start-up objects and raise the cyclic GC's thresholds (gateway/gc_tuning.py)
+    tune_gc: bool = True
 
 
 class Settings(BaseSettings):

@@ -19,6 +19,7 @@ from gateway.auth.setup import dev_settings, links_authorization, secure_gateway
 from gateway.config import load_settings
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
+from gateway.gc_tuning import tune_garbage_collector
 from gateway.http.setup import HttpServices
 from gateway.reload import ReloadingGateway
 
@@ -212,6 +213,8 @@ def _serve(
     sock = inherited or _listen(args)
     if sock is None:
         return 1
+    if load_settings(args.config).server.tune_gc:
+        tune_garbage_collector()
     config = uvicorn.Config(
         services.app(gateway, guard),
         loop="uvloop" if _installed("uvloop") else "asyncio",
