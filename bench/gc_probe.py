@@ -27,6 +27,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH / "subgraphs")]
 from dataset import scale_query  # noqa: E402
 
 from gateway.engine import Gateway  # noqa: E402
+from gateway.gc_tuning import tune_garbage_collector  # noqa: E402
 
 
 async def probe(sdl: str, scale: int, concurrencies: list[int], rounds: int) -> None:
@@ -38,22 +39,33 @@ async def probe(sdl: str, scale: int, concurrencies: list[int], rounds: int) -> 
 
     try:
         await once()  # plan cached, subgraph answers memoised
-        print("| concurrency | CPU-ms/request, gc on | CPU-ms/request, gc off |")
-        print("|---|---|---|")
+        print(
+            "| concurrency | CPU-ms/request, gc defaults | gc tuned (gateway/gc_tuning.py) "
+            "| gc off |"
+        )
+        print("|---|---|---|---|")
+        defaults = gc.get_threshold()
         for concurrency in concurrencies:
             figures = []
-            for enabled in (True, False):
-                gc.enable() if enabled else gc.disable()
+            for setting in ("defaults", "tuned", "off"):
+                gc.enable()
+                gc.unfreeze()
+                gc.set_threshold(*defaults)
+                if setting == "tuned":
+                    tune_garbage_collector()
+                elif setting == "off":
+                    gc.disable()
                 gc.collect()
                 started = time.process_time()
                 for _ in range(rounds):
                     await asyncio.gather(*(once() for _ in range(concurrency)))
                 cpu = time.process_time() - started
                 figures.append(1000 * cpu / (rounds * concurrency))
-            gc.enable()
-            print(f"| {concurrency} | {figures[0]:,.0f} | {figures[1]:,.0f} |", flush=True)
+            row = " | ".join(f"{figure:,.1f}" for figure in figures)
+            print(f"| {concurrency} | {row} |", flush=True)
     finally:
         gc.enable()
+        gc.unfreeze()
         await gateway.aclose()
 
 
