@@ -3,8 +3,9 @@
 Responses are trees of dicts and lists freed by reference counting; the cyclic collector only
 costs time here. With the defaults (a young collection every 700 allocations) it re-examines the
 response being built over and over, and full collections walk every long-lived object (schemas,
-plans, caches). Measured in-process on the benchmark workload (docs/benchmarks.md): 1.19 CPU-ms
-per request with the defaults, 1.06 with this tuning (1x); 203 and 105 at 100x the entities.
+plans, caches). Measured with ``bench/gc_probe.py`` (docs/benchmarks.md), CPU-ms per request
+with the defaults and with this tuning: 1.2 and 1.0 on the reference workload, 200 and 122 at
+100x its entities (116 with no collector at all).
 
 ``gc.freeze()`` moves what exists at start-up (the supergraph, the API schema, compiled code) to a
 permanent generation no collection scans again, and is also kind to forked workers' shared pages.
