@@ -13,7 +13,7 @@ const PLACEHOLDER = /^<.*>$|<[^>]*>/;
 const DEFAULT_HEADERS = JSON.stringify(
   {
     Authorization: 'Bearer <token from jamajama token mint>',
-    'X-Jamajama-Purpose': '<purpose, e.g. pelayanan-kesehatan>',
+    'X-Jamajama-Purpose': '<purpose, e.g. pelayanan_kesehatan>',
   },
   null,
   2,
