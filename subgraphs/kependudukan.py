@@ -20,9 +20,13 @@ import strawberry
 from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_nik, validate_no_kk, validate_region_code
-from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
+from subgraphs.kit.pagination import (
+    DEFAULT_FIRST,
+    Connection,
+    page_in_region,
+)
 from subgraphs.kit.reference import regions_by_kode
-from subgraphs.kit.store import Row, within_region
+from subgraphs.kit.store import Row
 
 SCOPE = "kependudukan:read"
 PRIBADI = personal_data(SCOPE)
@@ -233,17 +237,15 @@ class Query:
         first: int = DEFAULT_FIRST,
         after: str | None = None,
     ) -> Connection[Penduduk] | None:
-        where, params = within_region("desa_kode", validate_region_code(wilayah_kode))
-        page = fetch_page(
+        return page_in_region(
             info.context.store,
             table="penduduk",
             key="nik",
-            where=where,
-            params=params,
+            region=validate_region_code(wilayah_kode),
             first=first,
             after=after,
+            node=lambda row: Penduduk(nik=row["nik"], row=row),
         )
-        return to_connection(page, [Penduduk(nik=r["nik"], row=r) for r in page.rows])
 
 
 schema = federation_schema(Query, types=[Penduduk, Keluarga, Wilayah])

@@ -17,9 +17,13 @@ import strawberry
 from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_faskes_code, validate_nik, validate_region_code
-from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
+from subgraphs.kit.pagination import (
+    DEFAULT_FIRST,
+    Connection,
+    page_in_region,
+)
 from subgraphs.kit.reference import regions_by_kode
-from subgraphs.kit.store import Row, within_region
+from subgraphs.kit.store import Row
 
 SCOPE = "kesehatan:read"
 PRIBADI = personal_data(SCOPE)
@@ -53,20 +57,16 @@ async def _agregat(info: OpdInfo, kode: str) -> Row | None:
 def _fasilitas_page(
     info: OpdInfo, kode: str, jenis: JenisFasilitas | None, first: int, after: str | None
 ) -> Connection[FasilitasKesehatan] | None:
-    where, params = within_region("desa_kode", kode)
-    if jenis is not None:
-        where += " AND jenis = ?"
-        params.append(jenis.value)
-    page = fetch_page(
+    return page_in_region(
         info.context.store,
         table="fasilitas",
         key="kode",
-        where=where,
-        params=params,
+        region=kode,
         first=first,
         after=after,
+        node=FasilitasKesehatan.from_row,
+        equal={"jenis": jenis.value if jenis else None},
     )
-    return to_connection(page, [FasilitasKesehatan.from_row(r) for r in page.rows])
 
 
 # ---------------------------------------------------------------------------- types

@@ -16,9 +16,15 @@ import strawberry
 from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
 from subgraphs.kit.ids import validate_nik, validate_npsn, validate_region_code
-from subgraphs.kit.pagination import DEFAULT_FIRST, Connection, fetch_page, to_connection
+from subgraphs.kit.pagination import (
+    DEFAULT_FIRST,
+    Connection,
+    fetch_page,
+    page_in_region,
+    to_connection,
+)
 from subgraphs.kit.reference import regions_by_kode
-from subgraphs.kit.store import Row, within_region
+from subgraphs.kit.store import Row
 
 SCOPE = "pendidikan:read"
 PRIBADI = personal_data(SCOPE)
@@ -47,20 +53,16 @@ async def _jumlah_sekolah(info: OpdInfo, kode: str, jenjang: str) -> int | None:
 def _sekolah_page(
     info: OpdInfo, kode: str, jenjang: Jenjang | None, first: int, after: str | None
 ) -> Connection[Sekolah] | None:
-    where, params = within_region("desa_kode", kode)
-    if jenjang is not None:
-        where += " AND jenjang = ?"
-        params.append(jenjang.value)
-    page = fetch_page(
+    return page_in_region(
         info.context.store,
         table="sekolah",
         key="npsn",
-        where=where,
-        params=params,
+        region=kode,
         first=first,
         after=after,
+        node=Sekolah.from_row,
+        equal={"jenjang": jenjang.value if jenjang else None},
     )
-    return to_connection(page, [Sekolah.from_row(r) for r in page.rows])
 
 
 # ---------------------------------------------------------------------------- types

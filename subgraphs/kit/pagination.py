@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from .errors import InvalidInput
-from .store import Row, Store
+from .store import Row, Store, within_region
 
 T = TypeVar("T")
 DEFAULT_FIRST = 20
@@ -103,3 +103,27 @@ def to_connection(page: Page, nodes: list[T]) -> Connection[T]:
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         total_count=page.total_count,
     )
+
+
+def page_in_region(
+    store: Store,
+    *,
+    table: str,
+    key: str,
+    region: str,
+    first: int,
+    after: str | None,
+    node: Callable[[Row], T],
+    equal: Mapping[str, Any] | None = None,
+) -> Connection[T]:
+    """A page of ``table`` rows located in region ``region`` (by ``desa_kode``), optionally
+    narrowed to rows whose columns equal the given values (``None`` values are ignored)."""
+    where, params = within_region("desa_kode", region)
+    for column, value in (equal or {}).items():
+        if value is not None:
+            where += f" AND {column} = ?"
+            params.append(value)
+    page = fetch_page(
+        store, table=table, key=key, where=where, params=params, first=first, after=after
+    )
+    return to_connection(page, [node(row) for row in page.rows])
