@@ -37,6 +37,7 @@ from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.response import ResponseShaper
 from gateway.executor.transport import SubgraphTransport
+from gateway.gc_tuning import note_eviction
 from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
@@ -80,6 +81,7 @@ class LruCache(Generic[K, V]):
         self._items.move_to_end(key)
         if len(self._items) > self._maxsize:
             self._items.popitem(last=False)
+            note_eviction()
 
     def __len__(self) -> int:
         return len(self._items)

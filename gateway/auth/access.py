@@ -55,6 +55,7 @@ from gateway.auth.directives import AuthRequirements
 from gateway.auth.masking import Masker
 from gateway.auth.policies import PolicyEvaluator
 from gateway.auth.principal import Grants, Principal
+from gateway.gc_tuning import note_eviction
 from gateway.supergraph import Supergraph
 
 logger = logging.getLogger("jamajama.access")
@@ -160,6 +161,7 @@ class AccessControl:
             self._cache[key] = authorized
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+                note_eviction()
         else:
             self._cache.move_to_end(key)
         rejection: tuple[dict[str, Any], ...] = ()
