@@ -1,9 +1,10 @@
 """Gateway configuration: one TOML file, overridden by environment variables, validated at start.
 
-Each subsystem declares its section as a pydantic model next to its code and adds one field to
-``Settings``. Environment variables override the file: ``JAMAJAMA_SERVER__PORT=4100`` sets
-``[server] port``. An unknown key or a bad value stops the start with an error naming the key.
-``docs/configuration.md`` lists every key with its default.
+Each package declares its section as a pydantic model in its own ``config.py`` (which imports
+nothing of the gateway but ``gateway.sections``) and adds one field to ``Settings``. Environment
+variables override the file: ``JAMAJAMA_SERVER__PORT=4100`` sets ``[server] port``. An unknown
+key or a bad value stops the start with an error naming the key. ``docs/configuration.md`` lists
+every key with its default.
 """
 
 from __future__ import annotations
@@ -15,22 +16,18 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-# ``Section`` and ``ConfigError`` live in gateway.sections (no cycle when a section module is
-# imported first) and are re-exported here, before the sections that import them from here.
-from gateway.sections import ConfigError as ConfigError
-from gateway.sections import Section as Section
-
-# isort: split
-# Sections of the subsystems.
+# Each package owns its section (``gateway/<package>/config.py``, built on gateway.sections and
+# importing nothing else of the gateway); this module only composes them.
 from gateway.audit.config import AuditSection
 from gateway.auth.config import AuthSection
-from gateway.executor.resilience import SubgraphsSection
-from gateway.http.config import HttpSection
-from gateway.http.persisted import PersistedSection
+from gateway.executor.config import SubgraphsSection
+from gateway.http.config import HttpSection, PersistedSection
 from gateway.limits.config import LimitsSection
 from gateway.observability.config import TelemetrySection
 from gateway.ratelimit.config import RateLimitSection
 from gateway.registry.config import RegistryPollSection, RegistrySection
+from gateway.sections import ConfigError as ConfigError
+from gateway.sections import Section
 
 
 class ServerSection(Section):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from gateway.config import Section
+from gateway.sections import Section
 
 
 class AuditSection(Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -59,3 +60,31 @@ class HttpSection(Section):
     readiness_timeout: float = Field(default=2.0, gt=0)
     csrf: CsrfSection = CsrfSection()
     cors: CorsSection = CorsSection()
+
+
+class TrustedApplication(Section):
+    """The trusted documents of one consumer application."""
+
+    manifest: Path
+    #: ``enforce``: only the manifest's operations; ``allow``: the manifest plus anything else
+    mode: Literal["enforce", "allow"] = "enforce"
+
+
+class PersistedSection(Section):
+    """The ``[persisted_queries]`` section."""
+
+    #: accept automatic persisted queries
+    apq: bool = True
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "jamajama:pq"
+    #: APQ entries kept in memory (least recently used dropped first)
+    memory_entries: int = Field(default=10_000, ge=1)
+    #: characters of APQ documents kept in memory, all entries together
+    memory_chars: int = Field(default=32 * 1024 * 1024, ge=1)
+    #: an APQ document longer than this is not registered (characters)
+    max_document_length: int = Field(default=50_000, ge=1)
+    #: how long Redis keeps an APQ entry (seconds)
+    redis_ttl_seconds: int = Field(default=86_400, ge=1)
+    #: trusted documents by application id (``anonymous`` for callers without one)
+    trusted: dict[str, TrustedApplication] = Field(default_factory=dict)

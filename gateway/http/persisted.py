@@ -21,12 +21,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import orjson
-from pydantic import Field
 
-from gateway.sections import ConfigError, Section
+from gateway.http.config import PersistedSection
+from gateway.sections import ConfigError
 
 logger = logging.getLogger("jamajama.persisted")
 
@@ -38,34 +38,6 @@ NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
 STORE_UNAVAILABLE = "PERSISTED_QUERY_STORE_UNAVAILABLE"
 #: callers without an application of their own (no or anonymous token)
 ANONYMOUS = "anonymous"
-
-
-class TrustedApplication(Section):
-    """The trusted documents of one consumer application."""
-
-    manifest: Path
-    #: ``enforce``: only the manifest's operations; ``allow``: the manifest plus anything else
-    mode: Literal["enforce", "allow"] = "enforce"
-
-
-class PersistedSection(Section):
-    """The ``[persisted_queries]`` section."""
-
-    #: accept automatic persisted queries
-    apq: bool = True
-    backend: Literal["memory", "redis"] = "memory"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    key_prefix: str = "jamajama:pq"
-    #: APQ entries kept in memory (least recently used dropped first)
-    memory_entries: int = Field(default=10_000, ge=1)
-    #: characters of APQ documents kept in memory, all entries together
-    memory_chars: int = Field(default=32 * 1024 * 1024, ge=1)
-    #: an APQ document longer than this is not registered (characters)
-    max_document_length: int = Field(default=50_000, ge=1)
-    #: how long Redis keeps an APQ entry (seconds)
-    redis_ttl_seconds: int = Field(default=86_400, ge=1)
-    #: trusted documents by application id (``anonymous`` for callers without one)
-    trusted: dict[str, TrustedApplication] = Field(default_factory=dict)
 
 
 class PersistedError(Exception):

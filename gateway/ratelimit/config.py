@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gateway.config import Section
+from gateway.sections import Section
 
 
 class RateLimitSection(Section):

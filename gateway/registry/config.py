@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from gateway.config import Section
+from gateway.sections import Section
 
 
 class RegistrySection(Section):
