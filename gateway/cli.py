@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subgraph": ("subgraphs.serve", "serve one OPD subgraph (`jamajama subgraph serve NAME`)"),
     "schema": ("subgraphs.export", "write or check the subgraph SDL files in schema/"),
     "dev": ("gateway.dev", "start every OPD subgraph and the gateway on embedded defaults"),
-    "gateway": ("gateway.http.serve", "serve the federation gateway over HTTP"),
+    "gateway": ("gateway.serve", "serve the federation gateway over HTTP"),
     "plan": ("gateway.planner.cli", "print the query plan of an operation"),
     "token": ("gateway.auth.cli", "development tokens for the demo consumer applications"),
     "audit": ("gateway.audit.cli", "verify the audit log; who accessed a resident's data"),

@@ -13,13 +13,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # Each package owns its section (``gateway/<package>/config.py``, built on gateway.sections and
 # importing nothing else of the gateway); this module only composes them.
 from gateway.audit.config import AuditSection
-from gateway.auth.config import AuthSection
+from gateway.auth.config import ApplicationsSection, AuthSection, JwtSection
+from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
 from gateway.executor.config import SubgraphsSection
 from gateway.http.config import HttpSection, PersistedSection
 from gateway.limits.config import LimitsSection
@@ -95,3 +96,21 @@ def load_settings(path: Path | None = None) -> Settings:
             f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from error
+
+
+def dev_settings(base: Settings, state_dir: Path) -> Settings:
+    """``base`` with the development token secret and the demo applications (never production)."""
+    auth: AuthSection = base.auth.model_copy(
+        update={
+            "jwt": JwtSection(
+                secret=SecretStr(DEV_SECRET),
+                issuer=DEV_ISSUER,
+                audience=DEV_AUDIENCE,
+            ),
+            "applications": ApplicationsSection(
+                sqlite_path=state_dir / "applications.sqlite3", seed=list(DEMO_APPLICATIONS)
+            ),
+        }
+    )
+    audit = AuditSection(sqlite_path=state_dir / "audit.sqlite3")
+    return base.model_copy(update={"auth": auth, "audit": audit})

@@ -32,9 +32,6 @@ from gateway.registry.usage import UsageRecorder
 from gateway.supergraph import Supergraph
 
 if TYPE_CHECKING:
-    from gateway.auth.guard import HttpGuard
-    from gateway.config import Settings
-    from gateway.executor.transport import SubgraphTransport
     from gateway.registry.config import RegistryPollSection
 
 logger = logging.getLogger("jamajama.reload")
@@ -298,54 +295,7 @@ class ReloadingGateway:
         return gateway
 
 
-# --- assembling a reloading gateway from configuration (``jamajama gateway --registry``) ---------
-
-
-def gateway_factory(
-    settings: Settings,
-    transport: SubgraphTransport,
-    subgraph_urls: Mapping[str, str] | None = None,
-) -> tuple[GatewayFactory, HttpGuard | None]:
-    """A factory of gateway generations sharing one transport (and one audit log), plus the
-    HTTP guard when authorization is enabled. A supergraph linking the authorization specs gets
-    access control in every generation."""
-    from gateway.audit.log import open_audit_log
-    from gateway.auth.access import AccessControl
-    from gateway.auth.applications import create_registry
-    from gateway.auth.guard import HttpGuard
-    from gateway.auth.setup import links_authorization
-    from gateway.ratelimit.limiter import RateLimiter
-    from gateway.supergraph import load_supergraph
-
-    if not settings.auth.enabled:
-
-        def open_gateway(sdl: str) -> Gateway:
-            return Gateway.from_supergraph_sdl(
-                sdl, subgraph_urls=subgraph_urls, transport=transport
-            )
-
-        return open_gateway, None
-
-    audit = open_audit_log(settings.audit) if settings.audit.enabled else None
-
-    def secured_gateway(sdl: str) -> Gateway:
-        if not links_authorization(sdl):
-            return Gateway.from_supergraph_sdl(
-                sdl, subgraph_urls=subgraph_urls, transport=transport
-            )
-        supergraph = load_supergraph(sdl, authorization_enforced=True)
-        access = AccessControl(
-            supergraph,
-            settings.auth,
-            audit,
-            subject_fields=settings.audit.subject_fields,
-            fail_closed=settings.audit.fail_closed,
-        )
-        return Gateway(supergraph, access=access, transport=transport, subgraph_urls=subgraph_urls)
-
-    limiter = RateLimiter(settings.rate_limit) if settings.rate_limit.enabled else None
-    guard = HttpGuard(settings.auth, create_registry(settings.auth.applications), limiter)
-    return secured_gateway, guard
+# --- starting from the registry (``jamajama gateway --registry``; built by gateway.assembly) ---
 
 
 def reloading_gateway_from_registry(

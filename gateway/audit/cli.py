@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
         if args.dev:
-            from gateway.auth.setup import dev_settings
+            from gateway.config import dev_settings
 
             settings = dev_settings(settings, Path("var/dev"))
         log = open_audit_log(settings.audit)

@@ -87,7 +87,7 @@ def _registry_command(args: argparse.Namespace) -> int:
     async def main() -> int:
         settings = load_settings(args.config)
         if args.dev:
-            from gateway.auth.setup import dev_settings
+            from gateway.config import dev_settings
 
             settings = dev_settings(settings, Path("var/dev"))
         registry = create_registry(settings.auth.applications)

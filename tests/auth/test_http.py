@@ -8,11 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.assembly import assemble, links_authorization
 from gateway.auth.cli import mint_token
 from gateway.auth.demo import DEMO_APPLICATIONS
-from gateway.auth.setup import dev_settings, links_authorization, secure_gateway
-from gateway.config import Settings
-from gateway.http.app import create_app
+from gateway.config import Settings, dev_settings
 from tests.auth.harness import SUPERGRAPH, OpdWorld
 
 pytestmark = pytest.mark.anyio
@@ -25,8 +24,11 @@ async def client(opd_world: OpdWorld, tmp_path: Path) -> AsyncIterator[httpx.Asy
     settings = dev_settings(Settings(), tmp_path)
     limits = settings.rate_limit.model_copy(update={"default_limit": 4, "anonymous_limit": 2})
     settings = settings.model_copy(update={"rate_limit": limits})
-    gateway, guard = secure_gateway(SUPERGRAPH.read_text(), settings, subgraph_urls=opd_world.urls)
-    app = create_app(gateway, guard)
+    assembly = assemble(
+        settings, supergraph_sdl=SUPERGRAPH.read_text(), subgraph_urls=opd_world.urls
+    )
+    assert assembly.guard is not None and assembly.gateway.access is not None
+    app = assembly.app
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:

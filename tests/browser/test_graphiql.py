@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.assembly import assemble
 from gateway.config import Settings
-from gateway.engine import Gateway
-from gateway.http.setup import HttpServices
 from tests.http.servers import SUPERGRAPH_PATH, FakeSubgraph, me_answer, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,12 +38,11 @@ pytestmark = [
 def gateway_url() -> Iterator[str]:
     subgraph = FakeSubgraph(me_answer)
     with serve(subgraph.app()) as subgraph_url:
-        services = HttpServices.from_settings(Settings())
         urls = {name: f"{subgraph_url}/graphql" for name in ("accounts", "products", "reviews")}
-        gateway = Gateway.from_supergraph_sdl(
-            SUPERGRAPH_PATH.read_text(), subgraph_urls=urls, **services.gateway_options()
+        assembly = assemble(
+            Settings(), supergraph_sdl=SUPERGRAPH_PATH.read_text(), subgraph_urls=urls
         )
-        with serve(services.app(gateway)) as url:
+        with serve(assembly.app) as url:
             yield url
 
 

@@ -163,36 +163,28 @@ def running_gateway(
     guard: Any = None,
     subgraph_app: Callable[[Starlette], ASGIApp] | None = None,
 ) -> Iterator[RunningGateway]:
-    """The gateway app (``HttpServices`` from ``settings``) under uvicorn, in front of one fake
-    subgraph (every supergraph subgraph routed to it), both over real loopback HTTP."""
+    """The gateway app (``Services`` of the composition root from ``settings``) under uvicorn, in
+    front of one fake subgraph (every supergraph subgraph routed to it), both over real loopback
+    HTTP."""
+    from gateway.assembly import Services
     from gateway.config import Settings
-    from gateway.engine import Gateway
-    from gateway.http.setup import HttpServices
 
     subgraph = FakeSubgraph(answer)
     app = subgraph.app()
     with serve(subgraph_app(app) if subgraph_app else app) as subgraph_url:
-        services = HttpServices.from_settings(Settings(**(settings or {})))
+        services = Services.from_settings(Settings(**(settings or {})))
         if tracing is not None:
             services = _with_tracing(services, tracing)
         urls = {name: f"{subgraph_url}/graphql" for name in ("accounts", "products", "reviews")}
-        gateway = Gateway.from_supergraph_sdl(
-            SUPERGRAPH_PATH.read_text(), subgraph_urls=urls, **services.gateway_options()
-        )
+        gateway = services.open_gateway(SUPERGRAPH_PATH.read_text(), urls)
         with serve(services.app(gateway, guard)) as url:
             yield RunningGateway(url, subgraph, services, gateway)
 
 
 def _with_tracing(services: Any, tracing: Any) -> Any:
-    from gateway.http.setup import HttpServices, build_transport
+    from dataclasses import replace
+
+    from gateway.assembly import build_transport
 
     transport, breaker = build_transport(services.settings, services.metrics, tracing)
-    return HttpServices(
-        services.settings,
-        transport,
-        services.limits,
-        services.metrics,
-        tracing,
-        services.persisted,
-        breaker,
-    )
+    return replace(services, transport=transport, breaker=breaker, tracing=tracing)

@@ -20,9 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from gateway.assembly import assemble
 from gateway.config import Settings
-from gateway.engine import Gateway
-from gateway.http.setup import HttpServices
 from tests.http.servers import SUPERGRAPH_PATH, FakeSubgraph, me_answer, serve
 
 
@@ -107,12 +106,10 @@ def _serve_tls(app: object, files: dict[str, Path]) -> Iterator[str]:
 
 @contextmanager
 def _gateway_url(subgraph_url: str, tls: dict[str, str]) -> Iterator[str]:
-    services = HttpServices.from_settings(Settings(subgraphs={"tls": tls}))
+    settings = Settings(subgraphs={"tls": tls})
     urls = {name: f"{subgraph_url}/graphql" for name in ("accounts", "products", "reviews")}
-    gateway = Gateway.from_supergraph_sdl(
-        SUPERGRAPH_PATH.read_text(), subgraph_urls=urls, **services.gateway_options()
-    )
-    with serve(services.app(gateway)) as url:
+    assembly = assemble(settings, supergraph_sdl=SUPERGRAPH_PATH.read_text(), subgraph_urls=urls)
+    with serve(assembly.app) as url:
         yield url
 
 

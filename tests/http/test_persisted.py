@@ -154,8 +154,7 @@ def test_redis_down_degrades_apq_to_not_found() -> None:
 def _guard(tmp_path: Path) -> Any:
     from gateway.auth.applications import create_registry
     from gateway.auth.guard import HttpGuard
-    from gateway.auth.setup import dev_settings
-    from gateway.config import Settings
+    from gateway.config import Settings, dev_settings
 
     settings = dev_settings(Settings(), tmp_path)
     return HttpGuard(settings.auth, create_registry(settings.auth.applications))

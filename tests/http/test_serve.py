@@ -1,4 +1,4 @@
-"""`jamajama gateway` (gateway/http/serve.py): a real uvicorn server on a loopback port."""
+"""`jamajama gateway` (gateway/serve.py): a real uvicorn server on a loopback port."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.http.serve import parse_subgraph_urls
+from gateway.serve import parse_subgraph_urls
 from tests.http.conftest import SUPERGRAPH_PATH
 
 ROOT = Path(__file__).parent.parent.parent

@@ -1,11 +1,13 @@
 """Several worker processes (`jamajama gateway --workers 2`): /metrics counts every worker's
-requests, whichever worker answers the scrape."""
+requests, whichever worker answers the scrape; uvicorn's supervisor replaces a worker that dies."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -97,3 +99,50 @@ def test_workers_without_a_metrics_directory_refuse_to_start(tmp_path: Path) -> 
     )
     assert process.returncode == 2
     assert "PROMETHEUS_MULTIPROC_DIR" in process.stderr
+
+
+def _workers_of(parent: int) -> set[int]:
+    """The worker processes uvicorn's supervisor spawned under ``parent``."""
+    workers = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent and b"spawn_main" in cmdline:
+            workers.add(int(stat.parent.name))
+    return workers
+
+
+def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    subgraph = FakeSubgraph(me_answer)
+    with (
+        serve(subgraph.app()) as subgraph_url,
+        gateway_process(
+            "",
+            tmp_path,
+            subgraph_url,
+            ("--workers", "2"),
+            PROMETHEUS_MULTIPROC_DIR=str(directory),
+        ) as (url, parent),
+    ):
+        deadline = time.monotonic() + 60
+        while len(workers := _workers_of(parent)) < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        while True:
+            replaced = _workers_of(parent)
+            if len(replaced) == 2 and victim not in replaced:
+                break
+            assert time.monotonic() < deadline, f"worker {victim} was not replaced: {replaced}"
+            time.sleep(0.1)
+        # the replacement serves: every new connection is answered, whichever worker takes it
+        for _ in range(20):
+            with httpx.Client(base_url=url, timeout=10) as client:
+                response = client.post("/graphql", json={"query": "query Me { me { id } }"})
+                assert response.json() == {"data": {"me": {"id": "1"}}}

@@ -209,15 +209,16 @@ def test_field_coordinates_cover_nested_fields_and_skip_introspection() -> None:
 
 
 def test_secured_factory_gives_every_generation_access_control(tmp_path: Path) -> None:
-    from gateway.auth.setup import dev_settings
+    from dataclasses import replace
+
+    from gateway.assembly import Services
     from gateway.composition.compose import SubgraphSource, compose_or_raise
-    from gateway.config import load_settings
-    from gateway.reload import gateway_factory
+    from gateway.config import dev_settings, load_settings
     from tests.composition.conftest import OPD_SUBGRAPHS, REPO, sources_in
 
     settings = dev_settings(load_settings(None), tmp_path)
-    factory, guard = gateway_factory(settings, FakeProducts())
-    assert guard is not None
+    services = replace(Services.from_settings(settings), transport=FakeProducts())
+    factory = services.factory()
     opd = factory(compose_or_raise(sources_in(REPO / "schema", OPD_SUBGRAPHS)))
     assert opd.access is not None
     plain = factory(compose_or_raise([SubgraphSource("products", V1)]))

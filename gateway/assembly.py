@@ -1,0 +1,258 @@
+"""The composition root: ``Settings`` in, a gateway ready to serve out. Nothing else wires.
+
+``Services.from_settings`` builds what a process shares, once: logging, metrics and tracing,
+the subgraph transport (aiohttp <- circuit breaker <- metrics/spans), the operation limits and
+persisted operations. ``Services.open_gateway`` builds one engine generation on a supergraph:
+with ``[auth] enabled`` and a supergraph that links the authorization specs it gets access
+control (authorization, masking, the audit log); this is the only place ``AccessControl`` is
+built. ``assemble`` adds the HTTP guard (tokens, applications, rate limits), a static or
+registry-following (hot-reloading) engine, and the ASGI app. ``jamajama gateway`` (and through
+it ``jamajama dev``), hot reload (each new generation) and the tests all go through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError, parse
+from starlette.applications import Starlette
+
+from gateway.audit.log import AuditLog, open_audit_log
+from gateway.auth.access import AccessControl
+from gateway.auth.applications import create_registry
+from gateway.auth.guard import HttpGuard
+from gateway.config import Settings
+from gateway.engine import Gateway
+from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.resilience import (
+    CircuitBreaker,
+    InstrumentedTransport,
+    propagated_headers,
+    tls_context,
+)
+from gateway.executor.signing import RequestSigner
+from gateway.executor.transport import SubgraphTransport
+from gateway.http.app import create_app
+from gateway.http.persisted import PersistedOperations
+from gateway.limits import OperationLimits
+from gateway.observability.logs import configure_logging
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.tracing import Tracing
+from gateway.planner import build_query_plan
+from gateway.ratelimit.limiter import RateLimiter
+from gateway.registry.usage import HttpUsageSink, UsageRecorder
+from gateway.reload import ReloadingGateway, reloading_gateway_from_registry
+from gateway.supergraph import load_supergraph
+from gateway.supergraph.links import AUTHORIZATION_FEATURES, read_links
+
+
+def links_authorization(sdl: str) -> bool:
+    """Whether the supergraph links @authenticated, @requiresScopes or @policy."""
+    try:
+        features = read_links(parse(sdl, no_location=True))
+    except GraphQLError:
+        return False
+    return any(f.identity in AUTHORIZATION_FEATURES for f in features)
+
+
+@dataclass(slots=True)
+class Services:
+    """What every engine generation of one process shares (built once, closed at shutdown)."""
+
+    settings: Settings
+    transport: SubgraphTransport
+    limits: OperationLimits
+    metrics: GatewayMetrics | None
+    tracing: Tracing | None
+    persisted: PersistedOperations | None
+    breaker: CircuitBreaker | None
+    #: opened with the first secured generation (a gateway without auth directives needs none)
+    _audit: AuditLog | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, logs: bool = False) -> Services:
+        """Build the services; ``logs`` also installs the JSON log handler."""
+        telemetry = settings.telemetry
+        if logs:
+            configure_logging(telemetry.log_format, telemetry.log_level)
+        metrics = (
+            GatewayMetrics(max_operation_labels=telemetry.max_operation_labels)
+            if telemetry.metrics
+            else None
+        )
+        tracing = Tracing(telemetry.tracing) if telemetry.tracing.enabled else None
+        transport, breaker = build_transport(settings, metrics, tracing)
+        # Always present: with APQ off a persisted query gets PERSISTED_QUERY_NOT_SUPPORTED.
+        persisted = PersistedOperations.from_section(settings.persisted_queries)
+        limits = OperationLimits(settings.limits)
+        return cls(settings, transport, limits, metrics, tracing, persisted, breaker)
+
+    def secured(self, sdl: str) -> bool:
+        """Whether a generation on ``sdl`` gets access control."""
+        return self.settings.auth.enabled and links_authorization(sdl)
+
+    def open_gateway(
+        self,
+        sdl: str,
+        subgraph_urls: Mapping[str, str] | None = None,
+        *,
+        deduplicate: bool | None = None,
+    ) -> Gateway:
+        """One engine generation on ``sdl`` (raises ``GatewayError`` if it does not load)."""
+        settings = self.settings
+        planner = build_query_plan
+        if self.tracing is not None:
+            planner = self.tracing.traced_planner(planner)
+        access = None
+        secured = self.secured(sdl)
+        supergraph = load_supergraph(sdl, authorization_enforced=secured)
+        if secured:
+            if self._audit is None and settings.audit.enabled:
+                self._audit = open_audit_log(settings.audit)
+            access = AccessControl(
+                supergraph,
+                settings.auth,
+                self._audit,
+                subject_fields=settings.audit.subject_fields,
+                fail_closed=settings.audit.fail_closed,
+            )
+        if deduplicate is None:
+            deduplicate = settings.server.deduplicate_requests
+        return Gateway(
+            supergraph,
+            transport=self.transport,
+            subgraph_urls=subgraph_urls,
+            planner=planner,
+            access=access,
+            limits=self.limits,
+            on_plan_cache=self.metrics.plan_cache_lookup if self.metrics is not None else None,
+            # with access control every caller is authorized, masked and audited on its own
+            deduplicate_requests=deduplicate and access is None,
+        )
+
+    def factory(self, subgraph_urls: Mapping[str, str] | None = None) -> Callable[[str], Gateway]:
+        """Builds generations for hot reload, each configured like the first."""
+
+        def open_generation(sdl: str) -> Gateway:
+            return self.open_gateway(sdl, subgraph_urls)
+
+        return open_generation
+
+    def guard(self) -> HttpGuard:
+        """Tokens, consumer applications and rate limits in front of a secured gateway."""
+        auth = self.settings.auth
+        limit = self.settings.rate_limit
+        limiter = RateLimiter(limit) if limit.enabled else None
+        return HttpGuard(auth, create_registry(auth.applications), limiter)
+
+    def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
+        """The ASGI app; at shutdown it also closes the shared transport and tracing."""
+
+        async def close_shared() -> None:
+            close = getattr(self.transport, "aclose", None)
+            if close is not None:
+                await close()
+            if self.tracing is not None:
+                self.tracing.shutdown()
+
+        return create_app(
+            gateway,
+            guard,
+            http=self.settings.http,
+            persisted=self.persisted,
+            metrics=self.metrics,
+            tracing=self.tracing,
+            propagate_headers=self.settings.subgraphs.propagate_headers,
+            on_shutdown=[close_shared],
+        )
+
+
+@dataclass(slots=True)
+class Assembly:
+    """A gateway ready to serve: its services, engine, guard and ASGI app."""
+
+    services: Services
+    gateway: Gateway | ReloadingGateway
+    guard: HttpGuard | None
+    app: Starlette
+
+
+def assemble(
+    settings: Settings,
+    *,
+    supergraph_sdl: str | None = None,
+    subgraph_urls: Mapping[str, str] | None = None,
+    deduplicate: bool | None = None,
+    logs: bool = False,
+) -> Assembly:
+    """The gateway of ``settings``: on ``supergraph_sdl``, or (when it is None) following the
+    registry at ``[registry_poll] url``. Raises ``GatewayError`` when nothing can be served."""
+    services = Services.from_settings(settings, logs=logs)
+    guard: HttpGuard | None = None
+    gateway: Gateway | ReloadingGateway
+    if supergraph_sdl is not None:
+        gateway = services.open_gateway(supergraph_sdl, subgraph_urls, deduplicate=deduplicate)
+        if gateway.access is not None:
+            guard = services.guard()
+    else:
+        poll = settings.registry_poll
+        usage = None
+        if poll.url is not None and poll.usage_token is not None:
+            usage = UsageRecorder(HttpUsageSink(poll.url, poll.usage_token.get_secret_value()))
+        gateway = reloading_gateway_from_registry(
+            services.factory(subgraph_urls), poll, usage=usage
+        )
+        if settings.auth.enabled:
+            guard = services.guard()
+    return Assembly(services, gateway, guard, services.app(gateway, guard))
+
+
+def build_transport(
+    settings: Settings, metrics: GatewayMetrics | None, tracing: Tracing | None
+) -> tuple[SubgraphTransport, CircuitBreaker | None]:
+    """aiohttp (options from ``[subgraphs]``) <- circuit breaker <- metrics and spans."""
+    section = settings.subgraphs
+    send: list[Callable[[str, bytes], Mapping[str, str]]] = []
+    if section.signing.key is not None:
+        send.append(RequestSigner(section.signing.key.get_secret_value()))
+    if tracing is not None:
+        send.append(tracing.traceparent)
+    send_headers = None
+    if len(send) == 1:
+        send_headers = send[0]
+    elif send:
+
+        def send_headers(subgraph: str, body: bytes) -> Mapping[str, str]:
+            headers: dict[str, str] = {}
+            for hook in send:
+                headers.update(hook(subgraph, body))
+            return headers
+
+    transport: SubgraphTransport = AiohttpTransport(
+        timeout=section.timeout,
+        timeouts=section.timeouts,
+        max_connections=section.max_connections,
+        max_connections_per_host=section.max_connections_per_host,
+        keepalive_expiry=section.keepalive_seconds,
+        deduplicate=section.deduplicate,
+        request_headers=propagated_headers if section.propagate_headers else None,
+        send_headers=send_headers,
+        ssl_context=tls_context(section.tls),
+    )
+    breaker = None
+    if section.circuit_breaker.enabled:
+        breaker = CircuitBreaker(
+            transport,
+            failure_threshold=section.circuit_breaker.failure_threshold,
+            reset_seconds=section.circuit_breaker.reset_seconds,
+            on_change=metrics.circuit if metrics is not None else None,
+        )
+        transport = breaker
+    if metrics is not None or tracing is not None:
+        transport = InstrumentedTransport(
+            transport,
+            observe=metrics.observe_fetch if metrics is not None else None,
+            span=tracing.fetch if tracing is not None else None,
+        )
+    return transport, breaker

@@ -1,0 +1,315 @@
+"""`jamajama gateway`: serve a supergraph over HTTP with uvicorn (uvloop, httptools if present).
+
+This module turns the command line and ``[server]`` into ``StartOptions``, finds the supergraph
+(file, live subgraphs or the registry) and hands the rest to the composition root,
+``gateway.assembly.assemble``. With ``--workers N`` uvicorn's own supervisor runs N worker
+processes on one socket and replaces a worker that dies; each worker assembles its own gateway
+(connections, stores and caches are never shared across processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import socket
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
+
+from gateway.assembly import Assembly, assemble
+from gateway.config import dev_settings, load_settings
+from gateway.errors import GatewayError
+from gateway.gc_tuning import tune_garbage_collector
+from gateway.observability.metrics import mark_process_dead, multiprocess_dir
+
+#: the start options of `jamajama gateway --workers N`, for the worker processes (JSON)
+WORKER_OPTIONS_ENV = "JAMAJAMA_GATEWAY_WORKER_OPTIONS"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--supergraph", type=Path, help="the supergraph SDL file")
+    parser.add_argument(
+        "--registry",
+        help="follow this schema registry (hot reload) instead of --supergraph; "
+        "default [registry_poll] url",
+    )
+    parser.add_argument(
+        "--subgraph",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="compose the supergraph at start from live subgraphs (_service { sdl }; repeatable) "
+        "instead of --supergraph",
+    )
+    parser.add_argument("--host", help="address to listen on (default [server] host, 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, help="port to listen on, 0: any free (default [server] port, 4000)"
+    )
+    parser.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="route subgraph NAME to URL instead of its supergraph routing URL (repeatable)",
+    )
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+    parser.add_argument(
+        "--config", type=Path, help="configuration file (TOML, docs/configuration.md)"
+    )
+    parser.add_argument(
+        "--deduplicate-requests",
+        action="store_true",
+        help="identical queries in flight share one execution (gateways without access "
+        "control only; default [server] deduplicate_requests)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes sharing the port (default [server] workers, 1); with metrics, "
+        "set PROMETHEUS_MULTIPROC_DIR",
+    )
+    parser.add_argument(
+        "--dev-auth",
+        action="store_true",
+        help="accept development tokens (jamajama token mint) for the demo applications",
+    )
+
+
+def parse_subgraph_urls(pairs: list[str]) -> dict[str, str]:
+    """``["name=url", ...]`` -> ``{name: url}``; raises ValueError on a malformed pair."""
+    urls: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, url = pair.partition("=")
+        if not sep or not name or not url:
+            raise ValueError(f"--subgraph-url expects NAME=URL, got {pair!r}")
+        urls[name] = url
+    return urls
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+class StartError(Exception):
+    """The gateway cannot start; ``message`` is for the operator, ``exit_code`` for the shell."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class StartOptions:
+    """What `jamajama gateway` was asked to serve, command line over ``[server]``."""
+
+    config: str | None
+    host: str
+    port: int
+    supergraph: str | None
+    subgraphs: tuple[str, ...]
+    subgraph_urls: tuple[str, ...]
+    registry: str | None
+    dev_auth: bool
+    deduplicate: bool | None
+    log_level: str
+
+
+def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
+    """The options and the number of workers; raises ``StartError`` on a bad configuration."""
+    try:
+        server = load_settings(args.config).server
+    except GatewayError as error:
+        raise StartError(f"{error.message} ({error.code})") from error
+    supergraph = args.supergraph if args.supergraph is not None else server.supergraph
+    options = StartOptions(
+        config=str(args.config) if args.config is not None else None,
+        host=args.host if args.host is not None else server.host,
+        port=args.port if args.port is not None else server.port,
+        supergraph=str(supergraph) if supergraph is not None else None,
+        subgraphs=tuple(args.subgraph),
+        subgraph_urls=(*(f"{n}={u}" for n, u in server.subgraph_urls.items()), *args.subgraph_url),
+        registry=args.registry,
+        dev_auth=args.dev_auth,
+        deduplicate=True if args.deduplicate_requests else None,
+        log_level=args.log_level,
+    )
+    return options, args.workers if args.workers is not None else server.workers
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options, workers = start_options(args)
+        if workers > 1:
+            return _run_workers(options, workers)
+        return _run_one(options)
+    except StartError as error:
+        print(f"jamajama gateway: {error.message}", file=sys.stderr)
+        return error.exit_code
+
+
+def build(options: StartOptions) -> Assembly:
+    """The gateway of ``options`` through the composition root; raises ``StartError``."""
+    try:
+        urls = parse_subgraph_urls(list(options.subgraph_urls))
+        settings = load_settings(Path(options.config) if options.config else None)
+        if options.dev_auth:
+            settings = dev_settings(settings, Path("var/dev"))
+        sdl = _supergraph_sdl(options)
+        if sdl is None:
+            poll = settings.registry_poll
+            if options.registry:
+                poll = poll.model_copy(update={"url": options.registry})
+            if not poll.url:
+                raise StartError("give --supergraph FILE or --registry URL", 2)
+            settings = settings.model_copy(update={"registry_poll": poll})
+        assembly = assemble(
+            settings,
+            supergraph_sdl=sdl,
+            subgraph_urls=urls,
+            deduplicate=options.deduplicate,
+            logs=True,
+        )
+    except ValueError as error:
+        raise StartError(str(error), 2) from error
+    except GatewayError as error:
+        raise StartError(f"{error.message} ({error.code})") from error
+    unknown = sorted(set(urls) - set(assembly.gateway.supergraph.subgraphs))
+    if unknown:
+        raise StartError(f"unknown subgraph(s): {', '.join(unknown)}", 2)
+    return assembly
+
+
+def _supergraph_sdl(options: StartOptions) -> str | None:
+    """The SDL of ``--supergraph`` or of the live ``--subgraph``s; None: follow the registry."""
+    try:
+        if options.subgraphs:
+            return _compose_live(list(options.subgraphs))
+        if options.supergraph is not None:
+            return Path(options.supergraph).read_text()
+    except _CompositionRefused as refused:
+        raise StartError(f"the subgraphs do not compose:\n{refused}") from refused
+    except httpx.HTTPError as error:
+        raise StartError(f"cannot fetch a subgraph's SDL: {error}") from error
+    except OSError as error:
+        raise StartError(f"cannot read {error.filename}: {error.strerror}", 2) from error
+    return None
+
+
+class _CompositionRefused(Exception):
+    """The live subgraphs do not compose; the message lists every finding."""
+
+
+def _compose_live(specs: list[str]) -> str:
+    """The supergraph of live subgraphs, each asked for ``_service { sdl }`` at its URL."""
+    from gateway.composition.cli import collect_sources
+    from gateway.composition.compose import compose
+
+    for spec in specs:
+        if not spec.partition("=")[2].startswith(("http://", "https://")):
+            raise ValueError(f"--subgraph expects NAME=URL, got {spec!r}")
+    result = compose(collect_sources(specs, None, {}))
+    if result.supergraph_sdl is None or result.errors:
+        raise _CompositionRefused("\n".join(f"  {error}" for error in result.errors))
+    return result.supergraph_sdl
+
+
+def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        loop="uvloop" if _installed("uvloop") else "asyncio",
+        http="httptools" if _installed("httptools") else "h11",
+        log_level=options.log_level,
+        access_log=False,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _run_one(options: StartOptions) -> int:
+    assembly = build(options)
+    sock = _listen(options)
+    if load_settings(Path(options.config) if options.config else None).server.tune_gc:
+        tune_garbage_collector()
+    _announce(options, sock)
+    uvicorn.Server(_uvicorn_config(assembly.app, options)).run(sockets=[sock])
+    return 0
+
+
+def _listen(options: StartOptions) -> socket.socket:
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((options.host, options.port))
+    except OSError as error:
+        sock.close()
+        raise StartError(f"cannot listen on {options.host}:{options.port}: {error}") from error
+    # Listening before the line is printed: connections made as soon as it appears are queued.
+    sock.listen(2048)
+    return sock
+
+
+def _announce(options: StartOptions, sock: socket.socket) -> None:
+    port = sock.getsockname()[1]
+    host = f"[{options.host}]" if sock.family == socket.AF_INET6 else options.host
+    print(f"Jama Jama gateway listening on http://{host}:{port}/graphql", flush=True)
+
+
+# --- several workers ----------------------------------------------------------------------------
+
+
+def worker_app() -> Starlette:
+    """The app of one worker process (uvicorn's factory, called in the worker)."""
+    options = StartOptions(**json.loads(os.environ[WORKER_OPTIONS_ENV]))
+    try:
+        assembly = build(options)
+    except StartError as error:
+        print(f"jamajama gateway worker {os.getpid()}: {error.message}", file=sys.stderr)
+        raise
+    if load_settings(Path(options.config) if options.config else None).server.tune_gc:
+        tune_garbage_collector()
+    return assembly.app
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor (restarts a worker that dies or stops answering its health pings),
+    also dropping a dead worker's live metrics from the multi-process directory."""
+
+    def keep_subprocess_alive(self) -> None:
+        before = {process.pid for process in self.processes}
+        super().keep_subprocess_alive()
+        for pid in before - {process.pid for process in self.processes}:
+            if pid is not None:
+                mark_process_dead(pid)
+
+    @property
+    def failed(self) -> bool:
+        return any(process.exitcode not in (None, 0) for process in self.processes)
+
+
+def _run_workers(options: StartOptions, workers: int) -> int:
+    directory = multiprocess_dir()
+    settings = load_settings(Path(options.config) if options.config else None)
+    if directory is None and settings.telemetry.metrics:
+        raise StartError(
+            "several workers need PROMETHEUS_MULTIPROC_DIR (an empty, writable directory) for "
+            "correct metrics",
+            2,
+        )
+    if directory is not None:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    sock = _listen(options)
+    _announce(options, sock)
+    os.environ[WORKER_OPTIONS_ENV] = json.dumps(asdict(options))
+    config = _uvicorn_config("gateway.serve:worker_app", options, factory=True, workers=workers)
+    supervisor = _Supervisor(config, sockets=[sock])
+    supervisor.run()
+    return 1 if supervisor.failed else 0
