@@ -3,13 +3,19 @@
 GatewayError
 ├── SupergraphError          the supergraph SDL cannot be served (malformed, unsupported feature)
 ├── PlanningError            an operation could not be planned against the supergraph
-├── RequestError             the client's request is unusable (parse, validation, bad input)
 └── SubgraphError            a subgraph call failed (HTTP error, malformed response, timeout)
+
+Errors of a client's request (parse, validation, variables, limits, authorization) are not
+exceptions: they are GraphQL error objects (``ErrorDict``) in the response, built where found.
+Other packages add their subclasses (gateway/auth/errors.py, gateway/sections.py, ...).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+#: a GraphQL error object of a response: ``message``, optional ``path``, ``extensions.code``
+ErrorDict = dict[str, Any]
 
 
 class GatewayError(Exception):
@@ -24,7 +30,7 @@ class GatewayError(Exception):
             self.code = code
         self.extensions = extensions
 
-    def to_graphql_error(self) -> dict[str, Any]:
+    def to_graphql_error(self) -> ErrorDict:
         """The error as a GraphQL response error object."""
         return {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
 
@@ -39,12 +45,6 @@ class PlanningError(GatewayError):
     """No correct plan exists for the operation (a bug, or an unsatisfiable supergraph)."""
 
     code = "QUERY_PLANNING_FAILED"
-
-
-class RequestError(GatewayError):
-    """The client's request cannot be executed as sent."""
-
-    code = "BAD_REQUEST"
 
 
 class SubgraphError(GatewayError):

@@ -2,7 +2,6 @@
 
 GatewayError
 ├── AuthenticationError      the bearer token is malformed, expired, or fails verification (401)
-├── AuthorizationError       reject mode: the operation asks for something the caller may not see
 └── RegistryError            the consumer-application registry cannot be read or written
 """
 
@@ -10,6 +9,7 @@ from __future__ import annotations
 
 from gateway.errors import GatewayError
 
+#: a field or type the caller may not see (an error object in the response: auth/authorize.py)
 UNAUTHORIZED_FIELD_OR_TYPE = "UNAUTHORIZED_FIELD_OR_TYPE"
 
 
@@ -17,12 +17,6 @@ class AuthenticationError(GatewayError):
     """The presented credentials are unusable; the message says why, never how to forge them."""
 
     code = "UNAUTHENTICATED"
-
-
-class AuthorizationError(GatewayError):
-    """The operation is refused as a whole (reject mode)."""
-
-    code = UNAUTHORIZED_FIELD_OR_TYPE
 
 
 class RegistryError(GatewayError):

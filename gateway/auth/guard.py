@@ -1,4 +1,4 @@
-"""The HTTP edge of access control: credentials -> principal, rate limit, request id.
+"""The HTTP edge of access control: credentials -> principal, rate limit.
 
 ``admit`` runs before the GraphQL request is processed: a bad token is a 401 with a message saying
 what is wrong (``WWW-Authenticate: Bearer error="invalid_token"``), an exhausted rate limit a 429
@@ -9,8 +9,6 @@ failing Redis does not stop the gateway: the request is admitted and the failure
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,14 +23,13 @@ from gateway.ratelimit.limiter import RateLimiter, RateLimitUnavailableError
 logger = logging.getLogger("jamajama.auth")
 
 RATE_LIMITED = "RATE_LIMITED"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """A request let in (``principal``) or turned away (``status``, ``body``, ``headers``)."""
+    """A request let in (``principal``) or turned away (``status``, ``body``, ``headers``).
+    The request id is the HTTP layer's (``[http] request_id_header``), not the guard's."""
 
-    request_id: str
     principal: Principal | None = None
     status: int = 200
     body: dict[str, Any] | None = None
@@ -69,22 +66,19 @@ class HttpGuard:
             await self.limiter.aclose()
 
     async def admit(self, headers: Mapping[str, str], client: str | None) -> Admission:
-        given = headers.get("x-request-id")
-        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         try:
             principal = await self.authenticator.authenticate(
                 headers.get("authorization"), headers.get(self._purpose)
             )
         except AuthenticationError as error:
             return Admission(
-                request_id,
                 status=401 if error.code == "UNAUTHENTICATED" else 503,
                 body={"errors": [error.to_graphql_error()]},
                 headers={"www-authenticate": 'Bearer error="invalid_token"'},
             )
         except RegistryError as error:
             logger.error("application registry unavailable: %s", error.message)
-            return Admission(request_id, status=503, body={"errors": [error.to_graphql_error()]})
+            return Admission(status=503, body={"errors": [error.to_graphql_error()]})
         if self.limiter is not None:
             application = principal.application if principal.authenticated else None
             try:
@@ -99,11 +93,10 @@ class HttpGuard:
                         f"retry after {decision.retry_after} s"
                     )
                     return Admission(
-                        request_id,
                         status=429,
                         body={
-                            "errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]
+                            "errors": [{"message": message, "extensions": {"code": RATE_LIMITED}}]
                         },
                         headers={"retry-after": str(decision.retry_after)},
                     )
-        return Admission(request_id, principal=principal)
+        return Admission(principal=principal)

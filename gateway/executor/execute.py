@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import GraphQLObjectType
 
-from gateway.errors import SubgraphError
+from gateway.errors import ErrorDict, SubgraphError
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import (
     RepresentationBuilder,
@@ -35,9 +35,6 @@ from gateway.planner.plan import (
     SequenceNode,
 )
 from gateway.supergraph.model import Supergraph
-
-#: A GraphQL response error object (``message``, ``path``, ``extensions``).
-ErrorDict = dict[str, Any]
 
 
 @dataclass(slots=True)

@@ -312,9 +312,6 @@ def create_app(
                     admission.body, media_type, admission.status, admission.headers
                 )
             principal = admission.principal
-            if admission.request_id != rid:
-                rid = admission.request_id
-                request_id.set(rid)
         try:
             if is_get:
                 batch: list[dict[str, Any]] | None = None
