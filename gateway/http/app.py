@@ -8,9 +8,10 @@ before execution (parse, validation, limits, operation selection, variables) is 
 ``application/json`` it is a 200. A malformed HTTP request (bad JSON, no query) is a 400 with code
 ``BAD_REQUEST``; an unsupported content type 415; a body over the limit 413.
 
-One handler, no middleware stack: CSRF check, authentication (``guard``), body, persisted
-operations, the engine, error masking, metrics — each a branch or a call, so a plain request pays
-only for what it uses. CORS is a middleware only when origins are configured.
+One endpoint object (``GraphQLEndpoint``), no middleware stack: CSRF check, authentication
+(``guard``), body, persisted operations, the engine, error masking — each a method, so a plain
+request pays only for what it uses; ``RequestMetrics`` holds every metrics call. CORS is a
+middleware only when origins are configured.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -31,7 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.auth.guard import HttpGuard
-from gateway.engine import Gateway
+from gateway.engine import Gateway, GatewayResult
 from gateway.errors import GatewayError
 from gateway.executor.resilience import propagated
 from gateway.http import graphiql
@@ -44,7 +45,7 @@ from gateway.http.csrf import (
     needs_preflight_header,
 )
 from gateway.http.errors import mask_errors
-from gateway.http.health import Readiness, subgraph_urls
+from gateway.http.health import Readiness, health, ready_endpoint
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.observability.context import new_request_id, request_id
 from gateway.observability.metrics import GatewayMetrics, operation_name_of
@@ -184,6 +185,278 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+class RequestMetrics:
+    """The metrics of the GraphQL endpoint, in one place; every call is a no-op without
+    ``[telemetry] metrics``."""
+
+    def __init__(self, metrics: GatewayMetrics | None) -> None:
+        self._metrics = metrics
+
+    def refused(self) -> None:
+        """Turned away before an operation was known (CSRF, credentials, a malformed request)."""
+        if self._metrics is not None:
+            self._metrics.observe_request("anonymous", "rejected", 0.0)
+
+    def persisted_refused(self, operation: str | None, started: float) -> None:
+        if self._metrics is not None:
+            label = self._metrics.operation_label(operation)
+            self._metrics.observe_request(label, "rejected", time.perf_counter() - started)
+
+    def finished(
+        self, operation: str | None, query: str, result: GatewayResult, started: float
+    ) -> None:
+        if self._metrics is None:
+            return
+        if not result.executed:
+            outcome = "invalid"
+        elif result.response.get("errors"):
+            outcome = "errors"
+        else:
+            outcome = "ok"
+        label = self._metrics.operation_label(operation, query)
+        self._metrics.observe_request(label, outcome, time.perf_counter() - started)
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        if self._metrics is None:
+            yield
+            return
+        self._metrics.in_flight.inc()
+        try:
+            yield
+        finally:
+            self._metrics.in_flight.dec()
+
+
+#: (response body, HTTP status of a single request, extra headers)
+Outcome = tuple[dict[str, Any], int, dict[str, str] | None]
+
+
+class GraphQLEndpoint:
+    """``/graphql``: CSRF check, the guard, the request's operations, the engine, error masking.
+    One object per app; each step is a method, so a plain request pays only for what it uses."""
+
+    def __init__(
+        self,
+        gateway: Gateway | ReloadingGateway,
+        guard: HttpGuard | None,
+        section: HttpSection,
+        persisted: PersistedOperations | None,
+        metrics: RequestMetrics,
+        tracing: Tracing | None,
+        propagate_headers: Sequence[str],
+    ) -> None:
+        self.gateway = gateway
+        self.guard = guard
+        self.persisted = persisted
+        self.metrics = metrics
+        self.tracing = tracing
+        self.csrf_headers = tuple(h.lower() for h in section.csrf.required_headers)
+        self.csrf_on = section.csrf.enabled
+        self.max_body = section.max_body_bytes
+        self.max_batch = section.max_batch
+        self.redact = section.subgraph_errors == "redact"
+        self.id_header = section.request_id_header.lower()
+        self._id_header_raw = self.id_header.encode("latin-1")
+        self.show_graphiql = section.graphiql and graphiql.available()
+        self.propagate = tuple(h.lower() for h in propagate_headers)
+
+    async def graphql(self, request: Request) -> Response:
+        accept = request.headers.get("accept")
+        if self.show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
+            return graphiql.page()
+        media_type = _negotiate(accept)
+        rid = _client_request_id(request.headers.get(self.id_header))
+        token = request_id.set(rid)
+        if self.propagate:
+            headers = request.headers
+            propagated.set({h: headers[h] for h in self.propagate if h in headers} or None)
+        try:
+            with self.metrics.in_flight():
+                response = await self.serve(request, media_type, rid)
+        finally:
+            request_id.reset(token)
+        response.raw_headers.append((self._id_header_raw, rid.encode("latin-1")))
+        return response
+
+    async def serve(self, request: Request, media_type: str, rid: str) -> Response:
+        """CSRF, credentials, then the request's operation (or batch of them)."""
+        headers = request.headers
+        is_get = request.method == "GET"
+        content_media = "" if is_get else media_type_of(headers.get("content-type"))
+        if self._cross_site(request.method, content_media, headers):
+            self.metrics.refused()
+            body = _error_body(csrf_message(self.csrf_headers), CSRF_ERROR)
+            return _json_response(body, media_type, 400)
+        principal = None
+        if self.guard is not None:
+            admission = await self.guard.admit(headers, _client_host(request))
+            if not admission.admitted:
+                self.metrics.refused()
+                return _json_response(
+                    admission.body, media_type, admission.status, admission.headers
+                )
+            principal = admission.principal
+        try:
+            operations = await self._operations(request, is_get, content_media)
+        except _BadRequest as error:
+            self.metrics.refused()
+            return _json_response(_error_body(error.message, error.code), media_type, error.status)
+        if not isinstance(operations, list):
+            response, status, extra = await self.run_operation(
+                operations, is_get, principal, rid, media_type, headers
+            )
+            return _json_response(response, media_type, status, extra)
+        results = await asyncio.gather(
+            *(self.run_operation(p, False, principal, rid, media_type, headers) for p in operations)
+        )
+        return _json_response([r for r, _, _ in results], media_type)
+
+    def _cross_site(self, method: str, content_media: str, headers: Mapping[str, str]) -> bool:
+        """A request a browser could send cross-site without a preflight, lacking our header."""
+        return (
+            self.csrf_on
+            and needs_preflight_header(method, content_media)
+            and not has_preflight_header(headers, self.csrf_headers)
+        )
+
+    async def _operations(
+        self, request: Request, is_get: bool, content_media: str
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """The request's parameters: one operation, or a list (a batch); raises _BadRequest."""
+        if is_get:
+            return _params_from_get(request)
+        if content_media != JSON:
+            raise _BadRequest(
+                "POST requests must have content-type application/json",
+                415,
+                UNSUPPORTED_MEDIA_TYPE,
+            )
+        raw = await _read_body(request, self.max_body)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            raise _BadRequest("the request body is not valid JSON") from error
+        if not isinstance(body, list):
+            return _params(body)
+        if self.max_batch == 0:
+            raise _BadRequest("batched requests are not enabled", 400, BATCHING_DISABLED)
+        if not body:
+            raise _BadRequest("the batch is empty")
+        if len(body) > self.max_batch:
+            message = f"the batch has {len(body)} operations; the limit is {self.max_batch}"
+            raise _BadRequest(message, 400, BATCH_LIMIT)
+        return [_params(item) for item in body]
+
+    async def run_operation(
+        self,
+        params: dict[str, Any],
+        is_get: bool,
+        principal: Any,
+        rid: str,
+        media_type: str,
+        request_headers: Mapping[str, str],
+    ) -> Outcome:
+        """One operation -> (response, status for a single request, extra headers)."""
+        started = time.perf_counter()
+        operation = params["operation_name"]
+        query = params["query"]
+        if self.persisted is not None:
+            resolved = await self._persisted_query(params, principal, media_type, started)
+            if isinstance(resolved, tuple):
+                return resolved
+            query = resolved
+        if query is None:
+            return _error_body("the request has no query", BAD_REQUEST), 400, None
+        allowed = {"query"} if is_get else None
+        process = self.gateway.process
+        if self.tracing is not None:
+            with self.tracing.request(request_headers, operation or operation_name_of(query)):
+                result = await process(
+                    query,
+                    params["variables"],
+                    operation,
+                    allowed_operations=allowed,
+                    principal=principal,
+                    request_id=rid,
+                )
+        else:
+            result = await process(
+                query,
+                params["variables"],
+                operation,
+                allowed_operations=allowed,
+                principal=principal,
+                request_id=rid,
+            )
+        self.metrics.finished(operation, query, result, started)
+        return self._outcome(result, rid, media_type)
+
+    async def _persisted_query(
+        self, params: dict[str, Any], principal: Any, media_type: str, started: float
+    ) -> str | Outcome | None:
+        """The query text of a persisted operation (the request's own query when none is
+        involved), or the refusal."""
+        assert self.persisted is not None
+        query: str | None = params["query"]
+        application = getattr(principal, "application", None)
+        extensions, document_id = params["extensions"], params["document_id"]
+        if not self.persisted.involved(extensions, document_id, application):
+            return query
+        try:
+            return await self.persisted.resolve(query, extensions, document_id, application)
+        except PersistedError as error:
+            self.metrics.persisted_refused(params["operation_name"], started)
+            status = error.status if media_type == GRAPHQL_RESPONSE_JSON else 200
+            if error.status in (403, 503) or error.code == BAD_REQUEST:
+                status = error.status
+            return {"errors": [error.to_graphql_error()]}, status, None
+
+    def _outcome(self, result: GatewayResult, rid: str, media_type: str) -> Outcome:
+        response = result.response
+        errors = response.get("errors")
+        if errors:
+            response = {**response, "errors": mask_errors(errors, rid, self.redact)}
+        if result.operation_not_allowed:
+            return response, 405, {"allow": "POST"}
+        if not result.executed and media_type == GRAPHQL_RESPONSE_JSON:
+            return response, 400, None
+        return response, 200, None
+
+    async def plan(self, request: Request) -> Response:
+        """The query plan of an operation, for GraphiQL's plan view (authenticated callers)."""
+        media = media_type_of(request.headers.get("content-type"))
+        if media != JSON:
+            body = _error_body("content-type must be application/json", UNSUPPORTED_MEDIA_TYPE)
+            return _json_response(body, JSON, 415)
+        if self.guard is not None:
+            admission = await self.guard.admit(request.headers, _client_host(request))
+            if not admission.admitted:
+                return _json_response(admission.body, JSON, admission.status, admission.headers)
+            if admission.principal is None or not admission.principal.authenticated:
+                message = "the query plan is shown to authenticated callers only"
+                return _json_response(_error_body(message, "UNAUTHENTICATED"), JSON, 401)
+        try:
+            params = _params(orjson.loads(await _read_body(request, self.max_body)))
+            if params["query"] is None:
+                raise _BadRequest("the request has no query")
+        except orjson.JSONDecodeError:
+            return _json_response(_error_body("invalid JSON", BAD_REQUEST), JSON, 400)
+        except _BadRequest as error:
+            return _json_response(_error_body(error.message, error.code), JSON, error.status)
+        current = cast(Gateway, getattr(self.gateway, "current", self.gateway))
+        try:
+            query_plan = current.query_plan(params["query"], params["operation_name"])
+        except GatewayError as error:
+            return _json_response({"errors": [error.to_graphql_error()]}, JSON, 400)
+        text = print_plan(query_plan) if query_plan is not None else None
+        return _json_response({"plan": text}, JSON)
+
+
+def _client_host(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def create_app(
     gateway: Gateway | ReloadingGateway,
     guard: HttpGuard | None = None,
@@ -204,233 +477,37 @@ def create_app(
     ``tracing`` a span per request; ``propagate_headers`` are copied to subgraph calls.
     """
     section = http or HttpSection()
-    csrf_headers = tuple(h.lower() for h in section.csrf.required_headers)
-    csrf_on = section.csrf.enabled
-    max_body = section.max_body_bytes
-    max_batch = section.max_batch
-    redact = section.subgraph_errors == "redact"
-    id_header = section.request_id_header.lower()
-    id_header_raw = id_header.encode("latin-1")
-    show_graphiql = section.graphiql and graphiql.available()
+    endpoint = GraphQLEndpoint(
+        gateway, guard, section, persisted, RequestMetrics(metrics), tracing, propagate_headers
+    )
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
-    propagate = tuple(h.lower() for h in propagate_headers)
 
-    async def run_operation(
-        params: dict[str, Any],
-        is_get: bool,
-        principal: Any,
-        rid: str,
-        media_type: str,
-        request_headers: Mapping[str, str],
-    ) -> tuple[dict[str, Any], int, dict[str, str] | None]:
-        """One operation -> (response, status for a single request, extra headers)."""
-        started = time.perf_counter()
-        query = params["query"]
-        operation = params["operation_name"]
-        if persisted is not None:
-            application = getattr(principal, "application", None)
-            if persisted.involved(params["extensions"], params["document_id"], application):
-                try:
-                    query = await persisted.resolve(
-                        query, params["extensions"], params["document_id"], application
-                    )
-                except PersistedError as error:
-                    if metrics is not None:
-                        metrics.observe_request(
-                            metrics.operation_label(operation),
-                            "rejected",
-                            time.perf_counter() - started,
-                        )
-                    status = error.status if media_type == GRAPHQL_RESPONSE_JSON else 200
-                    if error.status in (403, 503) or error.code == BAD_REQUEST:
-                        status = error.status
-                    return {"errors": [error.to_graphql_error()]}, status, None
-        if query is None:
-            return _error_body("the request has no query", BAD_REQUEST), 400, None
-        if tracing is not None:
-            with tracing.request(request_headers, operation or operation_name_of(query)):
-                result = await gateway.process(
-                    query,
-                    params["variables"],
-                    operation,
-                    allowed_operations={"query"} if is_get else None,
-                    principal=principal,
-                    request_id=rid,
-                )
-        else:
-            result = await gateway.process(
-                query,
-                params["variables"],
-                operation,
-                allowed_operations={"query"} if is_get else None,
-                principal=principal,
-                request_id=rid,
-            )
-        response = result.response
-        errors = response.get("errors")
-        if errors:
-            response = {**response, "errors": mask_errors(errors, rid, redact)}
-        status, headers = 200, None
-        if result.operation_not_allowed:
-            status, headers = 405, {"allow": "POST"}
-        elif not result.executed and media_type == GRAPHQL_RESPONSE_JSON:
-            status = 400
-        if metrics is not None:
-            if not result.executed:
-                outcome = "invalid"
-            elif errors:
-                outcome = "errors"
-            else:
-                outcome = "ok"
-            metrics.observe_request(
-                metrics.operation_label(operation, query), outcome, time.perf_counter() - started
-            )
-        return response, status, headers
+    lifespan = _lifespan(gateway, guard, persisted, readiness, on_startup, on_shutdown)
+    routes = [
+        Route("/graphql", endpoint.graphql, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", ready_endpoint(gateway, readiness), methods=["GET"]),
+    ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_endpoint(metrics), methods=["GET"]))
+    if endpoint.show_graphiql:
+        routes.append(Route("/graphql/plan", endpoint.plan, methods=["POST"]))
+        routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
+    return Starlette(
+        routes=routes, middleware=_cors(section, endpoint.id_header), lifespan=lifespan
+    )
 
-    async def serve_graphql(request: Request, media_type: str, rid: str) -> Response:
-        headers = request.headers
-        method = request.method
-        is_get = method == "GET"
-        content_media = "" if is_get else media_type_of(headers.get("content-type"))
-        if (
-            csrf_on
-            and needs_preflight_header(method, content_media)
-            and not has_preflight_header(headers, csrf_headers)
-        ):
-            if metrics is not None:
-                metrics.observe_request("anonymous", "rejected", 0.0)
-            return _json_response(
-                _error_body(csrf_message(csrf_headers), CSRF_ERROR), media_type, 400
-            )
-        principal = None
-        if guard is not None:
-            admission = await guard.admit(headers, request.client.host if request.client else None)
-            if not admission.admitted:
-                if metrics is not None:
-                    metrics.observe_request("anonymous", "rejected", 0.0)
-                return _json_response(
-                    admission.body, media_type, admission.status, admission.headers
-                )
-            principal = admission.principal
-        try:
-            if is_get:
-                batch: list[dict[str, Any]] | None = None
-                params = _params_from_get(request)
-            else:
-                if content_media != JSON:
-                    raise _BadRequest(
-                        "POST requests must have content-type application/json",
-                        415,
-                        UNSUPPORTED_MEDIA_TYPE,
-                    )
-                raw = await _read_body(request, max_body)
-                try:
-                    body = orjson.loads(raw)
-                except orjson.JSONDecodeError as error:
-                    raise _BadRequest("the request body is not valid JSON") from error
-                if isinstance(body, list):
-                    if max_batch == 0:
-                        raise _BadRequest(
-                            "batched requests are not enabled", 400, BATCHING_DISABLED
-                        )
-                    if not body:
-                        raise _BadRequest("the batch is empty")
-                    if len(body) > max_batch:
-                        raise _BadRequest(
-                            f"the batch has {len(body)} operations; the limit is {max_batch}",
-                            400,
-                            BATCH_LIMIT,
-                        )
-                    batch = [_params(item) for item in body]
-                else:
-                    batch = None
-                    params = _params(body)
-        except _BadRequest as error:
-            if metrics is not None:
-                metrics.observe_request("anonymous", "rejected", 0.0)
-            return _json_response(_error_body(error.message, error.code), media_type, error.status)
-        if batch is None:
-            response, status, extra = await run_operation(
-                params, is_get, principal, rid, media_type, headers
-            )
-            return _json_response(response, media_type, status, extra)
-        results = await asyncio.gather(
-            *(run_operation(p, False, principal, rid, media_type, headers) for p in batch)
-        )
-        return _json_response([r for r, _, _ in results], media_type)
 
-    async def graphql(request: Request) -> Response:
-        accept = request.headers.get("accept")
-        if show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
-            return graphiql.page()
-        media_type = _negotiate(accept)
-        rid = _client_request_id(request.headers.get(id_header))
-        token = request_id.set(rid)
-        if propagate:
-            headers = request.headers
-            propagated.set({h: headers[h] for h in propagate if h in headers} or None)
-        if metrics is not None:
-            metrics.in_flight.inc()
-        try:
-            response = await serve_graphql(request, media_type, rid)
-        finally:
-            if metrics is not None:
-                metrics.in_flight.dec()
-            request_id.reset(token)
-        response.raw_headers.append((id_header_raw, rid.encode("latin-1")))
-        return response
-
-    async def plan(request: Request) -> Response:
-        """The query plan of an operation, for GraphiQL's plan view."""
-        media = media_type_of(request.headers.get("content-type"))
-        if media != JSON:
-            return _json_response(
-                _error_body("content-type must be application/json", UNSUPPORTED_MEDIA_TYPE),
-                JSON,
-                415,
-            )
-        if guard is not None:
-            admission = await guard.admit(
-                request.headers, request.client.host if request.client else None
-            )
-            if not admission.admitted:
-                return _json_response(admission.body, JSON, admission.status, admission.headers)
-            if admission.principal is None or not admission.principal.authenticated:
-                message = "the query plan is shown to authenticated callers only"
-                return _json_response(_error_body(message, "UNAUTHENTICATED"), JSON, 401)
-        try:
-            params = _params(orjson.loads(await _read_body(request, max_body)))
-            if params["query"] is None:
-                raise _BadRequest("the request has no query")
-        except orjson.JSONDecodeError:
-            return _json_response(_error_body("invalid JSON", BAD_REQUEST), JSON, 400)
-        except _BadRequest as error:
-            return _json_response(_error_body(error.message, error.code), JSON, error.status)
-        current = cast(Gateway, getattr(gateway, "current", gateway))
-        try:
-            query_plan = current.query_plan(params["query"], params["operation_name"])
-        except GatewayError as error:
-            return _json_response({"errors": [error.to_graphql_error()]}, JSON, 400)
-        text = print_plan(query_plan) if query_plan is not None else None
-        return _json_response({"plan": text}, JSON)
-
-    async def health(request: Request) -> Response:
-        return _json_response({"status": "ok"}, JSON)
-
-    async def ready(request: Request) -> Response:
-        try:
-            loaded = gateway.supergraph is not None
-        except Exception:  # a reloading gateway without a generation yet
-            loaded = False
-        if not loaded:
-            return _json_response({"status": "unavailable", "supergraph": False}, JSON, 503)
-        ok, subgraphs = await readiness.check(subgraph_urls(gateway))
-        body = {"status": "ok" if ok else "unavailable", "supergraph": True, "subgraphs": subgraphs}
-        return _json_response(body, JSON, 200 if ok else 503)
-
-    async def metrics_endpoint(request: Request) -> Response:
-        assert metrics is not None
-        return Response(metrics.exposition(), media_type=metrics.content_type)
+def _lifespan(
+    gateway: Gateway | ReloadingGateway,
+    guard: HttpGuard | None,
+    persisted: PersistedOperations | None,
+    readiness: Readiness,
+    on_startup: list[Callable[[], Awaitable[None]]] | None,
+    on_shutdown: list[Callable[[], Awaitable[None]]] | None,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start the guard, persisted operations and registry polling; at shutdown drain the audit
+    writes and close everything in the reverse order."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -457,28 +534,29 @@ def create_app(
                 await persisted.aclose()
             await readiness.aclose()
 
-    routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
-        Route("/health", health, methods=["GET"]),
-        Route("/ready", ready, methods=["GET"]),
-    ]
-    if metrics is not None:
-        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
-    if show_graphiql:
-        routes.append(Route("/graphql/plan", plan, methods=["POST"]))
-        routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
-    middleware = []
+    return lifespan
+
+
+def metrics_endpoint(metrics: GatewayMetrics) -> Callable[[Request], Awaitable[Response]]:
+    async def exposition(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=metrics.content_type)
+
+    return exposition
+
+
+def _cors(section: HttpSection, id_header: str) -> list[Middleware]:
+    """CORS as a middleware only when origins are configured (closed by default)."""
     cors = section.cors
-    if cors.allow_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=cors.allow_origins,
-                allow_credentials=cors.allow_credentials,
-                allow_methods=["GET", "POST"],
-                allow_headers=cors.allow_headers,
-                expose_headers=[id_header],
-                max_age=cors.max_age,
-            )
+    if not cors.allow_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=cors.allow_origins,
+            allow_credentials=cors.allow_credentials,
+            allow_methods=["GET", "POST"],
+            allow_headers=cors.allow_headers,
+            expose_headers=[id_header],
+            max_age=cors.max_age,
         )
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    ]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
 
 _PROBE = b'{"query":"{ __typename }"}'
 
@@ -64,3 +67,26 @@ def subgraph_urls(gateway: Any) -> Mapping[str, str]:
     current = getattr(gateway, "current", gateway)
     urls: Mapping[str, str] = getattr(current, "subgraph_urls", {})
     return urls
+
+
+async def health(request: Request) -> Response:
+    """The process answers."""
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+def ready_endpoint(gateway: Any, readiness: Readiness) -> Callable[[Request], Awaitable[Response]]:
+    """``/ready``: 200 when a supergraph is loaded and every subgraph answers, else 503."""
+
+    async def ready(request: Request) -> Response:
+        try:
+            loaded = gateway.supergraph is not None
+        except Exception:  # a reloading gateway without a generation yet
+            loaded = False
+        if not loaded:
+            body: dict[str, Any] = {"status": "unavailable", "supergraph": False}
+            return Response(orjson.dumps(body), 503, media_type="application/json")
+        ok, subgraphs = await readiness.check(subgraph_urls(gateway))
+        body = {"status": "ok" if ok else "unavailable", "supergraph": True, "subgraphs": subgraphs}
+        return Response(orjson.dumps(body), 200 if ok else 503, media_type="application/json")
+
+    return ready
