@@ -35,6 +35,11 @@ class JwtSection(Section):
     leeway_seconds: float = Field(default=30.0, ge=0)
     #: claims every token must carry
     required_claims: list[str] = Field(default_factory=lambda: ["exp"])
+    #: a verified token's claims are reused this long (never past ``exp``; 0: verify every time).
+    #: Only the signature check is cached: grants and revocation are read on every request.
+    verified_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    #: verified tokens kept at most (least recently used dropped first)
+    verified_cache_size: int = Field(default=10_000, ge=1)
 
 
 class ClaimsSection(Section):

@@ -4,14 +4,23 @@ Expiry, not-before, issuer and audience are checked. Every failure is an ``Authe
 whose message says what is wrong with the token (expired, wrong audience, unknown key...) without
 echoing the token. JWKS keys are fetched with httpx's async client (the event loop never blocks),
 cached, and refetched when a token names an unknown ``kid`` (at most once per
-``jwks_min_refresh_seconds``, so a flood of forged kids cannot hammer the provider).
+``jwks_min_refresh_seconds``, so a flood of forged kids cannot hammer the provider). A failed
+fetch moves the next attempt back (doubling, up to ``jwks_cache_seconds``): during an identity
+provider outage the keys already fetched keep verifying tokens and the provider sees one attempt
+per back-off period, not one per request.
+
+A verified token's claims are kept for ``verified_cache_seconds`` (never past its ``exp``), so a
+client's burst is verified once. Only the signature check is cached: the application's grants and
+revocation are read from the registry on every request (``identity.Authenticator``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,19 +55,29 @@ class JwksCache:
         self._client = client
         self._clock = clock
         self._keys: dict[str | None, jwt.PyJWK] = {}
-        self._fetched_at: float | None = None
+        #: when the key set is next refreshed (expiry of the cache, or the end of a back-off)
+        self._refresh_at = -float("inf")
+        #: no fetch at all before this (an unknown kid waits for it too)
+        self._retry_at = -float("inf")
+        self._failures = 0
         self._lock = asyncio.Lock()
+        #: successful fetches, and attempts (successful or not)
         self.fetches = 0
+        self.attempts = 0
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
         """The key for ``kid`` (or the only key when the token names none)."""
-        now = self._clock()
-        if self._fetched_at is None or now - self._fetched_at > self._cache_seconds:
-            await self._refresh(force=True)
+        if self._clock() >= self._refresh_at:
+            await self._refresh(scheduled=True)
         found = self._find(kid)
-        if found is None and kid is not None:
-            await self._refresh(force=False)
+        if found is None and kid is not None and self._clock() >= self._retry_at:
+            await self._refresh(scheduled=False)
             found = self._find(kid)
+        if found is None and not self._keys:
+            raise AuthenticationError(
+                "the identity provider's signing keys cannot be fetched; try again later",
+                code="AUTHENTICATION_UNAVAILABLE",
+            )
         if found is None:
             raise AuthenticationError(
                 "the token is signed with a key the identity provider does not publish "
@@ -71,27 +90,32 @@ class JwksCache:
             return self._keys.get(kid)
         return next(iter(self._keys.values())) if len(self._keys) == 1 else None
 
-    async def _refresh(self, *, force: bool) -> None:
+    async def _refresh(self, *, scheduled: bool) -> None:
         async with self._lock:
             now = self._clock()
-            if self._fetched_at is not None:
-                age = now - self._fetched_at
-                if (force and age <= self._cache_seconds) or (
-                    not force and age < self._min_refresh
-                ):
-                    return  # another request just refreshed, or too soon after the last fetch
+            if now < (self._refresh_at if scheduled else self._retry_at):
+                return  # another request just refreshed (or failed to): nothing to do yet
+            self.attempts += 1
             try:
                 document = await self._fetch()
             except (httpx.HTTPError, ValueError) as error:
-                logger.warning("cannot fetch JWKS from %s: %s", self.url, error)
-                if not self._keys:
-                    raise AuthenticationError(
-                        "the identity provider's signing keys cannot be fetched; try again later",
-                        code="AUTHENTICATION_UNAVAILABLE",
-                    ) from error
-                return  # keep serving the keys we have
+                self._failures += 1
+                backoff = min(
+                    self._cache_seconds, max(self._min_refresh, 1.0) * 2 ** (self._failures - 1)
+                )
+                self._refresh_at = self._retry_at = now + backoff
+                logger.warning(
+                    "cannot fetch JWKS from %s (%s); next attempt in %.0f s, %s",
+                    self.url,
+                    error,
+                    backoff,
+                    "keeping the keys fetched before" if self._keys else "no keys yet",
+                )
+                return
             self._keys = _parse_jwks(document)
-            self._fetched_at = now
+            self._failures = 0
+            self._refresh_at = now + self._cache_seconds
+            self._retry_at = now + self._min_refresh
             self.fetches += 1
 
     async def _fetch(self) -> Mapping[str, Any]:
@@ -120,11 +144,63 @@ def _parse_jwks(document: Mapping[str, Any]) -> dict[str | None, jwt.PyJWK]:
     return keys
 
 
-class TokenVerifier:
-    """Verifies a compact JWT and returns its claims, or raises ``AuthenticationError``."""
+class VerifiedTokens:
+    """Claims of tokens verified in the last ``seconds`` (bounded, least recently used dropped;
+    an entry never outlives its token's ``exp``). Keyed by the token's SHA-256."""
 
-    def __init__(self, section: JwtSection, jwks: JwksCache | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        size: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._entries: OrderedDict[bytes, tuple[float, dict[str, Any]]] = OrderedDict()
+
+    def get(self, digest: bytes) -> dict[str, Any] | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if self._clock() >= entry[0]:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return entry[1]
+
+    def put(self, digest: bytes, claims: dict[str, Any]) -> None:
+        if self.seconds <= 0:
+            return
+        lifetime = self.seconds
+        exp = claims.get("exp")
+        if isinstance(exp, int | float):
+            lifetime = min(lifetime, exp - self._wall_clock())
+        if lifetime <= 0:
+            return
+        self._entries[digest] = (self._clock() + lifetime, claims)
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+class TokenVerifier:
+    """Verifies a compact JWT and returns its claims, or raises ``AuthenticationError``. The
+    claims returned are shared between requests presenting the same token: do not modify them."""
+
+    def __init__(
+        self,
+        section: JwtSection,
+        jwks: JwksCache | None = None,
+        verified: VerifiedTokens | None = None,
+    ) -> None:
         self._section = section
+        self._verified = verified or VerifiedTokens(
+            section.verified_cache_seconds, section.verified_cache_size
+        )
         self._algorithms = frozenset(section.algorithms)
         self._secret = section.secret.get_secret_value().encode() if section.secret else None
         if jwks is None and section.jwks_url:
@@ -142,6 +218,14 @@ class TokenVerifier:
         }
 
     async def verify(self, token: str) -> dict[str, Any]:
+        digest = hashlib.sha256(token.encode()).digest()
+        claims = self._verified.get(digest)
+        if claims is None:
+            claims = await self._verify(token)
+            self._verified.put(digest, claims)
+        return claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as error:

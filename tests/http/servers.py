@@ -27,18 +27,19 @@ ROOT = Path(__file__).parent.parent.parent
 SUPERGRAPH_PATH = ROOT / "tests" / "executor" / "supergraph.graphql"
 
 
-def _bound_socket() -> socket.socket:
+def _bound_socket(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     sock.listen(512)
     return sock
 
 
 @contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` on a loopback port in a thread; yields ``http://127.0.0.1:PORT``."""
-    sock = _bound_socket()
+def serve(app: ASGIApp, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` on a loopback port (any free one by default) in a thread; yields
+    ``http://127.0.0.1:PORT``. The port is closed when the block ends."""
+    sock = _bound_socket(port)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="error", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
