@@ -4,11 +4,16 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+# Extras to install besides the runtime: the production gateway needs none; the demo subgraphs
+# (docker-compose.yml) need `demo`, the data generator.
+ARG EXTRAS=""
+
+COPY pyproject.toml README.md constraints.txt ./
 COPY gateway ./gateway
 COPY subgraphs ./subgraphs
-RUN pip install . && useradd --system --home /app jamajama && mkdir -p /app/var \
-    && chown jamajama /app/var
+# constraints.txt pins every version (`make lock`): the image gets what CI tested.
+RUN pip install --constraint constraints.txt ".${EXTRAS:+[$EXTRAS]}" \
+    && useradd --system --home /app jamajama && mkdir -p /app/var && chown jamajama /app/var
 COPY schema ./schema
 COPY deploy ./deploy
 

@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test lint fmt schema
+.PHONY: install dev test lint fmt schema lock
 
-$(BIN)/jamajama: pyproject.toml
+# Installs the locked versions (constraints.txt, `make lock`) so every build gets the same ones.
+$(BIN)/jamajama: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[dev]'
 	touch $(BIN)/jamajama
 
 install: $(BIN)/jamajama
@@ -30,3 +31,13 @@ schema: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Re-resolve every dependency of pyproject.toml (all extras, any platform) to the newest allowed
+# versions; run the tests, then commit constraints.txt.
+lock: install
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--no-header --annotation-style line --quiet -o constraints.txt.new
+	{ sed -n '1,/^# (uv pip compile/p' constraints.txt; \
+	  sed -E 's/  +# via .*$$//; s/ *$$//' constraints.txt.new; } > constraints.txt.tmp
+	rm constraints.txt.new && mv constraints.txt.tmp constraints.txt

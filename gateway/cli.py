@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -29,6 +30,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("gateway.registry.publish_cli", "publish an OPD's subgraph to the registry"),
     "check": ("gateway.registry.check_cli", "check what publishing a subgraph would do"),
 }
+
+
+#: command name -> (extra, a module that extra installs): the demo data generator is not part of
+#: the runtime dependencies (nor of the production image)
+NEEDS_EXTRA: dict[str, tuple[str, str]] = {
+    "subgraph": ("demo", "faker"),
+    "dev": ("demo", "faker"),
+}
+
+
+def missing_extra(command: str) -> str | None:
+    """The error message when ``command`` needs an extra that is not installed, else None."""
+    needed = NEEDS_EXTRA.get(command)
+    if needed is None or importlib.util.find_spec(needed[1]) is not None:
+        return None
+    extra, module = needed
+    return (
+        f"jamajama {command} needs the '{extra}' extra ({module} is not installed): "
+        f"pip install 'jamajama[{extra}]' (a development install, '.[dev]', includes it)"
+    )
 
 
 class CommandModule(Protocol):
@@ -59,6 +80,11 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    problem = missing_extra(command) if command is not None else None
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     run = args._run
