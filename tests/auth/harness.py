@@ -34,7 +34,8 @@ from subgraphs import SUBGRAPHS, load_subgraph
 from subgraphs.kit.app import build_app
 from subgraphs.kit.generator import DEFAULT_SEED, ensure_world
 from subgraphs.kit.store import Store
-from tests.subgraphs.conftest import TEST_SCALE, _serve
+from tests.servers import ServerThread
+from tests.subgraphs.conftest import TEST_SCALE
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
@@ -67,13 +68,12 @@ def opd_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpdWorld]:
     urls = {}
     for name in SUBGRAPHS:
         store = Store(directory / f"{name}.sqlite3")
-        server, thread, port = _serve(build_app(load_subgraph(name), store))
-        servers.append((server, thread, store))
-        urls[name] = f"http://127.0.0.1:{port}/graphql"
+        server = ServerThread(build_app(load_subgraph(name), store), lifespan="off").start()
+        servers.append((server, store))
+        urls[name] = f"{server.url}/graphql"
     yield OpdWorld(urls, directory)
-    for server, thread, store in servers:
-        server.should_exit = True
-        thread.join(timeout=5)
+    for server, store in servers:
+        server.stop()
         store.close()
 
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +13,7 @@ from starlette.routing import Route
 
 from gateway.cli import main
 from tests.composition.conftest import FEDERATION_CASES
+from tests.servers import serve
 
 CASE = FEDERATION_CASES / "requires" / "basic" / "subgraphs"
 
@@ -50,19 +47,8 @@ def live_subgraph() -> Iterator[str]:
         return JSONResponse({"data": {"_service": {"sdl": sdl}}})
 
     app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", loop="asyncio", http="h11"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app, loop="asyncio", http="h11") as url:
+        yield f"{url}/graphql"
 
 
 def test_compose_from_a_live_url_uses_it_as_routing_url(live_subgraph: str, tmp_path: Path) -> None:

@@ -18,14 +18,11 @@ import copy
 import json
 import re
 import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
-import uvicorn
 from graphql import (
     BooleanValueNode,
     DocumentNode,
@@ -48,6 +45,8 @@ from graphql import (
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from tests.servers import ServerThread
 
 _FEDERATION_TYPES = """
 scalar _Any
@@ -516,25 +515,12 @@ class SubgraphHost:
 
     def __init__(self) -> None:
         self.apps: dict[str, DataDrivenSubgraph] = {}
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port: int = self._socket.getsockname()[1]
+        self._server = ServerThread(self._dispatch, interface="asgi3", lifespan="off", http="h11")
+        self.port: int = self._server.port
         # Bound but never listening: connections are refused, for "unreachable" subgraphs.
         self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._dead.bind(("127.0.0.1", 0))
         self.dead_url = f"http://127.0.0.1:{self._dead.getsockname()[1]}/graphql"
-        config = uvicorn.Config(
-            self._dispatch,
-            interface="asgi3",
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            ws="none",
-            http="h11",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
 
     def mount(self, path: str, app: DataDrivenSubgraph) -> str:
         """Serve `app` under `path`; returns its URL (or a refusing URL for unreachable ones)."""
@@ -552,22 +538,11 @@ class SubgraphHost:
         await app(scope, receive, send)
 
     def start(self) -> SubgraphHost:
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("subgraph host did not start")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._socket.close()
+        self._server.stop()
         self._dead.close()
 
     def __enter__(self) -> SubgraphHost:

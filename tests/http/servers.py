@@ -1,14 +1,11 @@
-"""Real HTTP servers for the tests: an app under uvicorn in a thread, fake subgraphs, a gateway
-process started with `jamajama gateway --config`."""
+"""Real HTTP servers for the HTTP tests: fake subgraphs, the gateway app in front of one, a gateway
+process started with `jamajama gateway --config` (``serve`` is tests/servers.py's)."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,46 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from tests.servers import serve as serve
+
 ROOT = Path(__file__).parent.parent.parent
 SUPERGRAPH_PATH = ROOT / "tests" / "executor" / "supergraph.graphql"
-
-
-def _bound_socket(port: int = 0) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(512)
-    return sock
-
-
-@contextmanager
-def serve(app: ASGIApp, port: int = 0) -> Iterator[str]:
-    """Serve ``app`` on a loopback port (any free one by default) in a thread; yields
-    ``http://127.0.0.1:PORT``. The port is closed when the block ends."""
-    sock = _bound_socket(port)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="error", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 Answer = Callable[[dict[str, Any]], Any]

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
 import ssl
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -79,29 +75,15 @@ def _pki(directory: Path) -> dict[str, Path]:
     return files
 
 
-@contextmanager
-def _serve_tls(app: object, files: dict[str, Path]) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        log_level="error",
+def _serve_tls(app: object, files: dict[str, Path]) -> AbstractContextManager[str]:
+    return serve(
+        app,
+        scheme="https",
         ssl_certfile=str(files["server"]),
         ssl_keyfile=str(files["server_key"]),
         ssl_ca_certs=str(files["ca"]),
         ssl_cert_reqs=ssl.CERT_REQUIRED,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"https://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ the operation.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from starlette.types import ASGIApp
 
 import gateway.config  # noqa: F401  (loads the configuration sections first)
 from gateway.cli import main
@@ -31,36 +28,9 @@ from gateway.registry.store import RegistryStore
 from gateway.registry.usage import HttpUsageSink, UsageRecorder
 from gateway.reload import reloading_gateway_from_registry
 from tests.registry.test_reload import ROW, V1, V2
+from tests.servers import ServerThread
 
 pytestmark = pytest.mark.slow
-
-
-class Server:
-    """A uvicorn server on a free loopback port, in a thread."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, log_level="error", lifespan="on", loop="asyncio", http="h11")
-        )
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert self.server.started
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
 
 class Products:
@@ -70,10 +40,10 @@ class Products:
 
 
 @pytest.fixture
-def registry_server(tmp_path: Path) -> Iterator[Server]:
+def registry_server(tmp_path: Path) -> Iterator[ServerThread]:
     store = RegistryStore.sqlite(tmp_path / "registry.sqlite3")
     app = create_app(Registry(store), {"products": "tok-products"}, "tok-admin")
-    with Server(app) as server:
+    with ServerThread(app, loop="asyncio", http="h11") as server:
         yield server
     store.close()
 
@@ -83,7 +53,7 @@ def cli(*args: str) -> int:
 
 
 def test_opd_workflow_over_http(
-    registry_server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    registry_server: ServerThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     v1, v2 = tmp_path / "v1.graphql", tmp_path / "v2.graphql"
     v1.write_text(V1)
@@ -104,7 +74,7 @@ def test_opd_workflow_over_http(
         return Gateway.from_supergraph_sdl(sdl, transport=Products())
 
     reloading = reloading_gateway_from_registry(factory, poll, usage=usage)
-    with Server(create_gateway_app(reloading)) as gateway_server:
+    with ServerThread(create_gateway_app(reloading), loop="asyncio", http="h11") as gateway_server:
         endpoint = f"{gateway_server.url}/graphql"
         failures: list[Any] = []
         stop = threading.Event()

@@ -7,10 +7,7 @@ of the test process, so tests can also look at the store behind a server (query 
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from subgraphs import SUBGRAPHS, load_subgraph
 from subgraphs.kit.app import build_app
 from subgraphs.kit.generator import DEFAULT_SEED, ensure_world
 from subgraphs.kit.store import Store
+from tests.servers import ServerThread
 
 #: small enough to generate in well under a second, large enough for every region to have people.
 TEST_SCALE = 0.001
@@ -72,21 +69,6 @@ class RunningSubgraph:
         return entities
 
 
-def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    return server, thread, port
-
-
 @pytest.fixture(scope="session")
 def subgraphs(world_dir: Path) -> Iterator[dict[str, RunningSubgraph]]:
     running: dict[str, RunningSubgraph] = {}
@@ -94,12 +76,11 @@ def subgraphs(world_dir: Path) -> Iterator[dict[str, RunningSubgraph]]:
     client = httpx.Client(timeout=10)
     for name in SUBGRAPHS:
         store = Store(world_dir / f"{name}.sqlite3")
-        server, thread, port = _serve(build_app(load_subgraph(name), store))
-        servers.append((server, thread, store))
-        running[name] = RunningSubgraph(name, f"http://127.0.0.1:{port}/graphql", store, client)
+        server = ServerThread(build_app(load_subgraph(name), store), lifespan="off").start()
+        servers.append((server, store))
+        running[name] = RunningSubgraph(name, f"{server.url}/graphql", store, client)
     yield running
     client.close()
-    for server, thread, store in servers:
-        server.should_exit = True
-        thread.join(timeout=5)
+    for server, store in servers:
+        server.stop()
         store.close()
