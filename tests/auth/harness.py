@@ -28,7 +28,7 @@ from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_S
 from gateway.auth.identity import Authenticator
 from gateway.auth.principal import Principal
 from gateway.engine import Gateway
-from gateway.executor.transport import HttpTransport
+from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.supergraph import Supergraph, load_supergraph
 from subgraphs import SUBGRAPHS, load_subgraph
 from subgraphs.kit.app import build_app
@@ -84,9 +84,10 @@ def opd_supergraph() -> Supergraph:
 
 @dataclass
 class RecordingTransport:
-    """The real HTTP transport, remembering every request body sent to a subgraph."""
+    """The production HTTP transport (aiohttp), remembering every request body sent to a
+    subgraph."""
 
-    inner: HttpTransport = field(default_factory=HttpTransport)
+    inner: AiohttpTransport = field(default_factory=AiohttpTransport)
     bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> Any:
