@@ -21,10 +21,16 @@ class CountingSubgraph:
         self.delay = 0.05
         self.status = 200
         self.url = ""
+        #: set when a request arrives; a request waits for ``release`` when it is given
+        self.arrived = asyncio.Event()
+        self.release: asyncio.Event | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
         body = await request.json()
+        self.arrived.set()
+        if self.release is not None:
+            await self.release.wait()
         await asyncio.sleep(self.delay)
         if self.status != 200:
             return web.Response(status=self.status, text="boom")
@@ -106,12 +112,15 @@ async def test_a_shared_failure_reaches_every_caller(
 async def test_the_first_caller_giving_up_does_not_cancel_the_others(
     subgraph: CountingSubgraph, transport: AiohttpTransport
 ) -> None:
-    subgraph.delay = 0.2
+    # the subgraph holds the request until released: no timing decides what is in flight
+    subgraph.release = asyncio.Event()
     first = asyncio.ensure_future(transport.fetch("s", subgraph.url, QUERY))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(subgraph.arrived.wait(), 10)
     second = asyncio.ensure_future(transport.fetch("s", subgraph.url, QUERY))
-    await asyncio.sleep(0.01)
+    for _ in range(10):  # let the second caller join the call in flight
+        await asyncio.sleep(0)
     first.cancel()
+    subgraph.release.set()
     assert (await second)["data"]["n"] == 1
     assert subgraph.requests == 1
 

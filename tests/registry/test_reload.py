@@ -9,6 +9,7 @@ never replaces the last good one.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +106,17 @@ async def test_opd_publishes_a_field_and_the_gateway_serves_it_without_a_failed_
             generations.append(gateway.generation)
             results.append(await gateway.execute("{ products { upc name price } }"))
 
+    async def until(condition: Callable[[], bool]) -> None:
+        # progress, not time: under load 20 ms may hold any number of requests
+        async with asyncio.timeout(30):
+            while not condition():
+                await asyncio.sleep(0.001)
+
     load = [asyncio.create_task(client()) for _ in range(16)]
-    await asyncio.sleep(0.02)
+    await until(lambda: generations.count(1) > 16)
     assert (await env.publish(V2)).status_code == 200
     swapped = await gateway.poll_once()
-    await asyncio.sleep(0.02)
+    await until(lambda: generations.count(2) > 16)
     stop.set()
     await asyncio.gather(*load)
 
@@ -129,8 +136,11 @@ async def test_request_in_flight_finishes_on_the_old_supergraph(env: Env) -> Non
     gateway = await env.gateway()
     old = gateway.current
     env.subgraph.gate = asyncio.Event()
+    calls = env.subgraph.calls
     in_flight = asyncio.create_task(gateway.execute("{ products { price } }"))
-    await asyncio.sleep(0.01)
+    async with asyncio.timeout(30):  # the request has reached the subgraph (and waits there)
+        while env.subgraph.calls == calls:
+            await asyncio.sleep(0.001)
     await env.publish(V2)
     assert await gateway.poll_once()
     assert gateway.current is not old
