@@ -251,6 +251,18 @@ def prepare(conn: Any, dialect: Dialect, plan: Plan, migrate_at_start: bool) -> 
         require(conn, dialect, plan)
 
 
+def prepare_postgres(
+    url: str, plan: Plan, migrate_at_start: bool, search_path: str | None = None
+) -> None:
+    """``prepare`` over a short-lived connection (for the async stores, which check their schema
+    once before their first connection). Driver errors (unreachable) propagate as they are."""
+    conn = connect_postgres(url, search_path)
+    try:
+        prepare(conn, POSTGRES, plan, migrate_at_start)
+    finally:
+        conn.close()
+
+
 def connect_postgres(url: str, search_path: str | None = None) -> Any:
     """A synchronous autocommit connection for migrating (the stores' async ones are not used)."""
     import psycopg
