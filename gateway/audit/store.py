@@ -26,7 +26,13 @@ from typing import Any, Protocol
 from gateway.audit.records import AuditEvent, AuditRecord, chain
 from gateway.errors import GatewayError
 from gateway.migrations import audit as migrations
-from gateway.migrations.runner import SQLITE, VERSION_TABLE, migrate, prepare_postgres
+from gateway.migrations.runner import (
+    SQLITE,
+    VERSION_TABLE,
+    migrate,
+    prepare_postgres,
+    sqlite_wal,
+)
 
 logger = logging.getLogger("jamajama.audit")
 
@@ -63,7 +69,7 @@ class SqliteAuditStore:
         self._conn = sqlite3.connect(
             str(self.path), check_same_thread=False, isolation_level=None, timeout=10
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        sqlite_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         try:  # embedded: migrate at start (BEGIN IMMEDIATE: one process at a time)
             migrate(self._conn, SQLITE, migrations.plan(table))

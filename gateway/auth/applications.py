@@ -23,7 +23,13 @@ from gateway.auth.config import ApplicationSeed, ApplicationsSection
 from gateway.auth.errors import RegistryError
 from gateway.errors import GatewayError
 from gateway.migrations import applications as migrations
-from gateway.migrations.runner import SQLITE, VERSION_TABLE, migrate, prepare_postgres
+from gateway.migrations.runner import (
+    SQLITE,
+    VERSION_TABLE,
+    migrate,
+    prepare_postgres,
+    sqlite_wal,
+)
 
 logger = logging.getLogger("jamajama.auth")
 
@@ -100,7 +106,7 @@ class SqliteApplicationRegistry:
         self._table = table
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         if str(path) != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            sqlite_wal(self._conn)
         try:  # embedded: migrate at start (BEGIN IMMEDIATE: one process at a time)
             migrate(self._conn, SQLITE, migrations.plan(table))
         except BaseException:

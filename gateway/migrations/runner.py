@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -261,6 +262,21 @@ def prepare_postgres(
         prepare(conn, POSTGRES, plan, migrate_at_start)
     finally:
         conn.close()
+
+
+def sqlite_wal(conn: sqlite3.Connection, timeout: float = 10.0) -> None:
+    """Switch an embedded store to WAL. On a new file several starters race for the exclusive
+    lock the switch needs, and SQLite then fails at once ("database is locked") instead of waiting
+    like ``BEGIN IMMEDIATE`` does: retry briefly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def connect_postgres(url: str, search_path: str | None = None) -> Any:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from gateway.errors import GatewayError
 from gateway.migrations import registry as migrations
-from gateway.migrations.runner import POSTGRES, SQLITE, Cursor, Dialect, prepare
+from gateway.migrations.runner import POSTGRES, SQLITE, Cursor, Dialect, prepare, sqlite_wal
 
 
 class RegistryStoreError(GatewayError):
@@ -154,7 +154,7 @@ class RegistryStore:
 
         def connect() -> sqlite3.Connection:
             conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            sqlite_wal(conn)
             conn.execute("PRAGMA busy_timeout=5000")
             return conn
 

@@ -202,7 +202,7 @@ def test_a_failing_step_changes_nothing(tmp_path: Path) -> None:
 def test_concurrent_starters_apply_each_step_once(tmp_path: Path) -> None:
     path = tmp_path / "audit.sqlite3"
     errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(8)
 
     def start() -> None:
         try:
@@ -212,7 +212,7 @@ def test_concurrent_starters_apply_each_step_once(tmp_path: Path) -> None:
         except BaseException as error:  # reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
+    threads = [threading.Thread(target=start) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
