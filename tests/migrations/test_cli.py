@@ -91,3 +91,34 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     RegistryStore.postgres(POSTGRES_URL, pg_schema).close()
     assert open_audit_log(audit).store is not None
     assert create_registry(apps) is not None
+
+
+def test_the_container_stack_migrates_before_its_servers_start() -> None:
+    """docker-compose.yml: one migrate step (all stores, PostgreSQL), which the registry and the
+    gateways wait for; the step itself does not restart."""
+    import yaml
+
+    from gateway.config import load_settings
+    from gateway.migrations.cli import targets
+
+    root = Path(__file__).parent.parent.parent
+    services = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]
+    migrate = services["migrate"]
+    assert migrate["command"][:2] == ["jamajama", "migrate"] and migrate["restart"] == "no"
+    for server in ("registry", "gateway"):
+        assert services[server]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+    config = root / migrate["command"][migrate["command"].index("--config") + 1][5:]
+    env = {
+        "JAMAJAMA_REGISTRY__DATABASE_URL": migrate["environment"]["JAMAJAMA_REGISTRY__DATABASE_URL"]
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        chosen = targets(load_settings(config), None)
+    assert [(t.plan.store, t.sqlite_path) for t in chosen] == [
+        ("audit", None),
+        ("applications", None),
+        ("registry", None),
+    ]
