@@ -80,6 +80,15 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
         open_audit_log(audit)
     with pytest.raises(SchemaOutdatedError):
         RegistryStore.postgres(POSTGRES_URL, pg_schema)
+    # the servers refuse to start, naming the command
+    supergraph = str(Path(__file__).parent.parent.parent / "schema" / "supergraph.graphql")
+    gateway_args = ["--supergraph", supergraph, "--port", "0", "--config", str(config)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JAMAJAMA_AUTH__JWT__SECRET", "s" * 40)
+        assert main(["gateway", *gateway_args]) == 1
+    assert "run `jamajama migrate --store audit`" in capsys.readouterr().err
+    assert main(["registry", "serve", "--port", "0", "--config", str(config)]) == 2
+    assert "run `jamajama migrate --store registry`" in capsys.readouterr().err
     assert main(["migrate", "--status", "--config", str(config)]) == 1
     assert capsys.readouterr().out.count("(behind)") == 3
     assert main(["migrate", "--config", str(config)]) == 0
