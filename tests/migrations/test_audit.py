@@ -285,3 +285,14 @@ async def test_postgres_triggers_survive_a_table_rebuild(pg_schema: str) -> None
     refuses_rewrites_postgres(pg_schema)
     log = await verified(PostgresAuditStore(pg_url(pg_schema), TABLE), 4)
     await log.aclose()
+
+
+@pytest.mark.postgres
+def test_the_longest_table_name_keeps_its_triggers_on_postgres(pg_schema: str) -> None:
+    """``audit.table`` allows 41 characters: the trigger names stay within PostgreSQL's 63."""
+    table = "a" * 41
+    with pg_connect(pg_schema) as conn:
+        migrate(conn, POSTGRES, audit_migrations.plan(table))
+        cur = Cursor(conn.cursor(), POSTGRES)
+        expected = audit_migrations.trigger_names(table, POSTGRES)
+        assert len(expected) == 4 and audit_migrations.present_triggers(cur, table) == expected
