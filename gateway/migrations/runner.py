@@ -248,8 +248,13 @@ def prepare(conn: Any, dialect: Dialect, plan: Plan, migrate_at_start: bool) -> 
     migrates only when configured to, and otherwise refuses an older schema."""
     if dialect.name == "sqlite" or migrate_at_start:
         migrate(conn, dialect, plan)
-    else:
+        return
+    try:
         require(conn, dialect, plan)
+    except GatewayError:
+        raise
+    except Exception as error:  # driver errors (permissions, a lost connection): name the store
+        raise MigrationError(f"checking the {plan.store} store's schema failed: {error}") from error
 
 
 def prepare_postgres(
