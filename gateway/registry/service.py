@@ -49,6 +49,7 @@ from gateway.registry.store import (
     RegistryStore,
     RegistryStoreError,
     StaleBase,
+    SubgraphVersion,
     SupergraphVersion,
     iso_date,
 )
@@ -290,6 +291,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 #: a person's name or e-mail as a publisher gives it: printable, no slash, at most 100 characters
 _AUTHOR = re.compile(r"[^\x00-\x1f\x7f/]{1,100}")
+_AUTHOR_RULE = "author must be 1-100 printable characters without '/'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +310,7 @@ def _submission(body: Any) -> _Submission | JSONResponse:
         return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
     author = body.get("author")
     if author is not None and not (isinstance(author, str) and _AUTHOR.fullmatch(author)):
-        return _error(400, "BAD_REQUEST", "author must be 1-100 printable characters without '/'")
+        return _error(400, "BAD_REQUEST", _AUTHOR_RULE)
     reason = body.get("override_reason")
     if reason is not None and not (isinstance(reason, str) and 0 < len(reason.strip()) <= 500):
         return _error(400, "BAD_REQUEST", "override_reason must be 1-500 characters")
@@ -317,110 +319,132 @@ def _submission(body: Any) -> _Submission | JSONResponse:
     )
 
 
-def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | None) -> Starlette:
-    """The registry's Starlette application."""
-    auth = _Tokens(tokens, admin_token)
+def _subgraph_entry(version: SubgraphVersion) -> dict[str, Any]:
+    return {
+        "version_id": version.id,
+        "url": version.url,
+        "published_by": version.published_by,
+        "published_at": version.published_at,
+        "date": iso_date(version.published_at),
+        "author": version.author,
+    }
 
-    def healthz(request: Request) -> Response:
+
+def _usage_rows(body: Any) -> list[tuple[str, str, list[str], int]]:
+    """``{operations: [{operation, hash, coordinates, count}]}`` as ``record_usage`` arguments;
+    ``KeyError``/``TypeError``/``ValueError``/``AttributeError`` on a malformed report."""
+    return [
+        (
+            str(op.get("operation") or "(anonymous)"),
+            str(op["hash"]),
+            [str(c) for c in op.get("coordinates", [])],
+            int(op.get("count", 1)),
+        )
+        for op in list(body["operations"])
+    ]
+
+
+class _Api:
+    """The HTTP handlers over one registry. The store is synchronous: plain ``def`` handlers run
+    in Starlette's thread pool, and the ``async`` ones call it through ``run_in_threadpool``."""
+
+    def __init__(self, registry: Registry, auth: _Tokens) -> None:
+        self.registry = registry
+        self.store = registry.store
+        self.auth = auth
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/healthz", self.healthz),
+            Route("/api/subgraphs", self.subgraphs),
+            Route("/api/subgraphs/{name}/versions", self.subgraph_versions),
+            Route("/api/subgraphs/{name}/check", self.check, methods=["POST"]),
+            Route("/api/subgraphs/{name}/publish", self.publish, methods=["POST"]),
+            Route("/api/supergraph", self.supergraph),
+            Route("/api/supergraph/versions", self.supergraph_versions),
+            Route("/api/supergraph/versions/{version}", self.supergraph_version),
+            Route("/api/supergraph/rollback", self.rollback, methods=["POST"]),
+            Route("/api/usage", self.usage, methods=["POST"]),
+            Route("/api/catalogue", self.catalogue_json),
+            Route("/catalogue", self.catalogue_html),
+        ]
+
+    def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    def subgraphs(request: Request) -> Response:
-        current = registry.store.current_subgraphs()
+    def subgraphs(self, request: Request) -> Response:
+        current = self.store.current_subgraphs().values()
         return JSONResponse(
-            {
-                "subgraphs": [
-                    {
-                        "name": v.name,
-                        "url": v.url,
-                        "version_id": v.id,
-                        "published_by": v.published_by,
-                        "published_at": v.published_at,
-                        "date": iso_date(v.published_at),
-                        "author": v.author,
-                    }
-                    for v in current.values()
-                ]
-            }
+            {"subgraphs": [{"name": v.name, **_subgraph_entry(v)} for v in current]}
         )
 
-    def subgraph_versions(request: Request) -> Response:
+    def subgraph_versions(self, request: Request) -> Response:
         name = request.path_params["name"]
-        history = registry.store.subgraph_history(name)
+        history = self.store.subgraph_history(name)
         if not history:
             return _error(404, "NOT_FOUND", f"no subgraph {name!r} was ever published")
-        return JSONResponse(
-            {
-                "subgraph": name,
-                "versions": [
-                    {
-                        "version_id": v.id,
-                        "url": v.url,
-                        "published_by": v.published_by,
-                        "published_at": v.published_at,
-                        "date": iso_date(v.published_at),
-                        "author": v.author,
-                        "sdl": v.sdl,
-                    }
-                    for v in history
-                ],
-            }
-        )
+        versions = [{**_subgraph_entry(v), "sdl": v.sdl} for v in history]
+        return JSONResponse({"subgraph": name, "versions": versions})
 
-    async def _body(request: Request) -> _Submission | JSONResponse:
+    async def _submission(self, request: Request) -> _Submission | JSONResponse:
         try:
             body = await request.json()
         except ValueError:
             return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
         return _submission(body)
 
-    def _may_publish(request: Request, name: str) -> tuple[str, bool] | JSONResponse:
-        who = auth.identity(request)
+    def _may_publish(self, request: Request, name: str) -> tuple[str, bool] | JSONResponse:
+        """(identity, is_admin) of a token that may publish ``name``; 401/403 otherwise."""
+        who = self.auth.identity(request)
         if who is None:
             return _error(401, "UNAUTHENTICATED", "a valid bearer token is required")
         identity, is_admin, allowed = who
         if not is_admin and name not in allowed:
-            return _error(
-                403,
-                "FORBIDDEN",
-                f"the token of {identity} may publish only its own subgraph, not {name!r}",
-            )
+            message = f"the token of {identity} may publish only its own subgraph, not {name!r}"
+            return _error(403, "FORBIDDEN", message)
         return identity, is_admin
 
-    async def check(request: Request) -> Response:
+    def _admin(self, request: Request, refusal: str) -> str | JSONResponse:
+        """The admin's identity, or 403 with ``refusal``."""
+        who = self.auth.identity(request)
+        if who is None or not who[1]:
+            return _error(403, "FORBIDDEN", refusal)
+        return who[0]
+
+    async def check(self, request: Request) -> Response:
         name = request.path_params["name"]
-        allowed = _may_publish(request, name)
+        allowed = self._may_publish(request, name)
         if isinstance(allowed, JSONResponse):
             return allowed
-        body = await _body(request)
+        body = await self._submission(request)
         if isinstance(body, JSONResponse):
             return body
-        result = await run_in_threadpool(registry.check, name, body.url, body.sdl)
+        result = await run_in_threadpool(self.registry.check, name, body.url, body.sdl)
         return JSONResponse(result.to_dict())
 
-    async def publish(request: Request) -> Response:
+    async def publish(self, request: Request) -> Response:
         name = request.path_params["name"]
-        allowed = _may_publish(request, name)
+        allowed = self._may_publish(request, name)
         if isinstance(allowed, JSONResponse):
             return allowed
-        body = await _body(request)
+        body = await self._submission(request)
         if isinstance(body, JSONResponse):
             return body
         if not body.url:
             return _error(400, "BAD_REQUEST", "a routing URL is required to publish")
         identity, is_admin = allowed
         if body.override_reason and not is_admin:
-            return _error(
-                403, "FORBIDDEN", "only the registry's admin token may override a refusal"
-            )
+            message = "only the registry's admin token may override a refusal"
+            return _error(403, "FORBIDDEN", message)
         author = f"{identity}/{body.author}" if body.author else identity
         result = await run_in_threadpool(
-            registry.publish, name, body.url, body.sdl, identity, author, body.override_reason
+            self.registry.publish, name, body.url, body.sdl, identity, author, body.override_reason
         )
         status = 200 if result.accepted else (422 if result.composition_errors else 409)
         return JSONResponse(result.to_dict(), status_code=status)
 
-    def supergraph(request: Request) -> Response:
-        current = registry.store.current()
+    def supergraph(self, request: Request) -> Response:
+        current = self.store.current()
         if current is None:
             return _error(404, "NOT_FOUND", "nothing has been published yet")
         headers = {"ETag": current.etag, "X-Supergraph-Version": str(current.version)}
@@ -428,27 +452,24 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
             return Response(status_code=304, headers=headers)
         return PlainTextResponse(current.sdl, headers=headers)
 
-    def supergraph_versions(request: Request) -> Response:
-        return JSONResponse(
-            {"versions": [v.summary() for v in registry.store.supergraph_versions()]}
-        )
+    def supergraph_versions(self, request: Request) -> Response:
+        return JSONResponse({"versions": [v.summary() for v in self.store.supergraph_versions()]})
 
-    def supergraph_version(request: Request) -> Response:
+    def supergraph_version(self, request: Request) -> Response:
         try:
             number = int(request.path_params["version"])
         except ValueError:
             return _error(400, "BAD_REQUEST", "a version is a number")
-        found = registry.store.supergraph(number)
+        found = self.store.supergraph(number)
         if found is None:
             return _error(404, "NOT_FOUND", f"there is no supergraph version {number}")
-        return PlainTextResponse(
-            found.sdl, headers={"ETag": found.etag, "X-Supergraph-Version": str(found.version)}
-        )
+        headers = {"ETag": found.etag, "X-Supergraph-Version": str(found.version)}
+        return PlainTextResponse(found.sdl, headers=headers)
 
-    async def rollback(request: Request) -> Response:
-        who = auth.identity(request)
-        if who is None or not who[1]:
-            return _error(403, "FORBIDDEN", "rollback needs the registry's admin token")
+    async def rollback(self, request: Request) -> Response:
+        admin = self._admin(request, "rollback needs the registry's admin token")
+        if isinstance(admin, JSONResponse):
+            return admin
         try:
             body = await request.json()
             number = int(body["version"])
@@ -456,65 +477,40 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
             return _error(400, "BAD_REQUEST", "the body must be JSON: {version}")
         author = body.get("author")
         if author is not None and not (isinstance(author, str) and _AUTHOR.fullmatch(author)):
-            return _error(
-                400, "BAD_REQUEST", "author must be 1-100 printable characters without '/'"
-            )
-        # the store is synchronous: its calls run off the event loop
-        if await run_in_threadpool(registry.store.supergraph, number) is None:
+            return _error(400, "BAD_REQUEST", _AUTHOR_RULE)
+        if await run_in_threadpool(self.store.supergraph, number) is None:
             return _error(404, "NOT_FOUND", f"there is no supergraph version {number}")
         created = await run_in_threadpool(
-            registry.rollback, number, who[0], f"{who[0]}/{author}" if author else None
+            self.registry.rollback, number, admin, f"{admin}/{author}" if author else None
         )
         return JSONResponse({"rolled_back_to": number, "version": created.summary()})
 
-    async def usage(request: Request) -> Response:
-        who = auth.identity(request)
-        if who is None or not who[1]:
-            return _error(403, "FORBIDDEN", "usage reports need the registry's admin token")
+    async def usage(self, request: Request) -> Response:
+        admin = self._admin(request, "usage reports need the registry's admin token")
+        if isinstance(admin, JSONResponse):
+            return admin
         try:
-            body = await request.json()
-            operations = list(body["operations"])
-            uses = [
-                (
-                    str(op.get("operation") or "(anonymous)"),
-                    str(op["hash"]),
-                    [str(c) for c in op.get("coordinates", [])],
-                    int(op.get("count", 1)),
-                )
-                for op in operations
-            ]
+            rows = _usage_rows(await request.json())
         except (ValueError, KeyError, TypeError, AttributeError):
             return _error(400, "BAD_REQUEST", "the body must be JSON: {operations: [...]}")
 
-        def record() -> None:  # the store is synchronous: off the event loop
-            for use in uses:
-                registry.store.record_usage(*use)
+        def record() -> None:
+            for row in rows:
+                self.store.record_usage(*row)
 
         await run_in_threadpool(record)
-        return JSONResponse({"recorded": len(uses)})
+        return JSONResponse({"recorded": len(rows)})
 
-    def catalogue_json(request: Request) -> Response:
-        return JSONResponse(registry.catalogue())
+    def catalogue_json(self, request: Request) -> Response:
+        return JSONResponse(self.registry.catalogue())
 
-    def catalogue_html(request: Request) -> Response:
-        return HTMLResponse(render_catalogue_html(registry.catalogue()))
+    def catalogue_html(self, request: Request) -> Response:
+        return HTMLResponse(render_catalogue_html(self.registry.catalogue()))
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/api/subgraphs", subgraphs),
-            Route("/api/subgraphs/{name}/versions", subgraph_versions),
-            Route("/api/subgraphs/{name}/check", check, methods=["POST"]),
-            Route("/api/subgraphs/{name}/publish", publish, methods=["POST"]),
-            Route("/api/supergraph", supergraph),
-            Route("/api/supergraph/versions", supergraph_versions),
-            Route("/api/supergraph/versions/{version}", supergraph_version),
-            Route("/api/supergraph/rollback", rollback, methods=["POST"]),
-            Route("/api/usage", usage, methods=["POST"]),
-            Route("/api/catalogue", catalogue_json),
-            Route("/catalogue", catalogue_html),
-        ]
-    )
+
+def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | None) -> Starlette:
+    """The registry's Starlette application."""
+    return Starlette(routes=_Api(registry, _Tokens(tokens, admin_token)).routes())
 
 
 def app_from_settings(section: RegistrySection) -> Starlette:
