@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("gateway.registry.cli", "the schema registry: serve, list, fetch, rollback"),
     "publish": ("gateway.registry.publish_cli", "publish an OPD's subgraph to the registry"),
     "check": ("gateway.registry.check_cli", "check what publishing a subgraph would do"),
+    "migrate": ("gateway.migrations.cli", "bring the stores' schemas up to date (migrations)"),
 }
 
 

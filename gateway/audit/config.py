@@ -18,6 +18,9 @@ class AuditSection(Section):
     sqlite_path: Path = Path("var/audit.sqlite3")
     postgres_url: str | None = None
     table: str = Field(default="jamajama_audit", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+    #: PostgreSQL: apply schema migrations at start (default: refuse an older schema and name
+    #: ``jamajama migrate``; SQLite always migrates at start)
+    migrate_at_start: bool = False
     #: HMAC key for the data-subject hashes (NIKs are never stored in clear). Required with
     #: PostgreSQL; with SQLite a random key is created next to the database when absent.
     subject_key: SecretStr | None = None

@@ -64,14 +64,17 @@ def _file_key(path: Path) -> bytes:
 
 
 def open_audit_log(section: AuditSection) -> AuditLog:
-    """The configured audit log (the PostgreSQL store connects lazily, on first use)."""
+    """The configured audit log. A PostgreSQL store checks its schema now (an older one is
+    refused: `jamajama migrate`) and connects on first use."""
     store: AuditStore
     if section.backend == "postgres":
         if not section.postgres_url:
             raise AuditUnavailableError("audit.postgres_url is required for backend postgres")
         if section.subject_key is None:
             raise AuditUnavailableError("audit.subject_key is required for backend postgres")
-        store = PostgresAuditStore(section.postgres_url, section.table)
+        postgres = PostgresAuditStore(section.postgres_url, section.table, section.migrate_at_start)
+        postgres.check_schema()  # at start: an older schema refuses to start
+        store = postgres
     else:
         store = SqliteAuditStore(section.sqlite_path, section.table)
     if section.subject_key is not None:

@@ -8,12 +8,15 @@ compares that index with the hashed bodies, so removing an index row is detected
 
 The tables refuse ``UPDATE`` and ``DELETE`` (PostgreSQL also ``TRUNCATE``) with triggers, so a
 mistaken statement cannot rewrite history; whoever drops the triggers is still caught by
-``verify``.
+``verify``. Tables and triggers come from ``gateway.migrations.audit``: the SQLite store migrates
+when it opens; the PostgreSQL store checks the schema once before its first connection and
+refuses an older one unless ``migrate_at_start``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import zlib
 from collections.abc import Callable
@@ -22,6 +25,16 @@ from typing import Any, Protocol
 
 from gateway.audit.records import AuditEvent, AuditRecord, chain
 from gateway.errors import GatewayError
+from gateway.migrations import audit as migrations
+from gateway.migrations.runner import (
+    SQLITE,
+    VERSION_TABLE,
+    migrate,
+    prepare_postgres,
+    sqlite_wal,
+)
+
+logger = logging.getLogger("jamajama.audit")
 
 
 class AuditUnavailableError(GatewayError):
@@ -56,21 +69,13 @@ class SqliteAuditStore:
         self._conn = sqlite3.connect(
             str(self.path), check_same_thread=False, isolation_level=None, timeout=10
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        sqlite_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(
-            f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL,"
-            " hash TEXT NOT NULL, body TEXT NOT NULL, signature TEXT);"
-            f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL,"
-            " seq INTEGER NOT NULL);"
-            f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject);"
-            + "".join(
-                f"CREATE TRIGGER IF NOT EXISTS {t}_append_only_{op} BEFORE {op} ON {t} "
-                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-                for t in (table, f"{table}_subjects")
-                for op in ("UPDATE", "DELETE")
-            )
-        )
+        try:  # embedded: migrate at start (BEGIN IMMEDIATE: one process at a time)
+            migrate(self._conn, SQLITE, migrations.plan(table))
+        except BaseException:
+            self._conn.close()
+            raise
 
     async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         async with self._lock:
@@ -144,49 +149,45 @@ class SqliteAuditStore:
 class PostgresAuditStore:
     """PostgreSQL shared by gateway replicas (psycopg 3 async; one connection, reconnects)."""
 
-    def __init__(self, url: str, table: str = "jamajama_audit") -> None:
+    def __init__(
+        self, url: str, table: str = "jamajama_audit", migrate_at_start: bool = False
+    ) -> None:
         self._url = url
         self._table = table
         self._lock_id = zlib.crc32(table.encode())
         self._conn: Any = None
         self._lock = asyncio.Lock()
+        self._migrate_at_start = migrate_at_start
+        self._schema_ready = False
+
+    def check_schema(self) -> bool:
+        """At start (synchronous): migrate if configured, else refuse an older schema with
+        ``SchemaOutdatedError``. False when the database is unreachable now: the check is then
+        made before the first connection, and records are refused until it passes."""
+        import psycopg
+
+        try:
+            prepare_postgres(self._url, migrations.plan(self._table), self._migrate_at_start)
+        except psycopg.OperationalError as error:
+            logger.warning("the audit database is unreachable at start: %s", error)
+            return False
+        self._schema_ready = True
+        return True
 
     async def _connection(self) -> Any:
         import psycopg
 
+        if not self._schema_ready:
+            try:
+                ready = await asyncio.to_thread(self.check_schema)
+            except GatewayError as error:  # outdated: no records (personal data withheld)
+                raise AuditUnavailableError(error.message) from error
+            if not ready:
+                raise AuditUnavailableError("the audit database is unavailable")
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(
                 self._url, autocommit=True, connect_timeout=5
             )
-            table = self._table
-            # replicas starting together: one creates the tables, the others wait for it
-            async with self._conn.transaction():
-                await self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
-                await self._conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} (seq BIGINT PRIMARY KEY, prev_hash TEXT "
-                    "NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, signature TEXT)"
-                )
-                await self._conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table}_subjects (subject TEXT NOT NULL, "
-                    "seq BIGINT NOT NULL)"
-                )
-                await self._conn.execute(
-                    f"CREATE INDEX IF NOT EXISTS {table}_subjects_idx ON {table}_subjects (subject)"
-                )
-                await self._conn.execute(
-                    f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
-                    "LANGUAGE plpgsql AS $$ BEGIN "
-                    "RAISE EXCEPTION 'the audit log is append-only'; END $$"
-                )
-                for name in (table, f"{table}_subjects"):
-                    await self._conn.execute(
-                        f"CREATE OR REPLACE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE "
-                        f"ON {name} FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-                    )
-                    await self._conn.execute(
-                        f"CREATE OR REPLACE TRIGGER {name}_no_truncate BEFORE TRUNCATE "
-                        f"ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
-                    )
         return self._conn
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
@@ -260,14 +261,19 @@ class PostgresAuditStore:
         return result
 
     async def drop(self) -> None:
-        """Drop the tables (tests)."""
+        """Drop the tables and forget their schema version (tests)."""
+        import psycopg
 
-        async def work(conn: Any) -> None:
-            await conn.execute(f"DROP TABLE IF EXISTS {self._table}")
-            await conn.execute(f"DROP TABLE IF EXISTS {self._table}_subjects")
-            await conn.execute(f"DROP FUNCTION IF EXISTS {self._table}_append_only()")
-
-        await self._run(work)
+        table = self._table
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+            await conn.execute(f"DROP TABLE IF EXISTS {table}")
+            await conn.execute(f"DROP TABLE IF EXISTS {table}_subjects")
+            await conn.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+            cursor = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,))
+            found = await cursor.fetchone()
+            if found and found[0]:
+                key = migrations.plan(table).key
+                await conn.execute(f"DELETE FROM {VERSION_TABLE} WHERE store = %s", (key,))
 
     async def aclose(self) -> None:
         if self._conn is not None:

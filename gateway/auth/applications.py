@@ -3,15 +3,17 @@
 A token only names an application; what that application may do is decided here. An application
 missing from the registry, or revoked, gets anonymous access only. Lookups are not cached, so a
 revocation takes effect on the next request. Two stores: embedded SQLite (default) and PostgreSQL
-(a cluster of gateway replicas sharing one registry).
+(a cluster of gateway replicas sharing one registry). The table comes from
+``gateway.migrations.applications``: SQLite migrates when it opens; PostgreSQL checks the schema
+at start and refuses an older one unless ``migrate_at_start``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,17 @@ from typing import Any, Protocol
 
 from gateway.auth.config import ApplicationSeed, ApplicationsSection
 from gateway.auth.errors import RegistryError
+from gateway.errors import GatewayError
+from gateway.migrations import applications as migrations
+from gateway.migrations.runner import (
+    SQLITE,
+    VERSION_TABLE,
+    migrate,
+    prepare_postgres,
+    sqlite_wal,
+)
+
+logger = logging.getLogger("jamajama.auth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +106,12 @@ class SqliteApplicationRegistry:
         self._table = table
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         if str(path) != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
-            "opd TEXT NOT NULL, scopes TEXT NOT NULL, purposes TEXT NOT NULL, "
-            "revoked INTEGER NOT NULL DEFAULT 0)"
-        )
+            sqlite_wal(self._conn)
+        try:  # embedded: migrate at start (BEGIN IMMEDIATE: one process at a time)
+            migrate(self._conn, SQLITE, migrations.plan(table))
+        except BaseException:
+            self._conn.close()
+            raise
 
     async def get(self, application_id: str) -> Application | None:
         try:
@@ -136,29 +149,45 @@ class SqliteApplicationRegistry:
 class PostgresApplicationRegistry:
     """PostgreSQL store shared by gateway replicas (psycopg 3, async; reconnects on failure)."""
 
-    def __init__(self, url: str, table: str = "jamajama_applications") -> None:
+    def __init__(
+        self, url: str, table: str = "jamajama_applications", migrate_at_start: bool = False
+    ) -> None:
         self._url = url
         self._table = table
         self._conn: Any = None
         self._lock = asyncio.Lock()
+        self._migrate_at_start = migrate_at_start
+        self._schema_ready = False
+
+    def check_schema(self) -> bool:
+        """At start (synchronous): migrate if configured, else refuse an older schema with
+        ``SchemaOutdatedError``. False when the database is unreachable now: the check is then
+        made before the first connection."""
+        import psycopg
+
+        try:
+            prepare_postgres(self._url, migrations.plan(self._table), self._migrate_at_start)
+        except psycopg.OperationalError as error:
+            logger.warning("the application registry database is unreachable at start: %s", error)
+            return False
+        self._schema_ready = True
+        return True
 
     async def _connection(self) -> Any:
         import psycopg
 
+        if not self._schema_ready:
+            try:
+                ready = await asyncio.to_thread(self.check_schema)
+            except GatewayError as error:  # outdated: every caller is anonymous
+                raise RegistryError(error.message) from error
+            if not ready:
+                raise RegistryError("the application registry database is unreachable")
         if self._conn is None or self._conn.closed:
             try:
                 self._conn = await psycopg.AsyncConnection.connect(
                     self._url, autocommit=True, connect_timeout=5
                 )
-                async with self._conn.transaction():  # replicas starting together
-                    await self._conn.execute(
-                        "SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(self._table.encode()),)
-                    )
-                    await self._conn.execute(
-                        f"CREATE TABLE IF NOT EXISTS {self._table} (id TEXT PRIMARY KEY, "
-                        "name TEXT NOT NULL, opd TEXT NOT NULL, scopes TEXT NOT NULL, "
-                        "purposes TEXT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE)"
-                    )
             except psycopg.Error as error:
                 self._conn = None
                 raise RegistryError("the application registry database is unreachable") from error
@@ -203,8 +232,16 @@ class PostgresApplicationRegistry:
         return [_row(r) for r in await cursor.fetchall()]
 
     async def drop(self) -> None:
-        """Drop the table (tests)."""
-        await self._run(f"DROP TABLE IF EXISTS {self._table}")
+        """Drop the table and forget its schema version (tests)."""
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+            await conn.execute(f"DROP TABLE IF EXISTS {self._table}")
+            cursor = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,))
+            found = await cursor.fetchone()
+            if found and found[0]:
+                key = migrations.plan(self._table).key
+                await conn.execute(f"DELETE FROM {VERSION_TABLE} WHERE store = %s", (key,))
 
     async def aclose(self) -> None:
         if self._conn is not None:
@@ -218,11 +255,16 @@ async def seed_registry(registry: ApplicationRegistry, seeds: Iterable[Applicati
 
 
 def create_registry(section: ApplicationsSection) -> ApplicationRegistry:
-    """The configured registry, not yet seeded (PostgreSQL connects on first use)."""
+    """The configured registry, not yet seeded. PostgreSQL checks its schema now (an older one
+    is refused: ``jamajama migrate``) and connects on first use."""
     if section.backend == "postgres":
         if not section.postgres_url:
             raise RegistryError("auth.applications.postgres_url is required for backend postgres")
-        return PostgresApplicationRegistry(section.postgres_url, section.table)
+        registry = PostgresApplicationRegistry(
+            section.postgres_url, section.table, section.migrate_at_start
+        )
+        registry.check_schema()
+        return registry
     return SqliteApplicationRegistry(section.sqlite_path, section.table)
 
 

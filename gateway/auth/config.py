@@ -71,6 +71,9 @@ class ApplicationsSection(Section):
     sqlite_path: Path = Path("var/applications.sqlite3")
     postgres_url: str | None = None
     table: str = Field(default="jamajama_applications", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    #: PostgreSQL: apply schema migrations at start (default: refuse an older schema and name
+    #: ``jamajama migrate``; SQLite always migrates at start)
+    migrate_at_start: bool = False
     seed: list[ApplicationSeed] = Field(default_factory=list)
 
 

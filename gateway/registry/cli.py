@@ -123,6 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.config import ConfigError, load_settings
+    from gateway.errors import GatewayError
     from gateway.registry.service import app_from_settings
 
     try:
@@ -131,8 +132,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"jamajama registry: {exc.message}", file=sys.stderr)
         return 2
     section = settings.registry
+    try:
+        app = app_from_settings(section)
+    except GatewayError as exc:  # e.g. SCHEMA_OUTDATED: names `jamajama migrate`
+        print(f"jamajama registry: {exc.message} ({exc.code})", file=sys.stderr)
+        return 2
     uvicorn.run(
-        app_from_settings(section),
+        app,
         host=args.host or section.host,
         port=args.port or section.port,
         log_level="info",

@@ -6,9 +6,10 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
     GET  /api/subgraphs                          current subgraphs (name, url, who, when)
     GET  /api/subgraphs/{name}/versions          every accepted version of one subgraph
     POST /api/subgraphs/{name}/check             {url, sdl} -> what a publish would do
-    POST /api/subgraphs/{name}/publish           {url, sdl} -> accepted (200) or refused (409/422)
+    POST /api/subgraphs/{name}/publish           {url, sdl, author?, override_reason?}
+                                                 -> accepted (200) or refused (409/422)
     GET  /api/supergraph                         current supergraph SDL (text), ETag, 304
-    GET  /api/supergraph/versions                every version (who, when, what)
+    GET  /api/supergraph/versions                the version log: when, who, what, why
     GET  /api/supergraph/versions/{n}            one past supergraph SDL (text)
     POST /api/supergraph/rollback                {version} -> a new version equal to it (admin)
     POST /api/usage                              {operations: [...]} field usage (admin token)
@@ -17,13 +18,17 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
 
 A publish is accepted only if the whole supergraph still composes and no breaking change touches a
 field some operation used within the usage window; breaking changes to unused fields are accepted
-with a warning.
+with a warning. The admin token may publish over refused breaking changes (never over composition
+errors) by giving an ``override_reason``, which the version log keeps. ``author`` names the person
+publishing; the log records it after the token's identity (``opd:kesehatan/budi``), so the team
+part is always the authenticated one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,7 +49,9 @@ from gateway.registry.store import (
     RegistryStore,
     RegistryStoreError,
     StaleBase,
+    SubgraphVersion,
     SupergraphVersion,
+    iso_date,
 )
 from gateway.supergraph import load_supergraph
 
@@ -67,6 +74,12 @@ class CheckResult:
     version: SupergraphVersion | None = None
     #: the supergraph version this check composed against (None: the first publish)
     based_on: int | None = None
+    #: an admin published over refused breaking changes, for this reason
+    override_reason: str | None = None
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_reason is not None
 
     @property
     def message(self) -> str:
@@ -77,6 +90,12 @@ class CheckResult:
         refused = [v for v in self.changes if v.refused]
         if refused:
             lines = [f"{self.subgraph}: refused, breaking changes to fields in use:"]
+            if self.overridden:
+                number = f" as supergraph version {self.version.version}" if self.version else ""
+                lines = [
+                    f"{self.subgraph}: accepted{number} by an admin override "
+                    f"({self.override_reason}) of breaking changes to fields in use:"
+                ]
             for v in refused:
                 ops = ", ".join(f"{u.operation} ({u.count}x)" for u in v.used_by)
                 lines.append(f"  - {v.change.message}; used by {ops}")
@@ -101,6 +120,8 @@ class CheckResult:
             "changes": [v.to_dict() for v in self.changes],
             "warnings": [v.change.message for v in self.changes if not v.refused],
             "version": self.version.summary() if self.version else None,
+            "overridden": self.overridden,
+            "override_reason": self.override_reason,
         }
 
 
@@ -184,24 +205,46 @@ class Registry:
         accepted = not any(v.refused for v in verdicts)
         return CheckResult(name, accepted, [], verdicts, result.supergraph_sdl)
 
-    def publish(self, name: str, url: str, sdl: str, by: str) -> CheckResult:
-        """Check and, if accepted, store; concurrent publishes never lose each other's change."""
+    def publish(
+        self,
+        name: str,
+        url: str,
+        sdl: str,
+        by: str,
+        author: str | None = None,
+        override_reason: str | None = None,
+    ) -> CheckResult:
+        """Check and, if accepted, store; concurrent publishes never lose each other's change.
+
+        With ``override_reason`` (the caller checked it is the admin) a publish refused only for
+        breaking changes to used fields is stored anyway, and the reason with it.
+        """
         with self._lock:
             for _ in range(5):
                 result = self.check(name, url, sdl)
+                if override_reason and not result.accepted and not result.composition_errors:
+                    result.accepted = True
+                    result.override_reason = override_reason
                 if not result.accepted or result.unchanged or result.supergraph_sdl is None:
                     return result
                 try:
                     result.version = self.store.record_publish(
-                        name, url, sdl, by, result.supergraph_sdl, based_on=result.based_on
+                        name,
+                        url,
+                        sdl,
+                        by,
+                        result.supergraph_sdl,
+                        based_on=result.based_on,
+                        author=author,
+                        override_reason=result.override_reason,
                     )
                 except StaleBase:
                     continue  # another registry replica published meanwhile: compose again
                 return result
         raise RegistryStoreError("the registry is too busy: publish again")
 
-    def rollback(self, version: int, by: str) -> SupergraphVersion:
-        return self.store.record_rollback(version, by)
+    def rollback(self, version: int, by: str, author: str | None = None) -> SupergraphVersion:
+        return self.store.record_rollback(version, by, author=author)
 
     def catalogue(self) -> dict[str, Any]:
         current = self.store.current()
@@ -246,100 +289,162 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | None) -> Starlette:
-    """The registry's Starlette application."""
-    auth = _Tokens(tokens, admin_token)
+#: a person's name or e-mail as a publisher gives it: printable, no slash, at most 100 characters
+_AUTHOR = re.compile(r"[^\x00-\x1f\x7f/]{1,100}")
+_AUTHOR_RULE = "author must be 1-100 printable characters without '/'"
 
-    def healthz(request: Request) -> Response:
+
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    """A check or publish request's body."""
+
+    url: str
+    sdl: str
+    author: str | None = None
+    override_reason: str | None = None
+
+
+def _submission(body: Any) -> _Submission | JSONResponse:
+    """Validate ``{url, sdl, author?, override_reason?}``; a clear 400 otherwise."""
+    if not isinstance(body, dict) or not isinstance(body.get("sdl"), str):
+        return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
+    author = body.get("author")
+    if author is not None and not (isinstance(author, str) and _AUTHOR.fullmatch(author)):
+        return _error(400, "BAD_REQUEST", _AUTHOR_RULE)
+    reason = body.get("override_reason")
+    if reason is not None and not (isinstance(reason, str) and 0 < len(reason.strip()) <= 500):
+        return _error(400, "BAD_REQUEST", "override_reason must be 1-500 characters")
+    return _Submission(
+        str(body.get("url") or ""), body["sdl"], author, reason.strip() if reason else None
+    )
+
+
+def _subgraph_entry(version: SubgraphVersion) -> dict[str, Any]:
+    return {
+        "version_id": version.id,
+        "url": version.url,
+        "published_by": version.published_by,
+        "published_at": version.published_at,
+        "date": iso_date(version.published_at),
+        "author": version.author,
+    }
+
+
+def _usage_rows(body: Any) -> list[tuple[str, str, list[str], int]]:
+    """``{operations: [{operation, hash, coordinates, count}]}`` as ``record_usage`` arguments;
+    ``KeyError``/``TypeError``/``ValueError``/``AttributeError`` on a malformed report."""
+    return [
+        (
+            str(op.get("operation") or "(anonymous)"),
+            str(op["hash"]),
+            [str(c) for c in op.get("coordinates", [])],
+            int(op.get("count", 1)),
+        )
+        for op in list(body["operations"])
+    ]
+
+
+class _Api:
+    """The HTTP handlers over one registry. The store is synchronous: plain ``def`` handlers run
+    in Starlette's thread pool, and the ``async`` ones call it through ``run_in_threadpool``."""
+
+    def __init__(self, registry: Registry, auth: _Tokens) -> None:
+        self.registry = registry
+        self.store = registry.store
+        self.auth = auth
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/healthz", self.healthz),
+            Route("/api/subgraphs", self.subgraphs),
+            Route("/api/subgraphs/{name}/versions", self.subgraph_versions),
+            Route("/api/subgraphs/{name}/check", self.check, methods=["POST"]),
+            Route("/api/subgraphs/{name}/publish", self.publish, methods=["POST"]),
+            Route("/api/supergraph", self.supergraph),
+            Route("/api/supergraph/versions", self.supergraph_versions),
+            Route("/api/supergraph/versions/{version}", self.supergraph_version),
+            Route("/api/supergraph/rollback", self.rollback, methods=["POST"]),
+            Route("/api/usage", self.usage, methods=["POST"]),
+            Route("/api/catalogue", self.catalogue_json),
+            Route("/catalogue", self.catalogue_html),
+        ]
+
+    def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    def subgraphs(request: Request) -> Response:
-        current = registry.store.current_subgraphs()
+    def subgraphs(self, request: Request) -> Response:
+        current = self.store.current_subgraphs().values()
         return JSONResponse(
-            {
-                "subgraphs": [
-                    {
-                        "name": v.name,
-                        "url": v.url,
-                        "version_id": v.id,
-                        "published_by": v.published_by,
-                        "published_at": v.published_at,
-                    }
-                    for v in current.values()
-                ]
-            }
+            {"subgraphs": [{"name": v.name, **_subgraph_entry(v)} for v in current]}
         )
 
-    def subgraph_versions(request: Request) -> Response:
+    def subgraph_versions(self, request: Request) -> Response:
         name = request.path_params["name"]
-        history = registry.store.subgraph_history(name)
+        history = self.store.subgraph_history(name)
         if not history:
             return _error(404, "NOT_FOUND", f"no subgraph {name!r} was ever published")
-        return JSONResponse(
-            {
-                "subgraph": name,
-                "versions": [
-                    {
-                        "version_id": v.id,
-                        "url": v.url,
-                        "published_by": v.published_by,
-                        "published_at": v.published_at,
-                        "sdl": v.sdl,
-                    }
-                    for v in history
-                ],
-            }
-        )
+        versions = [{**_subgraph_entry(v), "sdl": v.sdl} for v in history]
+        return JSONResponse({"subgraph": name, "versions": versions})
 
-    async def _body(request: Request) -> tuple[str, str] | JSONResponse:
+    async def _submission(self, request: Request) -> _Submission | JSONResponse:
         try:
             body = await request.json()
         except ValueError:
             return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
-        if not isinstance(body, dict) or not isinstance(body.get("sdl"), str):
-            return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
-        return str(body.get("url") or ""), body["sdl"]
+        return _submission(body)
 
-    def _may_publish(request: Request, name: str) -> tuple[str, bool] | JSONResponse:
-        who = auth.identity(request)
+    def _may_publish(self, request: Request, name: str) -> tuple[str, bool] | JSONResponse:
+        """(identity, is_admin) of a token that may publish ``name``; 401/403 otherwise."""
+        who = self.auth.identity(request)
         if who is None:
             return _error(401, "UNAUTHENTICATED", "a valid bearer token is required")
         identity, is_admin, allowed = who
         if not is_admin and name not in allowed:
-            return _error(
-                403,
-                "FORBIDDEN",
-                f"the token of {identity} may publish only its own subgraph, not {name!r}",
-            )
+            message = f"the token of {identity} may publish only its own subgraph, not {name!r}"
+            return _error(403, "FORBIDDEN", message)
         return identity, is_admin
 
-    async def check(request: Request) -> Response:
+    def _admin(self, request: Request, refusal: str) -> str | JSONResponse:
+        """The admin's identity, or 403 with ``refusal``."""
+        who = self.auth.identity(request)
+        if who is None or not who[1]:
+            return _error(403, "FORBIDDEN", refusal)
+        return who[0]
+
+    async def check(self, request: Request) -> Response:
         name = request.path_params["name"]
-        allowed = _may_publish(request, name)
+        allowed = self._may_publish(request, name)
         if isinstance(allowed, JSONResponse):
             return allowed
-        body = await _body(request)
+        body = await self._submission(request)
         if isinstance(body, JSONResponse):
             return body
-        result = await run_in_threadpool(registry.check, name, body[0], body[1])
+        result = await run_in_threadpool(self.registry.check, name, body.url, body.sdl)
         return JSONResponse(result.to_dict())
 
-    async def publish(request: Request) -> Response:
+    async def publish(self, request: Request) -> Response:
         name = request.path_params["name"]
-        allowed = _may_publish(request, name)
+        allowed = self._may_publish(request, name)
         if isinstance(allowed, JSONResponse):
             return allowed
-        body = await _body(request)
+        body = await self._submission(request)
         if isinstance(body, JSONResponse):
             return body
-        if not body[0]:
+        if not body.url:
             return _error(400, "BAD_REQUEST", "a routing URL is required to publish")
-        result = await run_in_threadpool(registry.publish, name, body[0], body[1], allowed[0])
+        identity, is_admin = allowed
+        if body.override_reason and not is_admin:
+            message = "only the registry's admin token may override a refusal"
+            return _error(403, "FORBIDDEN", message)
+        author = f"{identity}/{body.author}" if body.author else identity
+        result = await run_in_threadpool(
+            self.registry.publish, name, body.url, body.sdl, identity, author, body.override_reason
+        )
         status = 200 if result.accepted else (422 if result.composition_errors else 409)
         return JSONResponse(result.to_dict(), status_code=status)
 
-    def supergraph(request: Request) -> Response:
-        current = registry.store.current()
+    def supergraph(self, request: Request) -> Response:
+        current = self.store.current()
         if current is None:
             return _error(404, "NOT_FOUND", "nothing has been published yet")
         headers = {"ETag": current.etag, "X-Supergraph-Version": str(current.version)}
@@ -347,82 +452,73 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
             return Response(status_code=304, headers=headers)
         return PlainTextResponse(current.sdl, headers=headers)
 
-    def supergraph_versions(request: Request) -> Response:
-        return JSONResponse(
-            {"versions": [v.summary() for v in registry.store.supergraph_versions()]}
-        )
+    def supergraph_versions(self, request: Request) -> Response:
+        return JSONResponse({"versions": [v.summary() for v in self.store.supergraph_versions()]})
 
-    def supergraph_version(request: Request) -> Response:
+    def supergraph_version(self, request: Request) -> Response:
         try:
             number = int(request.path_params["version"])
         except ValueError:
             return _error(400, "BAD_REQUEST", "a version is a number")
-        found = registry.store.supergraph(number)
+        found = self.store.supergraph(number)
         if found is None:
             return _error(404, "NOT_FOUND", f"there is no supergraph version {number}")
-        return PlainTextResponse(
-            found.sdl, headers={"ETag": found.etag, "X-Supergraph-Version": str(found.version)}
-        )
+        headers = {"ETag": found.etag, "X-Supergraph-Version": str(found.version)}
+        return PlainTextResponse(found.sdl, headers=headers)
 
-    async def rollback(request: Request) -> Response:
-        who = auth.identity(request)
-        if who is None or not who[1]:
-            return _error(403, "FORBIDDEN", "rollback needs the registry's admin token")
+    async def rollback(self, request: Request) -> Response:
+        admin = self._admin(request, "rollback needs the registry's admin token")
+        if isinstance(admin, JSONResponse):
+            return admin
         try:
             body = await request.json()
             number = int(body["version"])
         except (ValueError, KeyError, TypeError):
             return _error(400, "BAD_REQUEST", "the body must be JSON: {version}")
-        if registry.store.supergraph(number) is None:
+        author = body.get("author")
+        if author is not None and not (isinstance(author, str) and _AUTHOR.fullmatch(author)):
+            return _error(400, "BAD_REQUEST", _AUTHOR_RULE)
+        if await run_in_threadpool(self.store.supergraph, number) is None:
             return _error(404, "NOT_FOUND", f"there is no supergraph version {number}")
-        created = registry.rollback(number, who[0])
+        created = await run_in_threadpool(
+            self.registry.rollback, number, admin, f"{admin}/{author}" if author else None
+        )
         return JSONResponse({"rolled_back_to": number, "version": created.summary()})
 
-    async def usage(request: Request) -> Response:
-        who = auth.identity(request)
-        if who is None or not who[1]:
-            return _error(403, "FORBIDDEN", "usage reports need the registry's admin token")
+    async def usage(self, request: Request) -> Response:
+        admin = self._admin(request, "usage reports need the registry's admin token")
+        if isinstance(admin, JSONResponse):
+            return admin
         try:
-            body = await request.json()
-            operations = list(body["operations"])
-        except (ValueError, KeyError, TypeError):
+            rows = _usage_rows(await request.json())
+        except (ValueError, KeyError, TypeError, AttributeError):
             return _error(400, "BAD_REQUEST", "the body must be JSON: {operations: [...]}")
-        for op in operations:
-            registry.store.record_usage(
-                str(op.get("operation") or "(anonymous)"),
-                str(op["hash"]),
-                [str(c) for c in op.get("coordinates", [])],
-                int(op.get("count", 1)),
-            )
-        return JSONResponse({"recorded": len(operations)})
 
-    def catalogue_json(request: Request) -> Response:
-        return JSONResponse(registry.catalogue())
+        def record() -> None:
+            for row in rows:
+                self.store.record_usage(*row)
 
-    def catalogue_html(request: Request) -> Response:
-        return HTMLResponse(render_catalogue_html(registry.catalogue()))
+        await run_in_threadpool(record)
+        return JSONResponse({"recorded": len(rows)})
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/api/subgraphs", subgraphs),
-            Route("/api/subgraphs/{name}/versions", subgraph_versions),
-            Route("/api/subgraphs/{name}/check", check, methods=["POST"]),
-            Route("/api/subgraphs/{name}/publish", publish, methods=["POST"]),
-            Route("/api/supergraph", supergraph),
-            Route("/api/supergraph/versions", supergraph_versions),
-            Route("/api/supergraph/versions/{version}", supergraph_version),
-            Route("/api/supergraph/rollback", rollback, methods=["POST"]),
-            Route("/api/usage", usage, methods=["POST"]),
-            Route("/api/catalogue", catalogue_json),
-            Route("/catalogue", catalogue_html),
-        ]
-    )
+    def catalogue_json(self, request: Request) -> Response:
+        return JSONResponse(self.registry.catalogue())
+
+    def catalogue_html(self, request: Request) -> Response:
+        return HTMLResponse(render_catalogue_html(self.registry.catalogue()))
+
+
+def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | None) -> Starlette:
+    """The registry's Starlette application."""
+    return Starlette(routes=_Api(registry, _Tokens(tokens, admin_token)).routes())
 
 
 def app_from_settings(section: RegistrySection) -> Starlette:
     store = RegistryStore.from_settings(
-        section.database, section.database_url, section.database_schema
+        section.database,
+        section.database_url,
+        section.database_schema,
+        section.migrate_at_start,
     )
     registry = Registry(store, section.usage_window_days, list(section.personal_data_policies))
     return create_app(

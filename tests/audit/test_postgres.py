@@ -29,7 +29,9 @@ async def table() -> AsyncIterator[str]:
 
 async def test_two_replicas_append_to_one_chain(table: str) -> None:
     replicas = [
-        AuditLog(PostgresAuditStore(POSTGRES_URL, table), SUBJECT_KEY, SIGNING_KEY)
+        AuditLog(
+            PostgresAuditStore(POSTGRES_URL, table, migrate_at_start=True), SUBJECT_KEY, SIGNING_KEY
+        )
         for _ in range(2)
     ]
     try:
@@ -50,7 +52,9 @@ async def test_two_replicas_append_to_one_chain(table: str) -> None:
 
 
 async def test_tampering_in_postgres_is_detected(table: str) -> None:
-    log = AuditLog(PostgresAuditStore(POSTGRES_URL, table), SUBJECT_KEY, SIGNING_KEY)
+    log = AuditLog(
+        PostgresAuditStore(POSTGRES_URL, table, migrate_at_start=True), SUBJECT_KEY, SIGNING_KEY
+    )
     try:
         for n in range(1, 6):
             await log.append(event(n))

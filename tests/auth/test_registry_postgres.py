@@ -33,6 +33,7 @@ async def test_postgres_registry_shared_by_two_replicas(table: str) -> None:
         backend="postgres",
         postgres_url=POSTGRES_URL,
         table=table,
+        migrate_at_start=True,
         seed=[ApplicationSeed(id="sibansos", opd="Dinas Sosial", scopes=["sosial:read"])],
     )
     first = await open_registry(section)

@@ -1,0 +1,37 @@
+"""The consumer-application registry's migrations (one table, ``auth.applications.table``).
+
+1. the schema that shipped before migrations existed (``CREATE TABLE IF NOT EXISTS``: an existing
+   registry is adopted as it is).
+"""
+
+from __future__ import annotations
+
+from gateway.migrations.runner import Migration, Plan
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "initial schema",
+        sqlite=(
+            "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+            "opd TEXT NOT NULL, scopes TEXT NOT NULL, purposes TEXT NOT NULL, "
+            "revoked INTEGER NOT NULL DEFAULT 0)",
+        ),
+        postgres=(
+            "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, "
+            "name TEXT NOT NULL, opd TEXT NOT NULL, scopes TEXT NOT NULL, "
+            "purposes TEXT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE)",
+        ),
+    ),
+)
+
+
+def plan(table: str) -> Plan:
+    """The plan of the application registry kept in ``table``."""
+    return Plan(
+        "applications",
+        f"applications:{table}",
+        MIGRATIONS,
+        {"table": table},
+        setting="auth.applications.migrate_at_start",
+    )
