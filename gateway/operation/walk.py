@@ -1,0 +1,286 @@
+"""One walk over a client operation: fragments resolved and ``@skip``/``@include`` decided once.
+
+Every component that reads an operation (limits, cost, authorization, masking, audit subjects,
+response shaping; the planner next) iterates its selection sets through an ``OperationWalk``
+instead of resolving fragments and conditions on its own, so a corner case is handled in one
+place. Like Apollo Router's ``traverse``, the walk gives each selection with what it needs: a
+field with the type it is selected on and its definition, a fragment (inline or named) with its
+type condition resolved against the schema.
+
+Two modes:
+- **document mode** (``variables=None``): blind to variable values; literal conditions are
+  applied, variable ones are carried on each selection (``conditions``). For results cached per
+  document: limits, cost, the authorization rewrite (and the planner).
+- **request mode** (``variables`` given, coerced): selections whose conditions fail are not
+  yielded. For what depends on the request: masking, audit subjects, shaping.
+
+Named fragments that are unknown or part of a cycle are never followed (validation reports them;
+limits run before validation), so a consumer may recurse without guards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    NamedTypeNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+
+from gateway.operation.conditions import Conditions, all_hold, conditions_of
+
+#: root fields answered from the schema itself
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field selection, with the type it is selected on (None: unknown to the schema)."""
+
+    node: FieldNode
+    parent: GraphQLNamedType | None
+    #: the field's variable conditions (document mode; always empty in request mode)
+    conditions: Conditions
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @property
+    def key(self) -> str:
+        """The response key (the alias when there is one)."""
+        alias = self.node.alias
+        return alias.value if alias is not None else self.node.name.value
+
+    @property
+    def definition(self) -> GraphQLField | None:
+        """The schema field (None for ``__typename``, introspection roots and unknown fields)."""
+        parent = self.parent
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            definition: GraphQLField | None = parent.fields.get(self.node.name.value)
+            return definition
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """An inline fragment or a spread of a named one, its type condition resolved."""
+
+    node: InlineFragmentNode | FragmentSpreadNode
+    #: the named fragment of a spread (None for an inline fragment)
+    definition: FragmentDefinitionNode | None
+    #: the type its selections are on: the type condition, else the enclosing type
+    target: GraphQLNamedType | None
+    conditions: Conditions
+
+    @property
+    def name(self) -> str | None:
+        return self.definition.name.value if self.definition is not None else None
+
+    @property
+    def type_condition(self) -> str | None:
+        if self.definition is not None:
+            return self.definition.type_condition.name.value
+        assert isinstance(self.node, InlineFragmentNode)
+        condition = self.node.type_condition
+        return condition.name.value if condition is not None else None
+
+    @property
+    def selection_set(self) -> SelectionSetNode:
+        if self.definition is not None:
+            return self.definition.selection_set
+        assert isinstance(self.node, InlineFragmentNode)
+        return self.node.selection_set
+
+
+Selection = Field | Fragment
+
+
+class OperationWalk:
+    """One operation of a document, walked in document mode or request mode (see the module)."""
+
+    def __init__(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        schema: GraphQLSchema | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.document = document
+        self.operation = operation
+        self.schema = schema
+        self.variables = variables
+        self.fragments = fragment_definitions(document)
+        self._followed = _acyclic(self.fragments)
+        self.root: GraphQLObjectType | None = (
+            schema.get_root_type(operation.operation) if schema is not None else None
+        )
+
+    @property
+    def request_mode(self) -> bool:
+        return self.variables is not None
+
+    def for_request(self, variables: Mapping[str, Any]) -> OperationWalk:
+        """The same operation in request mode."""
+        return OperationWalk(self.document, self.operation, self.schema, variables)
+
+    def selections(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
+    ) -> Iterator[Selection]:
+        """The selections of ``selection_set`` (on ``parent``) this mode keeps, in order."""
+        variables = self.variables
+        for node in selection_set.selections:
+            conditions = conditions_of(node)
+            if conditions is None:
+                continue
+            if variables is not None and conditions:
+                if not all_hold(conditions, variables):
+                    continue
+                conditions = ()
+            if isinstance(node, FieldNode):
+                yield Field(node, parent, conditions)
+                continue
+            definition = None
+            condition: NamedTypeNode | None
+            if isinstance(node, FragmentSpreadNode):
+                definition = self.fragments.get(node.name.value)
+                if definition is None or node.name.value not in self._followed:
+                    continue
+                condition = definition.type_condition
+            else:
+                assert isinstance(node, InlineFragmentNode)
+                condition = node.type_condition
+            target = parent if condition is None else self._type(condition.name.value)
+            yield Fragment(node, definition, target, conditions)
+
+    def fields(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType | None,
+        conditions: Conditions = (),
+    ) -> Iterator[Field]:
+        """Every field at this position, fragments expanded (whatever their type condition).
+
+        Each field carries the type it is selected on and, in document mode, the conditions of
+        the fragments around it as well as its own.
+        """
+        for selection in self.selections(selection_set, parent):
+            inherited = (*conditions, *selection.conditions) if conditions else selection.conditions
+            if isinstance(selection, Field):
+                yield Field(selection.node, parent, inherited) if conditions else selection
+            else:
+                yield from self.fields(selection.selection_set, selection.target, inherited)
+
+    def collect_fields(
+        self,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
+        selection_sets: tuple[SelectionSetNode, ...],
+    ) -> dict[str, list[FieldNode]]:
+        """GraphQL spec CollectFields for an object of type ``runtime``, grouped by response key."""
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        for selection_set in selection_sets:
+            self._collect_into(runtime, selection_set, grouped, visited)
+        return grouped
+
+    def _collect_into(
+        self,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in self.selections(selection_set, runtime):
+            if isinstance(selection, Field):
+                grouped.setdefault(selection.key, []).append(selection.node)
+                continue
+            name = selection.name
+            if name is not None:
+                if name in visited:
+                    continue
+                visited.add(name)
+            if self.applies(selection.target, runtime):
+                self._collect_into(runtime, selection.selection_set, grouped, visited)
+
+    def applies(
+        self, condition: GraphQLNamedType | None, runtime: GraphQLObjectType | GraphQLInterfaceType
+    ) -> bool:
+        """Whether a fragment on ``condition`` applies to an object of type ``runtime``."""
+        if condition is runtime:
+            return True
+        if self.schema is not None and isinstance(
+            condition, GraphQLInterfaceType | GraphQLUnionType
+        ):
+            return self.schema.is_sub_type(condition, runtime)
+        return False
+
+    def root_fields(self) -> list[Field]:
+        """The operation's root fields, fragments expanded."""
+        return list(self.fields(self.operation.selection_set, self.root))
+
+    def _type(self, name: str) -> GraphQLNamedType | None:
+        return self.schema.get_type(name) if self.schema is not None else None
+
+
+def fragment_definitions(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _acyclic(fragments: Mapping[str, FragmentDefinitionNode]) -> frozenset[str]:
+    """Names of the fragments that can be followed: known, and reaching no cycle."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done and followable, 3: not
+    for start in fragments:
+        _visit(start, fragments, state)
+    return frozenset(name for name, mark in state.items() if mark == 2)
+
+
+def _visit(
+    name: str, fragments: Mapping[str, FragmentDefinitionNode], state: dict[str, int]
+) -> bool:
+    """Depth-first over spreads (an explicit stack: documents may nest deeply)."""
+    if name in state:
+        return state[name] == 2
+    stack: list[tuple[str, Iterator[str]]] = [(name, _spreads(fragments[name]))]
+    state[name] = 1
+    ok: dict[str, bool] = {name: True}
+    while stack:
+        current, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            state[current] = 2 if ok[current] else 3
+            if stack and state[current] == 3:
+                ok[stack[-1][0]] = False
+            continue
+        mark = state.get(child)
+        if child not in fragments or mark == 1 or mark == 3:
+            ok[current] = False
+        elif mark is None:
+            state[child] = 1
+            ok[child] = True
+            stack.append((child, _spreads(fragments[child])))
+    return state[name] == 2
+
+
+def _spreads(fragment: FragmentDefinitionNode) -> Iterator[str]:
+    stack = [fragment.selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                yield selection.name.value
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                stack.append(selection.selection_set)
