@@ -31,7 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.auth.guard import HttpGuard
-from gateway.engine import Gateway
+from gateway.engine import Gateway, GraphQLRequest
 from gateway.errors import GatewayError
 from gateway.executor.resilience import propagated
 from gateway.http import graphiql
@@ -247,25 +247,19 @@ def create_app(
                     return {"errors": [error.to_graphql_error()]}, status, None
         if query is None:
             return _error_body("the request has no query", BAD_REQUEST), 400, None
+        graphql_request = GraphQLRequest(
+            query,
+            params["variables"],
+            operation,
+            principal=principal,
+            request_id=rid,
+            allowed_operations={"query"} if is_get else None,
+        )
         if tracing is not None:
             with tracing.request(request_headers, operation or operation_name_of(query)):
-                result = await gateway.process(
-                    query,
-                    params["variables"],
-                    operation,
-                    allowed_operations={"query"} if is_get else None,
-                    principal=principal,
-                    request_id=rid,
-                )
+                result = await gateway.process(graphql_request)
         else:
-            result = await gateway.process(
-                query,
-                params["variables"],
-                operation,
-                allowed_operations={"query"} if is_get else None,
-                principal=principal,
-                request_id=rid,
-            )
+            result = await gateway.process(graphql_request)
         response = result.response
         errors = response.get("errors")
         if errors:

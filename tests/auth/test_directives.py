@@ -23,7 +23,7 @@ from gateway.auth.access import AccessControl
 from gateway.auth.config import PolicySection
 from gateway.auth.directives import AuthRequirements, Requirement
 from gateway.auth.principal import Grants, Principal
-from gateway.engine import Gateway
+from gateway.engine import Gateway, GraphQLRequest
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.auth.harness import RecordingTransport, dev_section
 from tests.federation.subgraph_server import DataDrivenSubgraph, SubgraphHost
@@ -64,7 +64,7 @@ async def run(zoo: Supergraph, zoo_urls: dict[str, str]) -> AsyncIterator[Run]:
     gateway = Gateway(zoo, transport=transport, subgraph_urls=zoo_urls, access=access)
 
     async def execute(query: str, principal: Principal | None = None) -> dict[str, Any]:
-        return (await gateway.process(query, principal=principal)).response
+        return (await gateway.process(GraphQLRequest(query, principal=principal))).response
 
     execute.transport = transport  # type: ignore[attr-defined]
     yield execute
@@ -258,7 +258,9 @@ async def test_reject_mode_with_abstract_types(zoo: Supergraph, zoo_urls: dict[s
     gateway = Gateway(zoo, transport=transport, subgraph_urls=zoo_urls, access=access)
     try:
         response = (
-            await gateway.process("{ things { ... on Toy { label } } }", principal=caller())
+            await gateway.process(
+                GraphQLRequest("{ things { ... on Toy { label } } }", principal=caller())
+            )
         ).response
         assert "data" not in response
         assert refused(response) == [(["things"], "Unauthorized type Toy")]
