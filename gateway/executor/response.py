@@ -361,6 +361,8 @@ class ResponseShaper:
         self._introspection = introspection_document(self._walk)
         #: whether the root asks only for ``__typename``/``__schema``/``__type`` (no subgraph)
         self.only_introspection = only_meta_fields(self._walk)
+        #: responses shaped by the compiled fast path (the rest needed the walk)
+        self.fast_shaped = 0
 
     @property
     def has_introspection(self) -> bool:
@@ -388,9 +390,12 @@ class ResponseShaper:
             errors.extend(dict(error.formatted) for error in result.errors or ())
         if self._fast:
             try:
-                return root.fast_fixed()(data or {}, introspection), errors
+                shaped_fast = root.fast_fixed()(data or {}, introspection)
             except _Anomaly:
                 pass  # a null or invalid value somewhere: the walk below finds and reports it
+            else:
+                self.fast_shaped += 1
+                return shaped_fast, errors
         walk = _Walk(covered, introspection)
         assert root.fixed is not None
         shaped = walk.object(data or {}, root.fixed)
@@ -499,6 +504,11 @@ def _completer(shape: _Shape) -> _Completer:
         return abstract
     item = shape.item
     assert item is not None
+    return _list_completer(item)
+
+
+def _list_completer(item: _Shape) -> _Completer:
+    """A function completing a non-null list whose items have shape ``item``."""
     if item.kind == _LEAF:
         if item.non_null:
 
