@@ -63,8 +63,11 @@ async def run(zoo: Supergraph, zoo_urls: dict[str, str]) -> AsyncIterator[Run]:
     access = AccessControl(zoo, dev_section(policies=POLICIES))
     gateway = Gateway(zoo, transport=transport, subgraph_urls=zoo_urls, access=access)
 
-    async def execute(query: str, principal: Principal | None = None) -> dict[str, Any]:
-        return (await gateway.process(GraphQLRequest(query, principal=principal))).response
+    async def execute(
+        query: str, principal: Principal | None = None, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        request = GraphQLRequest(query, variables, principal=principal)
+        return (await gateway.process(request)).response
 
     execute.transport = transport  # type: ignore[attr-defined]
     yield execute
@@ -220,6 +223,30 @@ async def test_interface_field_needs_every_implementation(run: Run) -> None:
             ]
         }
     }
+
+
+async def test_a_refused_field_behind_a_variable_in_a_named_fragment_on_an_interface(
+    run: Run,
+) -> None:
+    query = """
+    query Seen($v: Boolean!) { animals { ...Seen } }
+    fragment Seen on Animal { id name @include(if: $v) }
+    """
+    # excluded by the request: nothing refused, nothing reported
+    assert await run(query, caller(), {"v": False}) == {
+        "data": {"animals": [{"id": "d1"}, {"id": "c1"}, {"id": "b1"}]}
+    }
+    # included: refused like the plain field (name is non-null in a list of non-null animals)
+    included = await run(query, caller(), {"v": True})
+    assert refused(included) == [(["animals", "name"], "Unauthorized field Animal.name")]
+    assert included["data"] is None
+    # one rewrite, one plan: the subgraph got the same document both times, without name
+    queries = [body["query"] for _, body in run.transport.bodies]  # type: ignore[attr-defined]
+    assert len(queries) == 2 and queries[0] == queries[1]
+    assert " name" not in queries[0].replace("__typename", "")
+    # with the policy the field is there exactly when included
+    granted = await run(query, caller(roles={"birdwatch"}), {"v": True})
+    assert granted["data"]["animals"][0] == {"id": "d1", "name": "Rex"}
 
 
 async def test_implementation_fragment_without_the_interface_requirement(run: Run) -> None:
