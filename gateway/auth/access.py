@@ -173,7 +173,7 @@ class AccessControl:
         decided = authorized.for_request(walk.variables or {})
         rejection: tuple[dict[str, Any], ...] = ()
         if authorized.forbidden:
-            rejection = tuple(r.error() for r in authorized.refusals)
+            rejection = tuple(authorized.errors())
         elif self.section.mode == "reject" and decided.refusals:
             rejection = tuple(decided.errors())
         return PreparedAccess(

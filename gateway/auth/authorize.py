@@ -1,7 +1,10 @@
 """Field-level authorization: remove what the caller may not see from the operation before planning.
 
-The client's operation is rewritten (fragment spreads inlined) without the fields and type
-conditions the caller's grants do not satisfy, so no subgraph is ever asked for them. Each removal
+The client's operation is rewritten (fragment spreads inlined, through the operation walk in
+document mode) without the fields and type conditions the caller's grants do not satisfy, so no
+subgraph is ever asked for them. The rewrite ignores variable values (it and its plan are cached
+per document and grants); a refusal under a variable ``@skip``/``@include`` is reported only to
+requests whose variables include it (``AuthorizedOperation.for_request``). Each removal
 becomes an error with the response path of the removed field and code
 ``UNAUTHORIZED_FIELD_OR_TYPE``; the response carries ``null`` there (the shaper is told that these
 paths are covered, so no second "cannot return null" error appears). A selection set left empty
@@ -135,6 +138,11 @@ class AuthorizedOperation:
             coordinates=frozenset(t.coordinate for t in touched),
             personal=any(t.personal for t in touched),
         )
+
+    def errors(self) -> list[dict[str, Any]]:
+        """The errors of every refusal, whatever the conditions (a forbidden operation's answer)."""
+        unique = dict(((r.path, r.coordinate), r) for r in self.refusals)
+        return [refusal.error() for refusal in unique.values()]
 
     @property
     def plan_key(self) -> frozenset[tuple[tuple[str, ...], str]]:

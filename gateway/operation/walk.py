@@ -126,6 +126,7 @@ class OperationWalk:
         self.variables = variables
         self.fragments = fragment_definitions(document)
         self._followed = _acyclic(self.fragments)
+        self._memo: dict[tuple[int, str | None], tuple[Selection, ...]] = {}
         self.root: GraphQLObjectType | None = (
             schema.get_root_type(operation.operation) if schema is not None else None
         )
@@ -140,8 +141,20 @@ class OperationWalk:
 
     def selections(
         self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
+    ) -> tuple[Selection, ...]:
+        """The selections of ``selection_set`` (on ``parent``) this mode keeps, in order.
+
+        Memoised per walk: masking visits the same selection set once per object of a list.
+        """
+        key = (id(selection_set), parent.name if parent is not None else None)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(self._selections(selection_set, parent))
+        return found
+
+    def _selections(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
     ) -> Iterator[Selection]:
-        """The selections of ``selection_set`` (on ``parent``) this mode keeps, in order."""
         variables = self.variables
         for node in selection_set.selections:
             conditions = conditions_of(node)
