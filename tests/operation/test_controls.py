@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from graphql import DocumentNode, OperationDefinitionNode, build_schema, parse, print_ast
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.auth.access import AccessControl
 from gateway.auth.config import MaskingSection, PolicySection
@@ -126,3 +128,22 @@ def test_cost_counts_the_field_whatever_the_variables_and_not_when_literally_exc
     assert estimator.estimate(COST_SCHEMA, document, operation) == 10 * (1 + 5)
     document, operation = parsed(LITERAL)
     assert estimator.estimate(COST_SCHEMA, document, operation) == 10 * 1
+
+
+CONDITIONAL = """
+query C($a: Boolean!, $b: Boolean!) {
+  animals { id ...Named @include(if: $a) ... on Dog @skip(if: $b) { breed } }
+  keeper @include(if: $b) { name secret @skip(if: $a) }
+}
+fragment Named on Animal { name }
+"""
+
+
+@settings(max_examples=8, deadline=None)
+@given(a=st.booleans(), b=st.booleans())
+def test_authorization_reports_what_the_values_written_in_would_refuse(
+    access: AccessControl, a: bool, b: bool
+) -> None:
+    variables = {"a": a, "b": b}
+    literal = CONDITIONAL.replace("$a)", f"{str(a).lower()})").replace("$b)", f"{str(b).lower()})")
+    assert authorize(access, CONDITIONAL, variables).errors == authorize(access, literal, {}).errors

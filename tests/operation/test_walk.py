@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLObjectType, OperationDefinitionNode, build_schema, parse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.operation import Condition, OperationWalk, condition_variables
 from gateway.operation.introspection import introspection_document, only_meta_fields
@@ -186,3 +188,36 @@ def test_the_same_walk_gives_the_same_fragment_targets(mode: dict[str, Any] | No
         for s in w.selections(root.node.selection_set, thing)  # type: ignore[arg-type]
     ]
     assert targets == ["Dog", "Toy"]
+
+
+CONDITIONAL = """
+query($a: Boolean!, $b: Boolean!, $c: Boolean!) {
+  animals {
+    id @skip(if: $a)
+    ...N @include(if: $b)
+    ... on Dog @skip(if: $c) { breed @include(if: $a) name }
+  }
+}
+fragment N on Animal { name @skip(if: $c) ... on Cat @include(if: $a) { lives } }
+"""
+
+
+@given(a=st.booleans(), b=st.booleans(), c=st.booleans())
+def test_request_mode_equals_document_mode_with_the_values_written_in(
+    a: bool, b: bool, c: bool
+) -> None:
+    variables = {"a": a, "b": b, "c": c}
+    literal = CONDITIONAL
+    for name, value in variables.items():
+        literal = literal.replace(f"${name})", f"{str(value).lower()})")
+    in_request = flat(walk(CONDITIONAL, variables))
+    assert in_request == flat(walk(literal))
+    # and document mode carries exactly the conditions that decide it
+    carried = [
+        (parent, key)
+        for parent, key, conditions in flat(walk(CONDITIONAL))
+        if all(
+            variables[c.lstrip("!")] is (not c.startswith("!")) for c in conditions.split(",") if c
+        )
+    ]
+    assert [(parent, key) for parent, key, _ in in_request] == carried
