@@ -38,6 +38,7 @@ from graphql import (
     InlineFragmentNode,
     NamedTypeNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
 )
 
@@ -130,6 +131,17 @@ class OperationWalk:
         self.root: GraphQLObjectType | None = (
             schema.get_root_type(operation.operation) if schema is not None else None
         )
+
+    @classmethod
+    def of_selection_set(
+        cls, selection_set: SelectionSetNode, schema: GraphQLSchema | None = None
+    ) -> OperationWalk:
+        """A document-mode walk over a bare selection set (a federation field set: ``@key``,
+        ``@requires``, ``@provides``), which has no operation and no named fragments."""
+        operation = OperationDefinitionNode(
+            operation=OperationType.QUERY, selection_set=selection_set
+        )
+        return cls(DocumentNode(definitions=(operation,)), operation, schema)
 
     @property
     def request_mode(self) -> bool:

@@ -221,3 +221,14 @@ def test_request_mode_equals_document_mode_with_the_values_written_in(
         )
     ]
     assert [(parent, key) for parent, key, _ in in_request] == carried
+
+
+def test_a_bare_field_set_walks_in_document_mode() -> None:
+    # what the planner needs for @key/@requires/@provides field sets
+    selection_set = parse("{ id reviews { body } }").definitions[0].selection_set  # type: ignore[attr-defined]
+    w = OperationWalk.of_selection_set(selection_set)
+    assert not w.request_mode
+    assert [(s.key, s.conditions) for s in w.selections(selection_set, None)] == [
+        ("id", ()),
+        ("reviews", ()),
+    ]
