@@ -1,4 +1,4 @@
-"""The in-process gateway: one GraphQL request in, one response dict out (no HTTP here).
+"""The in-process gateway: one ``GraphQLRequest`` in, one response dict out (no HTTP here).
 
 Pipeline: parse -> validate against the API schema (both cached by query text) -> select the
 operation -> coerce variables -> plan (LRU by query, operation name and active override labels) ->

@@ -3,9 +3,9 @@
 A fragment spread counts what its fragment contains every time it is spread, so a document that
 multiplies work through nested fragments is measured by the work it asks for; each fragment is
 measured once (memoised), so measuring stays linear in the document's size. The operation walk
-runs in document mode (the outcome is cached per document): a selection excluded by a literal
-``@skip(if: true)``/``@include(if: false)`` never runs and is not counted; one under a variable
-condition is.
+runs in document mode, as written (the outcome is cached per document, and the limits protect
+validation, which reads every selection): selections under ``@skip``/``@include`` count, literal
+or variable.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ class OperationLimits:
         memo: dict[str, _Measure] = {}
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
-                walk = OperationWalk(document, definition)  # document mode, before validation
+                # before validation, which reads every selection: measured as written
+                walk = OperationWalk(document, definition, as_written=True)
                 measure = _measure(walk, definition.selection_set, memo)
                 measure.directives += len(definition.directives or ())
                 errors = self._exceeded(measure, _operation_label(definition))

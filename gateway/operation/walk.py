@@ -10,12 +10,13 @@ type condition resolved against the schema.
 Two modes:
 - **document mode** (``variables=None``): blind to variable values; literal conditions are
   applied, variable ones are carried on each selection (``conditions``). For results cached per
-  document: limits, cost, the authorization rewrite (and the planner).
+  document: cost, the authorization rewrite (and the planner). Limits use it ``as_written``
+  (literal-excluded selections kept): they bound what validation reads, which is everything.
 - **request mode** (``variables`` given, coerced): selections whose conditions fail are not
   yielded. For what depends on the request: masking, audit subjects, shaping.
 
-Named fragments that are unknown or part of a cycle are never followed (validation reports them;
-limits run before validation), so a consumer may recurse without guards.
+Spreads of unknown fragments and spreads that close a cycle are never followed (validation
+reports both; limits run before validation), so a consumer may recurse without guards.
 """
 
 from __future__ import annotations
@@ -120,13 +121,18 @@ class OperationWalk:
         operation: OperationDefinitionNode,
         schema: GraphQLSchema | None = None,
         variables: Mapping[str, Any] | None = None,
+        *,
+        as_written: bool = False,
     ) -> None:
         self.document = document
+        #: document mode that keeps even literal-excluded selections (limits: they guard
+        #: validation, which reads the whole document, so they measure it as written)
+        self.as_written = as_written and variables is None
         self.operation = operation
         self.schema = schema
         self.variables = variables
         self.fragments = fragment_definitions(document)
-        self._followed = _acyclic(self.fragments)
+        self._back_edges, self._owners = _back_edges(self.fragments)
         self._memo: dict[tuple[int, str | None], tuple[Selection, ...]] = {}
         self.root: GraphQLObjectType | None = (
             schema.get_root_type(operation.operation) if schema is not None else None
@@ -171,7 +177,9 @@ class OperationWalk:
         for node in selection_set.selections:
             conditions = conditions_of(node)
             if conditions is None:
-                continue
+                if not self.as_written:
+                    continue
+                conditions = ()
             if variables is not None and conditions:
                 if not all_hold(conditions, variables):
                     continue
@@ -183,7 +191,7 @@ class OperationWalk:
             condition: NamedTypeNode | None
             if isinstance(node, FragmentSpreadNode):
                 definition = self.fragments.get(node.name.value)
-                if definition is None or node.name.value not in self._followed:
+                if definition is None or self._closes_cycle(selection_set, node.name.value):
                     continue
                 condition = definition.type_condition
             else:
@@ -191,6 +199,10 @@ class OperationWalk:
                 condition = node.type_condition
             target = parent if condition is None else self._type(condition.name.value)
             yield Fragment(node, definition, target, conditions)
+
+    def _closes_cycle(self, selection_set: SelectionSetNode, spread: str) -> bool:
+        owner = self._owners.get(id(selection_set))
+        return owner is not None and (owner, spread) in self._back_edges
 
     def fields(
         self,
@@ -265,47 +277,48 @@ def fragment_definitions(document: DocumentNode) -> dict[str, FragmentDefinition
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def _acyclic(fragments: Mapping[str, FragmentDefinitionNode]) -> frozenset[str]:
-    """Names of the fragments that can be followed: known, and reaching no cycle."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done and followable, 3: not
+def _back_edges(
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> tuple[frozenset[tuple[str, str]], dict[int, str]]:
+    """The spreads that close a cycle, and which fragment owns each selection set.
+
+    A depth-first search over spreads, fragments in document order (an explicit stack: documents
+    may nest deeply); a spread of a fragment still on the search path is a back edge. Without
+    back edges the spreads form a DAG, so following the others always ends.
+    """
+    owners: dict[int, str] = {}
+    spreads = {name: _spreads(name, fragment, owners) for name, fragment in fragments.items()}
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}  # 1: on the search path, 2: done
     for start in fragments:
-        _visit(start, fragments, state)
-    return frozenset(name for name, mark in state.items() if mark == 2)
-
-
-def _visit(
-    name: str, fragments: Mapping[str, FragmentDefinitionNode], state: dict[str, int]
-) -> bool:
-    """Depth-first over spreads (an explicit stack: documents may nest deeply)."""
-    if name in state:
-        return state[name] == 2
-    stack: list[tuple[str, Iterator[str]]] = [(name, _spreads(fragments[name]))]
-    state[name] = 1
-    ok: dict[str, bool] = {name: True}
-    while stack:
-        current, children = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            state[current] = 2 if ok[current] else 3
-            if stack and state[current] == 3:
-                ok[stack[-1][0]] = False
+        if start in state:
             continue
-        mark = state.get(child)
-        if child not in fragments or mark == 1 or mark == 3:
-            ok[current] = False
-        elif mark is None:
-            state[child] = 1
-            ok[child] = True
-            stack.append((child, _spreads(fragments[child])))
-    return state[name] == 2
+        state[start] = 1
+        stack = [(start, iter(spreads[start]))]
+        while stack:
+            current, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[current] = 2
+                stack.pop()
+            elif child in fragments and state.get(child) == 1:
+                back.add((current, child))
+            elif child in fragments and child not in state:
+                state[child] = 1
+                stack.append((child, iter(spreads[child])))
+    return frozenset(back), owners
 
 
-def _spreads(fragment: FragmentDefinitionNode) -> Iterator[str]:
+def _spreads(name: str, fragment: FragmentDefinitionNode, owners: dict[int, str]) -> list[str]:
+    """The fragments ``fragment`` spreads, in order; records its selection sets' owner."""
+    found: list[str] = []
     stack = [fragment.selection_set]
     while stack:
-        for selection in stack.pop().selections:
+        selection_set = stack.pop()
+        owners[id(selection_set)] = name
+        for selection in selection_set.selections:
             if isinstance(selection, FragmentSpreadNode):
-                yield selection.name.value
+                found.append(selection.name.value)
             elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
                 stack.append(selection.selection_set)
+    return found

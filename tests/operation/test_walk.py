@@ -141,15 +141,32 @@ def test_defaults_are_the_coerced_values_the_request_mode_sees() -> None:
     assert flat(walk(query, {})) == [("Animal", "id", ""), ("Animal", "name", "")]
 
 
-def test_unknown_and_cyclic_fragments_are_not_followed() -> None:
+def test_unknown_fragments_are_skipped_and_cycles_cut_where_they_close() -> None:
     # before validation (limits run there), a consumer may recurse without guards
     query = """
     { animals { ...A ...Missing ...C } }
     fragment A on Animal { ...B id }
-    fragment B on Animal { ...A }
+    fragment B on Animal { name ...A }
     fragment C on Animal { name }
     """
-    assert flat(walk(query)) == [("Animal", "name", "")]
+    # A -> B is followed, B -> A closes the cycle and is not
+    assert flat(walk(query)) == [
+        ("Animal", "name", ""),
+        ("Animal", "id", ""),
+        ("Animal", "name", ""),
+    ]
+    assert flat(walk("{ animals { ...S } } fragment S on Animal { id ...S }")) == [
+        ("Animal", "id", "")
+    ]
+
+
+def test_as_written_keeps_literal_exclusions_for_the_limits() -> None:
+    document = parse("{ animals @skip(if: true) { a: id b: id } me @include(if: false) { id } }")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    as_written = OperationWalk(document, operation, SCHEMA, as_written=True)
+    assert [f.key for f in as_written.root_fields()] == ["animals", "me"]
+    assert OperationWalk(document, operation, SCHEMA).root_fields() == []
 
 
 def test_condition_variables_and_conditions_match_the_planners_shape() -> None:
