@@ -1,4 +1,4 @@
-"""The in-process gateway: one GraphQL request in, one response dict out (no HTTP here).
+"""The in-process gateway: one ``GraphQLRequest`` in, one response dict out (no HTTP here).
 
 Pipeline: parse -> validate against the API schema (both cached by query text) -> select the
 operation -> coerce variables -> plan (LRU by query, operation name and active override labels) ->
@@ -30,7 +30,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from gateway.auth.access import AccessControl
+from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
@@ -120,6 +120,44 @@ class GatewayResult:
     operation_not_allowed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    """One GraphQL request as the engine takes it (the HTTP layer, tools and tests build it).
+
+    ``principal`` is the authenticated caller (anonymous when None); it matters only when the
+    gateway has access control. ``allowed_operations`` restricts the operation kinds (``{"query"}``
+    over GET); None allows all.
+    """
+
+    query: str
+    variables: Mapping[str, Any] | None = None
+    operation_name: str | None = None
+    principal: Principal | None = None
+    request_id: str | None = None
+    allowed_operations: Collection[str] | None = None
+
+    @property
+    def purpose(self) -> str | None:
+        """The purpose the caller declared (carried by the principal, which policies read)."""
+        return self.principal.purpose if self.principal is not None else None
+
+
+@dataclass(slots=True)
+class _Run:
+    """One request past parsing, validation and variable coercion."""
+
+    request: GraphQLRequest
+    prepared: _PreparedDocument
+    operation: _PreparedOperation
+    coerced: dict[str, Any]
+    raw_variables: dict[str, Any]
+
+    @property
+    def document(self) -> DocumentNode:
+        assert self.prepared.document is not None
+        return self.prepared.document
+
+
 class _RequestFailure(Exception):
     """A request that cannot be executed; carries the response errors."""
 
@@ -199,75 +237,43 @@ class Gateway:
         variables: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
     ) -> dict[str, Any]:
-        """The GraphQL response (``errors`` then ``data``) for one request."""
-        return (await self.process(query, variables, operation_name)).response
+        """The GraphQL response (``errors`` then ``data``) for an anonymous request."""
+        return (await self.process(GraphQLRequest(query, variables, operation_name))).response
 
-    async def process(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        operation_name: str | None = None,
-        *,
-        allowed_operations: Collection[str] | None = None,
-        principal: Principal | None = None,
-        request_id: str | None = None,
-    ) -> GatewayResult:
-        """Like ``execute``, also telling whether execution started (for HTTP status codes).
+    async def process(self, request: GraphQLRequest) -> GatewayResult:
+        """The response to ``request``, also telling whether execution started (status codes)."""
+        key = self._shared_key(request)
+        if key is None:
+            return await self._process_guarded(request)
+        shared = self._in_flight.get(key)
+        if shared is None:
+            # Its own task: a caller that disconnects does not cancel the others.
+            shared = asyncio.ensure_future(self._process_guarded(request))
+            self._in_flight[key] = shared
+            shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(shared)
 
-        ``principal`` is the authenticated caller (anonymous when None); it matters only when the
-        gateway has access control.
-        """
-        key = self._shared_key(query, variables, operation_name, allowed_operations)
-        if key is not None:
-            shared = self._in_flight.get(key)
-            if shared is None:
-                # Its own task: a caller that disconnects does not cancel the others.
-                shared = asyncio.ensure_future(
-                    self._process_guarded(query, variables, operation_name, allowed_operations)
-                )
-                self._in_flight[key] = shared
-                shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
-            return await asyncio.shield(shared)
-        return await self._process_guarded(
-            query, variables, operation_name, allowed_operations, principal, request_id
-        )
-
-    def _shared_key(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None,
-        operation_name: str | None,
-        allowed_operations: Collection[str] | None,
-    ) -> tuple[Any, ...] | None:
+    def _shared_key(self, request: GraphQLRequest) -> tuple[Any, ...] | None:
         """The key under which identical requests share one execution, or None not to share."""
         if not self._deduplicate or self.access is not None:
             return None
-        prepared = self._documents.get(query)
+        prepared = self._documents.get(request.query)
         if prepared is None or prepared.document is None:
             return None  # not seen yet, or invalid: run it on its own
-        operation = prepared.operations.get(operation_name)
+        operation = prepared.operations.get(request.operation_name)
         if operation is None or operation.kind != "query":
             return None  # mutations are never shared
         try:
-            encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+            encoded = orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None
-        allowed = None if allowed_operations is None else tuple(sorted(allowed_operations))
-        return (query, operation_name, encoded, allowed)
+        allowed = request.allowed_operations
+        allowed_key = None if allowed is None else tuple(sorted(allowed))
+        return (request.query, request.operation_name, encoded, allowed_key)
 
-    async def _process_guarded(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None,
-        operation_name: str | None,
-        allowed_operations: Collection[str] | None,
-        principal: Principal | None = None,
-        request_id: str | None = None,
-    ) -> GatewayResult:
+    async def _process_guarded(self, request: GraphQLRequest) -> GatewayResult:
         try:
-            return await self._process(
-                query, variables, operation_name, allowed_operations, principal, request_id
-            )
+            return await self._process(request)
         except _RequestFailure as failure:
             return GatewayResult(
                 {"errors": failure.errors},
@@ -285,102 +291,99 @@ class Gateway:
             }
             return GatewayResult({"errors": [internal], "data": None})
 
-    async def _process(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None,
-        operation_name: str | None,
-        allowed_operations: Collection[str] | None,
-        principal: Principal | None = None,
-        request_id: str | None = None,
-    ) -> GatewayResult:
-        prepared = self._prepare_document(query)
-        operation = self._prepare_operation(prepared, operation_name)
-        if allowed_operations is not None and operation.kind not in allowed_operations:
-            message = f"Can only perform a {'/'.join(sorted(allowed_operations))} operation here."
+    async def _process(self, request: GraphQLRequest) -> GatewayResult:
+        run = self._start(request)
+        if self.access is not None:
+            return await self._process_secured(run, self.access)
+        operation = run.operation
+        raw: Any = {}
+        covered: Any = ()
+        errors: list[ErrorDict] = []
+        if operation.needs_subgraphs:
+            plan = self._plan(request.query, run.document, request.operation_name, operation.node)
+            state = await self._executor.execute(plan, run.coerced)
+            raw, covered, errors = state.data, state.covered, state.errors
+        data, shaping_errors = operation.shaper.shape(
+            raw, run.coerced, raw_variables=run.raw_variables, covered=covered
+        )
+        return _result(data, [*errors, *shaping_errors])
+
+    def _start(self, request: GraphQLRequest) -> _Run:
+        """Parse, validate, select the operation, check its kind, coerce the variables."""
+        prepared = self._prepare_document(request.query)
+        operation = self._prepare_operation(prepared, request.operation_name)
+        allowed = request.allowed_operations
+        if allowed is not None and operation.kind not in allowed:
+            message = f"Can only perform a {'/'.join(sorted(allowed))} operation here."
             raise _RequestFailure(
                 [{"message": message, "extensions": {"code": "METHOD_NOT_ALLOWED"}}],
                 not_allowed=True,
             )
-        raw_variables = dict(variables or {})
+        raw_variables = dict(request.variables or {})
         coerced = self._coerce_variables(operation.node, raw_variables)
-        if self.access is not None:
-            return await self._process_secured(
-                query,
-                prepared,
-                operation,
-                coerced,
-                raw_variables,
-                principal or ANONYMOUS,
-                request_id,
-            )
-        if operation.needs_subgraphs:
-            assert prepared.document is not None
-            plan = self._plan(query, prepared.document, operation_name, operation.node)
-            state = await self._executor.execute(plan, coerced)
-            data, shaping_errors = operation.shaper.shape(
-                state.data, coerced, raw_variables=raw_variables, covered=state.covered
-            )
-            errors = [*state.errors, *shaping_errors]
-        else:
-            data, errors = operation.shaper.shape({}, coerced, raw_variables=raw_variables)
-        if errors:
-            return GatewayResult({"errors": errors, "data": data})
-        return GatewayResult({"data": data})
+        return _Run(request, prepared, operation, coerced, raw_variables)
 
-    async def _process_secured(
-        self,
-        query: str,
-        prepared: _PreparedDocument,
-        operation: _PreparedOperation,
-        coerced: dict[str, Any],
-        raw_variables: dict[str, Any],
-        principal: Principal,
-        request_id: str | None,
-    ) -> GatewayResult:
+    async def _process_secured(self, run: _Run, access: AccessControl) -> GatewayResult:
         """``_process`` under access control: authorize before planning, mask + audit after."""
-        access = self.access
-        assert access is not None and prepared.document is not None
-        guarded = access.prepare(principal, query, prepared.document, operation.node)
+        request = run.request
+        guarded = access.prepare(
+            request.principal or ANONYMOUS,
+            request.query,
+            run.document,
+            run.operation.node,
+            run.coerced,
+        )
         data: dict[str, Any] | None = None
         errors: list[ErrorDict] = []
         raw: Any = {}
         if not guarded.rejection:
-            covered: list[Any] = list(guarded.covered)
-            rewritten, node = guarded.authorized.document, guarded.authorized.operation
-            if operation.needs_subgraphs and rewritten is not None and node is not None:
-                name = node.name.value if node.name else None
-                plan = self._plan(query, rewritten, name, node, variant=guarded.plan_key)
-                state = await self._executor.execute(plan, coerced)
-                raw = state.data
-                covered.extend(state.covered)
-                errors.extend(state.errors)
-            shaper = operation.shaper
-            authorized = guarded.authorized
-            if authorized.shape_document is not None and authorized.shape_operation is not None:
-                # refused type conditions: shape without those fragments (cached per rewrite)
-                key = (query, operation.node.name, guarded.plan_key)
-                cached = self._access_shapers.get(key)
-                if cached is None:
-                    cached = ResponseShaper(
-                        self.supergraph.api_schema,
-                        authorized.shape_document,
-                        authorized.shape_operation,
-                    )
-                    self._access_shapers.put(key, cached)
-                shaper = cached
-            data, shaping_errors = shaper.shape(
-                raw, coerced, raw_variables=raw_variables, covered=covered
-            )
-            errors = [*guarded.errors, *errors, *shaping_errors]
+            raw, data, errors = await self._execute_authorized(run, guarded)
         data, errors = await access.release(
-            guarded, data, errors, raw, request_id=request_id, raw_variables=raw_variables
+            guarded,
+            data,
+            errors,
+            raw,
+            request_id=request.request_id,
+            raw_variables=run.raw_variables,
         )
         if guarded.rejection:
             return GatewayResult({"errors": errors}, executed=False)
-        if errors:
-            return GatewayResult({"errors": errors, "data": data})
-        return GatewayResult({"data": data})
+        return _result(data, errors)
+
+    async def _execute_authorized(
+        self, run: _Run, guarded: PreparedAccess
+    ) -> tuple[Any, dict[str, Any] | None, list[ErrorDict]]:
+        """Plan and run the operation rewritten for the caller; shape with the client's own."""
+        covered: list[Any] = list(guarded.covered)
+        errors: list[ErrorDict] = []
+        raw: Any = {}
+        rewritten, node = guarded.authorized.document, guarded.authorized.operation
+        if run.operation.needs_subgraphs and rewritten is not None and node is not None:
+            name = node.name.value if node.name else None
+            plan = self._plan(run.request.query, rewritten, name, node, variant=guarded.plan_key)
+            state = await self._executor.execute(plan, run.coerced)
+            raw = state.data
+            covered.extend(state.covered)
+            errors.extend(state.errors)
+        shaper = self._authorized_shaper(run, guarded)
+        data, shaping_errors = shaper.shape(
+            raw, run.coerced, raw_variables=run.raw_variables, covered=covered
+        )
+        return raw, data, [*guarded.errors, *errors, *shaping_errors]
+
+    def _authorized_shaper(self, run: _Run, guarded: PreparedAccess) -> ResponseShaper:
+        """The client's shaper, or one without refused type conditions (cached per rewrite)."""
+        authorized = guarded.authorized
+        if authorized.shape_document is None or authorized.shape_operation is None:
+            return run.operation.shaper
+        key = (run.request.query, run.operation.node.name, guarded.plan_key)
+        shaper = self._access_shapers.get(key)
+        if shaper is None:
+            shaper = ResponseShaper(
+                self.supergraph.api_schema, authorized.shape_document, authorized.shape_operation
+            )
+            self._access_shapers.put(key, shaper)
+        return shaper
 
     def query_plan(self, query: str, operation_name: str | None = None) -> QueryPlan | None:
         """The plan of an operation as an open gateway would run it (None: no subgraph needed).
@@ -495,6 +498,13 @@ class Gateway:
         """Close the subgraph transport this gateway created (a transport passed in stays open)."""
         if self._owned_transport is not None:
             await self._owned_transport.aclose()
+
+
+def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResult:
+    """Apollo Gateway's key order: ``errors`` (when any) before ``data``."""
+    if errors:
+        return GatewayResult({"errors": errors, "data": data})
+    return GatewayResult({"data": data})
 
 
 def _select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from gateway.auth.access import AccessControl
-from gateway.auth.principal import Principal
-from gateway.engine import Gateway, GatewayResult
+from gateway.engine import Gateway, GatewayResult, GraphQLRequest
 from gateway.errors import GatewayError
 from gateway.registry.usage import UsageRecorder
 from gateway.supergraph import Supergraph
@@ -128,27 +127,11 @@ class ReloadingGateway:
     def access(self) -> AccessControl | None:
         return self._current.access
 
-    async def process(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        operation_name: str | None = None,
-        *,
-        allowed_operations: Collection[str] | None = None,
-        principal: Principal | None = None,
-        request_id: str | None = None,
-    ) -> GatewayResult:
+    async def process(self, request: GraphQLRequest) -> GatewayResult:
         gateway = self._current  # one read: the whole request runs on this generation
-        result = await gateway.process(
-            query,
-            variables,
-            operation_name,
-            allowed_operations=allowed_operations,
-            principal=principal,
-            request_id=request_id,
-        )
+        result = await gateway.process(request)
         if self.usage is not None and result.executed:
-            self.usage.record(gateway.supergraph.api_schema, query, operation_name)
+            self.usage.record(gateway.supergraph.api_schema, request.query, request.operation_name)
         return result
 
     async def execute(
@@ -157,7 +140,7 @@ class ReloadingGateway:
         variables: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
     ) -> dict[str, Any]:
-        return (await self.process(query, variables, operation_name)).response
+        return (await self.process(GraphQLRequest(query, variables, operation_name))).response
 
     # swapping ----------------------------------------------------------------------------------
 

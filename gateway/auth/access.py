@@ -1,9 +1,11 @@
 """Access control around one gateway: the seam between the engine and auth/audit.
 
 The engine calls three things per request, in this order:
-1. ``prepare(principal, query, document, operation)`` before planning: the operation rewritten for
-   the caller's grants (cached per document, operation and grants), the errors of what was removed,
-   and a key for the plan cache (the set of removals), so plans are never shared across rights.
+1. ``prepare(principal, query, document, operation, variables)`` before planning: the operation
+   rewritten for the caller's grants (cached per document, operation and grants: the walk's
+   document mode, blind to variable values), a key for the plan cache (the set of removals), so
+   plans are never shared across rights, and what the request's variables make of it (the
+   walk's request mode): the errors of what was removed and the coordinates it touches.
 2. the engine plans and executes ``prepared.document`` (when not None) and shapes the response
    with the *client's* operation, passing ``prepared.covered`` so removed fields are plain nulls.
 3. ``release(prepared, data, errors, raw_data, ...)``: masks values, scrubs error messages, answers
@@ -25,13 +27,8 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     build_ast_schema,
     execute_sync,
     parse,
@@ -49,19 +46,25 @@ from graphql.language import (
 from gateway.audit.log import AuditLog
 from gateway.audit.records import AuditEvent
 from gateway.audit.store import AuditUnavailableError
-from gateway.auth.authorize import AuthorizedOperation, OperationAuthorizer, collect_subjects
+from gateway.auth.authorize import (
+    AuthorizedOperation,
+    OperationAuthorizer,
+    RequestAuthorization,
+    collect_subjects,
+)
 from gateway.auth.config import AuthSection
 from gateway.auth.directives import AuthRequirements
 from gateway.auth.masking import Masker
 from gateway.auth.policies import PolicyEvaluator
 from gateway.auth.principal import Grants, Principal
 from gateway.gc_tuning import note_eviction
+from gateway.operation import OperationWalk
+from gateway.operation.introspection import introspection_document
 from gateway.supergraph import Supergraph
 
 logger = logging.getLogger("jamajama.access")
 
 AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
-_META = frozenset({"__schema", "__type"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +73,23 @@ class PreparedAccess:
 
     principal: Principal
     grants: Grants
+    #: the rewrite for the caller's grants (document mode, cached)
     authorized: AuthorizedOperation
-    #: the client's operation (for masking and audit)
-    document: DocumentNode
-    operation: OperationDefinitionNode
+    #: what the request's variables make of it: refusals reported, coordinates touched
+    decided: RequestAuthorization
+    #: the client's operation in request mode (masking, introspection)
+    walk: OperationWalk
     document_hash: str
     #: non-empty in reject mode when something was refused: answer these and nothing else
     rejection: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def document(self) -> DocumentNode:
+        return self.walk.document
+
+    @property
+    def operation(self) -> OperationDefinitionNode:
+        return self.walk.operation
 
     @property
     def plan_document(self) -> DocumentNode | None:
@@ -85,7 +98,7 @@ class PreparedAccess:
     @property
     def plan_key(self) -> frozenset[tuple[tuple[str, ...], str]]:
         """What distinguishes this rewrite of the document (part of the plan cache key)."""
-        return frozenset((r.path, r.coordinate) for r in self.authorized.refusals)
+        return self.authorized.plan_key
 
     @property
     def covered(self) -> tuple[tuple[str, ...], ...]:
@@ -93,7 +106,7 @@ class PreparedAccess:
 
     @property
     def errors(self) -> list[dict[str, Any]]:
-        return self.authorized.errors()
+        return self.decided.errors()
 
 
 class AccessControl:
@@ -151,31 +164,47 @@ class AccessControl:
         query: str,
         document: DocumentNode,
         operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None = None,
     ) -> PreparedAccess:
+        """Authorize one request; ``variables`` (coerced) decide its ``@skip``/``@include``."""
         grants = self.grants(principal)
-        name = operation.name.value if operation.name else None
-        key = (query, name, grants)
-        authorized = self._cache.get(key)
-        if authorized is None:
-            authorized = self.authorizer.authorize(document, operation, grants)
-            self._cache[key] = authorized
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-                note_eviction()
-        else:
-            self._cache.move_to_end(key)
+        authorized = self._authorized(query, document, operation, grants)
+        walk = OperationWalk(document, operation, self.schema, dict(variables or {}))
+        decided = authorized.for_request(walk.variables or {})
         rejection: tuple[dict[str, Any], ...] = ()
-        if authorized.forbidden or (self.section.mode == "reject" and authorized.refusals):
+        if authorized.forbidden:
             rejection = tuple(authorized.errors())
+        elif self.section.mode == "reject" and decided.refusals:
+            rejection = tuple(decided.errors())
         return PreparedAccess(
             principal=principal,
             grants=grants,
             authorized=authorized,
-            document=document,
-            operation=operation,
+            decided=decided,
+            walk=walk,
             document_hash=hashlib.sha256(query.encode()).hexdigest(),
             rejection=rejection,
         )
+
+    def _authorized(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        grants: Grants,
+    ) -> AuthorizedOperation:
+        """The rewrite for ``grants``, cached per (document, operation, grants)."""
+        key = (query, operation.name.value if operation.name else None, grants)
+        authorized = self._cache.get(key)
+        if authorized is not None:
+            self._cache.move_to_end(key)
+            return authorized
+        authorized = self.authorizer.authorize(document, operation, grants)
+        self._cache[key] = authorized
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+            note_eviction()
+        return authorized
 
     # -- after execution ---------------------------------------------------------------------
 
@@ -196,36 +225,43 @@ class AccessControl:
         elif data is not None:
             data = self._filter_introspection(prepared, data, raw_variables or {})
         if data is not None:
-            for refusal in prepared.authorized.refusals:
+            for refusal in prepared.decided.refusals:
                 if "." in refusal.coordinate:  # a field (type refusals drop fragments only)
                     _clear(data, refusal.path)
-            data = self.masker.mask_data(data, prepared.document, prepared.operation, hidden)
+            data = self.masker.mask_data(data, prepared.walk, hidden)
         if hidden:
             errors = self.masker.scrub_errors(errors)
         subjects = collect_subjects(raw_data) if raw_data is not None and data is not None else ()
-        revealed = {f for f in prepared.authorized.coordinates if f in self.section.masking.fields}
-        personal = prepared.authorized.personal or bool(revealed - hidden)
+        decided = prepared.decided
+        revealed = {f for f in decided.coordinates if f in self.section.masking.fields}
+        personal = decided.personal or bool(revealed - hidden)
         event = self._event(prepared, subjects, errors, data, request_id, personal)
         if self.audit is None:
             return data, errors
         if personal or subjects:
-            try:
-                await self.audit.append(event)
-            except AuditUnavailableError as error:
-                logger.error("audit store unavailable, personal data withheld: %s", error.message)
-                if self.fail_closed:
-                    return None, [
-                        {
-                            "message": "The audit log is unavailable, so personal data cannot be "
-                            "released now; operations without personal data still work.",
-                            "extensions": {"code": AUDIT_UNAVAILABLE},
-                        }
-                    ]
+            if not await self._append_durably(event) and self.fail_closed:
+                return None, [
+                    {
+                        "message": "The audit log is unavailable, so personal data cannot be "
+                        "released now; operations without personal data still work.",
+                        "extensions": {"code": AUDIT_UNAVAILABLE},
+                    }
+                ]
         else:
             task = asyncio.get_running_loop().create_task(self._append_quietly(event))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         return data, errors
+
+    async def _append_durably(self, event: AuditEvent) -> bool:
+        """Write a record before its data leaves; False when the audit store is unavailable."""
+        assert self.audit is not None
+        try:
+            await self.audit.append(event)
+        except AuditUnavailableError as error:
+            logger.error("audit store unavailable, personal data withheld: %s", error.message)
+            return False
+        return True
 
     async def _append_quietly(self, event: AuditEvent) -> None:
         assert self.audit is not None
@@ -251,7 +287,7 @@ class AccessControl:
         principal = prepared.principal
         hashed = tuple(sorted({self.audit.subject_hash(s) for s in subjects})) if self.audit else ()
         refused = tuple(
-            (".".join(r.path), r.coordinate, r.reason) for r in prepared.authorized.refusals
+            (".".join(r.path), r.coordinate, r.reason) for r in prepared.decided.refusals
         )
         if prepared.rejection:
             outcome = "rejected"
@@ -272,7 +308,7 @@ class AccessControl:
             operation_name=operation.name.value if operation.name else None,
             operation_type=operation.operation.value,
             document_hash=prepared.document_hash,
-            fields=tuple(sorted(prepared.authorized.coordinates)),
+            fields=tuple(sorted(prepared.decided.coordinates)),
             subjects=hashed,
             refused=refused,
             outcome=outcome,
@@ -312,11 +348,11 @@ class AccessControl:
         self, prepared: PreparedAccess, data: dict[str, Any], raw_variables: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """Introspection answered from the caller's schema; refused: the non-null root is null."""
-        document = _introspection_only(prepared.document, prepared.operation)
+        document = introspection_document(prepared.walk)
         if document is None:
             return data
         if not prepared.grants.introspection:
-            refused = {r.path[0] for r in prepared.authorized.refusals if len(r.path) == 1}
+            refused = {r.path[0] for r in prepared.decided.refusals if len(r.path) == 1}
             return None if refused & data.keys() else data
         schema = self.filtered_schema(prepared.grants)
         result = execute_sync(schema, document, variable_values=dict(raw_variables))
@@ -340,38 +376,6 @@ def _clear(value: Any, path: tuple[str, ...]) -> None:
             value[path[0]] = None
         return
     _clear(value.get(path[0]), path[1:])
-
-
-def _introspection_only(
-    document: DocumentNode, operation: OperationDefinitionNode
-) -> DocumentNode | None:
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-
-    def roots(selection_set: SelectionSetNode) -> list[FieldNode]:
-        found: list[FieldNode] = []
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value in _META:
-                    found.append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                found.extend(roots(selection.selection_set))
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    found.extend(roots(fragment.selection_set))
-        return found
-
-    fields = roots(operation.selection_set)
-    if not fields:
-        return None
-    reduced = OperationDefinitionNode(
-        operation=operation.operation,
-        variable_definitions=operation.variable_definitions,
-        selection_set=SelectionSetNode(selections=tuple(fields)),
-    )
-    return DocumentNode(definitions=(reduced, *fragments.values()))
 
 
 def _prune(

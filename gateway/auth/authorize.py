@@ -1,7 +1,10 @@
 """Field-level authorization: remove what the caller may not see from the operation before planning.
 
-The client's operation is rewritten (fragment spreads inlined) without the fields and type
-conditions the caller's grants do not satisfy, so no subgraph is ever asked for them. Each removal
+The client's operation is rewritten (fragment spreads inlined, through the operation walk in
+document mode) without the fields and type conditions the caller's grants do not satisfy, so no
+subgraph is ever asked for them. The rewrite ignores variable values (it and its plan are cached
+per document and grants); a refusal under a variable ``@skip``/``@include`` is reported only to
+requests whose variables include it (``AuthorizedOperation.for_request``). Each removal
 becomes an error with the response path of the removed field and code
 ``UNAUTHORIZED_FIELD_OR_TYPE``; the response carries ``null`` there (the shaper is told that these
 paths are covered, so no second "cannot return null" error appears). A selection set left empty
@@ -21,16 +24,15 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLAbstractType,
     GraphQLCompositeType,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
@@ -43,13 +45,14 @@ from graphql import (
 from gateway.auth.directives import AuthRequirements
 from gateway.auth.errors import UNAUTHORIZED_FIELD_OR_TYPE
 from gateway.auth.principal import Grants
+from gateway.operation import INTROSPECTION_FIELDS, Conditions, Field, Fragment, OperationWalk
+from gateway.operation.conditions import all_hold
 
 #: response key under which the gateway fetches data-subject identifiers for the audit log
 SUBJECT_ALIAS = "jamajamaAuditSubject"
-_META = frozenset({"__schema", "__type"})
 _RESERVED = f"the alias {SUBJECT_ALIAS} is reserved by the gateway"
 
-Path = tuple[str | int, ...]
+Path = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class Refusal:
     covered: tuple[str, ...]
     coordinate: str
     reason: str
+    #: the variable ``@skip``/``@include`` around it: it is reported when they hold
+    conditions: Conditions = ()
 
     def error(self) -> dict[str, Any]:
         what = "type" if "." not in self.coordinate else "field"
@@ -72,8 +77,38 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class Touch:
+    """A field coordinate the rewritten operation asks for, under its conditions."""
+
+    coordinate: str
+    personal: bool
+    conditions: Conditions = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAuthorization:
+    """What one request's variables make of an ``AuthorizedOperation`` (request mode)."""
+
+    #: the refusals of selections the request does include
+    refusals: tuple[Refusal, ...]
+    #: field coordinates the request touches (``Penduduk.tanggalLahir``)
+    coordinates: frozenset[str]
+    #: whether any of them is personal data
+    personal: bool
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [refusal.error() for refusal in self.refusals]
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorizedOperation:
-    """The operation as the caller may run it; built once per (document, operation, grants)."""
+    """The operation as the caller may run it; built once per (document, operation, grants).
+
+    Built in the walk's document mode, so it (and the plan of ``document``) never depends on
+    variable values: every selection the grants refuse is removed, whatever its conditions.
+    ``for_request`` then decides, with the request's variables, which refusals are reported and
+    which coordinates are touched.
+    """
 
     #: the rewritten operation (fragments inlined), or None when nothing is left to fetch
     document: DocumentNode | None
@@ -81,10 +116,7 @@ class AuthorizedOperation:
     refusals: tuple[Refusal, ...]
     #: paths the shaper must not report as null errors (removed fields and their emptied parents)
     covered: tuple[tuple[str, ...], ...]
-    #: field coordinates the operation still touches (``Penduduk.tanggalLahir``)
-    coordinates: frozenset[str]
-    #: whether any remaining coordinate is personal data
-    personal: bool
+    touched: tuple[Touch, ...] = ()
     #: when type conditions were refused: the client's operation without those fragments (fields
     #: kept), for shaping the response; None means shape with the client's own operation
     shape_document: DocumentNode | None = None
@@ -92,8 +124,30 @@ class AuthorizedOperation:
     #: the operation uses the gateway's reserved alias: refuse it whole, in every mode
     forbidden: bool = False
 
+    def for_request(self, variables: Mapping[str, Any]) -> RequestAuthorization:
+        refusals = tuple(
+            dict(
+                ((r.path, r.coordinate), r)
+                for r in self.refusals
+                if all_hold(r.conditions, variables)
+            ).values()
+        )
+        touched = [t for t in self.touched if all_hold(t.conditions, variables)]
+        return RequestAuthorization(
+            refusals=refusals,
+            coordinates=frozenset(t.coordinate for t in touched),
+            personal=any(t.personal for t in touched),
+        )
+
     def errors(self) -> list[dict[str, Any]]:
-        return [refusal.error() for refusal in self.refusals]
+        """The errors of every refusal, whatever the conditions (a forbidden operation's answer)."""
+        unique = dict(((r.path, r.coordinate), r) for r in self.refusals)
+        return [refusal.error() for refusal in unique.values()]
+
+    @property
+    def plan_key(self) -> frozenset[tuple[tuple[str, ...], str]]:
+        """What distinguishes this rewrite of the document (part of the plan cache key)."""
+        return frozenset((r.path, r.coordinate) for r in self.refusals)
 
 
 class OperationAuthorizer:
@@ -121,48 +175,44 @@ class OperationAuthorizer:
     def authorize(
         self, document: DocumentNode, operation: OperationDefinitionNode, grants: Grants
     ) -> AuthorizedOperation:
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        root = self.schema.get_root_type(operation.operation)
-        assert root is not None, "validated operations have a root type"
-        walk = _Walk(self, grants, fragments)
-        selection_set = walk.selection_set(operation.selection_set, root, (), ())
-        refusals = tuple(dict(((r.path, r.coordinate), r) for r in walk.refusals).values())
+        walk = OperationWalk(document, operation, self.schema)  # document mode: cacheable
+        assert walk.root is not None, "validated operations have a root type"
+        rewrite = _Rewrite(self, grants, walk)
+        selection_set = rewrite.selection_set(operation.selection_set, walk.root, (), (), ())
         rewritten_operation: OperationDefinitionNode | None = None
-        rewritten: DocumentNode | None = None
-        if selection_set is not None and walk.fetches:
-            rewritten_operation = OperationDefinitionNode(
-                operation=operation.operation,
-                name=operation.name,
-                variable_definitions=operation.variable_definitions,
-                directives=operation.directives,
-                selection_set=selection_set,
-            )
-            rewritten = DocumentNode(definitions=(rewritten_operation,))
+        if selection_set is not None and rewrite.fetches:
+            rewritten_operation = _with_selections(operation, selection_set)
         shape_operation: OperationDefinitionNode | None = None
-        if walk.refused_types:
-            shaping = _Walk(self, grants, fragments, shape_only=True)
-            shape_operation = OperationDefinitionNode(
-                operation=operation.operation,
-                name=operation.name,
-                variable_definitions=operation.variable_definitions,
-                directives=operation.directives,
-                selection_set=shaping.selection_set(operation.selection_set, root, (), ())
-                or SelectionSetNode(selections=()),
-            )
-        shape_document = DocumentNode(definitions=(shape_operation,)) if shape_operation else None
+        if rewrite.refused_types:
+            shaping = _Rewrite(self, grants, walk, shape_only=True)
+            kept = shaping.selection_set(operation.selection_set, walk.root, (), (), ())
+            shape_operation = _with_selections(operation, kept or SelectionSetNode(selections=()))
         return AuthorizedOperation(
-            document=rewritten,
+            document=_document(rewritten_operation),
             operation=rewritten_operation,
-            refusals=refusals,
-            covered=tuple(dict.fromkeys(walk.covered)),
-            coordinates=frozenset(walk.coordinates),
-            personal=walk.personal,
-            shape_document=shape_document,
+            refusals=tuple(dict.fromkeys(rewrite.refusals)),
+            covered=tuple(dict.fromkeys(rewrite.covered)),
+            touched=tuple(dict.fromkeys(rewrite.touched)),
+            shape_document=_document(shape_operation),
             shape_operation=shape_operation,
-            forbidden=walk.forbidden,
+            forbidden=rewrite.forbidden,
         )
+
+
+def _with_selections(
+    operation: OperationDefinitionNode, selection_set: SelectionSetNode
+) -> OperationDefinitionNode:
+    return OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=selection_set,
+    )
+
+
+def _document(operation: OperationDefinitionNode | None) -> DocumentNode | None:
+    return DocumentNode(definitions=(operation,)) if operation is not None else None
 
 
 def _list_depth(gql_type: GraphQLOutputType) -> int:
@@ -177,12 +227,14 @@ def _list_depth(gql_type: GraphQLOutputType) -> int:
             return depth
 
 
-class _Walk:
+class _Rewrite:
+    """One rewrite of an operation for one set of grants (the walk in document mode)."""
+
     def __init__(
         self,
         owner: OperationAuthorizer,
         grants: Grants,
-        fragments: Mapping[str, FragmentDefinitionNode],
+        walk: OperationWalk,
         *,
         shape_only: bool = False,
     ) -> None:
@@ -192,17 +244,12 @@ class _Walk:
         self.refused_types = False
         self.forbidden = False
         self.grants = grants
-        self.fragments = fragments
+        self.walk = walk
         self.refusals: list[Refusal] = []
         self.covered: list[tuple[str, ...]] = []
-        self.coordinates: set[str] = set()
-        self.personal = False
+        self.touched: list[Touch] = []
         #: whether any kept field needs a subgraph (not only __typename / introspection)
         self.fetches = False
-
-    def refuse(self, path: tuple[str, ...], covered: tuple[str, ...], coord: str, why: str) -> None:
-        self.refusals.append(Refusal(path, covered, coord, why))
-        self.covered.append(covered)
 
     def selection_set(
         self,
@@ -210,41 +257,17 @@ class _Walk:
         parent: GraphQLCompositeType,
         path: tuple[str, ...],
         covered: tuple[str, ...],
-        *,
-        depth: int = 0,
+        conditions: Conditions,
     ) -> SelectionSetNode | None:
         kept: list[SelectionNode] = []
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                field = self.field(selection, parent, path, covered)
-                if field is not None:
-                    kept.append(field)
+        for selection in self.walk.selections(selection_set, parent):
+            inherited = (*conditions, *selection.conditions)
+            if isinstance(selection, Field):
+                node: SelectionNode | None = self.field(selection, path, covered, inherited)
             else:
-                if isinstance(selection, FragmentSpreadNode):
-                    fragment = self.fragments[selection.name.value]
-                    condition: NamedTypeNode | None = fragment.type_condition
-                    inner, directives = fragment.selection_set, selection.directives
-                else:
-                    assert isinstance(selection, InlineFragmentNode)
-                    condition = selection.type_condition
-                    inner, directives = selection.selection_set, selection.directives
-                target = parent
-                if condition is not None and condition.name.value != parent.name:
-                    found = self.owner.schema.get_type(condition.name.value)
-                    assert isinstance(found, GraphQLObjectType | GraphQLInterfaceType)
-                    target = found
-                    why = self.owner.requirements.check_type(target.name, self.grants)
-                    if why is not None:
-                        self.refusals.append(Refusal(path, covered, target.name, why))
-                        self.refused_types = True
-                        continue
-                sub = self.selection_set(inner, target, path, covered, depth=depth)
-                if sub is not None:
-                    kept.append(
-                        InlineFragmentNode(
-                            type_condition=condition, directives=directives, selection_set=sub
-                        )
-                    )
+                node = self.fragment(selection, parent, path, covered, inherited)
+            if node is not None:
+                kept.append(node)
         if self.shape_only:
             return SelectionSetNode(selections=tuple(kept))
         if not kept:
@@ -252,45 +275,82 @@ class _Walk:
         kept.extend(self.subject_selections(parent))
         return SelectionSetNode(selections=tuple(kept))
 
-    def field(
+    def fragment(
         self,
-        node: FieldNode,
+        fragment: Fragment,
         parent: GraphQLCompositeType,
         path: tuple[str, ...],
         covered: tuple[str, ...],
+        conditions: Conditions,
+    ) -> InlineFragmentNode | None:
+        condition = fragment.type_condition
+        target = parent
+        if condition is not None and condition != parent.name:
+            found = fragment.target
+            assert isinstance(found, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
+            target = found
+            why = self.owner.requirements.check_type(target.name, self.grants)
+            if why is not None:
+                self.refusals.append(Refusal(path, covered, target.name, why, conditions))
+                self.refused_types = True
+                return None
+        sub = self.selection_set(fragment.selection_set, target, path, covered, conditions)
+        if sub is None:
+            return None
+        return InlineFragmentNode(
+            type_condition=NamedTypeNode(name=NameNode(value=condition)) if condition else None,
+            directives=fragment.node.directives,
+            selection_set=sub,
+        )
+
+    def field(
+        self, field: Field, path: Path, covered: Path, conditions: Conditions
     ) -> FieldNode | None:
-        name = node.name.value
-        key = node.alias.value if node.alias else name
+        node, name, key = field.node, field.name, field.key
+        parent = field.parent
+        assert parent is not None
+        here, here_covered = (*path, key), (*covered, key)
         if key == SUBJECT_ALIAS and not self.shape_only:  # reserved: it would alias the NIK
-            self.refuse((*path, key), (*covered, key), f"{parent.name}.{name}", _RESERVED)
+            self._refuse(here, here_covered, f"{parent.name}.{name}", _RESERVED, conditions)
             self.forbidden = True
             return None
         if name == "__typename" or (self.shape_only and node.selection_set is None):
             return node
-        if name in _META:
+        if name in INTROSPECTION_FIELDS:
             if not self.grants.introspection:
-                self.refuse((*path, key), (*covered, key), name, "introspection is disabled")
+                self._refuse(here, here_covered, name, "introspection is disabled", conditions)
                 return None
             return node
-        assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
         coordinate = f"{parent.name}.{name}"
         why = self.owner.requirements.check_field(parent.name, name, self.grants)
         if why is not None and not self.shape_only:
-            self.refuse((*path, key), (*covered, key), coordinate, why)
+            self._refuse(here, here_covered, coordinate, why, conditions)
             return None
-        gql_field = parent.fields[name]
-        self.coordinates.add(coordinate)
+        definition = field.definition
+        assert definition is not None, "validated operations select known fields"
+        personal = self.owner.is_personal(parent.name, name)
+        self.touched.append(Touch(coordinate, personal, conditions))
         self.fetches = True
-        if self.owner.is_personal(parent.name, name):
-            self.personal = True
         if node.selection_set is None:
             return node
-        named = get_named_type(gql_field.type)
-        assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLAbstractType)
-        child_covered = (*covered, key, *("@",) * _list_depth(gql_field.type))
-        sub = self.selection_set(node.selection_set, named, (*path, key), child_covered)
+        return self.composite(field, definition, here, covered, conditions)
+
+    def composite(
+        self,
+        field: Field,
+        definition: GraphQLField,
+        path: Path,
+        covered: Path,
+        conditions: Conditions,
+    ) -> FieldNode | None:
+        node = field.node
+        assert node.selection_set is not None
+        named = get_named_type(definition.type)
+        assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
+        child_covered = (*covered, field.key, *("@",) * _list_depth(definition.type))
+        sub = self.selection_set(node.selection_set, named, path, child_covered, conditions)
         if sub is None:  # every sub-field refused: the field goes too (null, errors are below)
-            self.covered.append((*covered, key))
+            self.covered.append((*covered, field.key))
             return None
         return FieldNode(
             alias=node.alias,
@@ -299,6 +359,12 @@ class _Walk:
             directives=node.directives,
             selection_set=sub,
         )
+
+    def _refuse(
+        self, path: Path, covered: Path, coordinate: str, why: str, conditions: Conditions
+    ) -> None:
+        self.refusals.append(Refusal(path, covered, coordinate, why, conditions))
+        self.covered.append(covered)
 
     def subject_selections(self, parent: GraphQLCompositeType) -> list[SelectionNode]:
         subjects = self.owner.subject_fields

@@ -2,9 +2,10 @@
 
 ``1871011204900001`` becomes ``1871xxxxxxxx0001``: the region prefix and the serial stay, so the
 masked value is stable (the same resident always reads the same) and still useful to a dashboard,
-but it cannot be used to look the resident up. Masking follows the client's operation over the
-shaped response, so aliases and fragments cannot route around it; error messages are scrubbed of
-anything that looks like a full identifier.
+but it cannot be used to look the resident up. Masking follows the client's operation (the
+operation walk in request mode: fragments resolved, ``@skip``/``@include`` decided like the
+shaper decided them) over the shaped response, so aliases, fragments and conditions cannot route
+around it; error messages are scrubbed of anything that looks like a full identifier.
 """
 
 from __future__ import annotations
@@ -14,22 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLInterfaceType,
-    GraphQLObjectType,
+    GraphQLNamedType,
     GraphQLSchema,
-    GraphQLUnionType,
-    InlineFragmentNode,
-    NamedTypeNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    is_composite_type,
 )
 
 from gateway.auth.config import MaskingSection
+from gateway.operation import Fragment, OperationWalk
 
 _LONG_NUMBER = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
@@ -64,69 +58,47 @@ class Masker:
             return True
         return any(f"{o}.{field_name}" in hidden for o in self._possible.get(parent, ()))
 
-    def mask_data(
-        self,
-        data: Any,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-        hidden: frozenset[str],
-    ) -> Any:
-        """Mask ``data`` (the shaped response data) in place for the ``hidden`` coordinates."""
+    def mask_data(self, data: Any, walk: OperationWalk, hidden: frozenset[str]) -> Any:
+        """Mask ``data`` (the shaped response data) in place for the ``hidden`` coordinates.
+
+        ``walk`` is the client's operation in request mode: the selections the response holds.
+        """
         if not hidden or not isinstance(data, dict):
             return data
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        root = self._schema.get_root_type(operation.operation)
-        if root is not None:
-            self._walk(data, operation.selection_set, root, fragments, hidden)
+        if walk.root is not None:
+            self._walk(data, walk, walk.operation.selection_set, walk.root, hidden)
         return data
 
     def _walk(
         self,
         value: Any,
+        walk: OperationWalk,
         selection_set: SelectionSetNode,
-        parent: Any,
-        fragments: Mapping[str, FragmentDefinitionNode],
+        parent: GraphQLNamedType,
         hidden: frozenset[str],
     ) -> None:
         if isinstance(value, list):
             for item in value:
-                self._walk(item, selection_set, parent, fragments, hidden)
+                self._walk(item, walk, selection_set, parent, hidden)
             return
         if not isinstance(value, dict):
             return
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                name = selection.name.value
-                key = selection.alias.value if selection.alias else name
-                if key not in value or name.startswith("__"):
-                    continue
-                if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-                    continue
-                if self._masked_here(parent.name, name, hidden):
-                    value[key] = self._mask_any(value[key])
-                elif selection.selection_set is not None and name in parent.fields:
-                    named = get_named_type(parent.fields[name].type)
-                    self._walk(value[key], selection.selection_set, named, fragments, hidden)
-            else:
-                if isinstance(selection, FragmentSpreadNode):
-                    fragment = fragments.get(selection.name.value)
-                    if fragment is None:
-                        continue
-                    condition: NamedTypeNode | None = fragment.type_condition
-                    inner = fragment.selection_set
-                else:
-                    assert isinstance(selection, InlineFragmentNode)
-                    condition, inner = selection.type_condition, selection.selection_set
-                target = parent
-                if condition is not None:
-                    found = self._schema.get_type(condition.name.value)
-                    if isinstance(
-                        found, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
-                    ):
-                        target = found
-                self._walk(value, inner, target, fragments, hidden)
+        for selection in walk.selections(selection_set, parent):
+            if isinstance(selection, Fragment):
+                # every fragment, whatever the runtime type: masking more is safe, less is not
+                target = selection.target if is_composite_type(selection.target) else parent
+                assert target is not None
+                self._walk(value, walk, selection.selection_set, target, hidden)
+                continue
+            key, name = selection.key, selection.name
+            definition = selection.definition
+            if key not in value or definition is None:
+                continue
+            if self._masked_here(parent.name, name, hidden):
+                value[key] = self._mask_any(value[key])
+            elif selection.node.selection_set is not None:
+                named = get_named_type(definition.type)
+                self._walk(value[key], walk, selection.node.selection_set, named, hidden)
 
     def _mask_any(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -11,6 +11,8 @@ Everything that depends only on the operation is compiled once per operation and
 ``_Selection`` objects whose collected fields are cached per runtime type, each compiled into a
 Python function (the fast path). A response with a null in a non-null position or an invalid value
 is shaped again by the path-tracking ``_Walk``, which propagates nulls and reports the errors.
+Only the fast path's own signal (``_Anomaly``) falls back: any other exception in generated code
+is a bug and surfaces. Fragments and conditions come from ``gateway.operation`` (request mode).
 """
 
 from __future__ import annotations
@@ -19,12 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from graphql import (
-    ArgumentNode,
-    BooleanValueNode,
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLInterfaceType,
@@ -34,15 +32,15 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLUnionType,
-    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
     execute_sync,
 )
 
+from gateway.operation import INTROSPECTION_FIELDS, OperationWalk, condition_variables
+from gateway.operation.introspection import introspection_document, only_meta_fields
+
 ErrorDict = dict[str, Any]
-_INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 # Field kinds and value kinds (ints: compared by identity in the hot loop).
 _TYPENAME, _INTROSPECTION, _VALUE, _UNKNOWN_TYPENAME = 0, 1, 2, 3
@@ -139,6 +137,8 @@ class _Selection:
 
     def fast_for(self, typename: Any) -> _FastObject | None:
         """The compiled fast-path function for objects of ``typename`` at an abstract position."""
+        if type(typename) is not str:
+            return None  # not a type name (e.g. a list): invalid, and not a cache key
         try:
             return self._fast_by_typename[typename]
         except KeyError:
@@ -150,40 +150,38 @@ class _Selection:
 
     def fields_for(self, typename: Any) -> tuple[_Field, ...] | None:
         """Fields for an object whose ``__typename`` is ``typename``; None if it is not possible."""
+        if not isinstance(typename, str):
+            return None  # not a type name (e.g. a list): invalid, and not a cache key
         try:
             return self._by_typename[typename]
         except KeyError:
             pass
         fields = None
-        if isinstance(typename, str):
-            schema = self._compiler.schema
-            runtime = schema.get_type(typename)
-            static = cast(GraphQLAbstractType, self.static_type)
-            if isinstance(runtime, GraphQLObjectType) and schema.is_sub_type(static, runtime):
-                fields = self._compiler.collect(runtime, self.selection_sets)
-            elif isinstance(runtime, GraphQLInterfaceType) and (
-                runtime is static or schema.is_sub_type(static, runtime)
-            ):
-                # An @interfaceObject subgraph only knows the interface: fields the interface
-                # declares can still be answered; a concrete __typename cannot (Apollo does so too).
-                fields = self._compiler.collect(runtime, self.selection_sets)
+        schema = self._compiler.schema
+        runtime = schema.get_type(typename)
+        static = cast(GraphQLAbstractType, self.static_type)
+        if isinstance(runtime, GraphQLObjectType) and schema.is_sub_type(static, runtime):
+            fields = self._compiler.collect(runtime, self.selection_sets)
+        elif isinstance(runtime, GraphQLInterfaceType) and (
+            runtime is static or schema.is_sub_type(static, runtime)
+        ):
+            # An @interfaceObject subgraph only knows the interface: fields the interface
+            # declares can still be answered; a concrete __typename cannot (Apollo does so too).
+            fields = self._compiler.collect(runtime, self.selection_sets)
         self._by_typename[typename] = fields
         return fields
 
 
 class _Compiler:
-    """Compiles selection sets for one operation under fixed ``@skip``/``@include`` values."""
+    """Compiles selection sets for one operation under fixed ``@skip``/``@include`` values.
 
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
-        root_type: GraphQLObjectType,
-    ) -> None:
-        self.schema = schema
-        self._fragments = fragments
-        self._variables = variables
+    Fragments and conditions come from the operation walk in request mode (one place for both).
+    """
+
+    def __init__(self, walk: OperationWalk, root_type: GraphQLObjectType) -> None:
+        assert walk.schema is not None and walk.request_mode
+        self.schema = walk.schema
+        self._walk = walk
         self._root_type = root_type
 
     def collect(
@@ -192,73 +190,8 @@ class _Compiler:
         selection_sets: tuple[SelectionSetNode, ...],
     ) -> tuple[_Field, ...]:
         """GraphQL spec CollectFields for ``runtime`` over several merged selection sets."""
-        grouped: dict[str, list[FieldNode]] = {}
-        visited: set[str] = set()
-        for selection_set in selection_sets:
-            self._collect_into(runtime, selection_set, grouped, visited)
+        grouped = self._walk.collect_fields(runtime, selection_sets)
         return tuple(self._field(runtime, key, nodes) for key, nodes in grouped.items())
-
-    def _collect_into(
-        self,
-        runtime: GraphQLObjectType | GraphQLInterfaceType,
-        selection_set: SelectionSetNode,
-        grouped: dict[str, list[FieldNode]],
-        visited: set[str],
-    ) -> None:
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                key = selection.alias.value if selection.alias else selection.name.value
-                grouped.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or self._applies(condition.name.value, runtime):
-                    self._collect_into(runtime, selection.selection_set, grouped, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name in visited:
-                    continue
-                visited.add(name)
-                fragment = self._fragments.get(name)
-                if fragment is not None and self._applies(
-                    fragment.type_condition.name.value, runtime
-                ):
-                    self._collect_into(runtime, fragment.selection_set, grouped, visited)
-
-    def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode | Any) -> bool:
-        if not node.directives:
-            return True
-        for directive in node.directives:
-            name = directive.name.value
-            if name in ("skip", "include"):
-                value = self._condition(directive.arguments or ())
-                if value is (name == "skip"):
-                    return False
-        return True
-
-    def _condition(self, arguments: Sequence[ArgumentNode]) -> bool | None:
-        """The ``if:`` of ``@skip``/``@include``: a literal or a (coerced) variable."""
-        for argument in arguments:
-            if argument.name.value != "if":
-                continue
-            value = argument.value
-            if isinstance(value, BooleanValueNode):
-                return value.value
-            if isinstance(value, VariableNode):
-                variable = self._variables.get(value.name.value)
-                return variable if isinstance(variable, bool) else None
-        return None
-
-    def _applies(
-        self, type_condition: str, runtime: GraphQLObjectType | GraphQLInterfaceType
-    ) -> bool:
-        condition = self.schema.get_type(type_condition)
-        if condition is runtime:
-            return True
-        if isinstance(condition, GraphQLInterfaceType | GraphQLUnionType):
-            return self.schema.is_sub_type(condition, runtime)
-        return False
 
     def _field(
         self, runtime: GraphQLObjectType | GraphQLInterfaceType, key: str, nodes: list[FieldNode]
@@ -268,7 +201,7 @@ class _Compiler:
             if isinstance(runtime, GraphQLInterfaceType):
                 return _Field(key, _UNKNOWN_TYPENAME, parent=runtime.name, name=name)
             return _Field(key, _TYPENAME, typename=runtime.name)
-        if name in _INTROSPECTION_FIELDS and runtime is self._root_type:
+        if name in INTROSPECTION_FIELDS and runtime is self._root_type:
             return _Field(key, _INTROSPECTION)
         definition = runtime.fields[name]
         selection_sets = tuple(node.selection_set for node in nodes if node.selection_set)
@@ -403,35 +336,37 @@ class _Walk:
 
 
 class ResponseShaper:
-    """Shapes data for one operation of one document against the API schema; built once, reused."""
+    """Shapes data for one operation of one document against the API schema; built once, reused.
+
+    ``fast=False`` shapes every response with the path-tracking walk alone (the reference the
+    compiled fast path is tested against).
+    """
 
     def __init__(
         self,
         schema: GraphQLSchema,
         document: DocumentNode,
         operation: OperationDefinitionNode,
+        *,
+        fast: bool = True,
     ) -> None:
         root_type = schema.get_root_type(operation.operation)
         if root_type is None:
             raise ValueError(f"the schema has no {operation.operation.value} root type")
-        self._schema = schema
         self._root_type = root_type
-        self._operation = operation
-        self._fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        self._condition_variables = tuple(sorted(_condition_variables(document)))
+        self._fast = fast
+        self._walk = OperationWalk(document, operation, schema)
+        self._condition_variables = tuple(sorted(condition_variables(document)))
         self._variants: dict[tuple[Any, ...], _Selection] = {}
-        self._introspection = _introspection_document(document, operation, self._fragments)
+        self._introspection = introspection_document(self._walk)
+        #: whether the root asks only for ``__typename``/``__schema``/``__type`` (no subgraph)
+        self.only_introspection = only_meta_fields(self._walk)
+        #: responses shaped by the compiled fast path (the rest needed the walk)
+        self.fast_shaped = 0
 
     @property
     def has_introspection(self) -> bool:
         return self._introspection is not None
-
-    @property
-    def only_introspection(self) -> bool:
-        """Whether the root asks only for ``__typename``/``__schema``/``__type`` (no subgraph)."""
-        return _only_meta_fields(self._operation.selection_set, self._fragments)
 
     def shape(
         self,
@@ -447,14 +382,20 @@ class ResponseShaper:
         errors: list[ErrorDict] = []
         if self._introspection is not None:
             result = execute_sync(
-                self._schema, self._introspection, variable_values=dict(raw_variables or {})
+                self._walk.schema,  # type: ignore[arg-type]
+                self._introspection,
+                variable_values=dict(raw_variables or {}),
             )
             introspection = result.data or {}
             errors.extend(dict(error.formatted) for error in result.errors or ())
-        try:
-            return root.fast_fixed()(data or {}, introspection), errors
-        except (_Anomaly, TypeError):
-            pass  # a null or invalid value somewhere: the walk below finds and reports it
+        if self._fast:
+            try:
+                shaped_fast = root.fast_fixed()(data or {}, introspection)
+            except _Anomaly:
+                pass  # a null or invalid value somewhere: the walk below finds and reports it
+            else:
+                self.fast_shaped += 1
+                return shaped_fast, errors
         walk = _Walk(covered, introspection)
         assert root.fixed is not None
         shaped = walk.object(data or {}, root.fixed)
@@ -465,8 +406,8 @@ class ResponseShaper:
         key = tuple(variables.get(name) for name in self._condition_variables)
         selection = self._variants.get(key)
         if selection is None:
-            compiler = _Compiler(self._schema, self._fragments, dict(variables), self._root_type)
-            selection = _Selection(compiler, self._root_type, (self._operation.selection_set,))
+            compiler = _Compiler(self._walk.for_request(dict(variables)), self._root_type)
+            selection = _Selection(compiler, self._root_type, (self._walk.operation.selection_set,))
             self._variants[key] = selection
         return selection
 
@@ -563,6 +504,11 @@ def _completer(shape: _Shape) -> _Completer:
         return abstract
     item = shape.item
     assert item is not None
+    return _list_completer(item)
+
+
+def _list_completer(item: _Shape) -> _Completer:
+    """A function completing a non-null list whose items have shape ``item``."""
     if item.kind == _LEAF:
         if item.non_null:
 
@@ -599,110 +545,3 @@ def _completer(shape: _Shape) -> _Completer:
 
 def _identity(raw: Any) -> Any:
     return raw
-
-
-def _condition_variables(document: DocumentNode) -> set[str]:
-    """Variables used by ``@skip``/``@include`` anywhere in the document."""
-    names: set[str] = set()
-
-    def visit(selection_set: SelectionSetNode | None) -> None:
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            for directive in selection.directives or ():
-                if directive.name.value in ("skip", "include"):
-                    for argument in directive.arguments or ():
-                        if isinstance(argument.value, VariableNode):
-                            names.add(argument.value.name.value)
-            if isinstance(selection, FieldNode | InlineFragmentNode):
-                visit(selection.selection_set)
-
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
-            visit(definition.selection_set)
-    return names
-
-
-def _root_fields(
-    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
-) -> list[FieldNode]:
-    fields: list[FieldNode] = []
-    seen: set[str] = set()
-
-    def visit(current: SelectionSetNode) -> None:
-        for selection in current.selections:
-            if isinstance(selection, FieldNode):
-                fields.append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                visit(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    visit(fragment.selection_set)
-
-    visit(selection_set)
-    return fields
-
-
-def _only_meta_fields(
-    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
-) -> bool:
-    return all(
-        field.name.value == "__typename" or field.name.value in _INTROSPECTION_FIELDS
-        for field in _root_fields(selection_set, fragments)
-    )
-
-
-def _introspection_document(
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    fragments: Mapping[str, FragmentDefinitionNode],
-) -> DocumentNode | None:
-    """The operation reduced to its root ``__schema``/``__type`` fields, for graphql-core to run.
-
-    Root fragments are inlined (keeping their directives) so ``@skip``/``@include`` still apply.
-    """
-
-    def reduce(selection_set: SelectionSetNode) -> SelectionSetNode | None:
-        kept: list[Any] = []
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value in _INTROSPECTION_FIELDS:
-                    kept.append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                inner = reduce(selection.selection_set)
-                if inner is not None:
-                    kept.append(
-                        InlineFragmentNode(
-                            type_condition=selection.type_condition,
-                            directives=selection.directives,
-                            selection_set=inner,
-                        )
-                    )
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                inner = reduce(fragment.selection_set) if fragment is not None else None
-                if fragment is not None and inner is not None:
-                    kept.append(
-                        InlineFragmentNode(
-                            type_condition=fragment.type_condition,
-                            directives=selection.directives,
-                            selection_set=inner,
-                        )
-                    )
-        return SelectionSetNode(selections=tuple(kept)) if kept else None
-
-    if operation.operation.value != "query":
-        return None
-    reduced = reduce(operation.selection_set)
-    if reduced is None:
-        return None
-    reduced_operation = OperationDefinitionNode(
-        operation=operation.operation,
-        name=operation.name,
-        variable_definitions=operation.variable_definitions,
-        directives=operation.directives,
-        selection_set=reduced,
-    )
-    return DocumentNode(definitions=(reduced_operation, *fragments.values()))

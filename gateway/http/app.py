@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.auth.guard import HttpGuard
-from gateway.engine import Gateway, GatewayResult
+from gateway.engine import Gateway, GatewayResult, GraphQLRequest
 from gateway.errors import GatewayError
 from gateway.executor.resilience import propagated
 from gateway.http import graphiql
@@ -368,27 +368,19 @@ class GraphQLEndpoint:
             query = resolved
         if query is None:
             return _error_body("the request has no query", BAD_REQUEST), 400, None
-        allowed = {"query"} if is_get else None
-        process = self.gateway.process
+        graphql_request = GraphQLRequest(
+            query,
+            params["variables"],
+            operation,
+            principal=principal,
+            request_id=rid,
+            allowed_operations={"query"} if is_get else None,
+        )
         if self.tracing is not None:
             with self.tracing.request(request_headers, operation or operation_name_of(query)):
-                result = await process(
-                    query,
-                    params["variables"],
-                    operation,
-                    allowed_operations=allowed,
-                    principal=principal,
-                    request_id=rid,
-                )
+                result = await self.gateway.process(graphql_request)
         else:
-            result = await process(
-                query,
-                params["variables"],
-                operation,
-                allowed_operations=allowed,
-                principal=principal,
-                request_id=rid,
-            )
+            result = await self.gateway.process(graphql_request)
         self.metrics.finished(operation, query, result, started)
         return self._outcome(result, rid, media_type)
 

@@ -2,21 +2,21 @@
 
 A fragment spread counts what its fragment contains every time it is spread, so a document that
 multiplies work through nested fragments is measured by the work it asks for; each fragment is
-measured once (memoised), so measuring stays linear in the document's size.
+measured once (memoised), so measuring stays linear in the document's size. The operation walk
+runs in document mode, as written (the outcome is cached per document, and the limits protect
+validation, which reads every selection): selections under ``@skip``/``@include`` count, literal
+or variable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     parse,
@@ -35,6 +35,7 @@ from gateway.limits.errors import (
     LimitExceeded,
     limit_error,
 )
+from gateway.operation import Field, Fragment, OperationWalk
 
 
 @dataclass(slots=True)
@@ -88,52 +89,30 @@ class OperationLimits:
 
     def check(self, document: DocumentNode) -> None:
         """Raise ``LimitExceeded`` if an operation of ``document`` is over a structural limit."""
-        section = self.section
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
         memo: dict[str, _Measure] = {}
         for definition in document.definitions:
-            if not isinstance(definition, OperationDefinitionNode):
-                continue
-            measure = _measure(definition.selection_set, fragments, memo, set())
-            measure.directives += len(definition.directives or ())
-            name = f'Operation "{definition.name.value}"' if definition.name else "The operation"
-            errors = []
-            if section.max_depth and measure.depth > section.max_depth:
-                errors.append(
-                    limit_error(
-                        MAX_DEPTH,
-                        f"{name} is nested {measure.depth} levels deep; "
-                        f"the limit is {section.max_depth}.",
-                    )
-                )
-            if section.max_aliases and measure.aliases > section.max_aliases:
-                errors.append(
-                    limit_error(
-                        MAX_ALIASES,
-                        f"{name} has {measure.aliases} aliases; "
-                        f"the limit is {section.max_aliases}.",
-                    )
-                )
-            if section.max_root_fields and measure.fields > section.max_root_fields:
-                errors.append(
-                    limit_error(
-                        MAX_ROOT_FIELDS,
-                        f"{name} selects {measure.fields} root fields; "
-                        f"the limit is {section.max_root_fields}.",
-                    )
-                )
-            if section.max_directives and measure.directives > section.max_directives:
-                errors.append(
-                    limit_error(
-                        MAX_DIRECTIVES,
-                        f"{name} has {measure.directives} directives; "
-                        f"the limit is {section.max_directives}.",
-                    )
-                )
-            if errors:
-                raise LimitExceeded(errors)
+            if isinstance(definition, OperationDefinitionNode):
+                # before validation, which reads every selection: measured as written
+                walk = OperationWalk(document, definition, as_written=True)
+                measure = _measure(walk, definition.selection_set, memo)
+                measure.directives += len(definition.directives or ())
+                errors = self._exceeded(measure, _operation_label(definition))
+                if errors:
+                    raise LimitExceeded(errors)
+
+    def _exceeded(self, measure: _Measure, name: str) -> list[dict[str, Any]]:
+        section = self.section
+        checks = (
+            (MAX_DEPTH, section.max_depth, measure.depth, "is nested {n} levels deep"),
+            (MAX_ALIASES, section.max_aliases, measure.aliases, "has {n} aliases"),
+            (MAX_ROOT_FIELDS, section.max_root_fields, measure.fields, "selects {n} root fields"),
+            (MAX_DIRECTIVES, section.max_directives, measure.directives, "has {n} directives"),
+        )
+        return [
+            limit_error(code, f"{name} {what.format(n=n)}; the limit is {limit}.")
+            for code, limit, n, what in checks
+            if limit and n > limit
+        ]
 
     def check_cost(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         """Raise ``LimitExceeded`` if an operation's estimated cost is over the limit (enforce).
@@ -153,7 +132,7 @@ class OperationLimits:
             if settings.mode == "measure":
                 self.over_cost_measured += 1
                 continue
-            name = f'Operation "{definition.name.value}"' if definition.name else "The operation"
+            name = _operation_label(definition)
             raise LimitExceeded(
                 [
                     limit_error(
@@ -165,43 +144,44 @@ class OperationLimits:
             )
 
 
+def _operation_label(definition: OperationDefinitionNode) -> str:
+    return f'Operation "{definition.name.value}"' if definition.name else "The operation"
+
+
 def _measure(
-    selection_set: SelectionSetNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    memo: dict[str, _Measure],
-    visiting: set[str],
+    walk: OperationWalk, selection_set: SelectionSetNode, memo: dict[str, _Measure]
 ) -> _Measure:
+    """The measure of one selection set; a named fragment is measured once (memoised)."""
     result = _Measure()
-    for selection in selection_set.selections:
-        result.directives += len(selection.directives or ())
-        if isinstance(selection, FieldNode):
+    for selection in walk.selections(selection_set, None):
+        result.directives += len(selection.node.directives or ())
+        if isinstance(selection, Field):
             result.fields += 1
-            if selection.alias is not None:
+            if selection.node.alias is not None:
                 result.aliases += 1
-            if selection.selection_set is None:
+            if selection.node.selection_set is None:
                 result.depth = max(result.depth, 1)
                 continue
-            inner = _measure(selection.selection_set, fragments, memo, visiting)
+            inner = _measure(walk, selection.node.selection_set, memo)
             result.depth = max(result.depth, inner.depth + 1)
         else:
-            if isinstance(selection, InlineFragmentNode):
-                inner = _measure(selection.selection_set, fragments, memo, visiting)
-            else:
-                assert isinstance(selection, FragmentSpreadNode)
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is None or name in visiting:  # validation reports these
-                    continue
-                cached = memo.get(name)
-                if cached is None:
-                    visiting.add(name)
-                    cached = _measure(fragment.selection_set, fragments, memo, visiting)
-                    cached.directives += len(fragment.directives or ())
-                    visiting.discard(name)
-                    memo[name] = cached
-                inner = cached
+            inner = _fragment_measure(walk, selection, memo)
             result.depth = max(result.depth, inner.depth)
             result.fields += inner.fields
         result.aliases += inner.aliases
         result.directives += inner.directives
     return result
+
+
+def _fragment_measure(
+    walk: OperationWalk, fragment: Fragment, memo: dict[str, _Measure]
+) -> _Measure:
+    name, definition = fragment.name, fragment.definition
+    if name is None or definition is None:
+        return _measure(walk, fragment.selection_set, memo)
+    cached = memo.get(name)
+    if cached is None:
+        cached = _measure(walk, fragment.selection_set, memo)
+        cached.directives += len(definition.directives or ())
+        memo[name] = cached
+    return cached

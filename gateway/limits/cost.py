@@ -6,7 +6,7 @@ its type's, else 1 for an object, interface or union and 0 for a scalar or enum 
 root field). A list field multiplies what it contains by its size: the literal value of one of its
 ``@listSize(slicingArguments:)`` (a variable counts as ``assumedSize``), else ``assumedSize``, else
 the configured default. ``sizedFields`` apply the size to the named child fields instead (the
-connection pattern). Each fragment is costed once per parent type (memoised).
+connection pattern). Each named fragment is costed once (memoised) unless sized fields apply.
 """
 
 from __future__ import annotations
@@ -19,17 +19,12 @@ from graphql import (
     ConstDirectiveNode,
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLField,
-    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
-    GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    InlineFragmentNode,
     IntValueNode,
     ListValueNode,
     OperationDefinitionNode,
@@ -41,6 +36,7 @@ from graphql import (
 )
 
 from gateway.limits.config import CostSection
+from gateway.operation import Field, Fragment, OperationWalk
 
 MUTATION_WEIGHT = 10
 
@@ -150,32 +146,27 @@ class CostEstimator:
     def estimate(
         self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
     ) -> int:
+        """The operation's cost; blind to variable values (the walk's document mode), so a
+        selection under a variable ``@skip``/``@include`` counts and a literal-skipped one not."""
         costs = self._schemas.get(schema)
         if costs is None:
             costs = self._schemas[schema] = _SchemaCosts(schema)
-        root = schema.get_root_type(operation.operation)
-        if root is None:
+        walk = OperationWalk(document, operation, schema)
+        if walk.root is None:
             return 0
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        walk = _Walk(costs, fragments, self.section.default_list_size)
+        cost = _Cost(costs, walk, self.section.default_list_size)
         mutation = operation.operation == OperationType.MUTATION
-        return walk.selection_set(operation.selection_set, root, {}, root_mutation=mutation)
+        return cost.selection_set(operation.selection_set, walk.root, {}, root_mutation=mutation)
 
 
-class _Walk:
-    def __init__(
-        self,
-        costs: _SchemaCosts,
-        fragments: dict[str, FragmentDefinitionNode],
-        default_list_size: int,
-    ) -> None:
+class _Cost:
+    """One estimate: the walk's selections costed recursively, fragments memoised."""
+
+    def __init__(self, costs: _SchemaCosts, walk: OperationWalk, default_list_size: int) -> None:
         self.costs = costs
-        self.fragments = fragments
+        self.walk = walk
         self.default_list_size = default_list_size
-        self.memo: dict[tuple[str, str], int] = {}
-        self.visiting: set[str] = set()
+        self.memo: dict[str, int] = {}
 
     def selection_set(
         self,
@@ -186,69 +177,46 @@ class _Walk:
         root_mutation: bool = False,
     ) -> int:
         total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, sizes, root_mutation)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = self.costs.schema.get_type(condition.name.value) if condition else parent
-                if target is not None:
-                    total += self.selection_set(selection.selection_set, target, sizes)
-            elif isinstance(selection, FragmentSpreadNode):
-                total += self.spread(selection.name.value, sizes)
+        for selection in self.walk.selections(selection_set, parent):
+            if isinstance(selection, Field):
+                total += self.field(selection, sizes, root_mutation)
+            elif selection.target is not None:
+                total += self.fragment(selection, sizes)
         return total
 
-    def spread(self, name: str, sizes: Mapping[str, int]) -> int:
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.visiting:
-            return 0
-        target = self.costs.schema.get_type(fragment.type_condition.name.value)
-        if target is None:
-            return 0
-        key = (name, target.name)
-        if sizes:
+    def fragment(self, fragment: Fragment, sizes: Mapping[str, int]) -> int:
+        target = fragment.target
+        assert target is not None
+        name = fragment.name
+        if name is None or sizes:
             return self.selection_set(fragment.selection_set, target, sizes)
-        cached = self.memo.get(key)
+        cached = self.memo.get(name)
         if cached is None:
-            self.visiting.add(name)
-            cached = self.selection_set(fragment.selection_set, target, sizes)
-            self.visiting.discard(name)
-            self.memo[key] = cached
+            cached = self.memo[name] = self.selection_set(fragment.selection_set, target, sizes)
         return cached
 
-    def field(
-        self,
-        node: FieldNode,
-        parent: GraphQLNamedType,
-        sizes: Mapping[str, int],
-        root_mutation: bool,
-    ) -> int:
-        name = node.name.value
-        if name.startswith("__") or not isinstance(
-            parent, GraphQLObjectType | GraphQLInterfaceType
-        ):
+    def field(self, field: Field, sizes: Mapping[str, int], root_mutation: bool) -> int:
+        definition, parent = field.definition, field.parent
+        if definition is None or parent is None or field.name.startswith("__"):
             return 0
-        definition = parent.fields.get(name)
-        if definition is None:
-            return 0
-        declared = self.costs.field(parent.name, name, definition)
+        declared = self.costs.field(parent.name, field.name, definition)
         named, is_list = _unwrap(definition.type)
         weight = declared.weight
         if weight is None:
             weight = self.costs.type_weight(named)
         if weight is None:
             weight = MUTATION_WEIGHT if root_mutation else (1 if is_composite_type(named) else 0)
-        multiplier = sizes.get(name, 1)
+        multiplier = sizes.get(field.name, 1)
         child_sizes: Mapping[str, int] = {}
         if is_list or declared.list_size is not None:
-            size = self.list_size(node, declared.list_size)
+            size = self.list_size(field.node, declared.list_size)
             if declared.list_size is not None and declared.list_size.sized_fields:
                 child_sizes = dict.fromkeys(declared.list_size.sized_fields, size)
             else:
                 multiplier *= size
         children = 0
-        if node.selection_set is not None:
-            children = self.selection_set(node.selection_set, named, child_sizes)
+        if field.node.selection_set is not None:
+            children = self.selection_set(field.node.selection_set, named, child_sizes)
         return multiplier * (weight + children)
 
     def list_size(self, node: FieldNode, list_size: _ListSize | None) -> int:

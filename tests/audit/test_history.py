@@ -16,6 +16,7 @@ import pytest
 
 from gateway.audit.records import AuditEvent, AuditRecord
 from gateway.audit.store import AuditUnavailableError, SqliteAuditStore
+from gateway.engine import GraphQLRequest
 from tests.auth.harness import OpdWorld, PrincipalFactory, SecuredFactory
 
 pytestmark = pytest.mark.anyio
@@ -151,7 +152,9 @@ async def test_record_is_durable_before_personal_data_is_released(
     gateway = await secured(audit_store=SqliteAuditStore(path))
     caller = await principal("sibansos", purpose="penyaluran_bansos")
     result = await gateway.gateway.process(
-        "query D($n: String!) { penduduk(nik: $n) { nama } }", {"n": nik}, principal=caller
+        GraphQLRequest(
+            "query D($n: String!) { penduduk(nik: $n) { nama } }", {"n": nik}, principal=caller
+        )
     )
     assert result.response["data"]["penduduk"]["nama"]
     # read by another connection, without waiting for anything: the record is already there

@@ -27,7 +27,7 @@ from gateway.auth.config import AuthSection, JwtSection
 from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
 from gateway.auth.identity import Authenticator
 from gateway.auth.principal import Principal
-from gateway.engine import Gateway
+from gateway.engine import Gateway, GraphQLRequest
 from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.supergraph import Supergraph, load_supergraph
 from subgraphs import SUBGRAPHS, load_subgraph
@@ -113,7 +113,7 @@ class Secured:
         operation_name: str | None = None,
     ) -> dict[str, Any]:
         result = await self.gateway.process(
-            query, variables, operation_name, principal=principal, request_id="test"
+            GraphQLRequest(query, variables, operation_name, principal=principal, request_id="test")
         )
         await self.access.drain()
         return result.response

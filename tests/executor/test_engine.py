@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.engine import Gateway
+from gateway.engine import Gateway, GraphQLRequest
 from gateway.planner.plan import FetchNode, QueryPlan
 from gateway.supergraph import Supergraph
 from tests.executor.fakes import FakeTransport, responses
@@ -88,7 +88,7 @@ async def test_errors_come_before_data(supergraph: Supergraph) -> None:
 async def test_parse_failure_is_coded_and_not_executed(supergraph: Supergraph) -> None:
     planner = FakePlanner(ME_PLAN)
     gateway = _gateway(supergraph, planner, FakeTransport(responses()))
-    result = await gateway.process("{ me { ")
+    result = await gateway.process(GraphQLRequest("{ me { "))
     assert not result.executed
     assert result.response == {
         "errors": [
@@ -107,7 +107,7 @@ async def test_validation_failure_uses_graphql_js_wording_and_locations(
     supergraph: Supergraph,
 ) -> None:
     gateway = _gateway(supergraph, FakePlanner(ME_PLAN), FakeTransport(responses()))
-    result = await gateway.process("{\n  me { nme }\n}")
+    result = await gateway.process(GraphQLRequest("{\n  me { nme }\n}"))
     assert not result.executed
     assert result.response == {
         "errors": [
@@ -136,7 +136,7 @@ async def test_operation_selection_errors(
     supergraph: Supergraph, query: str, name: str | None, message: str
 ) -> None:
     gateway = _gateway(supergraph, FakePlanner(ME_PLAN), FakeTransport(responses()))
-    result = await gateway.process(query, operation_name=name)
+    result = await gateway.process(GraphQLRequest(query, operation_name=name))
     assert not result.executed
     assert result.response == {
         "errors": [{"message": message, "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"}}]
@@ -147,7 +147,10 @@ async def test_operation_selection_errors(
 async def test_bad_variables_are_bad_user_input(supergraph: Supergraph) -> None:
     gateway = _gateway(supergraph, FakePlanner(ME_PLAN), FakeTransport(responses()))
     result = await gateway.process(
-        "mutation($id: ID!, $name: String!) { rename(id: $id, name: $name) { id } }", {"name": 3}
+        GraphQLRequest(
+            "mutation($id: ID!, $name: String!) { rename(id: $id, name: $name) { id } }",
+            {"name": 3},
+        )
     )
     assert not result.executed
     errors = result.response["errors"]
@@ -212,7 +215,9 @@ async def test_override_labels_percent_drawn_per_request_and_named_by_option(
 async def test_mutations_can_be_refused(supergraph: Supergraph) -> None:
     gateway = _gateway(supergraph, FakePlanner(ME_PLAN), FakeTransport(responses()))
     result = await gateway.process(
-        'mutation { rename(id: "1", name: "x") { id } }', allowed_operations={"query"}
+        GraphQLRequest(
+            'mutation { rename(id: "1", name: "x") { id } }', allowed_operations={"query"}
+        )
     )
     assert result.operation_not_allowed
     assert not result.executed

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
-from graphql import OperationDefinitionNode, parse
+import pytest
+from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode, parse
 
+from gateway import engine
+from gateway.executor import response
 from gateway.executor.response import ResponseShaper
 from gateway.supergraph import Supergraph
+from tests.federation.corpus import Case, discover_cases, serve_case
+from tests.federation.subgraph_server import SubgraphHost
 
 
 def _shape(
@@ -17,10 +26,17 @@ def _shape(
     variables: dict[str, Any] | None = None,
     covered: tuple[tuple[str | int, ...], ...] = (),
 ) -> tuple[Any, list[dict[str, Any]]]:
+    """Shape with the compiled fast path, and check the path-tracking walk agrees."""
     document = parse(query)
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     shaper = ResponseShaper(supergraph.api_schema, document, operation)
-    return shaper.shape(data, variables or {}, raw_variables=variables or {}, covered=covered)
+    reference = ResponseShaper(supergraph.api_schema, document, operation, fast=False)
+    result = shaper.shape(data, variables or {}, raw_variables=variables or {}, covered=covered)
+    expected = reference.shape(
+        data, variables or {}, raw_variables=variables or {}, covered=covered
+    )
+    assert json.dumps(result) == json.dumps(expected)
+    return result
 
 
 def test_shape_keeps_client_keys_and_order_and_drops_extra_fields(supergraph: Supergraph) -> None:
@@ -215,3 +231,83 @@ def test_only_meta_fields_needs_no_subgraph(supergraph: Supergraph) -> None:
 
     assert shaper("{ __typename __schema { description } }").only_introspection
     assert not shaper("{ __typename me { id } }").only_introspection
+
+
+def test_a_bug_in_generated_code_surfaces_instead_of_being_reshaped(
+    supergraph: Supergraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(fields: Any) -> Any:
+        def shape(value: Any, intro: Any = None) -> Any:
+            raise TypeError("a bug in the generated function")
+
+        return shape
+
+    monkeypatch.setattr(response, "_compile_object", broken)
+    document = parse("{ me { id } }")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    shaper = ResponseShaper(supergraph.api_schema, document, operation)
+    with pytest.raises(TypeError, match="generated function"):
+        shaper.shape({"me": {"id": "1"}}, {})
+
+
+def test_an_unhashable_typename_is_an_invalid_value_on_both_paths(supergraph: Supergraph) -> None:
+    query = "{ media { id } }"
+    result, errors = _shape(supergraph, query, {"media": [{"__typename": ["Book"], "id": "1"}]})
+    assert result is None
+    assert errors == [
+        {"message": "Invalid value found for field Query.media.", "path": ["media", 0]}
+    ]
+
+
+# --- parity: every corpus operation through the fast path and the walk ------------------------
+
+
+class _ParityShaper(ResponseShaper):
+    """Shapes with the fast path and checks the walk alone gives the same bytes."""
+
+    stats: Counter[str] = Counter()
+
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> None:
+        super().__init__(schema, document, operation)
+        self.reference = ResponseShaper(schema, document, operation, fast=False)
+
+    def shape(self, data: Any, variables: Any, **options: Any) -> Any:
+        copied = copy.deepcopy(data)
+        before = self.fast_shaped
+        result = super().shape(data, variables, **options)
+        expected = self.reference.shape(copied, variables, **options)
+        assert json.dumps(result) == json.dumps(expected)
+        self.stats["fast" if self.fast_shaped > before else "walk"] += 1
+        return result
+
+
+@pytest.fixture(scope="module")
+def corpus_host() -> Iterator[SubgraphHost]:
+    with SubgraphHost() as host:
+        yield host
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("case", discover_cases(), ids=lambda case: case.id)
+async def test_fast_path_and_walk_agree_on_every_corpus_operation(
+    corpus_host: SubgraphHost, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "ResponseShaper", _ParityShaper)
+    _ParityShaper.stats.clear()
+    with serve_case(corpus_host, case) as running:
+        gateway = engine.Gateway.from_supergraph_sdl(
+            case.supergraph_path.read_text(), subgraph_urls=running.urls
+        )
+        try:
+            for operation in case.operations:
+                before = sum(_ParityShaper.stats.values())
+                request = engine.GraphQLRequest(operation.query, operation.variables)
+                result = await gateway.process(request)
+                # every executed operation went through both paths (and they agreed)
+                shaped = sum(_ParityShaper.stats.values()) - before
+                assert shaped == (1 if result.executed else 0), operation.name
+        finally:
+            await gateway.aclose()

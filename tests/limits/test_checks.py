@@ -60,6 +60,13 @@ def test_root_fields_and_directives() -> None:
     ]
 
 
+def test_literally_skipped_selections_still_count() -> None:
+    # the limits guard validation, which reads the whole document, skipped parts included
+    limits = OperationLimits(LimitsSection(max_aliases=2, max_depth=2))
+    skipped = "{ a @skip(if: true) { x: b y: b z: b } c @include(if: false) { d { e } } }"
+    assert _codes(limits, skipped) == ["MAX_DEPTH_LIMIT", "MAX_ALIASES_LIMIT"]
+
+
 def test_zero_switches_a_limit_off() -> None:
     limits = OperationLimits(LimitsSection(max_depth=0, max_aliases=0))
     deep = "{ a " * 40 + "{ b }" + " }" * 40

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from graphql import parse
 
-from gateway.engine import Gateway
+from gateway.engine import Gateway, GraphQLRequest
 from gateway.limits import CostSection, LimitsSection, OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.supergraph import Supergraph, load_supergraph
@@ -87,7 +87,7 @@ async def test_engine_refuses_over_cost_in_enforce_mode_only(supergraph: Supergr
     query = "{ users { reviews { product { price } } } }"
     enforce = OperationLimits(LimitsSection(cost=CostSection(max=100)))
     gateway = Gateway(supergraph, limits=enforce, transport=_NoCalls())
-    result = await gateway.process(query)
+    result = await gateway.process(GraphQLRequest(query))
     assert not result.executed
     error = result.response["errors"][0]
     assert error["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
