@@ -342,8 +342,7 @@ class _Planner:
         runtime = self.sg.runtime_types(abstract, service)
         direct = _direct_fields(selections, abstract, self.sg)
         keep_abstract = all(
-            f.name.startswith("__")
-            or self._resolving_entry(service, abstract, f.name, at.provided) is not None
+            f.name.startswith("__") or self._resolves_everywhere(service, abstract, runtime, f, at)
             for f in direct
         )
         touched: set[FetchGroup] = {at.group}
@@ -359,8 +358,11 @@ class _Planner:
                 possible = self._possible(condition) & runtime
                 if not possible:
                     continue  # no object of that type can come from this subgraph here
-                knows = service in self.sg.graphs_of_type(condition)
-                if self._is_abstract(condition) and not knows:
+                if self._is_abstract(condition) and not possible <= self.sg.runtime_types(
+                    condition, service
+                ):
+                    # The subgraph does not know the condition, or some of these objects do not
+                    # implement it there: the fragment would silently skip them.
                     touched |= self._explode(at, [selection], possible)
                     continue
                 fragment = add_fragment(at.target, condition, selection.conditions)
@@ -373,6 +375,22 @@ class _Planner:
                 touched |= self._plan_set(inner, selection.selections)
             return touched
         return touched | self._explode(at, selections, runtime)
+
+    def _resolves_everywhere(
+        self, service: str, abstract: str, runtime: frozenset[str], fld: Field, at: _At
+    ) -> bool:
+        """Whether ``service`` resolves an abstract type's field for each of its implementations.
+
+        An implementation's field may have been ``@override``n away from ``service`` or be
+        ``@external`` there: asking the interface field would return that subgraph's stale value.
+        """
+        if self._resolving_entry(service, abstract, fld.name, at.provided) is None:
+            return False
+        return all(
+            self._resolving_entry(service, type_name, fld.name, at.provided) is not None
+            for type_name in runtime
+            if (type_name, fld.name) in self.sg.field_graphs
+        )
 
     def _explode(
         self, at: _At, selections: list[Selection], runtime: frozenset[str]
