@@ -663,6 +663,9 @@ class _Planner:
         """A rough count of the extra fetches ``fld``'s sub-selections need from ``graph``."""
         if not fld.selections or depth > 4 or fld.name.startswith("__"):
             return 0
+        entry = self.sg.graphs_of_field(parent_type, fld.name).get(graph)
+        if entry is not None and entry.provides is not None:
+            provided = provided_from(entry.provides, provided)
         child_type, _ = self._field_type(parent_type, fld.name)
         return self._estimate_set(graph, child_type, fld.selections, provided, depth + 1)
 
