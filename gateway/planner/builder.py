@@ -330,7 +330,10 @@ class _Planner:
             conditions=conditions,
             exclude=at.exclude,
         )
-        return touched | self._plan_set(child, fld.selections)
+        touched |= self._plan_set(child, fld.selections)
+        if not added.selections:
+            add_typename(added.selections)  # only __typename was asked, or only of other subgraphs
+        return touched
 
     def _plan_abstract(self, at: _At, selections: list[Selection]) -> set[FetchGroup]:
         abstract = at.parent_type
