@@ -110,6 +110,10 @@ class _At:
     provided: Provided | None
     conditions: Conditions
     exclude: frozenset[int] = frozenset()
+    # The nearest entity (or query root) position above a value-typed one, and the fields from
+    # there: a field this subgraph lacks on a keyless type is re-fetched along that chain.
+    anchor: _At | None = None
+    chain: tuple[tuple[str, Field], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,9 @@ class _Planner:
         self._ids = count()
         self._graph_order = {name: i for i, name in enumerate(supergraph.subgraphs)}
         self._client_aliases: set[str] = set()
+        self._kind = "query"
+        query_type = supergraph.schema.query_type
+        self._root_name = query_type.name if query_type is not None else "Query"
 
     def _field_set(self, selection_set: SelectionSetNode) -> list[Selection]:
         """A key or requires field set, aliased where the client uses its names as aliases.
@@ -170,6 +177,7 @@ class _Planner:
         if root is None:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)
+        self._kind = kind
         for root_field in _flatten_root(selections):
             if root_field.name.startswith("__"):
                 continue  # __typename and introspection are answered by the gateway
@@ -256,6 +264,8 @@ class _Planner:
             return self._jump(at, fld)
         if entry is not None:
             return self._descend(at, fld, entry)
+        if at.anchor is not None and not self._entity_type(at.parent_type):
+            return self._refetch(at, fld)
         return self._jump(at, fld)
 
     def _value_subtree_local(
@@ -321,6 +331,7 @@ class _Planner:
         child_provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
         if entry is not None and entry.provides is not None:
             child_provided = provided_from(entry.provides, child_provided)
+        anchor, chain = self._anchor_below(at, fld)
         child = _At(
             group=at.group,
             target=added.selections,
@@ -329,11 +340,94 @@ class _Planner:
             provided=child_provided,
             conditions=conditions,
             exclude=at.exclude,
+            anchor=anchor,
+            chain=chain,
         )
         touched |= self._plan_set(child, fld.selections)
         if not added.selections:
             add_typename(added.selections)  # only __typename was asked, or only of other subgraphs
         return touched
+
+    # -- value types: re-fetch from the nearest entity or root ------------------------------------
+
+    def _anchor_below(
+        self, at: _At, fld: Field
+    ) -> tuple[_At | None, tuple[tuple[str, Field], ...]]:
+        """The anchor and chain for positions below ``fld`` asked at ``at``."""
+        parent = at.parent_type
+        is_root = parent == self._root_name and self._kind == "query"
+        if is_root or (not self._is_abstract(parent) and self._entity_type(parent)):
+            return at, ((parent, fld),)
+        if at.anchor is not None:
+            return at.anchor, (*at.chain, (parent, fld))
+        return None, ()
+
+    def _refetch(self, at: _At, fld: Field) -> set[FetchGroup]:
+        """Ask ``fld`` of a keyless value type along the path from the nearest entity (or root).
+
+        The value type has no key to jump through, so the whole path from the anchor is asked of
+        a subgraph that resolves all of it; the results merge at the same response path.
+        """
+        anchor = at.anchor
+        assert anchor is not None
+        extra = tuple(
+            c
+            for c in at.conditions
+            if c not in anchor.conditions and all(c not in f.conditions for _, f in at.chain)
+        )
+        leaf = replace(fld, conditions=fld.conditions + extra) if extra else fld
+        synthetic = self._chain_field(at.chain, at.parent_type, leaf)
+        local = replace(anchor, provided=None)
+        service = anchor.group.service
+        if anchor.parent_type == self._root_name:
+            candidates = [
+                (graph, entry)
+                for graph, entry in self.sg.graphs_of_field(
+                    anchor.parent_type, synthetic.name
+                ).items()
+                if graph != service
+                and self._usable(entry)
+                and self._value_subtree_local(local, synthetic, graph, entry)
+            ]
+            if candidates:
+                group = self._root_group_for(anchor.parent_type, synthetic, candidates, "query")
+                entry = next(e for g, e in candidates if g == group.service)
+                root_at = _At(group, group.selections, anchor.parent_type, (), None, ())
+                return self._descend(root_at, synthetic, entry)
+        elif any(
+            graph != service and self._value_subtree_local(local, synthetic, graph, entry)
+            for graph, _, entry in self._candidates(anchor.parent_type, synthetic.name)
+        ):
+            return self._jump(anchor, synthetic, refetch=True)
+        raise PlanningError(
+            f"cannot plan {at.parent_type}.{fld.name}: subgraph {at.group.service} does not "
+            f"resolve it, {at.parent_type} has no @key to jump through, and no other subgraph "
+            f"resolves the whole path from {anchor.parent_type}"
+        )
+
+    def _chain_field(self, chain: tuple[tuple[str, Field], ...], parent: str, leaf: Field) -> Field:
+        """``leaf`` wrapped in copies of the chain's fields (type conditions where they narrow)."""
+        steps = [*chain, (parent, leaf)]
+        inner: list[Selection] = [leaf]
+        for index in range(len(steps) - 1, 0, -1):
+            step_parent = steps[index][0]
+            outer_parent, outer = steps[index - 1]
+            returned, _ = self._field_type(outer_parent, outer.name)
+            if step_parent != returned:
+                inner = [Fragment(step_parent, (), inner)]
+            inner = [
+                Field(
+                    outer.response_key,
+                    outer.name,
+                    outer.arguments,
+                    outer.conditions,
+                    inner,
+                    outer.arguments_text,
+                )
+            ]
+        only = inner[0]
+        assert isinstance(only, Field)
+        return only
 
     def _plan_abstract(self, at: _At, selections: list[Selection]) -> set[FetchGroup]:
         abstract = at.parent_type
@@ -472,11 +566,17 @@ class _Planner:
 
     # -- jumps ----------------------------------------------------------------------------------
 
-    def _jump(self, at: _At, fld: Field) -> set[FetchGroup]:
+    def _jump(self, at: _At, fld: Field, *, refetch: bool = False) -> set[FetchGroup]:
+        """Ask ``fld`` of another subgraph through entity keys (the cheapest route and target).
+
+        ``refetch``: the current subgraph resolves ``fld`` but not what is asked below it.
+        """
         type_name = at.parent_type
         service = at.group.service
         best: tuple[tuple[int, int, int], list[_Hop], FieldInSubgraph] | None = None
         for graph, graph_type, entry in self._candidates(type_name, fld.name):
+            if refetch and graph == service:
+                continue
             route = self._route(service, type_name, graph, graph_type, at.provided)
             if route is None:
                 continue
