@@ -122,6 +122,7 @@ class _Hop:
     graph_type: str  # the type as the target subgraph knows it (an interface for @interfaceObject)
     key: Key
     typename: str | None
+    collected: bool = False  # some key fields come from other subgraphs (planned as jumps first)
 
 
 class _Planner:
@@ -135,6 +136,7 @@ class _Planner:
         self._graph_order = {name: i for i, name in enumerate(supergraph.subgraphs)}
         self._client_aliases: set[str] = set()
         self._kind = "query"
+        self._collecting: set[tuple[str, str]] = set()
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -585,6 +587,7 @@ class _Planner:
                 for g in self.groups
             )
             estimate = self._estimate_field(graph, graph_type, fld, None, 0)
+            estimate += sum(1 for hop in route if hop.collected)
             if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
                 estimate += 100  # it would have to leave that subgraph where no key allows it
             cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
@@ -641,7 +644,12 @@ class _Planner:
         for hop in route:
             add_typename(at.target)
             key_fields = self._field_set(hop.key.selection_set)
-            supplied = self._plan_set(at, key_fields)
+            if hop.collected:
+                self._collecting.add((type_name, hop.graph))
+            try:
+                supplied = self._plan_set(at, key_fields)
+            finally:
+                self._collecting.discard((type_name, hop.graph))
             group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
@@ -683,7 +691,46 @@ class _Planner:
                             next_frontier.append((middle, [*hops, hop], None))
                             break
             frontier = next_frontier
+        return self._collecting_route(source, type_name, target, target_type, provided)
+
+    def _collecting_route(
+        self, source: str, type_name: str, target: str, target_type: str, provided: Provided | None
+    ) -> list[_Hop] | None:
+        """One jump whose key fields ``source`` lacks are first collected from other subgraphs."""
+        target_info = self.sg.graphs_of_type(target_type).get(target)
+        if target_info is None or (type_name, target) in self._collecting:
+            return None
+        self._collecting.add((type_name, target))
+        try:
+            for key in target_info.resolvable_keys:
+                if all(
+                    self._supplies_field(source, type_name, node, target, provided)
+                    for node in key.selection_set.selections
+                ):
+                    typename = target_type if target_type != type_name else None
+                    return [_Hop(target, target_type, key, typename, collected=True)]
+        finally:
+            self._collecting.discard((type_name, target))
         return None
+
+    def _supplies_field(
+        self, source: str, type_name: str, node: object, target: str, provided: Provided | None
+    ) -> bool:
+        """Whether one key field can be had from ``source`` or by a key jump from it."""
+        if not isinstance(node, FieldNode):
+            return False
+        selection_set = SelectionSetNode(selections=(node,))
+        if self._supplies(source, type_name, selection_set, provided):
+            return True
+        if node.selection_set is not None:
+            return False
+        return any(
+            graph not in (source, target)
+            and entry.requires is None
+            and self._route(source, type_name, graph, type_name, provided) is not None
+            for graph, entry in self.sg.graphs_of_field(type_name, node.name.value).items()
+            if self._usable(entry)
+        )
 
     def _supplies(
         self, graph: str, type_name: str, field_set: SelectionSetNode, provided: Provided | None
