@@ -30,8 +30,9 @@ from graphql import (
 )
 
 from gateway.errors import PlanningError
+from gateway.planner.aliasing import alias_conflicts
 from gateway.planner.fetch import assemble_plan
-from gateway.planner.plan import LIST_MARKER, QueryPlan
+from gateway.planner.plan import LIST_MARKER, KeyRename, QueryPlan
 from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
 from gateway.planner.selections import (
     Conditions,
@@ -64,6 +65,10 @@ def build_query_plan(
     if operation.operation == OperationType.SUBSCRIPTION:
         raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
     planner.plan_root(normalize(document, operation), kind)
+    root_name = planner.schema.mutation_type if kind == "mutation" else planner.schema.query_type
+    for group in planner.groups:
+        parent = "_Entity" if group.is_entity or root_name is None else root_name.name
+        group.renames = alias_conflicts(group.selections, parent, group.service, supergraph)
     name = operation.name.value if operation.name else None
     return assemble_plan(
         planner.groups, planner.root_groups, kind, operation.variable_definitions or (), name
@@ -92,6 +97,7 @@ class FetchGroup:
     rules: dict[str, Rule] = field(default_factory=dict)
     parents: list[FetchGroup] = field(default_factory=list)
     condition_sets: list[Conditions] = field(default_factory=list)
+    renames: tuple[KeyRename, ...] = ()
 
     def depend_on(self, groups: set[FetchGroup]) -> None:
         for group in sorted(groups, key=lambda g: g.id):
