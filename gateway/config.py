@@ -29,6 +29,7 @@ from gateway.http.config import HttpSection
 from gateway.http.persisted import PersistedSection
 from gateway.limits.config import LimitsSection
 from gateway.observability.config import TelemetrySection
+from gateway.planner.config import PlannerSection
 from gateway.ratelimit.config import RateLimitSection
 from gateway.registry.config import RegistryPollSection, RegistrySection
 
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     registry_poll: RegistryPollSection = RegistryPollSection()
     http: HttpSection = HttpSection()
     limits: LimitsSection = LimitsSection()
+    planner: PlannerSection = PlannerSection()
     persisted_queries: PersistedSection = PersistedSection()
     subgraphs: SubgraphsSection = SubgraphsSection()
     telemetry: TelemetrySection = TelemetrySection()

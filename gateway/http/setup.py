@@ -32,6 +32,7 @@ from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.planner import build_query_plan
+from gateway.planner.validation import SubgraphOperationValidator
 
 if TYPE_CHECKING:
     from gateway.auth.guard import HttpGuard
@@ -76,6 +77,8 @@ class HttpServices:
     def gateway_options(self) -> dict[str, Any]:
         """Keyword arguments for ``Gateway(...)``: transport, limits, planner, metrics hook."""
         options: dict[str, Any] = {"transport": self.transport, "limits": self.limits}
+        if self.settings.planner.validate_subgraph_operations:
+            options["validate_subgraph_operations"] = True
         if self.metrics is not None:
             options["on_plan_cache"] = self.metrics.plan_cache_lookup
         if self.tracing is not None:
@@ -86,6 +89,8 @@ class HttpServices:
         """Apply limits, the plan-cache hook and the traced planner to a gateway built elsewhere
         (its transport must be ``self.transport``)."""
         gateway.limits = self.limits
+        if self.settings.planner.validate_subgraph_operations and gateway.plan_validator is None:
+            gateway.plan_validator = SubgraphOperationValidator(gateway.supergraph)
         if self.metrics is not None:
             gateway.on_plan_cache = self.metrics.plan_cache_lookup
         if self.tracing is not None:
