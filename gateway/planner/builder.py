@@ -281,7 +281,7 @@ class _Planner:
     ) -> bool:
         if not fld.selections:
             return True
-        child_type, _ = self._field_type(at.parent_type, fld.name)
+        child_type = self._own_type(entry, self._field_type(at.parent_type, fld.name)[0])
         provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
         if entry is not None and entry.provides is not None:
             provided = provided_from(entry.provides, provided)
@@ -303,6 +303,8 @@ class _Planner:
         for selection in selections:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
+                if not self._possible(condition) & self._possible(type_name):
+                    continue  # never applies here
                 if not self._local(graph, condition, selection.selections, provided):
                     return False
                 continue
@@ -312,7 +314,7 @@ class _Planner:
             if entry is None:
                 return False
             if selection.selections:
-                child_type, _ = self._field_type(type_name, selection.name)
+                child_type = self._own_type(entry, self._field_type(type_name, selection.name)[0])
                 child_provided = provided_child(provided, type_name, selection.name, self.sg)
                 if entry.provides is not None:
                     child_provided = provided_from(entry.provides, child_provided)
@@ -336,6 +338,9 @@ class _Planner:
         if not fld.selections:
             return touched
         child_type, depth = self._field_type(at.parent_type, fld.name)
+        if self._is_abstract(child_type):
+            add_typename(added.selections)  # shaping needs the concrete type, even if narrowed
+        child_type = self._own_type(entry, child_type)
         child_provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
         if entry is not None and entry.provides is not None:
             child_provided = provided_from(entry.provides, child_provided)
@@ -822,7 +827,7 @@ class _Planner:
         entry = self.sg.graphs_of_field(parent_type, fld.name).get(graph)
         if entry is not None and entry.provides is not None:
             provided = provided_from(entry.provides, provided)
-        child_type, _ = self._field_type(parent_type, fld.name)
+        child_type = self._own_type(entry, self._field_type(parent_type, fld.name)[0])
         return self._estimate_set(graph, child_type, fld.selections, provided, depth + 1)
 
     def _estimate_set(
@@ -838,7 +843,9 @@ class _Planner:
         for selection in selections:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
-                if condition in self.schema.type_map:
+                if condition in self.schema.type_map and (
+                    self._possible(condition) & self._possible(type_name)
+                ):
                     cost += self._estimate_set(
                         graph, condition, selection.selections, provided, depth
                     )
@@ -854,6 +861,17 @@ class _Planner:
                 jumps.add(candidates[0][0])
                 cost += self._estimate_field(candidates[0][0], type_name, selection, None, depth)
         return cost + len(jumps)
+
+    def _own_type(self, entry: FieldInSubgraph | None, supergraph_type: str) -> str:
+        """The field's named type as its subgraph declares it (``@join__field(type:)``).
+
+        A subgraph may declare a narrower type (``Book`` where the supergraph says ``Media``):
+        fragments that cannot apply to it must not be sent there.
+        """
+        if entry is None or not entry.type_text:
+            return supergraph_type
+        own = entry.type_text.strip("[]!")
+        return own if own in self.schema.type_map else supergraph_type
 
     def _field_type(self, type_name: str, field_name: str) -> tuple[str, int]:
         """Named return type of a field and how many list levels wrap it."""
