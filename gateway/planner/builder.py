@@ -573,8 +573,11 @@ class _Planner:
             add_typename(target_at.target)
             target_at.group.condition_sets.append(at.conditions)
             return touched | {target_at.group} | self._plan_abstract(target_at, rest)
+        where = ".".join(p for p in at.path if p != LIST_MARKER) or interface
         raise PlanningError(
-            f"no subgraph can tell the concrete type of {interface} objects from {service}"
+            f"cannot plan {where}: {service} returns {interface} as an @interfaceObject, and no "
+            f"subgraph with a resolvable @key of {interface} can tell the concrete type that the "
+            "selection needs (__typename, type conditions or fields only implementations have)"
         )
 
     # -- jumps ----------------------------------------------------------------------------------
