@@ -98,6 +98,8 @@ class FetchGroup:
     parents: list[FetchGroup] = field(default_factory=list)
     condition_sets: list[Conditions] = field(default_factory=list)
     renames: tuple[KeyRename, ...] = ()
+    # Asks @interfaceObject fields with @requires for objects of this one type only (see _jump).
+    only_type: str | None = None
 
     def depend_on(self, groups: set[FetchGroup]) -> None:
         for group in sorted(groups, key=lambda g: g.id):
@@ -165,7 +167,12 @@ class _Planner:
         return group
 
     def _entity_group(
-        self, source: FetchGroup, service: str, path: tuple[str, ...], exclude: frozenset[int]
+        self,
+        source: FetchGroup,
+        service: str,
+        path: tuple[str, ...],
+        exclude: frozenset[int],
+        only_type: str | None = None,
     ) -> FetchGroup:
         for group in self.groups:
             if (
@@ -174,9 +181,12 @@ class _Planner:
                 and group.path == path
                 and group.source is source
                 and group.id not in exclude
+                and group.only_type == only_type
             ):
                 return group
-        return self._new_group(service, path, True, source)
+        group = self._new_group(service, path, True, source)
+        group.only_type = only_type
+        return group
 
     # -- root -----------------------------------------------------------------------------------
 
@@ -620,7 +630,12 @@ class _Planner:
                 at, target=conditional.selections, conditions=at.conditions + fld.conditions
             )
         before_last = self._follow(at, type_name, route[:-1]) if len(route) > 1 else at
-        last = self._follow(before_last, type_name, route[-1:])
+        # An @interfaceObject subgraph gets every object as the interface: one selection for all
+        # of them. A field with @requires asked for one concrete type gets a fetch of its own, or
+        # the other types' representations would lack what it requires.
+        hop = route[-1]
+        only = type_name if entry.requires is not None and hop.graph_type != type_name else None
+        last = self._follow(before_last, type_name, route[-1:], only)
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
@@ -653,7 +668,9 @@ class _Planner:
             result.append(replace(selection, selections=inner))
         return result
 
-    def _follow(self, at: _At, type_name: str, route: list[_Hop]) -> _At:
+    def _follow(
+        self, at: _At, type_name: str, route: list[_Hop], only_type: str | None = None
+    ) -> _At:
         """Take the hops of ``route`` from ``at``: each adds key fields and an entity group."""
         for hop in route:
             add_typename(at.target)
@@ -664,7 +681,7 @@ class _Planner:
                 supplied = self._plan_set(at, key_fields)
             finally:
                 self._collecting.discard((type_name, hop.graph))
-            group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
+            group = self._entity_group(at.group, hop.graph, at.path, at.exclude, only_type)
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
             _merge_into(rule.selections, self._typenamed(type_name, key_fields))
@@ -693,7 +710,7 @@ class _Planner:
                 if target_info is not None:
                     for key in target_info.resolvable_keys:
                         if self._supplies(graph, type_name, key.selection_set, graph_provided):
-                            typename = target_type if target_type != type_name else None
+                            typename = self._sent_typename(target, type_name, target_type)
                             return [*hops, _Hop(target, target_type, key, typename)]
                 for middle, info in self.sg.graphs_of_type(type_name).items():
                     if middle in visited or middle == target:
@@ -701,11 +718,23 @@ class _Planner:
                     for key in info.resolvable_keys:
                         if self._supplies(graph, type_name, key.selection_set, graph_provided):
                             visited.add(middle)
-                            hop = _Hop(middle, type_name, key, None)
+                            typename = self._sent_typename(middle, type_name, type_name)
+                            hop = _Hop(middle, type_name, key, typename)
                             next_frontier.append((middle, [*hops, hop], None))
                             break
             frontier = next_frontier
         return self._collecting_route(source, type_name, target, target_type, provided)
+
+    def _sent_typename(self, graph: str, type_name: str, graph_type: str) -> str | None:
+        """The ``__typename`` a representation must carry for ``graph``, when not the object's.
+
+        An ``@interfaceObject`` subgraph knows only the interface: it must receive that name even
+        when the object's concrete type is known by then (another fetch told it).
+        """
+        info = self.sg.graphs_of_type(graph_type).get(graph)
+        if graph_type != type_name or (info is not None and info.is_interface_object):
+            return graph_type
+        return None
 
     def _collecting_route(
         self, source: str, type_name: str, target: str, target_type: str, provided: Provided | None
@@ -721,7 +750,7 @@ class _Planner:
                     self._supplies_field(source, type_name, node, target, provided)
                     for node in key.selection_set.selections
                 ):
-                    typename = target_type if target_type != type_name else None
+                    typename = self._sent_typename(target, type_name, target_type)
                     return [_Hop(target, target_type, key, typename, collected=True)]
         finally:
             self._collecting.discard((type_name, target))
