@@ -145,6 +145,7 @@ class _Planner:
         self._client_aliases: set[str] = set()
         self._kind = "query"
         self._collecting: set[tuple[str, str]] = set()
+        self._entity_types: dict[str, bool] = {}
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -334,10 +335,14 @@ class _Planner:
 
     def _entity_type(self, type_name: str) -> bool:
         """Whether objects of this type can be re-fetched by key (every possible type has a key)."""
-        return all(
-            any(info.resolvable_keys for info in self.sg.graphs_of_type(t).values())
-            for t in self._possible(type_name)
-        )
+        known = self._entity_types.get(type_name)
+        if known is None:
+            known = all(
+                any(info.resolvable_keys for info in self.sg.graphs_of_type(t).values())
+                for t in self._possible(type_name)
+            )
+            self._entity_types[type_name] = known
+        return known
 
     def _descend(self, at: _At, fld: Field, entry: FieldInSubgraph | None) -> set[FetchGroup]:
         """Ask ``fld`` of the current group's subgraph, then walk its sub-selections there."""
