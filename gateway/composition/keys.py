@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
-from gateway.composition.fieldset import walk_field_set
+from gateway.composition.fieldset import Position, walk_field_set
 from gateway.composition.subgraph import Subgraph, SubgraphField
 
 _CODES = {
@@ -25,10 +25,13 @@ _CODES = {
 def check_keys(subgraph: Subgraph) -> list[CompositionError]:
     found: list[CompositionError] = []
 
-    def mark(_type: str, field: SubgraphField, _top: bool) -> None:
-        field.used_as_key = True
-
     for t in subgraph.types.values():
+
+        def mark(owner: str, field: SubgraphField, _: Position, keyed: str = t.name) -> None:
+            field.used_as_key = True
+            if owner == keyed:
+                field.in_own_key = True
+
         for key in t.keys:
             for problem in walk_field_set(subgraph, t.name, key.fields, mark):
                 hint = (

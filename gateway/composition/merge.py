@@ -22,6 +22,7 @@ from gateway.composition.subgraph import (
     Auth,
     SubgraphArgument,
     SubgraphField,
+    is_fake_external,
 )
 
 # --- type reconciliation -------------------------------------------------------------------------
@@ -228,10 +229,7 @@ class Merger:
             for g, f in fields.items()
             if not f.external
             or not self.c.subgraphs[g].fed2
-            or (
-                f.used_as_key
-                and (parent.by_graph[g].extension or parent.by_graph[g].extends_directive)
-            )
+            or is_fake_external(parent.by_graph[g], f)
         } or fields
         merged_type = merge_types(
             [f.type for f in considered.values()], output=output, is_subtype=self.is_subtype

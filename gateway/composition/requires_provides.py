@@ -1,16 +1,18 @@
 """``@external``, ``@requires`` and ``@provides`` references.
 
-Federation 2: a ``@requires`` field set names fields of the same type that are ``@external`` in the
-subgraph; a ``@provides`` field set names ``@external`` fields of the field's (object or interface)
-return type; an ``@external`` field is used by a key, a ``@requires`` or a ``@provides`` of its
-subgraph (or implements an interface field), and some other subgraph defines it.
+Federation 2: a ``@requires`` field set selects fields of the same type, a ``@provides`` field set
+fields of the field's (object or interface) return type; in both, each leaf of the selection is
+``@external`` in the subgraph unless a field above it is (``dim { w }`` may mark ``dim`` or ``w``
+external: what is external comes from elsewhere, with everything below it). An ``@external`` field
+is used by a key, a ``@requires`` or a ``@provides`` of its subgraph (or implements an interface
+field), and some other subgraph defines it.
 """
 
 from __future__ import annotations
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
-from gateway.composition.fieldset import walk_field_set
+from gateway.composition.fieldset import Position, walk_field_set
 from gateway.composition.model import Composition
 from gateway.composition.subgraph import (
     INTERFACE,
@@ -34,14 +36,24 @@ def check_requires_provides(subgraph: Subgraph) -> list[CompositionError]:
     return found
 
 
+def _must_be_external(field: SubgraphField, position: Position) -> bool:
+    """A selected leaf that nothing above it makes external, and that is resolved here."""
+    return (
+        position.leaf
+        and not position.under_external
+        and not field.external
+        and not field.used_as_key
+    )
+
+
 def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
     assert f.requires is not None
     found: list[CompositionError] = []
     not_external: list[str] = []
 
-    def visit(owner: str, target: SubgraphField, top: bool) -> None:
+    def visit(owner: str, target: SubgraphField, position: Position) -> None:
         target.required = True
-        if not target.external and not target.used_as_key and top:
+        if _must_be_external(target, position):
             not_external.append(f"{owner}.{target.name}")
 
     directive = f'@requires(fields: "{f.requires}")'
@@ -63,7 +75,8 @@ def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 error(
                     E.REQUIRES_FIELDS_MISSING_EXTERNAL,
                     f'{directive} names "{coordinate}", which this subgraph resolves itself. '
-                    "A required field comes from another subgraph: mark it @external here.",
+                    "A required field comes from another subgraph: mark it (or a field above "
+                    "it in the selection) @external here.",
                     subgraph.name,
                     type_name,
                     f.name,
@@ -91,9 +104,9 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
     found: list[CompositionError] = []
     not_external: list[str] = []
 
-    def visit(owner: str, provided: SubgraphField, top: bool) -> None:
+    def visit(owner: str, provided: SubgraphField, position: Position) -> None:
         provided.provided = True
-        if not provided.external and not provided.used_as_key:
+        if _must_be_external(provided, position):
             not_external.append(f"{owner}.{provided.name}")
 
     for problem in walk_field_set(subgraph, target, f.provides, visit):
@@ -114,7 +127,8 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 error(
                     E.PROVIDES_FIELDS_MISSING_EXTERNAL,
                     f'{directive} names "{coordinate}", which is not @external here. A '
-                    "provided field must be declared @external in the providing subgraph.",
+                    "provided field (or a field above it in the selection) must be declared "
+                    "@external in the providing subgraph.",
                     subgraph.name,
                     type_name,
                     f.name,

@@ -3,8 +3,9 @@
 A walk over states (type, the subgraphs the object may come from at that point of a query),
 starting at Query in every subgraph. From a state the walk follows each field to the subgraphs
 that can resolve it (the state's subgraphs and those they reach by entity jumps: a resolvable
-``@key`` there whose fields the current subgraph can provide, or an ``@interfaceObject`` of one of
-the type's interfaces), and an abstract type to its implementations. A field that none of the
+``@key`` there whose fields the subgraphs reached so far can provide between them, so a key may
+be gathered over two hops; or an ``@interfaceObject`` of one of the type's interfaces), and an
+abstract type to its implementations. A field that none of the
 reachable subgraphs resolves is unsatisfiable for that query path. Because a state keeps every
 subgraph some choice of plan leads to, a field is refused only when no plan can resolve it.
 
@@ -19,7 +20,7 @@ from collections import deque
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
 from gateway.composition.model import Composition, MergedField
-from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, SubgraphType, named_type
+from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, Key, named_type
 
 #: (type name, the subgraphs the object may come from at this point of some query)
 SetState = tuple[str, frozenset[str]]
@@ -29,6 +30,9 @@ class _Walk:
     def __init__(self, c: Composition) -> None:
         self.c = c
         self.parent: dict[SetState, tuple[SetState, str] | None] = {}
+        self.queue: deque[SetState] = deque()
+        self.found: list[CompositionError] = []
+        self.reported: set[tuple[str, str]] = set()
 
     def resolvable_in(self, f: MergedField, graph: str) -> bool:
         sf = f.by_graph.get(graph)
@@ -41,39 +45,41 @@ class _Walk:
         ]
         return not any(o.override_label is None for o in overriders)
 
-    def key_providable(self, from_type: SubgraphType, to_type: SubgraphType) -> bool:
-        for key in to_type.keys:
-            if not key.resolvable:
-                continue
-            names = [n for n in key.fields.replace("{", " ").replace("}", " ").split()]
-            top = _top_level(key.fields)
-            if all(
-                n in from_type.fields
-                and (not from_type.fields[n].external or from_type.fields[n].used_as_key)
-                for n in top
-            ):
-                del names
-                return True
-        return False
+    def can_hand_over(self, graph: str, type_name: str, field_name: str) -> bool:
+        """``graph`` resolves ``type_name.field_name``, so it can pass it on as a key field."""
+        here = self.c.subgraphs[graph].types.get(type_name)
+        field = here.fields.get(field_name) if here is not None else None
+        return field is not None and (not field.external or field.used_as_key)
+
+    def key_gathered(self, graphs: set[str], type_name: str, key: Key) -> bool:
+        """Each top-level field of ``key`` comes from one of ``graphs`` (not necessarily the
+        same one: a key may be gathered over several hops)."""
+        if not key.resolvable:
+            return False
+        return all(
+            any(self.can_hand_over(g, type_name, name) for g in graphs)
+            for name in _top_level(key.fields)
+        )
 
     def jumps(self, type_name: str, graph: str) -> set[str]:
-        """Subgraphs reachable from (type, graph) by entity jumps (graph included)."""
+        """Subgraphs reachable from (type, graph) by entity jumps (graph included).
+
+        Grows to a fixed point: a subgraph joins when the fields of one of its keys can be
+        gathered from the subgraphs already reached.
+        """
         if type_name in ("Query", "Mutation"):  # every root field is reachable from the root
             return {g for g, sub in self.c.subgraphs.items() if type_name in sub.types}
         reached = {graph}
-        todo = [graph]
-        while todo:
-            current = todo.pop()
-            here = self.c.subgraphs[current].types.get(type_name)
-            if here is None:
-                continue
+        grew = True
+        while grew:
+            grew = False
             for other_name, other in self.c.subgraphs.items():
-                if other_name in reached:
-                    continue
                 there = other.types.get(type_name)
-                if there is not None and self.key_providable(here, there):
+                if other_name in reached or there is None:
+                    continue
+                if any(self.key_gathered(reached, type_name, key) for key in there.keys):
                     reached.add(other_name)
-                    todo.append(other_name)
+                    grew = True
         return reached
 
     def interface_object_graphs(self, type_name: str, graphs: set[str]) -> set[str]:
@@ -87,73 +93,69 @@ class _Walk:
             if it is None or not it.has_interface_object:
                 continue
             for g, st in it.by_graph.items():
-                if not st.interface_object:
-                    continue
-                for source in graphs:
-                    here = self.c.subgraphs[source].types.get(type_name)
-                    if here is not None and self.key_providable(here, st):
-                        result.add(g)
-                        break
+                if st.interface_object and any(
+                    self.key_gathered(graphs, type_name, key) for key in st.keys
+                ):
+                    result.add(g)
         return result
 
     def run(self) -> list[CompositionError]:
-        found: list[CompositionError] = []
-        queue: deque[SetState] = deque()
         roots = frozenset(g for g, sub in self.c.subgraphs.items() if "Query" in sub.types)
         if roots:
             start: SetState = ("Query", roots)
             self.parent[start] = None
-            queue.append(start)
-        reported: set[tuple[str, str]] = set()
-        while queue:
-            state = queue.popleft()
-            type_name, located = state
-            merged = self.c.types.get(type_name)
-            if merged is None:
-                continue
-            abstract = [
-                g
-                for g in located
-                if (st := self.c.subgraphs[g].types.get(type_name)) is not None
-                and st.kind in (INTERFACE, UNION)
-                and not st.interface_object
-            ]
-            if abstract:
-                by_impl: dict[str, set[str]] = {}
-                for g in abstract:
-                    st = self.c.subgraphs[g].types[type_name]
-                    for impl in self.c.subgraphs[g].types.values():
-                        if impl.kind == OBJECT and (
-                            type_name in impl.interfaces or impl.name in st.members
-                        ):
-                            by_impl.setdefault(impl.name, set()).add(g)
-                for impl_name, graphs_of_impl in sorted(by_impl.items()):
-                    self._push(
-                        queue, (impl_name, frozenset(graphs_of_impl)), state, f"... on {impl_name}"
-                    )
-                if len(abstract) == len(located):
-                    continue
-            graphs: set[str] = set()
-            for g in located:
-                graphs |= self.jumps(type_name, g)
-            io_graphs = self.interface_object_graphs(type_name, graphs)
-            for f in merged.fields.values():
-                ok_graphs = frozenset(
-                    g for g in graphs | io_graphs if self._resolvable(type_name, f, g)
-                )
-                if not ok_graphs:
-                    if (type_name, f.name) not in reported:
-                        reported.add((type_name, f.name))
-                        found.append(self._error(state, f))
-                    continue
-                target = named_type(f.type)
-                if target in self.c.types and self.c.types[target].kind in (
-                    OBJECT,
-                    INTERFACE,
-                    UNION,
+            self.queue.append(start)
+        while self.queue:
+            state = self.queue.popleft()
+            if state[0] in self.c.types:
+                self.visit(state)
+        return self.found
+
+    def visit(self, state: SetState) -> None:
+        """Follow the down-casts of an abstract type, then the fields of the object."""
+        type_name, located = state
+        abstract = [
+            g
+            for g in located
+            if (st := self.c.subgraphs[g].types.get(type_name)) is not None
+            and st.kind in (INTERFACE, UNION)
+            and not st.interface_object
+        ]
+        if abstract:
+            self.push_implementations(state, abstract)
+            if len(abstract) == len(located):
+                return
+        self.push_fields(state)
+
+    def push_implementations(self, state: SetState, abstract_in: list[str]) -> None:
+        type_name = state[0]
+        by_impl: dict[str, set[str]] = {}
+        for g in abstract_in:
+            st = self.c.subgraphs[g].types[type_name]
+            for impl in self.c.subgraphs[g].types.values():
+                if impl.kind == OBJECT and (
+                    type_name in impl.interfaces or impl.name in st.members
                 ):
-                    self._push(queue, (target, ok_graphs), state, f.name)
-        return found
+                    by_impl.setdefault(impl.name, set()).add(g)
+        for impl_name, graphs_of_impl in sorted(by_impl.items()):
+            self._push((impl_name, frozenset(graphs_of_impl)), state, f"... on {impl_name}")
+
+    def push_fields(self, state: SetState) -> None:
+        type_name, located = state
+        graphs: set[str] = set()
+        for g in located:
+            graphs |= self.jumps(type_name, g)
+        graphs |= self.interface_object_graphs(type_name, graphs)
+        for f in self.c.types[type_name].fields.values():
+            ok_graphs = frozenset(g for g in graphs if self._resolvable(type_name, f, g))
+            if not ok_graphs:
+                if (type_name, f.name) not in self.reported:
+                    self.reported.add((type_name, f.name))
+                    self.found.append(self._error(state, f))
+                continue
+            target = self.c.types.get(named_type(f.type))
+            if target is not None and target.kind in (OBJECT, INTERFACE, UNION):
+                self._push((target.name, ok_graphs), state, f.name)
 
     def _resolvable(self, type_name: str, f: MergedField, graph: str) -> bool:
         if f.from_interface_object:
@@ -168,11 +170,11 @@ class _Walk:
             return False
         return self.resolvable_in(f, graph)
 
-    def _push(self, queue: deque[SetState], state: SetState, parent: SetState, via: str) -> None:
+    def _push(self, state: SetState, parent: SetState, via: str) -> None:
         if state in self.parent:
             return
         self.parent[state] = (parent, via)
-        queue.append(state)
+        self.queue.append(state)
 
     def _path(self, state: SetState) -> list[str]:
         steps: list[str] = []

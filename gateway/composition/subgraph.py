@@ -164,6 +164,8 @@ class SubgraphField:
     override_label: str | None = None
     #: set while validating: used in a key / a @requires / a @provides of this subgraph
     used_as_key: bool = False
+    #: used in a key of its own type (not only nested in the key of another type)
+    in_own_key: bool = False
     required: bool = False
     provided: bool = False
 
@@ -200,6 +202,15 @@ class SubgraphType:
     interface_object: bool = False
     applied: Applied = field(default_factory=Applied)
     specified_by: str | None = None
+
+
+def is_fake_external(t: SubgraphType, f: SubgraphField) -> bool:
+    """An ``@external`` key field of a type extension, which the subgraph does resolve.
+
+    Federation 1 marked the key fields of an ``extend type`` ``@external``; the reference
+    composers read them as resolved there (nested key fields of other types stay external).
+    """
+    return f.external and f.in_own_key and (t.extension or t.extends_directive)
 
 
 @dataclass(slots=True)
