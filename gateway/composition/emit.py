@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.utilities import strip_ignored_characters
 
-from gateway.composition.model import Composition, MergedField, MergedType
+from gateway.composition.model import Composition, MergedEnumValue, MergedField, MergedType
 from gateway.composition.subgraph import (
     BUILTIN_SCALARS,
     ENUM,
@@ -387,14 +387,25 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+_KEYWORD = {
+    OBJECT: "type",
+    INTERFACE: "interface",
+    UNION: "union",
+    ENUM: "enum",
+    INPUT_OBJECT: "input",
+    SCALAR: "scalar",
+}
+
+
 class _Printer:
-    def __init__(self, c: Composition) -> None:
-        self.c = c
-        self.version = join_version(c)
+    def __init__(self, composition: Composition) -> None:
+        self.composition = composition
+        self.version = join_version(composition)
+        #: the security/tag features some element uses (each gets its @link)
         self.used: set[str] = set()
 
     def graph(self, name: str) -> str:
-        return self.c.graph_enum[name]
+        return self.composition.graph_enum[name]
 
     def join(self, directive: str, args: JoinArgs) -> str:
         if not args:
@@ -431,77 +442,83 @@ class _Printer:
             out.append(f"@requiresScopes(scopes: {_value(applied.auth.scopes)})")
         return "".join(f" {d}" for d in out)
 
-    def type_block(self, t: MergedType) -> str | None:
-        if t.kind == SCALAR and t.name in BUILTIN_SCALARS:
+    def type_block(self, merged_type: MergedType) -> str | None:
+        if merged_type.kind == SCALAR and merged_type.name in BUILTIN_SCALARS:
             return None
-        jtypes = join_types(self.c, t)
-        directives = " ".join(self.join("join__type", a) for a in jtypes)
-        head = _description(t.description)
+        type_joins = join_types(self.composition, merged_type)
         implements = ""
-        if t.interfaces:
-            implements = " implements " + " & ".join(t.interfaces)
-            for g, st in t.by_graph.items():
-                for iface in st.interfaces:
-                    directives += " " + self.join(
-                        "join__implements", {"graph": g, "interface": iface}
-                    )
-        if t.kind == UNION:
-            for g, st in t.by_graph.items():
-                for member in st.members:
-                    directives += " " + self.join(
-                        "join__unionMember", {"graph": g, "member": member}
-                    )
-        directives += self.applied(t.applied)
-        keyword = {
-            OBJECT: "type",
-            INTERFACE: "interface",
-            UNION: "union",
-            ENUM: "enum",
-            INPUT_OBJECT: "input",
-            SCALAR: "scalar",
-        }[t.kind]
-        line = f"{head}{keyword} {t.name}{implements} {directives}".rstrip()
-        if t.kind == SCALAR:
+        if merged_type.interfaces:
+            implements = " implements " + " & ".join(merged_type.interfaces)
+        directives = self.type_directives(merged_type, type_joins)
+        head = _description(merged_type.description)
+        keyword = _KEYWORD[merged_type.kind]
+        line = f"{head}{keyword} {merged_type.name}{implements} {directives}".rstrip()
+        if merged_type.kind == SCALAR:
             return line
-        if t.kind == UNION:
-            return f"{line} = " + " | ".join(t.members)
-        body: list[str] = []
-        if t.kind == ENUM:
-            for v in t.values.values():
-                value_dirs = "".join(
-                    " " + self.join("join__enumValue", {"graph": g}) for g in v.by_graph
-                )
-                body.append(
-                    _description(v.description, "  ")
-                    + f"  {v.name}{value_dirs}{self.applied(v.applied)}"
-                )
+        if merged_type.kind == UNION:
+            return f"{line} = " + " | ".join(merged_type.members)
+        if merged_type.kind == ENUM:
+            body = [self.enum_value(value) for value in merged_type.values.values()]
         else:
-            for f in t.fields.values():
-                printed = self.field(t, f, jtypes)
-                if printed is not None:
-                    body.append(printed)
+            printed = (
+                self.field(merged_type, merged_field, type_joins)
+                for merged_field in merged_type.fields.values()
+            )
+            body = [text for text in printed if text is not None]
         return line + " {\n" + "\n".join(body) + "\n}"
 
-    def field(self, t: MergedType, f: MergedField, jtypes: list[JoinArgs]) -> str | None:
+    def type_directives(self, merged_type: MergedType, type_joins: list[JoinArgs]) -> str:
+        """``@join__type``s, ``@join__implements``, ``@join__unionMember``s, then the rest."""
+        directives = [self.join("join__type", args) for args in type_joins]
+        for graph, declared in merged_type.by_graph.items():
+            if merged_type.interfaces:
+                directives.extend(
+                    self.join("join__implements", {"graph": graph, "interface": interface})
+                    for interface in declared.interfaces
+                )
+        if merged_type.kind == UNION:
+            for graph, declared in merged_type.by_graph.items():
+                directives.extend(
+                    self.join("join__unionMember", {"graph": graph, "member": member})
+                    for member in declared.members
+                )
+        return " ".join(directives) + self.applied(merged_type.applied)
+
+    def enum_value(self, value: MergedEnumValue) -> str:
+        joins = "".join(" " + self.join("join__enumValue", {"graph": g}) for g in value.by_graph)
+        return (
+            _description(value.description, "  ")
+            + f"  {value.name}{joins}{self.applied(value.applied)}"
+        )
+
+    def field(
+        self, owner: MergedType, merged_field: MergedField, type_joins: list[JoinArgs]
+    ) -> str | None:
         args = ""
-        if f.args:
+        if merged_field.args:
             printed = []
-            for a in f.args.values():
-                default = f" = {a.default}" if a.default is not None else ""
-                desc = f"{_string(a.description)} " if a.description else ""
-                printed.append(f"{desc}{a.name}: {a.type}{default}{self.applied(a.applied)}")
+            for argument in merged_field.args.values():
+                default = f" = {argument.default}" if argument.default is not None else ""
+                desc = f"{_string(argument.description)} " if argument.description else ""
+                printed.append(
+                    f"{desc}{argument.name}: {argument.type}{default}"
+                    f"{self.applied(argument.applied)}"
+                )
             args = "(" + ", ".join(printed) + ")"
-        if t.kind == INPUT_OBJECT:
-            default = f" = {f.default}" if f.default is not None else ""
-            desc = _description(f.description, "  ")
-            return f"{desc}  {f.name}: {f.type}{default}{self.applied(f.applied)}"
-        joins = join_fields(self.c, t, f, jtypes)
+        if owner.kind == INPUT_OBJECT:
+            default = f" = {merged_field.default}" if merged_field.default is not None else ""
+            desc = _description(merged_field.description, "  ")
+            return (
+                f"{desc}  {merged_field.name}: {merged_field.type}{default}"
+                f"{self.applied(merged_field.applied)}"
+            )
+        joins = join_fields(self.composition, owner, merged_field, type_joins)
         if joins is None:
             return None
         directives = "".join(" " + self.join("join__field", j) for j in joins)
         return (
-            f"{_description(f.description, '  ')}  {f.name}{args}: {f.type}"
-            f"{directives}{self.applied(f.applied)}"
+            f"{_description(merged_field.description, '  ')}  {merged_field.name}{args}: "
+            f"{merged_field.type}{directives}{self.applied(merged_field.applied)}"
         )
 
 
@@ -624,10 +641,10 @@ _FEATURES = {
 }
 
 
-def print_supergraph(c: Composition) -> str:
+def print_supergraph(composition: Composition) -> str:
     """The supergraph SDL of a successful composition."""
-    printer = _Printer(c)
-    blocks = [b for t in c.types.values() if (b := printer.type_block(t)) is not None]
+    printer = _Printer(composition)
+    blocks = [b for t in composition.types.values() if (b := printer.type_block(t)) is not None]
     version = printer.version
     links = [
         '@link(url: "https://specs.apollo.dev/link/v1.0")',
@@ -645,7 +662,7 @@ def print_supergraph(c: Composition) -> str:
             ("mutation", "Mutation"),
             ("subscription", "Subscription"),
         )
-        if name in c.types
+        if name in composition.types
     )
     parts = [
         "schema " + " ".join(links) + " {\n" + roots + "\n}\n",
@@ -656,8 +673,9 @@ def print_supergraph(c: Composition) -> str:
         *[d + "\n" for d in feature_defs],
         "enum join__Graph {\n"
         + "\n".join(
-            f"  {enum} @join__graph(name: {_string(name)}, url: {_string(c.subgraphs[name].url)})"
-            for name, enum in c.graph_enum.items()
+            f"  {enum} @join__graph(name: {_string(name)}, "
+            f"url: {_string(composition.subgraphs[name].url)})"
+            for name, enum in composition.graph_enum.items()
         )
         + "\n}\n",
         *[b + "\n" for b in blocks],

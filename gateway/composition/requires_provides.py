@@ -46,8 +46,8 @@ def _must_be_external(field: SubgraphField, position: Position) -> bool:
     )
 
 
-def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
-    assert f.requires is not None
+def _requires(subgraph: Subgraph, type_name: str, field: SubgraphField) -> list[CompositionError]:
+    assert field.requires is not None
     found: list[CompositionError] = []
     not_external: list[str] = []
 
@@ -56,8 +56,8 @@ def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
         if _must_be_external(target, position):
             not_external.append(f"{owner}.{target.name}")
 
-    directive = f'@requires(fields: "{f.requires}")'
-    for problem in walk_field_set(subgraph, type_name, f.requires, visit):
+    directive = f'@requires(fields: "{field.requires}")'
+    for problem in walk_field_set(subgraph, type_name, field.requires, visit):
         if problem.kind in ("abstract", "args"):
             continue
         found.append(
@@ -66,7 +66,7 @@ def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 f"{directive} {problem.text}",
                 subgraph.name,
                 type_name,
-                f.name,
+                field.name,
             )
         )
     if subgraph.fed2:
@@ -79,26 +79,26 @@ def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                     "it in the selection) @external here.",
                     subgraph.name,
                     type_name,
-                    f.name,
+                    field.name,
                 )
             )
     return found
 
 
-def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
-    assert f.provides is not None
-    directive = f'@provides(fields: "{f.provides}")'
-    target = named_type(f.type)
+def _provides(subgraph: Subgraph, type_name: str, field: SubgraphField) -> list[CompositionError]:
+    assert field.provides is not None
+    directive = f'@provides(fields: "{field.provides}")'
+    target = named_type(field.type)
     target_type = subgraph.types.get(target)
     if target_type is None or target_type.kind not in (OBJECT, INTERFACE, UNION):
         return [
             error(
                 E.PROVIDES_ON_NON_OBJECT_FIELD,
-                f"{directive} is on a field of type {f.type}; only fields returning an object or "
-                "interface type can provide fields.",
+                f"{directive} is on a field of type {field.type}; only fields returning an "
+                "object or interface type can provide fields.",
                 subgraph.name,
                 type_name,
-                f.name,
+                field.name,
             )
         ]
     found: list[CompositionError] = []
@@ -109,7 +109,7 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
         if _must_be_external(provided, position):
             not_external.append(f"{owner}.{provided.name}")
 
-    for problem in walk_field_set(subgraph, target, f.provides, visit):
+    for problem in walk_field_set(subgraph, target, field.provides, visit):
         if problem.kind in ("abstract", "args"):
             continue
         found.append(
@@ -118,7 +118,7 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 f"{directive} {problem.text}",
                 subgraph.name,
                 type_name,
-                f.name,
+                field.name,
             )
         )
     if subgraph.fed2:
@@ -131,23 +131,24 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                     "@external in the providing subgraph.",
                     subgraph.name,
                     type_name,
-                    f.name,
+                    field.name,
                 )
             )
     return found
 
 
-def check_external(c: Composition) -> list[CompositionError]:
+def check_external(composition: Composition) -> list[CompositionError]:
     """EXTERNAL_UNUSED and EXTERNAL_MISSING_ON_BASE across the merged model."""
     found: list[CompositionError] = []
-    for t in c.types.values():
+    for t in composition.types.values():
         for f in t.fields.values():
             externals = {g: sf for g, sf in f.by_graph.items() if sf.external}
             if not externals:
                 continue
             if len(externals) == len(f.by_graph) and not f.from_interface_object:
                 if not any(
-                    sf.used_as_key and not c.subgraphs[g].fed2 for g, sf in externals.items()
+                    sf.used_as_key and not composition.subgraphs[g].fed2
+                    for g, sf in externals.items()
                 ):
                     graphs = ", ".join(f"[{g}]" for g in externals)
                     found.append(
@@ -162,12 +163,12 @@ def check_external(c: Composition) -> list[CompositionError]:
                     )
                 continue
             for g, sf in externals.items():
-                if not c.subgraphs[g].fed2:
+                if not composition.subgraphs[g].fed2:
                     continue
                 if sf.used_as_key or sf.required or sf.provided:
                     continue
-                sub_type = c.subgraphs[g].types[t.name]
-                if _implements_interface_field(c, g, sub_type.interfaces, f.name):
+                sub_type = composition.subgraphs[g].types[t.name]
+                if _implements_interface_field(composition, g, sub_type.interfaces, f.name):
                     continue
                 found.append(
                     error(
@@ -183,7 +184,7 @@ def check_external(c: Composition) -> list[CompositionError]:
 
 
 def _implements_interface_field(
-    c: Composition, graph: str, interfaces: list[str], name: str
+    composition: Composition, graph: str, interfaces: list[str], name: str
 ) -> bool:
-    sub = c.subgraphs[graph]
+    sub = composition.subgraphs[graph]
     return any(name in sub.types[i].fields for i in interfaces if i in sub.types)

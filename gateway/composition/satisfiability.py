@@ -27,27 +27,29 @@ SetState = tuple[str, frozenset[str]]
 
 
 class _Walk:
-    def __init__(self, c: Composition) -> None:
-        self.c = c
+    def __init__(self, composition: Composition) -> None:
+        self.composition = composition
         self.parent: dict[SetState, tuple[SetState, str] | None] = {}
         self.queue: deque[SetState] = deque()
         self.found: list[CompositionError] = []
         self.reported: set[tuple[str, str]] = set()
 
-    def resolvable_in(self, f: MergedField, graph: str) -> bool:
-        sf = f.by_graph.get(graph)
+    def resolvable_in(self, merged_field: MergedField, graph: str) -> bool:
+        sf = merged_field.by_graph.get(graph)
         if sf is None:
             return False
         if sf.external and not sf.provided:
             return False
         overriders = [
-            other for other in f.by_graph.values() if other.override == graph and other is not sf
+            other
+            for other in merged_field.by_graph.values()
+            if other.override == graph and other is not sf
         ]
         return not any(o.override_label is None for o in overriders)
 
     def can_hand_over(self, graph: str, type_name: str, field_name: str) -> bool:
         """``graph`` resolves ``type_name.field_name``, so it can pass it on as a key field."""
-        here = self.c.subgraphs[graph].types.get(type_name)
+        here = self.composition.subgraphs[graph].types.get(type_name)
         field = here.fields.get(field_name) if here is not None else None
         return field is not None and (not field.external or field.used_as_key)
 
@@ -68,12 +70,12 @@ class _Walk:
         gathered from the subgraphs already reached.
         """
         if type_name in ("Query", "Mutation"):  # every root field is reachable from the root
-            return {g for g, sub in self.c.subgraphs.items() if type_name in sub.types}
+            return {g for g, sub in self.composition.subgraphs.items() if type_name in sub.types}
         reached = {graph}
         grew = True
         while grew:
             grew = False
-            for other_name, other in self.c.subgraphs.items():
+            for other_name, other in self.composition.subgraphs.items():
                 there = other.types.get(type_name)
                 if other_name in reached or there is None:
                     continue
@@ -85,11 +87,11 @@ class _Walk:
     def interface_object_graphs(self, type_name: str, graphs: set[str]) -> set[str]:
         """Subgraphs with an @interfaceObject of one of the type's interfaces, reachable by key."""
         result: set[str] = set()
-        t = self.c.types.get(type_name)
+        t = self.composition.types.get(type_name)
         if t is None:
             return result
         for iface in t.interfaces:
-            it = self.c.types.get(iface)
+            it = self.composition.types.get(iface)
             if it is None or not it.has_interface_object:
                 continue
             for g, st in it.by_graph.items():
@@ -100,14 +102,16 @@ class _Walk:
         return result
 
     def run(self) -> list[CompositionError]:
-        roots = frozenset(g for g, sub in self.c.subgraphs.items() if "Query" in sub.types)
+        roots = frozenset(
+            g for g, sub in self.composition.subgraphs.items() if "Query" in sub.types
+        )
         if roots:
             start: SetState = ("Query", roots)
             self.parent[start] = None
             self.queue.append(start)
         while self.queue:
             state = self.queue.popleft()
-            if state[0] in self.c.types:
+            if state[0] in self.composition.types:
                 self.visit(state)
         return self.found
 
@@ -117,7 +121,7 @@ class _Walk:
         abstract = [
             g
             for g in located
-            if (st := self.c.subgraphs[g].types.get(type_name)) is not None
+            if (st := self.composition.subgraphs[g].types.get(type_name)) is not None
             and st.kind in (INTERFACE, UNION)
             and not st.interface_object
         ]
@@ -131,8 +135,8 @@ class _Walk:
         type_name = state[0]
         by_impl: dict[str, set[str]] = {}
         for g in abstract_in:
-            st = self.c.subgraphs[g].types[type_name]
-            for impl in self.c.subgraphs[g].types.values():
+            st = self.composition.subgraphs[g].types[type_name]
+            for impl in self.composition.subgraphs[g].types.values():
                 if impl.kind == OBJECT and (
                     type_name in impl.interfaces or impl.name in st.members
                 ):
@@ -146,29 +150,29 @@ class _Walk:
         for g in located:
             graphs |= self.jumps(type_name, g)
         graphs |= self.interface_object_graphs(type_name, graphs)
-        for f in self.c.types[type_name].fields.values():
+        for f in self.composition.types[type_name].fields.values():
             ok_graphs = frozenset(g for g in graphs if self._resolvable(type_name, f, g))
             if not ok_graphs:
                 if (type_name, f.name) not in self.reported:
                     self.reported.add((type_name, f.name))
                     self.found.append(self._error(state, f))
                 continue
-            target = self.c.types.get(named_type(f.type))
+            target = self.composition.types.get(named_type(f.type))
             if target is not None and target.kind in (OBJECT, INTERFACE, UNION):
                 self._push((target.name, ok_graphs), state, f.name)
 
-    def _resolvable(self, type_name: str, f: MergedField, graph: str) -> bool:
-        if f.from_interface_object:
-            for iface in self.c.types[type_name].interfaces:
-                it = self.c.types.get(iface)
+    def _resolvable(self, type_name: str, merged_field: MergedField, graph: str) -> bool:
+        if merged_field.from_interface_object:
+            for iface in self.composition.types[type_name].interfaces:
+                it = self.composition.types.get(iface)
                 if (
                     it is not None
-                    and f.name in it.fields
-                    and self.resolvable_in(it.fields[f.name], graph)
+                    and merged_field.name in it.fields
+                    and self.resolvable_in(it.fields[merged_field.name], graph)
                 ):
                     return True
             return False
-        return self.resolvable_in(f, graph)
+        return self.resolvable_in(merged_field, graph)
 
     def _push(self, state: SetState, parent: SetState, via: str) -> None:
         if state in self.parent:
@@ -187,22 +191,24 @@ class _Walk:
             steps.append(via)
         return list(reversed(steps))
 
-    def _error(self, state: SetState, f: MergedField) -> CompositionError:
+    def _error(self, state: SetState, merged_field: MergedField) -> CompositionError:
         type_name, located = state
-        steps = [*self._path(state), f.name]
+        steps = [*self._path(state), merged_field.name]
         query = "{ " + " { ".join(steps) + " }" * len(steps)
-        owners = [g for g in f.by_graph if not f.by_graph[g].external] or list(f.by_graph)
+        owners = [
+            g for g in merged_field.by_graph if not merged_field.by_graph[g].external
+        ] or list(merged_field.by_graph)
         where = ", ".join(f"[{g}]" for g in sorted(owners))
         here = ", ".join(f"[{g}]" for g in sorted(located))
         return error(
             E.SATISFIABILITY_ERROR,
             f"the query {query} cannot be answered: {here} returns {type_name} there, but only "
-            f"{where} resolves {f.name}, and {type_name} has no resolvable @key in {where} "
-            f"whose fields {here} can provide. Add such a @key to {type_name} in {where}, or "
-            f"resolve {f.name} in {here} too (@shareable).",
+            f"{where} resolves {merged_field.name}, and {type_name} has no resolvable @key in "
+            f"{where} whose fields {here} can provide. Add such a @key to {type_name} in "
+            f"{where}, or resolve {merged_field.name} in {here} too (@shareable).",
             sorted(located)[0],
             type_name,
-            f.name,
+            merged_field.name,
         )
 
 
@@ -219,5 +225,5 @@ def _top_level(field_set: str) -> list[str]:
     return names
 
 
-def check_satisfiability(c: Composition) -> list[CompositionError]:
-    return _Walk(c).run()
+def check_satisfiability(composition: Composition) -> list[CompositionError]:
+    return _Walk(composition).run()
