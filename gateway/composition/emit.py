@@ -139,12 +139,14 @@ def _used_overridden(
     )
 
 
-def _external_on_join(owner: MergedType, graph: str, in_graph: SubgraphField) -> bool:
+def _external_on_join(in_graph: SubgraphField) -> bool:
+    """The graph declares the field ``@external`` and does not resolve it (a provided field is
+    resolved only under the providing field, so it stays external)."""
     if not in_graph.external:
         return False
     if in_graph.provided:
         return True
-    return not is_fake_external(owner.by_graph[graph], in_graph)
+    return not is_fake_external(in_graph)
 
 
 def _dropped_federation_1_external(
@@ -220,10 +222,7 @@ class _FieldJoins:
     def differs_between_graphs(self) -> bool:
         """Something beyond "resolved here" must be said for some graph."""
         return self.type_differs or any(
-            (f.external and not is_fake_external(self.owner.by_graph[g], f))
-            or f.override_label
-            or f.provides
-            or f.requires
+            (f.external and not is_fake_external(f)) or f.override_label or f.provides or f.requires
             for g, f in self.in_graphs
         )
 
@@ -264,7 +263,7 @@ class _FieldJoins:
         return _used_overridden(self.composition, self.owner, self.field, graph, in_graph)
 
     def still_used_after_override(self, graph: str, in_graph: SubgraphField) -> bool:
-        external = _external_on_join(self.owner, graph, in_graph)
+        external = _external_on_join(in_graph)
         return self.used_overridden(graph, in_graph) or (
             graph in self.overridden and in_graph.required and not external
         )
@@ -277,7 +276,7 @@ class _FieldJoins:
         )
 
     def object_override_emitted(self, graph: str, in_graph: SubgraphField) -> bool:
-        external = _external_on_join(self.owner, graph, in_graph)
+        external = _external_on_join(in_graph)
         return bool(
             (external and in_graph.required)
             or in_graph.override_label
@@ -291,7 +290,7 @@ class _FieldJoins:
             external = in_graph.external or None
             label = in_graph.override_label
         else:
-            external = True if _external_on_join(self.owner, graph, in_graph) else None
+            external = True if _external_on_join(in_graph) else None
             label = self.labels.get(graph)
         return self.join(
             graph,
@@ -306,7 +305,7 @@ class _FieldJoins:
             self.join(
                 graph,
                 in_graph,
-                external=True if _external_on_join(self.owner, graph, in_graph) else None,
+                external=True if _external_on_join(in_graph) else None,
                 used_overridden=self.used_overridden(graph, in_graph) or None,
                 label=in_graph.override_label,
             )
@@ -327,7 +326,7 @@ class _FieldJoins:
             self.type_differs or in_graph.override or in_graph.provides or in_graph.requires
         )
         return (
-            _external_on_join(self.owner, graph, in_graph)
+            _external_on_join(in_graph)
             and declared_extension(self.owner, graph)
             and not in_graph.used_as_key
             and not carries_metadata

@@ -229,9 +229,7 @@ class Merger:
         considered = {
             g: f
             for g, f in fields.items()
-            if not f.external
-            or not self.composition.subgraphs[g].fed2
-            or is_fake_external(parent.by_graph[g], f)
+            if not f.external or not self.composition.subgraphs[g].fed2 or is_fake_external(f)
         } or fields
         merged_type = merge_types(
             [f.type for f in considered.values()], output=output, is_subtype=self.is_subtype

@@ -20,7 +20,7 @@ from collections import deque
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
 from gateway.composition.model import Composition, MergedField
-from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, Key, named_type
+from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, Key, SubgraphType, named_type
 
 #: (type name, the subgraphs the object may come from at this point of some query)
 SetState = tuple[str, frozenset[str]]
@@ -47,11 +47,25 @@ class _Walk:
         ]
         return not any(o.override_label is None for o in overriders)
 
+    def declarations(self, graph: str, type_name: str) -> list[SubgraphType]:
+        """How ``graph`` knows ``type_name``: the type itself, or an ``@interfaceObject`` of one
+        of its interfaces (which stands for every implementation there)."""
+        types = self.composition.subgraphs[graph].types
+        found = [types[type_name]] if type_name in types else []
+        merged = self.composition.types.get(type_name)
+        for interface in merged.interfaces if merged is not None else ():
+            declared = types.get(interface)
+            if declared is not None and declared.interface_object:
+                found.append(declared)
+        return found
+
     def can_hand_over(self, graph: str, type_name: str, field_name: str) -> bool:
         """``graph`` resolves ``type_name.field_name``, so it can pass it on as a key field."""
-        here = self.composition.subgraphs[graph].types.get(type_name)
-        field = here.fields.get(field_name) if here is not None else None
-        return field is not None and (not field.external or field.used_as_key)
+        for declared in self.declarations(graph, type_name):
+            field = declared.fields.get(field_name)
+            if field is not None and (not field.external or field.used_as_key):
+                return True
+        return False
 
     def key_gathered(self, graphs: set[str], type_name: str, key: Key) -> bool:
         """Each top-level field of ``key`` comes from one of ``graphs`` (not necessarily the
@@ -64,7 +78,8 @@ class _Walk:
         )
 
     def jumps(self, type_name: str, graph: str) -> set[str]:
-        """Subgraphs reachable from (type, graph) by entity jumps (graph included).
+        """Subgraphs reachable from (type, graph) by entity jumps (graph included), to the type
+        itself or to an ``@interfaceObject`` of one of its interfaces.
 
         Grows to a fixed point: a subgraph joins when the fields of one of its keys can be
         gathered from the subgraphs already reached.
@@ -75,31 +90,16 @@ class _Walk:
         grew = True
         while grew:
             grew = False
-            for other_name, other in self.composition.subgraphs.items():
-                there = other.types.get(type_name)
-                if other_name in reached or there is None:
+            for other in self.composition.subgraphs:
+                if other in reached:
                     continue
-                if any(self.key_gathered(reached, type_name, key) for key in there.keys):
-                    reached.add(other_name)
+                keys = [
+                    key for declared in self.declarations(other, type_name) for key in declared.keys
+                ]
+                if any(self.key_gathered(reached, type_name, key) for key in keys):
+                    reached.add(other)
                     grew = True
         return reached
-
-    def interface_object_graphs(self, type_name: str, graphs: set[str]) -> set[str]:
-        """Subgraphs with an @interfaceObject of one of the type's interfaces, reachable by key."""
-        result: set[str] = set()
-        t = self.composition.types.get(type_name)
-        if t is None:
-            return result
-        for iface in t.interfaces:
-            it = self.composition.types.get(iface)
-            if it is None or not it.has_interface_object:
-                continue
-            for g, st in it.by_graph.items():
-                if st.interface_object and any(
-                    self.key_gathered(graphs, type_name, key) for key in st.keys
-                ):
-                    result.add(g)
-        return result
 
     def run(self) -> list[CompositionError]:
         roots = frozenset(
@@ -149,7 +149,6 @@ class _Walk:
         graphs: set[str] = set()
         for g in located:
             graphs |= self.jumps(type_name, g)
-        graphs |= self.interface_object_graphs(type_name, graphs)
         for f in self.composition.types[type_name].fields.values():
             ok_graphs = frozenset(g for g in graphs if self._resolvable(type_name, f, g))
             if not ok_graphs:

@@ -164,8 +164,8 @@ class SubgraphField:
     override_label: str | None = None
     #: set while validating: used in a key / a @requires / a @provides of this subgraph
     used_as_key: bool = False
-    #: used in a key of its own type (not only nested in the key of another type)
-    in_own_key: bool = False
+    #: selected by a key of a type declared as an extension: an ``@external`` here is "fake"
+    in_extension_key: bool = False
     required: bool = False
     provided: bool = False
 
@@ -204,15 +204,13 @@ class SubgraphType:
     specified_by: str | None = None
 
 
-def is_fake_external(declared: SubgraphType, field: SubgraphField) -> bool:
+def is_fake_external(field: SubgraphField) -> bool:
     """An ``@external`` key field of a type extension, which the subgraph does resolve.
 
     Federation 1 marked the key fields of an ``extend type`` ``@external``; the reference
-    composers read them as resolved there (nested key fields of other types stay external).
+    composers read them as resolved there (see ``keys.py`` for which key fields count).
     """
-    return (
-        field.external and field.in_own_key and (declared.extension or declared.extends_directive)
-    )
+    return field.external and field.in_extension_key
 
 
 @dataclass(slots=True)
