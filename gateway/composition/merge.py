@@ -380,39 +380,66 @@ class Merger:
 
 
 def check_sharing(composition: Composition) -> list[CompositionError]:
-    """INVALID_FIELD_SHARING: an object field resolved by several subgraphs must be shareable."""
+    """INVALID_FIELD_SHARING: an object field resolved by several subgraphs must be shareable.
+
+    A subgraph resolves a field it declares without ``@external``, an ``@external`` one it
+    ``@provides`` (which counts as shareable there), and one an ``@interfaceObject`` of the type's
+    interface gives.
+    """
     found: list[CompositionError] = []
-    for t in composition.types.values():
-        if t.kind != OBJECT:
+    for merged_type in composition.types.values():
+        if merged_type.kind != OBJECT:
             continue
-        for f in t.fields.values():
-            overridden = {sf.override for sf in f.by_graph.values() if sf.override}
-            resolving = {
-                g: sf for g, sf in f.by_graph.items() if not sf.external and g not in overridden
-            }
+        for merged_field in merged_type.fields.values():
+            resolving = _resolving_graphs(composition, merged_type, merged_field)
             if len(resolving) < 2:
                 continue
             unshared = [
-                g
-                for g, sf in resolving.items()
-                if not (sf.shareable or sf.used_as_key or not composition.subgraphs[g].fed2)
+                graph
+                for graph, declared in resolving.items()
+                if not (
+                    declared.shareable
+                    or declared.used_as_key
+                    or (declared.provided and declared.external)
+                    or not composition.subgraphs[graph].fed2
+                )
             ]
             if not unshared:
                 continue
             graphs = ", ".join(f"[{g}]" for g in resolving)
-            self_ = ", ".join(f"[{g}]" for g in unshared)
+            not_shared_in = ", ".join(f"[{g}]" for g in unshared)
             found.append(
                 error(
                     E.INVALID_FIELD_SHARING,
-                    f"is resolved by {graphs} but is not marked @shareable in {self_}. Mark it "
-                    "@shareable in every subgraph that resolves it (they must return the same "
-                    "data), or move it with @override.",
+                    f"is resolved by {graphs} but is not marked @shareable in {not_shared_in}. "
+                    "Mark it @shareable in every subgraph that resolves it (they must return the "
+                    "same data), or move it with @override.",
                     None,
-                    t.name,
-                    f.name,
+                    merged_type.name,
+                    merged_field.name,
                 )
             )
     return found
+
+
+def _resolving_graphs(
+    composition: Composition, owner: MergedType, merged_field: MergedField
+) -> dict[str, SubgraphField]:
+    overridden = {f.override for f in merged_field.by_graph.values() if f.override}
+    resolving = {
+        graph: declared
+        for graph, declared in merged_field.by_graph.items()
+        if (not declared.external or declared.provided) and graph not in overridden
+    }
+    for interface in owner.interfaces:
+        merged_interface = composition.types.get(interface)
+        if merged_interface is None or not merged_interface.has_interface_object:
+            continue
+        for graph, declared_type in merged_interface.by_graph.items():
+            declared = declared_type.fields.get(merged_field.name)
+            if declared_type.interface_object and declared is not None and not declared.external:
+                resolving.setdefault(graph, declared)
+    return resolving
 
 
 def check_extensions_and_interfaces(composition: Composition) -> list[CompositionError]:
