@@ -118,18 +118,44 @@ class _Walk:
     def visit(self, state: SetState) -> None:
         """Follow the down-casts of an abstract type, then the fields of the object."""
         type_name, located = state
-        abstract = [
-            g
-            for g in located
-            if (st := self.composition.subgraphs[g].types.get(type_name)) is not None
-            and st.kind in (INTERFACE, UNION)
-            and not st.interface_object
-        ]
-        if abstract:
-            self.push_implementations(state, abstract)
+        abstract = [g for g in located if self.declares_abstract(g, type_name)]
+        as_interface_object = self.interface_object_only(state)
+        if abstract or as_interface_object:
+            self.push_implementations(state, sorted({*abstract, *as_interface_object}))
             if len(abstract) == len(located):
                 return
         self.push_fields(state)
+
+    def declares_abstract(self, graph: str, type_name: str) -> bool:
+        declared = self.composition.subgraphs[graph].types.get(type_name)
+        return (
+            declared is not None
+            and declared.kind in (INTERFACE, UNION)
+            and not declared.interface_object
+        )
+
+    def interface_object_only(self, state: SetState) -> set[str]:
+        """Where the state's subgraphs know an interface only as an ``@interfaceObject``, the
+        subgraphs defining the interface itself that a resolvable key reaches (they tell the
+        implementation); reports the state when none is reachable."""
+        type_name, located = state
+        merged = self.composition.types[type_name]
+        io_graphs = [
+            g
+            for g in located
+            if (declared := self.composition.subgraphs[g].types.get(type_name)) is not None
+            and declared.interface_object
+        ]
+        if merged.kind != INTERFACE or not io_graphs:
+            return set()
+        reached: set[str] = set()
+        for graph in io_graphs:
+            reached |= self.jumps(type_name, graph)
+        defining = {g for g in reached if self.declares_abstract(g, type_name)}
+        if not defining and ("interfaceObject", type_name) not in self.reported:
+            self.reported.add(("interfaceObject", type_name))
+            self.found.append(self._interface_object_error(state, io_graphs))
+        return defining
 
     def push_implementations(self, state: SetState, abstract_in: list[str]) -> None:
         type_name = state[0]
@@ -208,6 +234,27 @@ class _Walk:
             sorted(located)[0],
             type_name,
             merged_field.name,
+        )
+
+    def _interface_object_error(self, state: SetState, io_graphs: list[str]) -> CompositionError:
+        type_name = state[0]
+        implementations = sorted(
+            name
+            for name, merged in self.composition.types.items()
+            if merged.kind == OBJECT and type_name in merged.interfaces
+        )
+        steps = [*self._path(state), f"... on {implementations[0]}" if implementations else ""]
+        steps = [step for step in steps if step]
+        query = "{ " + " { ".join(steps) + " }" * len(steps)
+        here = ", ".join(f"[{g}]" for g in sorted(io_graphs))
+        return error(
+            E.SATISFIABILITY_ERROR,
+            f"the query {query} cannot be answered for the implementations of {type_name}: "
+            f"{here} knows {type_name} only as an @interfaceObject, and no subgraph defining the "
+            f"interface {type_name} can be reached through a resolvable @key to tell which "
+            f"implementation each object is. Make the interface's @key resolvable there.",
+            sorted(io_graphs)[0],
+            type_name,
         )
 
 
