@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test lint fmt schema
+.PHONY: install dev test lint fmt schema reference
 
 $(BIN)/jamajama: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,5 +28,14 @@ fmt: install
 schema: install
 	$(BIN)/jamajama schema write
 
-test: lint
+# The differential tests run the npm reference tools (Apollo Gateway, The Guild's composer):
+# installed here, and again whenever their lock file changes. Without npm those tests skip.
+REFERENCE := tools/reference/node_modules/.package-lock.json
+$(REFERENCE): tools/reference/package-lock.json
+	@if command -v npm >/dev/null; then cd tools/reference && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json; \
+	else echo "npm not found: the tests against the Node reference tools will skip"; fi
+
+reference: $(REFERENCE)
+
+test: lint reference
 	$(BIN)/python -m pytest
