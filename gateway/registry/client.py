@@ -57,6 +57,17 @@ class RegistryClient:
         response.raise_for_status()
         return response.text
 
+    def current_supergraph(self) -> str | None:
+        """The current supergraph SDL, or None before the first publish."""
+        response = self._http.get("/api/supergraph")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.text
+
+    def catalogue(self) -> dict[str, Any]:
+        return self._json(self._http.get("/api/catalogue"))
+
     def rollback(self, version: int) -> tuple[int, dict[str, Any]]:
         response = self._http.post("/api/supergraph/rollback", json={"version": version})
         return response.status_code, self._json(response)
