@@ -113,7 +113,7 @@ def diff_schemas(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
     ]
     for danger in find_dangerous_changes(old, new):
         action: Action = "added" if danger.type in _ADDED_DANGERS else "changed"
-        changes.append(SchemaChange(action, "dangerous", danger.description))
+        changes.append(SchemaChange(action, "dangerous", danger.description.rstrip(".")))
     changes += _safe_and_deprecations(old, new)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(changes, key=lambda c: order[c.severity])
