@@ -67,6 +67,27 @@ def test_schema_check_passes_on_the_committed_files(capsys: pytest.CaptureFixtur
     assert "5 schema file(s) match the code" in capsys.readouterr().out
 
 
+def test_subgraph_serve_on_a_busy_port_says_so_and_never_claims_to_listen(
+    world_dir: Path,
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "subgraph", "serve", "sosial", "--port",
+             str(port), "--scale", str(TEST_SCALE)],
+            capture_output=True,
+            text=True,
+            env=_env(world_dir.parent),
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "listening" not in result.stdout
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in result.stderr
+
+
 def test_dev_services_are_the_five_subgraphs_the_registry_and_the_gateway() -> None:
     parser = argparse.ArgumentParser()
     dev.add_arguments(parser)
