@@ -22,6 +22,9 @@ class RegistrySection(Section):
     database_url: str | None = None
     #: PostgreSQL schema holding the registry's tables (created if missing)
     database_schema: str = "jamajama_registry"
+    #: PostgreSQL: apply schema migrations at start (default: refuse an older schema and name
+    #: ``jamajama migrate``; SQLite always migrates at start)
+    migrate_at_start: bool = False
     #: one token per OPD team: subgraph name -> token; a token publishes only its own subgraph
     tokens: dict[str, SecretStr] = Field(default_factory=dict)
     #: may roll back and publish any subgraph

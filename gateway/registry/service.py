@@ -6,9 +6,10 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
     GET  /api/subgraphs                          current subgraphs (name, url, who, when)
     GET  /api/subgraphs/{name}/versions          every accepted version of one subgraph
     POST /api/subgraphs/{name}/check             {url, sdl} -> what a publish would do
-    POST /api/subgraphs/{name}/publish           {url, sdl} -> accepted (200) or refused (409/422)
+    POST /api/subgraphs/{name}/publish           {url, sdl, author?, override_reason?}
+                                                 -> accepted (200) or refused (409/422)
     GET  /api/supergraph                         current supergraph SDL (text), ETag, 304
-    GET  /api/supergraph/versions                every version (who, when, what)
+    GET  /api/supergraph/versions                the version log: when, who, what, why
     GET  /api/supergraph/versions/{n}            one past supergraph SDL (text)
     POST /api/supergraph/rollback                {version} -> a new version equal to it (admin)
     POST /api/usage                              {operations: [...]} field usage (admin token)
@@ -17,13 +18,17 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
 
 A publish is accepted only if the whole supergraph still composes and no breaking change touches a
 field some operation used within the usage window; breaking changes to unused fields are accepted
-with a warning.
+with a warning. The admin token may publish over refused breaking changes (never over composition
+errors) by giving an ``override_reason``, which the version log keeps. ``author`` names the person
+publishing; the log records it after the token's identity (``opd:kesehatan/budi``), so the team
+part is always the authenticated one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,6 +50,7 @@ from gateway.registry.store import (
     RegistryStoreError,
     StaleBase,
     SupergraphVersion,
+    iso_date,
 )
 from gateway.supergraph import load_supergraph
 
@@ -67,6 +73,12 @@ class CheckResult:
     version: SupergraphVersion | None = None
     #: the supergraph version this check composed against (None: the first publish)
     based_on: int | None = None
+    #: an admin published over refused breaking changes, for this reason
+    override_reason: str | None = None
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_reason is not None
 
     @property
     def message(self) -> str:
@@ -77,6 +89,12 @@ class CheckResult:
         refused = [v for v in self.changes if v.refused]
         if refused:
             lines = [f"{self.subgraph}: refused, breaking changes to fields in use:"]
+            if self.overridden:
+                number = f" as supergraph version {self.version.version}" if self.version else ""
+                lines = [
+                    f"{self.subgraph}: accepted{number} by an admin override "
+                    f"({self.override_reason}) of breaking changes to fields in use:"
+                ]
             for v in refused:
                 ops = ", ".join(f"{u.operation} ({u.count}x)" for u in v.used_by)
                 lines.append(f"  - {v.change.message}; used by {ops}")
@@ -101,6 +119,8 @@ class CheckResult:
             "changes": [v.to_dict() for v in self.changes],
             "warnings": [v.change.message for v in self.changes if not v.refused],
             "version": self.version.summary() if self.version else None,
+            "overridden": self.overridden,
+            "override_reason": self.override_reason,
         }
 
 
@@ -184,24 +204,46 @@ class Registry:
         accepted = not any(v.refused for v in verdicts)
         return CheckResult(name, accepted, [], verdicts, result.supergraph_sdl)
 
-    def publish(self, name: str, url: str, sdl: str, by: str) -> CheckResult:
-        """Check and, if accepted, store; concurrent publishes never lose each other's change."""
+    def publish(
+        self,
+        name: str,
+        url: str,
+        sdl: str,
+        by: str,
+        author: str | None = None,
+        override_reason: str | None = None,
+    ) -> CheckResult:
+        """Check and, if accepted, store; concurrent publishes never lose each other's change.
+
+        With ``override_reason`` (the caller checked it is the admin) a publish refused only for
+        breaking changes to used fields is stored anyway, and the reason with it.
+        """
         with self._lock:
             for _ in range(5):
                 result = self.check(name, url, sdl)
+                if override_reason and not result.accepted and not result.composition_errors:
+                    result.accepted = True
+                    result.override_reason = override_reason
                 if not result.accepted or result.unchanged or result.supergraph_sdl is None:
                     return result
                 try:
                     result.version = self.store.record_publish(
-                        name, url, sdl, by, result.supergraph_sdl, based_on=result.based_on
+                        name,
+                        url,
+                        sdl,
+                        by,
+                        result.supergraph_sdl,
+                        based_on=result.based_on,
+                        author=author,
+                        override_reason=result.override_reason,
                     )
                 except StaleBase:
                     continue  # another registry replica published meanwhile: compose again
                 return result
         raise RegistryStoreError("the registry is too busy: publish again")
 
-    def rollback(self, version: int, by: str) -> SupergraphVersion:
-        return self.store.record_rollback(version, by)
+    def rollback(self, version: int, by: str, author: str | None = None) -> SupergraphVersion:
+        return self.store.record_rollback(version, by, author=author)
 
     def catalogue(self) -> dict[str, Any]:
         current = self.store.current()
@@ -246,6 +288,35 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+#: a person's name or e-mail as a publisher gives it: printable, no slash, at most 100 characters
+_AUTHOR = re.compile(r"[^\x00-\x1f\x7f/]{1,100}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    """A check or publish request's body."""
+
+    url: str
+    sdl: str
+    author: str | None = None
+    override_reason: str | None = None
+
+
+def _submission(body: Any) -> _Submission | JSONResponse:
+    """Validate ``{url, sdl, author?, override_reason?}``; a clear 400 otherwise."""
+    if not isinstance(body, dict) or not isinstance(body.get("sdl"), str):
+        return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
+    author = body.get("author")
+    if author is not None and not (isinstance(author, str) and _AUTHOR.fullmatch(author)):
+        return _error(400, "BAD_REQUEST", "author must be 1-100 printable characters without '/'")
+    reason = body.get("override_reason")
+    if reason is not None and not (isinstance(reason, str) and 0 < len(reason.strip()) <= 500):
+        return _error(400, "BAD_REQUEST", "override_reason must be 1-500 characters")
+    return _Submission(
+        str(body.get("url") or ""), body["sdl"], author, reason.strip() if reason else None
+    )
+
+
 def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | None) -> Starlette:
     """The registry's Starlette application."""
     auth = _Tokens(tokens, admin_token)
@@ -264,6 +335,8 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
                         "version_id": v.id,
                         "published_by": v.published_by,
                         "published_at": v.published_at,
+                        "date": iso_date(v.published_at),
+                        "author": v.author,
                     }
                     for v in current.values()
                 ]
@@ -284,6 +357,8 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
                         "url": v.url,
                         "published_by": v.published_by,
                         "published_at": v.published_at,
+                        "date": iso_date(v.published_at),
+                        "author": v.author,
                         "sdl": v.sdl,
                     }
                     for v in history
@@ -291,14 +366,12 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
             }
         )
 
-    async def _body(request: Request) -> tuple[str, str] | JSONResponse:
+    async def _body(request: Request) -> _Submission | JSONResponse:
         try:
             body = await request.json()
         except ValueError:
             return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
-        if not isinstance(body, dict) or not isinstance(body.get("sdl"), str):
-            return _error(400, "BAD_REQUEST", "the body must be JSON: {url, sdl}")
-        return str(body.get("url") or ""), body["sdl"]
+        return _submission(body)
 
     def _may_publish(request: Request, name: str) -> tuple[str, bool] | JSONResponse:
         who = auth.identity(request)
@@ -321,7 +394,7 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
         body = await _body(request)
         if isinstance(body, JSONResponse):
             return body
-        result = await run_in_threadpool(registry.check, name, body[0], body[1])
+        result = await run_in_threadpool(registry.check, name, body.url, body.sdl)
         return JSONResponse(result.to_dict())
 
     async def publish(request: Request) -> Response:
@@ -332,9 +405,17 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
         body = await _body(request)
         if isinstance(body, JSONResponse):
             return body
-        if not body[0]:
+        if not body.url:
             return _error(400, "BAD_REQUEST", "a routing URL is required to publish")
-        result = await run_in_threadpool(registry.publish, name, body[0], body[1], allowed[0])
+        identity, is_admin = allowed
+        if body.override_reason and not is_admin:
+            return _error(
+                403, "FORBIDDEN", "only the registry's admin token may override a refusal"
+            )
+        author = f"{identity}/{body.author}" if body.author else identity
+        result = await run_in_threadpool(
+            registry.publish, name, body.url, body.sdl, identity, author, body.override_reason
+        )
         status = 200 if result.accepted else (422 if result.composition_errors else 409)
         return JSONResponse(result.to_dict(), status_code=status)
 
@@ -373,9 +454,17 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
             number = int(body["version"])
         except (ValueError, KeyError, TypeError):
             return _error(400, "BAD_REQUEST", "the body must be JSON: {version}")
-        if registry.store.supergraph(number) is None:
+        author = body.get("author")
+        if author is not None and not (isinstance(author, str) and _AUTHOR.fullmatch(author)):
+            return _error(
+                400, "BAD_REQUEST", "author must be 1-100 printable characters without '/'"
+            )
+        # the store is synchronous: its calls run off the event loop
+        if await run_in_threadpool(registry.store.supergraph, number) is None:
             return _error(404, "NOT_FOUND", f"there is no supergraph version {number}")
-        created = registry.rollback(number, who[0])
+        created = await run_in_threadpool(
+            registry.rollback, number, who[0], f"{who[0]}/{author}" if author else None
+        )
         return JSONResponse({"rolled_back_to": number, "version": created.summary()})
 
     async def usage(request: Request) -> Response:
@@ -385,16 +474,24 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
         try:
             body = await request.json()
             operations = list(body["operations"])
-        except (ValueError, KeyError, TypeError):
+            uses = [
+                (
+                    str(op.get("operation") or "(anonymous)"),
+                    str(op["hash"]),
+                    [str(c) for c in op.get("coordinates", [])],
+                    int(op.get("count", 1)),
+                )
+                for op in operations
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError):
             return _error(400, "BAD_REQUEST", "the body must be JSON: {operations: [...]}")
-        for op in operations:
-            registry.store.record_usage(
-                str(op.get("operation") or "(anonymous)"),
-                str(op["hash"]),
-                [str(c) for c in op.get("coordinates", [])],
-                int(op.get("count", 1)),
-            )
-        return JSONResponse({"recorded": len(operations)})
+
+        def record() -> None:  # the store is synchronous: off the event loop
+            for use in uses:
+                registry.store.record_usage(*use)
+
+        await run_in_threadpool(record)
+        return JSONResponse({"recorded": len(uses)})
 
     def catalogue_json(request: Request) -> Response:
         return JSONResponse(registry.catalogue())
@@ -422,7 +519,10 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
 
 def app_from_settings(section: RegistrySection) -> Starlette:
     store = RegistryStore.from_settings(
-        section.database, section.database_url, section.database_schema
+        section.database,
+        section.database_url,
+        section.database_schema,
+        section.migrate_at_start,
     )
     registry = Registry(store, section.usage_window_days, list(section.personal_data_policies))
     return create_app(

@@ -1,13 +1,18 @@
 """Registry store: subgraph versions, supergraph versions and operation usage.
 
 One SQL dialect-light implementation over two drivers: ``sqlite3`` (embedded default) and
-``psycopg`` 3 (PostgreSQL, for clusters). Every accepted publish (or rollback) is a new supergraph
-version that records the exact subgraph versions it was composed from, who did it and when.
+``psycopg`` 3 (PostgreSQL, for clusters); statements are written with ``?`` placeholders and
+rendered per backend by ``gateway.migrations.runner.Dialect``. Every accepted publish (or
+rollback) is a new supergraph version that records the exact subgraph versions it was composed
+from, who did it (the token's identity and the author it named), when, and why an admin overrode
+a refused breaking change. The tables are created and changed by ``gateway.migrations.registry``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime
 import hashlib
 import json
 import re
@@ -18,9 +23,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from gateway.errors import GatewayError
+from gateway.migrations import registry as migrations
+from gateway.migrations.runner import POSTGRES, SQLITE, Cursor, Dialect, prepare
 
 
 class RegistryStoreError(GatewayError):
@@ -43,6 +50,13 @@ class SubgraphVersion:
     sdl: str
     published_by: str
     published_at: float
+    #: ``published_by`` plus the person the publisher named (``opd:kesehatan/budi``); versions
+    #: from before authors were recorded have ``published_by`` here
+    author: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.author:
+            object.__setattr__(self, "author", self.published_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +69,26 @@ class SupergraphVersion:
     action: str  # "publish" or "rollback"
     subgraph: str | None  # the subgraph whose publish made this version
     subgraph_versions: dict[str, int]  # name -> SubgraphVersion.id
+    author: str = ""  # as SubgraphVersion.author
+    #: an admin published over a refused breaking change, for this reason
+    override_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.author:
+            object.__setattr__(self, "author", self.created_by)
 
     def summary(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "etag": self.etag,
             "created_at": self.created_at,
+            "date": iso_date(self.created_at),
             "created_by": self.created_by,
+            "author": self.author,
             "action": self.action,
             "subgraph": self.subgraph,
             "subgraph_versions": self.subgraph_versions,
+            "override_reason": self.override_reason,
         }
 
 
@@ -82,51 +106,44 @@ def etag_of(sdl: str) -> str:
     return '"' + hashlib.sha256(sdl.encode()).hexdigest()[:32] + '"'
 
 
-class Connection(Protocol):
-    def execute(self, sql: str, params: Iterable[Any] = ...) -> Any: ...
+def iso_date(epoch: float) -> str:
+    """An epoch time as ISO 8601 in UTC, to the second (what people read in the log)."""
+    moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS subgraph_versions (
-        id {serial},
-        name TEXT NOT NULL,
-        url TEXT NOT NULL,
-        sdl TEXT NOT NULL,
-        published_by TEXT NOT NULL,
-        published_at DOUBLE PRECISION NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS supergraph_versions (
-        version INTEGER PRIMARY KEY,
-        sdl TEXT NOT NULL,
-        etag TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL,
-        created_by TEXT NOT NULL,
-        action TEXT NOT NULL,
-        subgraph TEXT,
-        subgraph_versions TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS field_usage (
-        coordinate TEXT NOT NULL,
-        operation TEXT NOT NULL,
-        operation_hash TEXT NOT NULL,
-        count BIGINT NOT NULL,
-        last_seen DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (coordinate, operation_hash))""",
-]
+_SUPERGRAPH_COLUMNS = (
+    "version, sdl, etag, created_at, created_by, action, subgraph, subgraph_versions, author, "
+    "override_reason"
+)
+_SUBGRAPH_COLUMNS = "id, name, url, sdl, published_by, published_at, author"
 
 
 class RegistryStore:
-    """The registry's persistent state, over SQLite or PostgreSQL."""
+    """The registry's persistent state, over SQLite or PostgreSQL.
 
-    def __init__(self, connect: Any, dialect: str) -> None:
+    Opening it migrates an embedded (SQLite) store; a PostgreSQL store migrates only with
+    ``migrate_at_start`` and otherwise refuses an older schema (``SchemaOutdatedError``).
+    """
+
+    def __init__(
+        self, connect: Any, dialect: str | Dialect, migrate_at_start: bool = False
+    ) -> None:
         self._connect = connect
-        self.dialect = dialect
+        self._dialect = dialect if isinstance(dialect, Dialect) else _DIALECTS[dialect]
+        self.dialect = self._dialect.name
         self._lock = threading.Lock()
         self._conn: Any = None
-        serial = (
-            "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
-        )
-        with self._tx() as cur:
-            for statement in _SCHEMA:
-                cur.execute(statement.format(serial=serial))
+        with self._lock:
+            try:
+                conn = self._connection()
+            except Exception as exc:  # driver-specific connection errors
+                raise RegistryStoreError(f"cannot open the registry store: {exc}") from exc
+            try:
+                prepare(conn, self._dialect, migrations.plan(), migrate_at_start)
+            except BaseException:
+                self._reset()
+                raise
 
     # construction -------------------------------------------------------------------------------
 
@@ -141,26 +158,34 @@ class RegistryStore:
             conn.execute("PRAGMA busy_timeout=5000")
             return conn
 
-        return cls(connect, "sqlite")
+        return cls(connect, SQLITE)
 
     @classmethod
-    def postgres(cls, url: str, schema: str = "jamajama_registry") -> RegistryStore:
+    def postgres(
+        cls, url: str, schema: str = "jamajama_registry", migrate_at_start: bool = False
+    ) -> RegistryStore:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
             raise RegistryStoreError(f"invalid PostgreSQL schema name {schema!r}")
         import psycopg
 
         def connect() -> Any:
-            conn = psycopg.connect(url, autocommit=True)
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             conn.execute(f'SET search_path TO "{schema}"')
             return conn
 
-        return cls(connect, "postgres")
+        return cls(connect, POSTGRES, migrate_at_start)
 
     @classmethod
-    def from_settings(cls, database: Path, database_url: str | None, schema: str) -> RegistryStore:
+    def from_settings(
+        cls,
+        database: Path,
+        database_url: str | None,
+        schema: str,
+        migrate_at_start: bool = False,
+    ) -> RegistryStore:
         if database_url:
-            return cls.postgres(database_url, schema)
+            return cls.postgres(database_url, schema, migrate_at_start)
         return cls.sqlite(database)
 
     def close(self) -> None:
@@ -171,15 +196,17 @@ class RegistryStore:
 
     # plumbing ----------------------------------------------------------------------------------
 
-    def _sql(self, sql: str) -> str:
-        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def _tx(self) -> Iterator[Cursor]:
         with self._lock:
             cur = self._begin()
             try:
-                yield _Cursor(cur, self._sql)
+                yield Cursor(cur, self._dialect)
                 cur.execute("COMMIT")
             except BaseException:
                 try:
@@ -195,9 +222,7 @@ class RegistryStore:
         """A cursor in a new transaction; a connection found dead is replaced once."""
         for attempt in (1, 2):
             try:
-                if self._conn is None:
-                    self._conn = self._connect()
-                cur = self._conn.cursor()
+                cur = self._connection().cursor()
                 cur.execute("BEGIN")
                 return cur
             except Exception as exc:  # driver-specific connection errors
@@ -217,16 +242,15 @@ class RegistryStore:
     def current(self) -> SupergraphVersion | None:
         with self._tx() as cur:
             row = cur.one(
-                "SELECT version, sdl, etag, created_at, created_by, action, subgraph, "
-                "subgraph_versions FROM supergraph_versions ORDER BY version DESC LIMIT 1"
+                f"SELECT {_SUPERGRAPH_COLUMNS} FROM supergraph_versions "
+                "ORDER BY version DESC LIMIT 1"
             )
         return _supergraph(row) if row else None
 
     def supergraph(self, version: int) -> SupergraphVersion | None:
         with self._tx() as cur:
             row = cur.one(
-                "SELECT version, sdl, etag, created_at, created_by, action, subgraph, "
-                "subgraph_versions FROM supergraph_versions WHERE version = ?",
+                f"SELECT {_SUPERGRAPH_COLUMNS} FROM supergraph_versions WHERE version = ?",
                 (version,),
             )
         return _supergraph(row) if row else None
@@ -234,28 +258,24 @@ class RegistryStore:
     def supergraph_versions(self) -> list[SupergraphVersion]:
         with self._tx() as cur:
             rows = cur.all(
-                "SELECT version, sdl, etag, created_at, created_by, action, subgraph, "
-                "subgraph_versions FROM supergraph_versions ORDER BY version"
+                f"SELECT {_SUPERGRAPH_COLUMNS} FROM supergraph_versions ORDER BY version"
             )
         return [_supergraph(r) for r in rows]
 
     def subgraph_version(self, version_id: int) -> SubgraphVersion | None:
         with self._tx() as cur:
             row = cur.one(
-                "SELECT id, name, url, sdl, published_by, published_at FROM subgraph_versions "
-                "WHERE id = ?",
-                (version_id,),
+                f"SELECT {_SUBGRAPH_COLUMNS} FROM subgraph_versions WHERE id = ?", (version_id,)
             )
-        return SubgraphVersion(*row) if row else None
+        return _subgraph(row) if row else None
 
     def subgraph_history(self, name: str) -> list[SubgraphVersion]:
         with self._tx() as cur:
             rows = cur.all(
-                "SELECT id, name, url, sdl, published_by, published_at FROM subgraph_versions "
-                "WHERE name = ? ORDER BY id",
+                f"SELECT {_SUBGRAPH_COLUMNS} FROM subgraph_versions WHERE name = ? ORDER BY id",
                 (name,),
             )
-        return [SubgraphVersion(*r) for r in rows]
+        return [_subgraph(r) for r in rows]
 
     def current_subgraphs(
         self, current: SupergraphVersion | Literal[False] | None = False
@@ -281,13 +301,17 @@ class RegistryStore:
         supergraph_sdl: str,
         at: float | None = None,
         based_on: int | None = -1,
+        author: str | None = None,
+        override_reason: str | None = None,
     ) -> SupergraphVersion:
         """Store a subgraph version and the supergraph composed with it, atomically.
 
         ``based_on`` is the supergraph version the composition started from (None: none yet);
         if another publish landed meanwhile, ``StaleBase`` is raised and nothing is stored.
+        ``author`` defaults to ``by``; ``override_reason`` records an admin override.
         """
         at = time.time() if at is None else at
+        author = author or by
         with self._tx() as cur:
             if based_on != -1:
                 if self.dialect == "postgres":
@@ -297,56 +321,56 @@ class RegistryStore:
                     raise StaleBase(
                         f"supergraph version {latest} landed after version {based_on} was checked"
                     )
-            if self.dialect == "sqlite":
-                cur.execute(
-                    "INSERT INTO subgraph_versions (name, url, sdl, published_by, published_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (name, url, sdl, by, at),
-                )
-                new_id = cur.one("SELECT last_insert_rowid()")[0]
-            else:
-                new_id = cur.one(
-                    "INSERT INTO subgraph_versions (name, url, sdl, published_by, published_at) "
-                    "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                    (name, url, sdl, by, at),
-                )[0]
+            new_id = cur.one(
+                "INSERT INTO subgraph_versions (name, url, sdl, published_by, published_at, "
+                "author) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, url, sdl, by, at, author),
+            )[0]
             previous = cur.one(
                 "SELECT subgraph_versions FROM supergraph_versions ORDER BY version DESC LIMIT 1"
             )
             members: dict[str, int] = json.loads(previous[0]) if previous else {}
             members[name] = int(new_id)
-            return self._insert_supergraph(cur, supergraph_sdl, by, "publish", name, members, at)
+            made = SupergraphVersion(
+                0, supergraph_sdl, "", at, by, "publish", name, members, author, override_reason
+            )
+            return self._insert_supergraph(cur, made)
 
-    def record_rollback(self, version: int, by: str, at: float | None = None) -> SupergraphVersion:
+    def record_rollback(
+        self, version: int, by: str, at: float | None = None, author: str | None = None
+    ) -> SupergraphVersion:
         """A new version equal to ``version`` (its SDL and its subgraph versions)."""
         at = time.time() if at is None else at
         target = self.supergraph(version)
         if target is None:
             raise RegistryStoreError(f"there is no supergraph version {version}")
+        members = dict(target.subgraph_versions)
+        made = SupergraphVersion(0, target.sdl, "", at, by, "rollback", None, members, author or by)
         with self._tx() as cur:
-            return self._insert_supergraph(
-                cur, target.sdl, by, "rollback", None, dict(target.subgraph_versions), at
-            )
+            return self._insert_supergraph(cur, made)
 
-    def _insert_supergraph(
-        self,
-        cur: _Cursor,
-        sdl: str,
-        by: str,
-        action: str,
-        subgraph: str | None,
-        members: dict[str, int],
-        at: float,
-    ) -> SupergraphVersion:
+    def _insert_supergraph(self, cur: Cursor, made: SupergraphVersion) -> SupergraphVersion:
+        """Insert ``made`` as the next version (its ``version`` and ``etag`` are computed)."""
         last = cur.one("SELECT MAX(version) FROM supergraph_versions")
         version = int(last[0] or 0) + 1
-        etag = etag_of(sdl)
+        etag = etag_of(made.sdl)
         cur.execute(
-            "INSERT INTO supergraph_versions (version, sdl, etag, created_at, created_by, action, "
-            "subgraph, subgraph_versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (version, sdl, etag, at, by, action, subgraph, json.dumps(members, sort_keys=True)),
+            f"INSERT INTO supergraph_versions ({_SUPERGRAPH_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                version,
+                made.sdl,
+                etag,
+                made.created_at,
+                made.created_by,
+                made.action,
+                made.subgraph,
+                json.dumps(made.subgraph_versions, sort_keys=True),
+                made.author,
+                made.override_reason,
+            ),
         )
-        return SupergraphVersion(version, sdl, etag, at, by, action, subgraph, members)
+        return dataclasses.replace(made, version=version, etag=etag)
 
     # usage --------------------------------------------------------------------------------------
 
@@ -380,21 +404,13 @@ class RegistryStore:
         return [OperationUse(r[0], r[1], int(r[2]), float(r[3])) for r in rows]
 
 
-class _Cursor:
-    def __init__(self, cur: Any, sql: Any) -> None:
-        self._cur = cur
-        self._sql = sql
+_DIALECTS = {"sqlite": SQLITE, "postgres": POSTGRES}
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
-        self._cur.execute(self._sql(sql), tuple(params))
 
-    def one(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        self._cur.execute(self._sql(sql), tuple(params))
-        return self._cur.fetchone()
-
-    def all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        self._cur.execute(self._sql(sql), tuple(params))
-        return list(self._cur.fetchall())
+def _subgraph(row: Any) -> SubgraphVersion:
+    return SubgraphVersion(
+        int(row[0]), row[1], row[2], row[3], row[4], float(row[5]), row[6] or row[4]
+    )
 
 
 def _supergraph(row: Any) -> SupergraphVersion:
@@ -407,4 +423,6 @@ def _supergraph(row: Any) -> SupergraphVersion:
         action=row[5],
         subgraph=row[6],
         subgraph_versions={k: int(v) for k, v in json.loads(row[7]).items()},
+        author=row[8] or row[4],
+        override_reason=row[9],
     )

@@ -47,7 +47,7 @@ def postgres_store() -> Iterator[RegistryStore]:
     psycopg = pytest.importorskip("psycopg")
     schema = f"test_registry_{uuid.uuid4().hex[:12]}"
     try:
-        store = RegistryStore.postgres(POSTGRES_URL, schema)
+        store = RegistryStore.postgres(POSTGRES_URL, schema, migrate_at_start=True)
     except Exception as exc:  # pragma: no cover - only when the server is down
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc}")
     yield store

@@ -229,3 +229,148 @@ def test_tokens_may_be_configured_by_their_sha256(registry: Registry) -> None:
         headers={"Authorization": "Bearer " + hashed["products"]},
     )
     assert wrong.status_code == 401
+
+
+def _refused_removal(client: TestClient, registry: Registry) -> str:
+    """Publish products, record a use of Product.price; return an SDL removing it."""
+    publish(client, "products", PRODUCTS)
+    registry.store.record_usage("DaftarHarga", "abc123", ["Query.products", "Product.price"])
+    return PRODUCTS.replace("  price: Int\n", "")
+
+
+def test_version_log_records_dates_and_authors(client: TestClient) -> None:
+    response = client.post(
+        "/api/subgraphs/products/publish",
+        json={"url": "http://products.test/graphql", "sdl": PRODUCTS, "author": "budi@dinkes"},
+        headers=as_("products"),
+    )
+    assert response.status_code == 200
+    assert response.json()["version"]["author"] == "opd:products/budi@dinkes"
+    publish(client, "reviews", REVIEWS)
+    versions = client.get("/api/supergraph/versions").json()["versions"]
+    assert [(v["author"], v["override_reason"]) for v in versions] == [
+        ("opd:products/budi@dinkes", None),
+        ("opd:reviews", None),
+    ]
+    assert all(v["date"].endswith("Z") and v["date"][:2] == "20" for v in versions)
+    history = client.get("/api/subgraphs/products/versions").json()["versions"]
+    assert history[0]["author"] == "opd:products/budi@dinkes"
+    listed = client.get("/api/subgraphs").json()["subgraphs"]
+    assert {s["name"]: s["author"] for s in listed}["reviews"] == "opd:reviews"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"author": "a/b"}, {"author": ""}, {"author": "x" * 101}, {"author": 3}, {"author": "a\nb"}],
+)
+def test_an_unusable_author_is_a_bad_request(client: TestClient, extra: dict[str, Any]) -> None:
+    response = client.post(
+        "/api/subgraphs/products/publish",
+        json={"url": "http://products.test/graphql", "sdl": PRODUCTS, **extra},
+        headers=as_("products"),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+    assert client.get("/api/supergraph").status_code == 404
+
+
+def test_admin_overrides_a_refused_breaking_change_with_a_recorded_reason(
+    client: TestClient, registry: Registry
+) -> None:
+    without_price = _refused_removal(client, registry)
+    reason = "approved in the SPLP forum of 1 Dec; DaftarHarga moves to v2"
+    body = {"url": "http://products.test/graphql", "sdl": without_price, "override_reason": reason}
+    response = client.post("/api/subgraphs/products/publish", json=body, headers=as_("admin"))
+    result = response.json()
+    assert response.status_code == 200 and result["accepted"] and result["overridden"]
+    assert result["override_reason"] == reason
+    assert "admin override" in result["message"] and "DaftarHarga (1x)" in result["message"]
+    versions = client.get("/api/supergraph/versions").json()["versions"]
+    assert [(v["version"], v["author"], v["override_reason"]) for v in versions] == [
+        (1, "opd:products", None),
+        (2, "admin", reason),
+    ]
+    assert "price" not in client.get("/api/supergraph").text
+
+
+def test_an_opd_token_cannot_override(client: TestClient, registry: Registry) -> None:
+    without_price = _refused_removal(client, registry)
+    body = {"url": "http://products.test/graphql", "sdl": without_price, "override_reason": "pls"}
+    response = client.post("/api/subgraphs/products/publish", json=body, headers=as_("products"))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "FORBIDDEN"
+    assert len(client.get("/api/supergraph/versions").json()["versions"]) == 1
+
+
+def test_an_override_never_passes_a_composition_error(client: TestClient) -> None:
+    publish(client, "products", PRODUCTS)
+    bad = REVIEWS.replace('@key(fields: "upc")', '@key(fields: "upcc")')
+    body = {"url": "http://reviews.test/graphql", "sdl": bad, "override_reason": "urgent"}
+    response = client.post("/api/subgraphs/reviews/publish", json=body, headers=as_("admin"))
+    assert response.status_code == 422 and not response.json()["overridden"]
+
+
+def test_an_override_reason_must_say_something(client: TestClient, registry: Registry) -> None:
+    without_price = _refused_removal(client, registry)
+    body = {"url": "http://products.test/graphql", "sdl": without_price, "override_reason": "  "}
+    response = client.post("/api/subgraphs/products/publish", json=body, headers=as_("admin"))
+    assert response.status_code == 400
+
+
+def test_an_accepted_publish_records_no_override(client: TestClient) -> None:
+    body = {"url": "http://products.test/graphql", "sdl": PRODUCTS, "override_reason": "why not"}
+    response = client.post("/api/subgraphs/products/publish", json=body, headers=as_("admin"))
+    assert response.status_code == 200 and response.json()["overridden"] is False
+    assert client.get("/api/supergraph/versions").json()["versions"][0]["override_reason"] is None
+
+
+def test_rollback_records_the_named_author(client: TestClient) -> None:
+    publish(client, "products", PRODUCTS)
+    publish(client, "reviews", REVIEWS)
+    done = client.post(
+        "/api/supergraph/rollback", json={"version": 1, "author": "sari"}, headers=as_("admin")
+    )
+    assert done.status_code == 200 and done.json()["version"]["author"] == "admin/sari"
+    missing = client.post("/api/supergraph/rollback", json={"version": 9}, headers=as_("admin"))
+    assert missing.status_code == 404
+
+
+def test_a_malformed_usage_report_is_a_bad_request(client: TestClient) -> None:
+    response = client.post(
+        "/api/usage", json={"operations": [{"operation": "Q"}]}, headers=as_("admin")
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+class _OffLoopStore(RegistryStore):
+    """Fails any store call made on a thread running an event loop (it would block serving)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        attribute = super().__getattribute__(name)
+        if not callable(attribute) or name.startswith("_"):
+            return attribute
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return attribute(*args, **kwargs)
+            raise AssertionError(f"RegistryStore.{name} called on the event loop")
+
+        return checked
+
+
+def test_no_handler_does_database_work_on_the_event_loop(tmp_path: Any) -> None:
+    store = _OffLoopStore(RegistryStore.sqlite(tmp_path / "r.sqlite3")._connect, "sqlite")
+    client = TestClient(create_app(Registry(store), TOKENS, ADMIN))
+    try:
+        assert publish(client, "products", PRODUCTS)["status"] == 200
+        usage = {"operations": [{"operation": "Q", "hash": "h", "coordinates": ["Query.products"]}]}
+        assert client.post("/api/usage", json=usage, headers=as_("admin")).status_code == 200
+        rollback = client.post("/api/supergraph/rollback", json={"version": 1}, headers=as_("a"))
+        assert rollback.status_code == 200
+        for path in ("/api/subgraphs", "/api/supergraph", "/api/supergraph/versions"):
+            assert client.get(path).status_code == 200
+        assert client.get("/api/subgraphs/products/versions").status_code == 200
+        assert client.get("/api/catalogue").status_code == 200
+    finally:
+        store.close()

@@ -84,3 +84,36 @@ def test_postgres_store_reconnects_after_losing_its_connection(
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     current = postgres_store.current()  # finds the connection dead and opens a new one
     assert current is not None and current.sdl == "SG1"
+
+
+def test_authors_and_override_reasons_are_kept(store: RegistryStore) -> None:
+    store.record_publish("products", "http://p", PRODUCTS, "opd:products", "SG1", at=10.0)
+    made = store.record_publish(
+        "products",
+        "http://p",
+        PRODUCTS + "\n",
+        "admin",
+        "SG2",
+        author="admin/sari",
+        override_reason="approved: 'DaftarHarga' moves? 100% sure",
+    )
+    assert made.author == "admin/sari"
+    log = store.supergraph_versions()
+    assert [(v.author, v.override_reason) for v in log] == [
+        ("opd:products", None),
+        ("admin/sari", "approved: 'DaftarHarga' moves? 100% sure"),
+    ]
+    assert [v.author for v in store.subgraph_history("products")] == ["opd:products", "admin/sari"]
+    rolled = store.record_rollback(1, "admin")
+    assert (rolled.author, rolled.override_reason) == ("admin", None)
+    assert log[0].summary()["date"] == "1970-01-01T00:00:10Z"
+
+
+def test_placeholders_and_percent_signs_in_values_and_literals(store: RegistryStore) -> None:
+    """Parameters are rendered per backend: a '?' or '%' in a value or a literal stays itself."""
+    store.record_usage("Cari?Produk 100%", "h?%s", ["Query.products"], at=5.0)
+    uses = store.operations_using("Query.products", since=0.0)
+    assert [(u.operation, u.operation_hash) for u in uses] == [("Cari?Produk 100%", "h?%s")]
+    with store._tx() as cur:
+        row = cur.one("SELECT '?' || ? || '%', 'it''s ?' FROM field_usage", ("?",))
+    assert tuple(row) == ("??%", "it's ?")
