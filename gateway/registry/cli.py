@@ -47,10 +47,27 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the registry's JSON answer")
 
 
-def _publish_arguments(parser: argparse.ArgumentParser) -> None:
+def _author(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--author",
+        default=os.environ.get("JAMAJAMA_REGISTRY_AUTHOR"),
+        help="who publishes (a name or e-mail; the log shows it after the token's team; "
+        "env JAMAJAMA_REGISTRY_AUTHOR)",
+    )
+
+
+def _publish_arguments(parser: argparse.ArgumentParser, publish: bool) -> None:
     parser.add_argument("name", help="the subgraph's name")
     parser.add_argument("--url", required=True, help="the routing URL the gateway calls")
     parser.add_argument("--sdl", required=True, help="SDL file, or the live subgraph URL")
+    if publish:
+        _author(parser)
+        parser.add_argument(
+            "--override",
+            metavar="REASON",
+            help="admin token: publish breaking changes to fields in use anyway (approved; the "
+            "consumers were told), recording REASON in the version log",
+        )
     _common(parser)
 
 
@@ -99,12 +116,22 @@ def schema_diff(client: RegistryClient, name: str, url: str, sdl: str) -> list[s
 
 
 def submit(
-    client: RegistryClient, name: str, url: str, sdl: str, *, dry_run: bool, diff: bool = True
+    client: RegistryClient,
+    name: str,
+    url: str,
+    sdl: str,
+    *,
+    dry_run: bool,
+    diff: bool = True,
+    author: str | None = None,
+    override_reason: str | None = None,
 ) -> tuple[int, dict[str, Any], list[str]]:
     """Check or publish; the HTTP status, the registry's answer, and its verdict for people."""
     changes = schema_diff(client, name, url, sdl) if diff else None
-    call = client.check if dry_run else client.publish
-    status, body = call(name, url, sdl)
+    if dry_run:
+        status, body = client.check(name, url, sdl)
+    else:
+        status, body = client.publish(name, url, sdl, author, override_reason)
     if "error" in body:
         return status, body, [f"{body['error']['code']}: {body['error']['message']}"]
     lines = [body["message"]]
@@ -128,7 +155,14 @@ def _submit(args: argparse.Namespace, dry_run: bool) -> int:
         sdl = _read_sdl(args.sdl)
         with RegistryClient(args.registry, args.token) as client:
             status, body, lines = submit(
-                client, args.name, args.url, sdl, dry_run=dry_run, diff=not args.json
+                client,
+                args.name,
+                args.url,
+                sdl,
+                dry_run=dry_run,
+                diff=not args.json,
+                author=getattr(args, "author", None),
+                override_reason=getattr(args, "override", None),
             )
     except (OSError, ValueError, httpx.HTTPError) as exc:
         print(f"jamajama: {exc}", file=sys.stderr)
@@ -145,7 +179,7 @@ def _submit(args: argparse.Namespace, dry_run: bool) -> int:
 class PublishCommand:
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        _publish_arguments(parser)
+        _publish_arguments(parser, publish=True)
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:
@@ -155,7 +189,7 @@ class PublishCommand:
 class CheckCommand:
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        _publish_arguments(parser)
+        _publish_arguments(parser, publish=False)
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:
@@ -198,6 +232,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             p.add_argument("--version", type=int, help="a past version")
         if name == "rollback":
             p.add_argument("version", type=int)
+            _author(p)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -291,8 +326,8 @@ def _print_versions(body: dict[str, Any], subgraph: str | None) -> None:
             else f"publish {v.get('subgraph') or ''}".rstrip()
         )
         line = f"v{v['version']:<4} {when(v['created_at'])}  {author:<18} {what}"
-        if v.get("reason"):
-            line += f"  (override: {v['reason']})"
+        if v.get("override_reason"):
+            line += f"  (override: {v['override_reason']})"
         print(line)
 
 
@@ -312,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
                 for s in [] if args.json else body["subgraphs"]:
                     print(
                         f"{s['name']:<14} {s['url']:<36} #{s['version_id']:<4} "
-                        f"{when(s['published_at'])}  {s['published_by']}"
+                        f"{when(s['published_at'])}  {s.get('author') or s['published_by']}"
                     )
             elif args.registry_command in ("log", "versions"):
                 body = (
@@ -327,7 +362,7 @@ def run(args: argparse.Namespace) -> int:
             elif args.registry_command == "supergraph":
                 sys.stdout.write(client.supergraph(args.version))
             elif args.registry_command == "rollback":
-                status, body = client.rollback(args.version)
+                status, body = client.rollback(args.version, args.author)
                 if args.json:
                     print(json.dumps(body, indent=2))
                 elif status == 200:

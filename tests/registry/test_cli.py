@@ -122,3 +122,29 @@ def test_the_diff_grades_added_changed_and_removed() -> None:
     assert "  + type T was added (safe)" in lines
     assert "  + field Query.t was added (safe)" in lines
     assert render_diff([]) == ["  no change visible to clients"]
+
+
+def test_an_admin_overrides_a_refused_breaking_change_with_a_reason_the_log_keeps(
+    registry_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpx
+
+    v1, without_price = tmp_path / "v1.graphql", tmp_path / "v2.graphql"
+    v1.write_text(V1)
+    without_price.write_text(V1.replace(" price: Int", ""))
+    assert _publish(registry_url, v1, "--author", "budi@dinkes") == 0
+    usage = {"operations": [{"operation": "Harga", "hash": "h1", "coordinates": ["Product.price"]}]}
+    admin = {"Authorization": "Bearer tok-admin"}
+    assert httpx.post(f"{registry_url}/api/usage", json=usage, headers=admin).status_code == 200
+    assert _publish(registry_url, without_price) == 1
+    assert "Product.price was removed; used by Harga (1x)" in capsys.readouterr().err
+    target = ["--url", "http://p/graphql", "--sdl", str(without_price), "--registry", registry_url]
+    override = ["--override", "SIMRS moved to hargaBaru (ticket 42)"]
+    assert main(["publish", "products", *target, "--token", "tok-products", *override]) == 2
+    assert "only the registry's admin token may override" in capsys.readouterr().err
+    assert main(["publish", "products", *target, "--token", "tok-admin", *override]) == 0
+    assert "accepted as supergraph version 2 by an admin override" in capsys.readouterr().out
+    assert main(["registry", "log", "--registry", registry_url]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert "opd:products/budi@dinkes" in first
+    assert second.endswith("publish products  (override: SIMRS moved to hargaBaru (ticket 42))")
