@@ -1,5 +1,5 @@
-"""``jamajama registry ...`` (serve, token, subgraphs, log, supergraph, rollback, catalogue) and
-``jamajama publish``/``check``.
+"""``jamajama registry ...`` (serve, token, bootstrap, subgraphs, log, supergraph, rollback,
+catalogue) and ``jamajama publish``/``check``.
 
 An OPD team publishes with its own token::
 
@@ -216,6 +216,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     token.add_argument("name", help="the subgraph the token may publish, or `admin`")
     token.add_argument("--dev", action="store_true", help="the token of a --dev registry")
+    bootstrap = sub.add_parser(
+        "bootstrap",
+        help="publish running subgraphs in the order given (a new deployment's first supergraph)",
+    )
+    bootstrap.add_argument(
+        "subgraphs",
+        nargs="+",
+        metavar="NAME=URL",
+        help="a running subgraph (asked for _service { sdl }; its URL is the routing URL), "
+        "bases before the subgraphs that extend them",
+    )
+    bootstrap.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for each subgraph (%(default)s)"
+    )
+    _common(bootstrap)
     for name, help_text in (
         ("subgraphs", "list the current subgraphs"),
         ("log", "supergraph versions with dates and authors (or one subgraph's with --subgraph)"),
@@ -313,6 +328,39 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bootstrap(args: argparse.Namespace) -> int:
+    """Publish each running subgraph in turn, waiting up to ``--wait`` s for it to answer."""
+    from gateway.composition.cli import fetch_sdl
+    from gateway.registry.client import RegistryClient
+
+    for spec in args.subgraphs:
+        name, sep, url = spec.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            print(f"jamajama registry: expected NAME=URL, got {spec!r}", file=sys.stderr)
+            return 2
+        deadline = time.monotonic() + args.wait
+        while True:
+            try:
+                sdl = fetch_sdl(url, timeout=5.0)
+                break
+            except (httpx.HTTPError, ValueError) as error:
+                if time.monotonic() > deadline:
+                    print(f"jamajama registry: {name} at {url}: {error}", file=sys.stderr)
+                    return 2
+                time.sleep(1.0)
+        try:
+            with RegistryClient(args.registry, args.token) as client:
+                status, body, lines = submit(client, name, url, sdl, dry_run=False, diff=False)
+        except (httpx.HTTPError, ValueError) as error:
+            print(f"jamajama registry: {error}", file=sys.stderr)
+            return 2
+        accepted = bool(body.get("accepted"))
+        print("\n".join(lines), file=sys.stdout if accepted else sys.stderr, flush=True)
+        if not accepted:
+            return 2 if status in (400, 401, 403) else 1
+    return 0
+
+
 def _print_versions(body: dict[str, Any], subgraph: str | None) -> None:
     for v in body["versions"]:
         if subgraph:
@@ -336,6 +384,8 @@ def run(args: argparse.Namespace) -> int:
         return _serve(args)
     if args.registry_command == "token":
         return _token(args)
+    if args.registry_command == "bootstrap":
+        return _bootstrap(args)
     from gateway.registry.client import RegistryClient
 
     try:
