@@ -148,3 +148,29 @@ def test_an_admin_overrides_a_refused_breaking_change_with_a_reason_the_log_keep
     first, second = capsys.readouterr().out.splitlines()
     assert "opd:products/budi@dinkes" in first
     assert second.endswith("publish products  (override: SIMRS moved to hargaBaru (ticket 42))")
+
+
+def test_bootstrap_publishes_running_subgraphs_in_the_order_given(
+    registry_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def graphql(request: Request) -> JSONResponse:
+        return JSONResponse({"data": {"_service": {"sdl": V1}}})
+
+    app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+    with Server(app) as subgraph:
+        spec = f"products={subgraph.url}/graphql"
+        common = ["--registry", registry_url, "--token", "tok-admin"]
+        assert main(["registry", "bootstrap", spec, *common]) == 0
+        assert capsys.readouterr().out == "products: accepted as supergraph version 1\n"
+        assert main(["registry", "bootstrap", spec, *common]) == 0  # idempotent
+        assert "unchanged" in capsys.readouterr().out
+    assert main(["registry", "bootstrap", "products", *common]) == 2
+    assert "expected NAME=URL" in capsys.readouterr().err
+    gone = "products=http://127.0.0.1:9/graphql"
+    assert main(["registry", "bootstrap", gone, "--wait", "0", *common]) == 2
+    assert "products at http://127.0.0.1:9/graphql" in capsys.readouterr().err
