@@ -205,21 +205,35 @@ class Publisher:
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.base_port + SUBGRAPH_NAMES.index(name)}/graphql"
 
-    def publish(self, name: str, sdl_from: str | None = None, quiet: bool = False) -> bool:
-        """Publish ``name`` with the SDL of ``sdl_from`` (a file; default: what it serves)."""
-        from gateway.composition.cli import fetch_sdl
-        from gateway.registry.cli import publish_report
-        from gateway.registry.client import RegistryClient
-        from gateway.registry.tokens import dev_token
+    def publish(self, name: str, sdl_from: str | None = None, start: bool = False) -> bool:
+        """Publish ``name`` with the SDL of ``sdl_from`` (a file; default: what it serves).
 
+        At start-up (``start``) the code on disk is the truth: a version refused only for breaking
+        changes to fields used in an earlier session is published anyway, by an admin override
+        the log records; a composition error still stops ``jamajama dev``.
+        """
+        from gateway.composition.cli import fetch_sdl
+        from gateway.registry.cli import submit
+        from gateway.registry.client import RegistryClient
+        from gateway.registry.tokens import DEV_ADMIN_TOKEN, dev_token
+
+        url = self.url(name)
         try:
-            sdl = Path(sdl_from).read_text() if sdl_from else fetch_sdl(self.url(name))
+            sdl = Path(sdl_from).read_text() if sdl_from else fetch_sdl(url)
             with RegistryClient(self.registry, dev_token(name)) as client:
-                accepted, lines = publish_report(client, name, self.url(name), sdl, diff=not quiet)
+                status, body, lines = submit(client, name, url, sdl, dry_run=False, diff=not start)
+            if start and status == 409:
+                with RegistryClient(self.registry, DEV_ADMIN_TOKEN) as admin:
+                    reason = "jamajama dev start-up: publishes what the code serves"
+                    status, body, lines = submit(
+                        admin, name, url, sdl, dry_run=False, diff=False, override_reason=reason
+                    )
+                start = False  # say so
         except (OSError, ValueError, httpx.HTTPError) as error:
             print(f"{name}: cannot publish: {error}", file=sys.stderr, flush=True)
             return False
-        if not accepted or not quiet:
+        accepted = bool(body.get("accepted"))
+        if not accepted or not start:
             print("\n".join(lines), file=sys.stdout if accepted else sys.stderr, flush=True)
         return accepted
 
@@ -308,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
                 if not _all_ready(args.host, pending):
                     return 1
                 publisher = Publisher(args)
-                if not all(publisher.publish(n, quiet=True) for n in SUBGRAPH_NAMES):
+                if not all(publisher.publish(n, start=True) for n in SUBGRAPH_NAMES):
                     return 1
             procs[service.name] = _start(service)
             pending.append((service, procs[service.name]))

@@ -140,14 +140,6 @@ def submit(
     return status, body, lines
 
 
-def publish_report(
-    client: RegistryClient, name: str, url: str, sdl: str, diff: bool = True
-) -> tuple[bool, list[str]]:
-    """Publish (``jamajama dev``): whether it was accepted, and the verdict for people."""
-    _, body, lines = submit(client, name, url, sdl, dry_run=False, diff=diff)
-    return bool(body.get("accepted")), lines
-
-
 def _submit(args: argparse.Namespace, dry_run: bool) -> int:
     from gateway.registry.client import RegistryClient
 

@@ -143,7 +143,7 @@ class _RecordingPublisher:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
 
-    def publish(self, name: str, sdl_from: str | None = None, quiet: bool = False) -> bool:
+    def publish(self, name: str, sdl_from: str | None = None, start: bool = False) -> bool:
         self.calls.append((name, sdl_from))
         return True
 
@@ -205,3 +205,48 @@ def test_dev_starts_everything_publishes_and_the_gateway_follows_the_registry(
             proc.stdout.close()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{base}/health")
+
+
+def test_dev_start_publishes_the_code_even_over_fields_an_earlier_session_used(
+    world_dir: Path, tmp_path: Path
+) -> None:
+    """A field used in an earlier session and removed from the code meanwhile does not stop
+    ``jamajama dev``: the start-up publish overrides, and the registry log says so."""
+    from gateway.registry.service import Registry
+    from gateway.registry.store import RegistryStore
+
+    repo = Path(__file__).resolve().parents[2]
+    store = RegistryStore.sqlite(tmp_path / "var" / "dev" / "registry.sqlite3")
+    registry = Registry(store)
+    for name in dev.SUBGRAPH_NAMES:
+        sdl = (repo / "schema" / f"{name}.graphql").read_text()
+        if name == "sosial":  # an earlier version had a field the code no longer has
+            sdl += "\nextend type Query { bansosLama: Int }\n"
+        assert registry.publish(name, f"http://old/{name}", sdl, "opd:x").accepted, name
+    store.record_usage("Lama", "h", ["Query.bansosLama"], 3)
+    store.close()
+    base = _free_ports(7)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
+         "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
+         "--scale", str(TEST_SCALE), "--no-watch"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(world_dir.parent),
+        cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("all services up"):
+            line = proc.stdout.readline()
+            assert line, f"jamajama dev exited early: {proc.wait()} {lines}"
+            lines.append(line.rstrip("\n"))
+        assert any("sosial: accepted" in line and "admin override" in line for line in lines)
+        log = httpx.get(f"http://127.0.0.1:{base + 6}/api/supergraph/versions").json()
+        assert log["versions"][-1]["override_reason"].startswith("jamajama dev start-up")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()
