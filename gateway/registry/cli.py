@@ -135,6 +135,12 @@ def submit(
     if "error" in body:
         return status, body, [f"{body['error']['code']}: {body['error']['message']}"]
     lines = [body["message"]]
+    codes = {e.get("code") for e in body.get("composition_errors") or []}
+    if "EXTERNAL_MISSING_ON_BASE" in codes:
+        lines.append(
+            "hint: a subgraph this one extends may not be published yet; publish the bases first "
+            "(here: wilayah, then kependudukan), see `jamajama registry subgraphs`"
+        )
     if changes is not None and not body.get("unchanged"):
         lines += ["schema diff (what clients would see):", *changes]
     return status, body, lines

@@ -174,3 +174,14 @@ def test_bootstrap_publishes_running_subgraphs_in_the_order_given(
     gone = "products=http://127.0.0.1:9/graphql"
     assert main(["registry", "bootstrap", gone, "--wait", "0", *common]) == 2
     assert "products at http://127.0.0.1:9/graphql" in capsys.readouterr().err
+
+
+def test_a_subgraph_published_before_its_base_gets_a_hint(
+    registry_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kesehatan = Path(__file__).resolve().parents[2] / "schema" / "kesehatan.graphql"
+    target = ["--url", "http://k/graphql", "--sdl", str(kesehatan), "--registry", registry_url]
+    assert main(["check", "kesehatan", *target, "--token", "tok-admin"]) == 1
+    err = capsys.readouterr().err
+    assert "(EXTERNAL_MISSING_ON_BASE)" in err
+    assert "hint: a subgraph this one extends may not be published yet" in err
