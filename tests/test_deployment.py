@@ -14,11 +14,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import yaml
 
 from gateway import dev
-from gateway.cli import build_parser
+from gateway.cli import build_parser, main
 from gateway.config import load_settings
 from gateway.supergraph import load_supergraph
 
@@ -82,13 +83,19 @@ def test_the_publish_service_publishes_every_subgraph_to_its_service_in_dependen
     assert "healthcheck" in SERVICES["registry"]
 
 
-def test_the_documented_token_command_names_a_service_and_a_valid_invocation() -> None:
+def test_the_documented_token_command_mints_a_token_the_stack_accepts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     documented = "jamajama token mint sibansos --config /app/deploy/gateway.toml"
     for text in ((ROOT / "docker-compose.yml").read_text(), (ROOT / "README.md").read_text()):
         assert f"docker compose exec gateway {documented}" in text
-    argv = documented.split()[1:]
-    build_parser(argv).parse_args(argv)
-    assert (ROOT / "deploy" / "gateway.toml").is_file()
+    settings = _settings("deploy/gateway.toml", monkeypatch, "gateway")  # the container's env
+    argv = documented.replace("/app/", f"{ROOT}/").split()[1:]
+    assert main(argv) == 0
+    token = capsys.readouterr().out.strip()
+    secret = settings.auth.jwt.secret.get_secret_value()  # type: ignore[union-attr]
+    claims = jwt.decode(token, secret, algorithms=["HS256"], audience=settings.auth.jwt.audience)
+    assert claims["azp"] == "sibansos" and claims["iss"] == settings.auth.jwt.issuer
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
