@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 from gateway.composition.compose import SubgraphSource, compose
 from gateway.errors import GatewayError
+from gateway.http.favicon import favicon_route
 from gateway.registry.catalogue import build_catalogue, render_catalogue_html
 from gateway.registry.checks import ChangeVerdict, find_breaking_changes
 from gateway.registry.store import (
@@ -416,6 +417,7 @@ def create_app(registry: Registry, tokens: dict[str, str], admin_token: str | No
             Route("/api/usage", usage, methods=["POST"]),
             Route("/api/catalogue", catalogue_json),
             Route("/catalogue", catalogue_html),
+            favicon_route(),
         ]
     )
 
