@@ -34,7 +34,7 @@ from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.executor.resilience import propagated
-from gateway.http import graphiql
+from gateway.http import dev_tokens, graphiql
 from gateway.http.config import HttpSection
 from gateway.http.csrf import (
     CSRF_ERROR,
@@ -44,6 +44,7 @@ from gateway.http.csrf import (
     needs_preflight_header,
 )
 from gateway.http.errors import mask_errors
+from gateway.http.favicon import favicon_route
 from gateway.http.health import Readiness, subgraph_urls
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.observability.context import new_request_id, request_id
@@ -193,6 +194,7 @@ def create_app(
     metrics: GatewayMetrics | None = None,
     tracing: Tracing | None = None,
     propagate_headers: Sequence[str] = (),
+    catalogue_url: str | None = None,
     on_startup: list[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> Starlette:
@@ -201,7 +203,8 @@ def create_app(
     With a ``guard`` every request is authenticated (bearer token, purpose header) and rate
     limited before anything else; the principal goes to the gateway's access control.
     ``persisted`` enables persisted operations, ``metrics`` the ``/metrics`` endpoint,
-    ``tracing`` a span per request; ``propagate_headers`` are copied to subgraph calls.
+    ``tracing`` a span per request; ``propagate_headers`` are copied to subgraph calls;
+    GraphiQL links fields to ``catalogue_url`` (the registry's catalogue page).
     """
     section = http or HttpSection()
     csrf_headers = tuple(h.lower() for h in section.csrf.required_headers)
@@ -212,6 +215,9 @@ def create_app(
     id_header = section.request_id_header.lower()
     id_header_raw = id_header.encode("latin-1")
     show_graphiql = section.graphiql and graphiql.available()
+    graphiql_page = graphiql.PageOptions(
+        catalogue_url=catalogue_url, dev_tokens=dev_tokens.enabled(guard)
+    )
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
     propagate = tuple(h.lower() for h in propagate_headers)
 
@@ -365,7 +371,7 @@ def create_app(
     async def graphql(request: Request) -> Response:
         accept = request.headers.get("accept")
         if show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
-            return graphiql.page()
+            return graphiql.page(graphiql_page)
         media_type = _negotiate(accept)
         rid = _client_request_id(request.headers.get(id_header))
         token = request_id.set(rid)
@@ -464,12 +470,14 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
+        favicon_route(),
     ]
     if metrics is not None:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if show_graphiql:
         routes.append(Route("/graphql/plan", plan, methods=["POST"]))
         routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
+        routes.extend(dev_tokens.routes(guard))
     middleware = []
     cors = section.cors
     if cors.allow_origins:
