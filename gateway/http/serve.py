@@ -182,6 +182,7 @@ def _run_from_registry(args: argparse.Namespace) -> int:
         poll = settings.registry_poll
         if args.registry:
             poll = poll.model_copy(update={"url": args.registry})
+            settings = settings.model_copy(update={"registry_poll": poll})  # GraphiQL's links
         if not poll.url:
             print("jamajama gateway: give --supergraph FILE or --registry URL", file=sys.stderr)
             return 2
