@@ -34,6 +34,7 @@ from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.executor.resilience import propagated
+from gateway.favicon import favicon_route
 from gateway.http import dev_tokens, graphiql
 from gateway.http.config import HttpSection
 from gateway.http.csrf import (
@@ -44,7 +45,6 @@ from gateway.http.csrf import (
     needs_preflight_header,
 )
 from gateway.http.errors import mask_errors
-from gateway.http.favicon import favicon_route
 from gateway.http.health import Readiness, subgraph_urls
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.observability.context import new_request_id, request_id

@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from gateway.composition.compose import SubgraphSource, compose
 from gateway.errors import GatewayError
-from gateway.http.favicon import favicon_route
+from gateway.favicon import favicon_route
 from gateway.registry.catalogue import build_catalogue, render_catalogue_html
 from gateway.registry.checks import ChangeVerdict, find_breaking_changes
 from gateway.registry.store import (

@@ -26,8 +26,8 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext, Info
 
+from gateway.favicon import favicon_route
 from gateway.http import graphiql
-from gateway.http.favicon import favicon_route
 
 from .errors import INTERNAL_SERVER_ERROR, SubgraphError
 from .loaders import Loaders, batch_by_key

@@ -1,7 +1,8 @@
 """``/favicon.ico`` for every service of the project (gateway, subgraphs, registry).
 
 Browsers ask for it on every page they show; without it each visit logs a 404. One small icon,
-shipped in the package, cached for a day.
+shipped in the package, cached for a day. A top-level module importing nothing of the project, so
+the registry (a layer below gateway.http) can serve it too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-ICON = Path(__file__).parent / "static" / "favicon.ico"
+ICON = Path(__file__).parent / "http" / "static" / "favicon.ico"
 
 
 @cache
