@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -24,7 +25,7 @@ from graphql import (
 )
 
 from gateway.registry.store import SubgraphVersion
-from gateway.supergraph import load_supergraph
+from gateway.supergraph import Supergraph, load_supergraph
 
 #: Fields that identify a person (NIK, No. KK, JKN card number, NISN): personal data wherever they
 #: appear, even unguarded (an entity key cannot carry a policy). The one place this is listed until
@@ -37,6 +38,12 @@ IDENTIFIER_FIELDS: frozenset[tuple[str, str]] = frozenset(
         ("PesertaDidik", "nisn"),
     }
 )
+
+
+@lru_cache(maxsize=4)
+def _load(sdl: str) -> Supergraph:
+    """The supergraph model, kept for the few latest versions (loading one takes ~70 ms)."""
+    return load_supergraph(sdl, authorization_enforced=True)
 
 
 def _args(d: ConstDirectiveNode) -> dict[str, Any]:
@@ -70,7 +77,7 @@ def build_catalogue(
 
     Only what the API schema shows is listed (``@inaccessible`` types and fields are not).
     """
-    supergraph = load_supergraph(supergraph_sdl, authorization_enforced=True)
+    supergraph = _load(supergraph_sdl)
     personal = set(personal_data_policies)
     per_graph: dict[str, dict[str, dict[str, Any]]] = {}
     for type_name, api_type in supergraph.api_schema.type_map.items():
