@@ -154,11 +154,25 @@ def _alternatives(groups: list[list[str]]) -> str:
     return " atau ".join(" dan ".join(group) for group in groups)
 
 
+def _plain_anchors(catalogue: dict[str, Any]) -> dict[str, str]:
+    """``Type.field`` -> the OPD whose row gets that anchor: of the OPDs listing the field, the
+    one listing the most fields of the type (ties: the first by name)."""
+    listed: dict[str, list[tuple[int, str]]] = {}
+    for opd in catalogue["opds"]:
+        for t in opd["types"]:
+            for f in t["fields"]:
+                listed.setdefault(f"{t['name']}.{f['name']}", []).append(
+                    (-len(t["fields"]), opd["name"])
+                )
+    return {anchor: min(candidates)[1] for anchor, candidates in listed.items()}
+
+
 def render_catalogue_html(catalogue: dict[str, Any]) -> str:
     """A plain, printable HTML page of the catalogue, in Indonesian.
 
-    Each field row has the anchor ``Type.field`` (``opd:Type.field`` where another OPD listed
-    the same field first), so GraphiQL links a field to ``/catalogue#Type.field``.
+    Each field row has the anchor ``Type.field``, so GraphiQL links a field to
+    ``/catalogue#Type.field``; a field several OPDs resolve (an entity key) has it in the row of
+    the OPD that resolves most of the type (its owner), ``opd:Type.field`` elsewhere.
     """
     e = html.escape
     parts = [
@@ -175,7 +189,7 @@ def render_catalogue_html(catalogue: dict[str, Any]) -> str:
         "<span class='pd'>data pribadi</span> serta cakupan (scope) dan kebijakan (policy) yang "
         "melindunginya.</p>",
     ]
-    anchors: set[str] = set()
+    anchors = _plain_anchors(catalogue)
     for opd in catalogue["opds"]:
         parts.append(f"<h2 id='{e(opd['name'])}'>{e(opd['name'])}</h2>")
         if opd.get("url"):
@@ -194,9 +208,8 @@ def render_catalogue_html(catalogue: dict[str, Any]) -> str:
             )
             for f in t["fields"]:
                 anchor = f"{t['name']}.{f['name']}"
-                if anchor in anchors:
+                if anchors.get(anchor) != opd["name"]:
                     anchor = f"{opd['name']}:{anchor}"
-                anchors.add(anchor)
                 scopes = _alternatives(f["scopes"]) or (
                     "terautentikasi" if f["authenticated"] else "-"
                 )

@@ -97,8 +97,11 @@ def test_the_page_is_in_indonesian_with_publish_dates_and_field_anchors() -> Non
     assert "Belum diterbitkan" in page  # the OPDs this registry has no version of
     assert "<th>Kolom</th>" in page and "<th>Data pribadi</th>" in page and "<th>Field" not in page
     assert "<tr id='Penduduk.nik'>" in page and "ya (nomor identitas)" in page
-    # Penduduk.nik is resolved by several OPDs: the first row gets the plain anchor.
+    # A key several OPDs resolve is anchored at its owner (the OPD resolving most of the type).
     assert page.count("<tr id='Penduduk.nik'>") == 1 and "<tr id='kesehatan:Penduduk.nik'>" in page
+    assert "<tr id='Wilayah.kode'>" in page and "<tr id='kependudukan:Wilayah.kode'>" in page
+    owner = page.index("<h2 id='wilayah'>")
+    assert page.index("<tr id='Wilayah.kode'>") > owner
 
 
 def test_the_registry_serves_a_favicon(store: RegistryStore) -> None:
