@@ -1,37 +1,26 @@
-"""Fixtures of the browser tests: Debian's chromium, the five OPD subgraphs (shared with the auth
-tests' harness), a registry that has published them and a gateway with development auth."""
+"""Fixtures of the browser tests: the five OPD subgraphs (shared with the auth tests' harness), a
+registry that has published them, and `jamajama gateway --dev-auth` in front of them, started
+the way `jamajama dev` starts it (a process, on a free loopback port)."""
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from gateway.auth.setup import dev_settings, secure_gateway
-from gateway.config import Settings
-from gateway.http.setup import HttpServices
-from gateway.registry.config import RegistryPollSection
 from gateway.registry.service import Registry, create_app
 from gateway.registry.store import RegistryStore
 from tests.auth.harness import SUPERGRAPH, OpdWorld, opd_world  # noqa: F401  (a fixture)
 from tests.http.servers import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: publish order: each subgraph only extends entities of those before it
 PUBLISH_ORDER = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")
 
@@ -60,7 +49,7 @@ def front_door(
     opd_world: OpdWorld,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[FrontDoor]:
-    """The registry (the five OPDs published, in order) and a dev-auth gateway pointing at it."""
+    """The registry (the five OPDs published, in order) and a dev-auth gateway linking to it."""
     state = tmp_path_factory.mktemp("front-door")
     registry = Registry(RegistryStore.sqlite(state / "registry.sqlite3"))
     for name in PUBLISH_ORDER:
@@ -68,15 +57,35 @@ def front_door(
         result = registry.publish(name, opd_world.urls[name], sdl, f"opd:{name}")
         assert result.accepted, result.to_dict()
     with serve(create_app(registry, {}, None)) as registry_url:
-        settings = dev_settings(
-            Settings(registry_poll=RegistryPollSection(url=registry_url, cache_path=None)), state
-        )
-        services = HttpServices.from_settings(settings)
-        gateway, guard = secure_gateway(
-            SUPERGRAPH.read_text(),
-            settings,
-            subgraph_urls=opd_world.urls,
-            **services.gateway_options(),
-        )
-        with serve(services.app(gateway, guard)) as gateway_url:
-            yield FrontDoor(gateway_url, registry_url, opd_world)
+        config = state / "gateway.toml"
+        config.write_text(f'[registry_poll]\nurl = "{registry_url}"\n')
+        routes = [a for n, u in opd_world.urls.items() for a in ("--subgraph-url", f"{n}={u}")]
+        log = state / "gateway.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gateway.cli", "gateway",
+                    "--supergraph", str(SUPERGRAPH), "--host", "127.0.0.1", "--port", "0",
+                    "--config", str(config), "--dev-auth", *routes,
+                ],
+                cwd=state,  # --dev-auth keeps its registry and audit log in ./var/dev
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            yield FrontDoor(_listening(process, log), registry_url, opd_world)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def _listening(process: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> str:
+    """The gateway's base URL, once it prints that it listens (within ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        found = re.search(r"^Jama Jama gateway listening on (\S+)/graphql$", log.read_text(), re.M)
+        if found:
+            return found.group(1)
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"the gateway did not start:\n{log.read_text()}")

@@ -1,5 +1,5 @@
 """GraphiQL's application presets: development tokens on loopback with dev auth, closed otherwise;
-the page's configuration; the favicon; the subgraphs' GraphiQL from the same offline bundle."""
+the page's configuration; the gateway's favicon."""
 
 from __future__ import annotations
 
@@ -14,34 +14,39 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from gateway.auth.config import JwtSection
+from gateway.auth.applications import create_registry
+from gateway.auth.config import ApplicationsSection, AuthSection, JwtSection
+from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
 from gateway.auth.guard import HttpGuard
-from gateway.auth.setup import dev_settings, secure_gateway
-from gateway.config import Settings
-from gateway.http import dev_tokens
-from gateway.http.setup import HttpServices
-from gateway.registry.config import RegistryPollSection
+from gateway.engine import Gateway
+from gateway.http import dev_tokens, graphiql
+from gateway.http.app import create_app
+from tests.http.servers import SUPERGRAPH_PATH
 
-ROOT = Path(__file__).resolve().parents[2]
-SUPERGRAPH = (ROOT / "schema" / "supergraph.graphql").read_text()
 LOCAL = ("127.0.0.1", 50000)
 HTML = {"accept": "text/html"}
+DEV_JWT = JwtSection(secret=SecretStr(DEV_SECRET), issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
+PRODUCTION_JWT = JwtSection(
+    secret=SecretStr("a-production-secret-of-at-least-32-bytes!!"), issuer="idp", audience="x"
+)
 
 pytestmark = pytest.mark.anyio
 
 
-def _app(settings: Settings) -> tuple[Any, HttpGuard]:
-    services = HttpServices.from_settings(settings)
-    gateway, guard = secure_gateway(SUPERGRAPH, settings, **services.gateway_options())
-    return services.app(gateway, guard), guard
+def _app(tmp_path: Path, jwt: JwtSection, registry_url: str | None = None) -> tuple[Any, HttpGuard]:
+    """A gateway app whose guard verifies tokens with ``jwt``, the demo applications registered."""
+    applications = ApplicationsSection(
+        sqlite_path=tmp_path / "applications.sqlite3", seed=list(DEMO_APPLICATIONS)
+    )
+    section = AuthSection(jwt=jwt, applications=applications)
+    guard = HttpGuard(section, create_registry(applications))
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH_PATH.read_text())
+    return create_app(gateway, guard, catalogue_url=graphiql.catalogue_of(registry_url)), guard
 
 
 @pytest.fixture
 def dev(tmp_path: Path) -> tuple[Any, HttpGuard]:
-    settings = dev_settings(
-        Settings(registry_poll=RegistryPollSection(url="http://127.0.0.1:4100/")), tmp_path
-    )
-    return _app(settings)
+    return _app(tmp_path, DEV_JWT, "http://127.0.0.1:4100/")
 
 
 @asynccontextmanager
@@ -75,23 +80,19 @@ async def test_a_dev_gateway_mints_a_token_for_a_registered_application(
         body = minted.json()
         assert body["purposes"] == ["penyaluran_bansos", "verifikasi_dtks"]
         assert body["expires_in"] == 3600
-        headers = {
-            "authorization": f"Bearer {body['token']}",
-            "x-jamajama-purpose": "penyaluran_bansos",
-        }
+        # the token is one the gateway accepts, for the application and one of its purposes
         principal = await guard.authenticator.authenticate(
-            headers["authorization"], "penyaluran_bansos"
+            f"Bearer {body['token']}", "penyaluran_bansos"
         )
         assert principal.authenticated and principal.application == "sibansos"
-        # and the token opens the personal data the application is approved for
-        answer = (
-            await client.post(
-                "/graphql",
-                json={"query": '{ __type(name: "Query") { fields { name } } }'},
-                headers=headers,
-            )
-        ).json()
-        assert "penduduk" in {f["name"] for f in answer["data"]["__type"]["fields"]}
+        assert principal.purpose == "penyaluran_bansos"
+        assert principal.scopes == {
+            "kependudukan:read",
+            "kependudukan:nik",
+            "sosial:read",
+            "kesehatan:read",
+            "pendidikan:read",
+        }
         page = (await client.get("/graphql", headers=HTML)).text
     assert _config(page) == {
         "mode": "gateway",
@@ -156,14 +157,7 @@ async def test_dev_tokens_refuse_other_sites_and_bad_input(dev: tuple[Any, HttpG
 
 
 async def test_a_gateway_without_dev_auth_has_no_token_routes(tmp_path: Path) -> None:
-    settings = dev_settings(Settings(), tmp_path)
-    production_jwt = JwtSection(
-        secret=SecretStr("a-production-secret-of-at-least-32-bytes!!"), issuer="idp", audience="x"
-    )
-    settings = settings.model_copy(
-        update={"auth": settings.auth.model_copy(update={"jwt": production_jwt})}
-    )
-    app, guard = _app(settings)
+    app, guard = _app(tmp_path, PRODUCTION_JWT)
     assert not dev_tokens.enabled(guard) and dev_tokens.routes(guard) == []
     assert not dev_tokens.enabled(None)
     async with _client(app) as client:
