@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.auth.applications import Application
 from gateway.auth.cli import mint_token
 from gateway.auth.demo import DEMO_USERS, DEV_SECRET
 from gateway.auth.errors import RegistryError
@@ -92,27 +93,41 @@ def routes(guard: HttpGuard | None) -> list[Route]:
     """The two routes when development tokens are on; none otherwise."""
     if guard is None or not enabled(guard):
         return []
-    registry = guard.registry
+    endpoints = _DevTokens(guard)
+    return [
+        Route("/graphiql/dev/applications", endpoints.applications, methods=["GET"]),
+        Route("/graphiql/dev/token", endpoints.token, methods=["POST"]),
+    ]
 
-    async def active() -> dict[str, Any]:
-        return {a.id: a for a in await registry.list() if not a.revoked}
 
-    async def applications(request: Request) -> Response:
+def _json(content: Any) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+class _DevTokens:
+    """The handlers, over the gateway's application registry and development secret."""
+
+    def __init__(self, guard: HttpGuard) -> None:
+        self.registry = guard.registry
+        self.jwt = guard.section.jwt
+
+    async def _active(self) -> dict[str, Application]:
+        return {a.id: a for a in await self.registry.list() if not a.revoked}
+
+    async def applications(self, request: Request) -> Response:
         if not local(request):
             return _refused()
         try:
-            apps = await active()
+            apps = await self._active()
         except RegistryError as error:
             return _error(503, error.code, error.message)
-        body = {
-            "applications": [
-                {"id": a.id, "name": a.name, "opd": a.opd, "purposes": sorted(a.purposes)}
-                for a in sorted(apps.values(), key=lambda a: a.id)
-            ]
-        }
-        return Response(orjson.dumps(body), media_type="application/json")
+        listed = [
+            {"id": a.id, "name": a.name, "opd": a.opd, "purposes": sorted(a.purposes)}
+            for a in sorted(apps.values(), key=lambda a: a.id)
+        ]
+        return _json({"applications": listed})
 
-    async def token(request: Request) -> Response:
+    async def token(self, request: Request) -> Response:
         if not local(request):
             return _refused()
         if not same_origin(request):
@@ -127,33 +142,30 @@ def routes(guard: HttpGuard | None) -> list[Route]:
         if not isinstance(application, str) or not application:
             return _error(400, BAD_REQUEST, 'the body must be JSON: {"application": "<id>"}')
         try:
-            app = (await active()).get(application)
+            app = (await self._active()).get(application)
         except RegistryError as error:
             return _error(503, error.code, error.message)
         if app is None:
-            return _error(
-                404, UNKNOWN_APPLICATION, f"no active application {application!r} is registered"
-            )
-        jwt = guard.section.jwt
-        assert jwt.secret is not None  # enabled() checked it
-        minted = mint_token(
+            message = f"no active application {application!r} is registered"
+            return _error(404, UNKNOWN_APPLICATION, message)
+        return _json(
+            {
+                "token": self._mint(app),
+                "purposes": sorted(app.purposes),
+                "expires_in": TOKEN_TTL_SECONDS,
+            }
+        )
+
+    def _mint(self, app: Application) -> str:
+        """A token like ``jamajama token mint APP``: the application's registered scopes."""
+        assert self.jwt.secret is not None  # enabled() checked it
+        return mint_token(
             app.id,
             scopes=sorted(app.scopes),
             user=DEMO_USERS.get(app.id),
-            secret=jwt.secret.get_secret_value(),
+            secret=self.jwt.secret.get_secret_value(),
             ttl_seconds=TOKEN_TTL_SECONDS,
-            issuer=jwt.issuer,
-            audience=jwt.audience,
+            issuer=self.jwt.issuer,
+            audience=self.jwt.audience,
             opd=app.opd or None,
         )
-        answer = {
-            "token": minted,
-            "purposes": sorted(app.purposes),
-            "expires_in": TOKEN_TTL_SECONDS,
-        }
-        return Response(orjson.dumps(answer), media_type="application/json")
-
-    return [
-        Route("/graphiql/dev/applications", applications, methods=["GET"]),
-        Route("/graphiql/dev/token", token, methods=["POST"]),
-    ]
