@@ -216,20 +216,21 @@ def build_transport(
 ) -> tuple[SubgraphTransport, CircuitBreaker | None]:
     """aiohttp (options from ``[subgraphs]``) <- circuit breaker <- metrics and spans."""
     section = settings.subgraphs
-    send: list[Callable[[str, bytes], Mapping[str, str]]] = []
+    send: list[Callable[[str, str, bytes], Mapping[str, str]]] = []
     if section.signing.key is not None:
         send.append(RequestSigner(section.signing.key.get_secret_value()))
     if tracing is not None:
-        send.append(tracing.traceparent)
+        traceparent = tracing.traceparent
+        send.append(lambda subgraph, url, body: traceparent(subgraph, body))
     send_headers = None
     if len(send) == 1:
         send_headers = send[0]
     elif send:
 
-        def send_headers(subgraph: str, body: bytes) -> Mapping[str, str]:
+        def send_headers(subgraph: str, url: str, body: bytes) -> Mapping[str, str]:
             headers: dict[str, str] = {}
             for hook in send:
-                headers.update(hook(subgraph, body))
+                headers.update(hook(subgraph, url, body))
             return headers
 
     transport: SubgraphTransport = AiohttpTransport(
