@@ -41,6 +41,7 @@ from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.planner import build_query_plan
+from gateway.ratelimit.client import ClientAddresses
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.registry.usage import HttpUsageSink, UsageRecorder
 from gateway.reload import ReloadingGateway, reloading_gateway_from_registry
@@ -146,7 +147,8 @@ class Services:
         auth = self.settings.auth
         limit = self.settings.rate_limit
         limiter = RateLimiter(limit) if limit.enabled else None
-        return HttpGuard(auth, create_registry(auth.applications), limiter)
+        addresses = ClientAddresses(limit.trusted_proxies, limit.forwarded_header)
+        return HttpGuard(auth, create_registry(auth.applications), limiter, addresses=addresses)
 
     def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
         """The ASGI app; at shutdown it also closes the shared transport and tracing."""

@@ -221,6 +221,12 @@ def _compose_live(specs: list[str]) -> str:
     return result.supergraph_sdl
 
 
+#: uvicorn options of the gateway's edge: uvicorn does not rewrite the client address from
+#: X-Forwarded-For (it would trust FORWARDED_ALLOW_IPS, 127.0.0.1 by default); the guard believes
+#: forwarded addresses from ``[rate_limit] trusted_proxies`` only (gateway/ratelimit/client.py)
+EDGE_OPTIONS: dict[str, object] = {"proxy_headers": False}
+
+
 def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -228,7 +234,7 @@ def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object
         http="httptools" if _installed("httptools") else "h11",
         log_level=options.log_level,
         access_log=False,
-        **extra,  # type: ignore[arg-type]
+        **{**EDGE_OPTIONS, **extra},  # type: ignore[arg-type]
     )
 
 
