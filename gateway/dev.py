@@ -30,6 +30,8 @@ from types import FrameType
 
 import httpx
 
+from gateway.serve import EXPOSE_FLAG, add_exposure_argument, exposure_refused
+
 #: the OPD subgraphs in start and publish order (each extends only entities of those before it)
 SUBGRAPH_NAMES: tuple[str, ...] = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")
 READY_TIMEOUT_S = 60.0
@@ -106,6 +108,7 @@ def services(args: argparse.Namespace) -> list[Service]:
             "--port",
             str(args.gateway_port),
             "--dev-auth",
+            *((EXPOSE_FLAG,) if args.dangerously_expose_dev_auth else ()),
         ),
         health_expects=(("status", "ok"),),
         after_previous=True,
@@ -121,7 +124,10 @@ def services(args: argparse.Namespace) -> list[Service]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address of every service (loopback: %(default)s)"
+    )
+    add_exposure_argument(parser)
     parser.add_argument(
         "--base-port", type=int, default=4001, help="port of the first subgraph (%(default)s)"
     )
@@ -294,6 +300,10 @@ class Loop:
 
 
 def run(args: argparse.Namespace) -> int:
+    refused = exposure_refused(args.host, True, args.dangerously_expose_dev_auth)
+    if refused is not None:
+        print(f"jamajama dev: {refused}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     planned = services(args)
     busy = [s for s in planned if _port_in_use(args.host, s.port)]

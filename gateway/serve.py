@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import ipaddress
 import json
 import os
 import socket
@@ -78,8 +79,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dev-auth",
         action="store_true",
-        help="accept development tokens (jamajama token mint) for the demo applications",
+        help="accept development tokens (jamajama token mint) for the demo applications; "
+        "loopback hosts only",
     )
+    add_exposure_argument(parser)
+
+
+#: the flag that lets development tokens be accepted on a non-loopback address
+EXPOSE_FLAG = "--dangerously-expose-dev-auth"
+
+
+def add_exposure_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        EXPOSE_FLAG,
+        action="store_true",
+        help="DANGEROUS: serve development authentication on a non-loopback --host; anyone who "
+        "reaches it can mint tokens with the published development secret and read personal data",
+    )
+
+
+def exposure_refused(host: str, dev_auth: bool, forced: bool) -> str | None:
+    """Why development authentication must not listen on ``host`` (None: it may)."""
+    if not dev_auth or forced or _loopback(host):
+        return None
+    return (
+        f"development authentication (tokens anyone can mint with the published development "
+        f"secret) listens on loopback only, not on {host}; use 127.0.0.1, or add {EXPOSE_FLAG} "
+        "for a closed demo network"
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_subgraph_urls(pairs: list[str]) -> dict[str, str]:
@@ -141,6 +177,9 @@ def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
         deduplicate=True if args.deduplicate_requests else None,
         log_level=args.log_level,
     )
+    refused = exposure_refused(options.host, options.dev_auth, args.dangerously_expose_dev_auth)
+    if refused is not None:
+        raise StartError(refused, 2)
     return options, args.workers if args.workers is not None else server.workers
 
 
