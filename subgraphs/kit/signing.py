@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.executor.signing import DEFAULT_TOLERANCE, verify
 
 KEYS_ENV = "JAMAJAMA_SUBGRAPH_SIGNING_KEYS"
-#: nonces remembered at most (about 150 bytes each): 100,000 covers 1,600 requests/s for 60 s
+#: nonces remembered at most (about 200 bytes each): 100,000 covers 1,600 requests/s for 60 s
 DEFAULT_REPLAY_CAPACITY = 100_000
 
 
