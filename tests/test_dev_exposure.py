@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gateway import dev, serve
+from gateway.assembly import assemble
 from gateway.cli import build_parser, main
+from gateway.config import Settings, dev_settings
+from tests.servers import serve as serve_app
 
 SUPERGRAPH = str(Path(__file__).parent.parent / "schema" / "supergraph.graphql")
 
@@ -45,3 +49,17 @@ def test_jamajama_dev_refuses_a_non_loopback_host(capsys: pytest.CaptureFixture[
     gateway = dev.services(forced)[-1]  # type: ignore[arg-type]
     assert gateway.name == "gateway" and serve.EXPOSE_FLAG in gateway.argv
     assert serve.EXPOSE_FLAG not in dev.services(parse("dev"))[-1].argv  # type: ignore[arg-type]
+
+
+def test_dev_tokens_are_not_handed_through_a_local_proxy(tmp_path: Path) -> None:
+    """uvicorn no longer rewrites the client address from X-Forwarded-For (the guard decides), so
+    a reverse proxy on this machine would look like a loopback browser: a relayed request is
+    refused."""
+    settings = dev_settings(Settings(), tmp_path)
+    assembly = assemble(settings, supergraph_sdl=Path(SUPERGRAPH).read_text())
+    with serve_app(assembly.app, **serve.EDGE_OPTIONS) as url, httpx.Client() as client:
+        assert client.get(f"{url}/graphiql/dev/applications").status_code == 200
+        for header in ("x-forwarded-for", "forwarded", "x-real-ip"):
+            relayed = client.get(f"{url}/graphiql/dev/applications", headers={header: "x"})
+            assert relayed.status_code == 403
+            assert relayed.json()["errors"][0]["extensions"]["code"] == "DEV_TOKENS_LOOPBACK_ONLY"
