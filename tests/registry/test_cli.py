@@ -17,8 +17,8 @@ from gateway.registry.diff import diff_schemas, render_diff
 from gateway.registry.service import Registry, create_app
 from gateway.registry.store import RegistryStore
 from gateway.registry.tokens import DEV_ADMIN_TOKEN, dev_token
-from tests.registry.test_e2e_http import Server
 from tests.registry.test_reload import V1, V2
+from tests.servers import ServerThread as Server
 
 
 @pytest.fixture
