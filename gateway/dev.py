@@ -30,7 +30,7 @@ from types import FrameType
 
 import httpx
 
-from gateway.serve import EXPOSE_FLAG, add_exposure_argument, exposure_refused
+from gateway.auth.exposure import EXPOSE_FLAG, add_exposure_argument, exposure_refused
 
 #: the OPD subgraphs in start and publish order (each extends only entities of those before it)
 SUBGRAPH_NAMES: tuple[str, ...] = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")

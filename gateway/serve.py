@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import ipaddress
 import json
 import os
 import socket
@@ -25,6 +24,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from gateway.assembly import Assembly, assemble
+from gateway.auth.exposure import add_exposure_argument, exposure_refused
 from gateway.config import dev_settings, load_settings
 from gateway.errors import GatewayError
 from gateway.gc_tuning import tune_garbage_collector
@@ -83,39 +83,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "loopback hosts only",
     )
     add_exposure_argument(parser)
-
-
-#: the flag that lets development tokens be accepted on a non-loopback address
-EXPOSE_FLAG = "--dangerously-expose-dev-auth"
-
-
-def add_exposure_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        EXPOSE_FLAG,
-        action="store_true",
-        help="DANGEROUS: serve development authentication on a non-loopback --host; anyone who "
-        "reaches it can mint tokens with the published development secret and read personal data",
-    )
-
-
-def exposure_refused(host: str, dev_auth: bool, forced: bool) -> str | None:
-    """Why development authentication must not listen on ``host`` (None: it may)."""
-    if not dev_auth or forced or _loopback(host):
-        return None
-    return (
-        f"development authentication (tokens anyone can mint with the published development "
-        f"secret) listens on loopback only, not on {host}; use 127.0.0.1, or add {EXPOSE_FLAG} "
-        "for a closed demo network"
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_subgraph_urls(pairs: list[str]) -> dict[str, str]:

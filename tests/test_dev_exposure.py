@@ -10,6 +10,7 @@ import pytest
 
 from gateway import dev, serve
 from gateway.assembly import assemble
+from gateway.auth.exposure import EXPOSE_FLAG
 from gateway.cli import build_parser, main
 from gateway.config import Settings, dev_settings
 from tests.servers import serve as serve_app
@@ -36,7 +37,7 @@ def test_dev_auth_on_loopback_and_forced_exposure_start(host: str) -> None:
     args = parse("gateway", "--dev-auth", "--host", host, "--supergraph", SUPERGRAPH)
     options, _ = serve.start_options(args)  # type: ignore[arg-type]
     assert options.host == host and options.dev_auth
-    forced = parse("gateway", "--dev-auth", "--host", "0.0.0.0", serve.EXPOSE_FLAG)
+    forced = parse("gateway", "--dev-auth", "--host", "0.0.0.0", EXPOSE_FLAG)
     assert serve.start_options(forced)[0].host == "0.0.0.0"  # type: ignore[arg-type]
     # without development authentication any host is the operator's choice
     assert serve.start_options(parse("gateway", "--host", "0.0.0.0"))[0].host == "0.0.0.0"  # type: ignore[arg-type]
@@ -45,10 +46,10 @@ def test_dev_auth_on_loopback_and_forced_exposure_start(host: str) -> None:
 def test_jamajama_dev_refuses_a_non_loopback_host(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dev", "--host", "0.0.0.0", "--no-watch"]) == 2  # before anything starts
     assert "--dangerously-expose-dev-auth" in capsys.readouterr().err
-    forced = parse("dev", "--host", "0.0.0.0", serve.EXPOSE_FLAG)
+    forced = parse("dev", "--host", "0.0.0.0", EXPOSE_FLAG)
     gateway = dev.services(forced)[-1]  # type: ignore[arg-type]
-    assert gateway.name == "gateway" and serve.EXPOSE_FLAG in gateway.argv
-    assert serve.EXPOSE_FLAG not in dev.services(parse("dev"))[-1].argv  # type: ignore[arg-type]
+    assert gateway.name == "gateway" and EXPOSE_FLAG in gateway.argv
+    assert EXPOSE_FLAG not in dev.services(parse("dev"))[-1].argv  # type: ignore[arg-type]
 
 
 def test_dev_tokens_are_not_handed_through_a_local_proxy(tmp_path: Path) -> None:
