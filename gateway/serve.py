@@ -120,14 +120,17 @@ class StartOptions:
     dev_auth: bool
     deduplicate: bool | None
     log_level: str
+    tune_gc: bool
+    metrics: bool
 
 
 def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
     """The options and the number of workers; raises ``StartError`` on a bad configuration."""
     try:
-        server = load_settings(args.config).server
+        settings = load_settings(args.config)
     except GatewayError as error:
         raise StartError(f"{error.message} ({error.code})") from error
+    server = settings.server
     supergraph = args.supergraph if args.supergraph is not None else server.supergraph
     options = StartOptions(
         config=str(args.config) if args.config is not None else None,
@@ -140,6 +143,8 @@ def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
         dev_auth=args.dev_auth,
         deduplicate=True if args.deduplicate_requests else None,
         log_level=args.log_level,
+        tune_gc=server.tune_gc,
+        metrics=settings.telemetry.metrics,
     )
     return options, args.workers if args.workers is not None else server.workers
 
@@ -235,7 +240,7 @@ def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object
 def _run_one(options: StartOptions) -> int:
     assembly = build(options)
     sock = _listen(options)
-    if load_settings(Path(options.config) if options.config else None).server.tune_gc:
+    if options.tune_gc:
         tune_garbage_collector()
     _announce(options, sock)
     uvicorn.Server(_uvicorn_config(assembly.app, options)).run(sockets=[sock])
@@ -273,7 +278,7 @@ def worker_app() -> Starlette:
     except StartError as error:
         print(f"jamajama gateway worker {os.getpid()}: {error.message}", file=sys.stderr)
         raise
-    if load_settings(Path(options.config) if options.config else None).server.tune_gc:
+    if options.tune_gc:
         tune_garbage_collector()
     return assembly.app
 
@@ -296,8 +301,7 @@ class _Supervisor(Multiprocess):
 
 def _run_workers(options: StartOptions, workers: int) -> int:
     directory = multiprocess_dir()
-    settings = load_settings(Path(options.config) if options.config else None)
-    if directory is None and settings.telemetry.metrics:
+    if directory is None and options.metrics:
         raise StartError(
             "several workers need PROMETHEUS_MULTIPROC_DIR (an empty, writable directory) for "
             "correct metrics",
