@@ -15,12 +15,14 @@ import json
 import os
 import socket
 import sys
+import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from gateway.assembly import Assembly, assemble
@@ -271,13 +273,18 @@ def _announce(options: StartOptions, sock: socket.socket) -> None:
 
 
 def worker_app() -> Starlette:
-    """The app of one worker process (uvicorn's factory, called in the worker)."""
+    """The app of one worker process (uvicorn's factory, called in the worker). A worker that
+    cannot build its gateway exits with uvicorn's STARTUP_FAILURE code, which stops the
+    supervisor instead of restarting the worker forever."""
     options = StartOptions(**json.loads(os.environ[WORKER_OPTIONS_ENV]))
     try:
         assembly = build(options)
     except StartError as error:
         print(f"jamajama gateway worker {os.getpid()}: {error.message}", file=sys.stderr)
-        raise
+        sys.exit(STARTUP_FAILURE)
+    except Exception:  # any other failure would fail the same way in every replacement
+        traceback.print_exc()
+        sys.exit(STARTUP_FAILURE)
     if options.tune_gc:
         tune_garbage_collector()
     return assembly.app
@@ -307,6 +314,8 @@ def _run_workers(options: StartOptions, workers: int) -> int:
             "correct metrics",
             2,
         )
+    if options.supergraph is not None and not options.subgraphs:
+        _supergraph_sdl(options)  # an unreadable file stops here, before any worker starts
     if directory is not None:
         for stale in Path(directory).glob("*.db"):
             stale.unlink()
