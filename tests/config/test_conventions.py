@@ -32,3 +32,12 @@ def test_the_request_id_header_is_read_in_one_place() -> None:
     )
     # the default of [http] request_id_header, and its place in the CORS default headers
     assert readers == ["http/config.py"]
+
+
+def test_access_control_is_built_in_the_composition_root_only() -> None:
+    builders = sorted(
+        str(path.relative_to(GATEWAY))
+        for path in GATEWAY.rglob("*.py")
+        if re.search(r"(?<!class )AccessControl\(", path.read_text())
+    )
+    assert builders == ["assembly.py"]
