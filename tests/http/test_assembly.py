@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gateway.assembly import Services, assemble
@@ -61,3 +63,20 @@ def test_an_unreachable_registry_without_a_cached_copy_is_a_clear_error(tmp_path
     with pytest.raises(GatewayError) as caught:
         assemble(settings)
     assert caught.value.code == "NO_SUPERGRAPH"
+
+
+@pytest.mark.anyio
+async def test_shutdown_drains_audit_writes_then_closes_the_audit_log(tmp_path: Path) -> None:
+    assembly = assemble(dev_settings(Settings(), tmp_path), supergraph_sdl=OPD)
+    app = assembly.app
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            response = await http.post("/graphql", json={"query": "{ __typename }"})
+            assert response.status_code == 200
+    with sqlite3.connect(tmp_path / "audit.sqlite3") as db:  # written before the close
+        assert db.execute("SELECT count(*) FROM jamajama_audit").fetchone() == (1,)
+    audit = assembly.services._audit
+    assert audit is not None
+    with pytest.raises(sqlite3.ProgrammingError):  # closed at shutdown
+        audit.store._conn.execute("SELECT 1")  # type: ignore[attr-defined]
