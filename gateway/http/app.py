@@ -20,7 +20,13 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -368,24 +374,15 @@ class GraphQLEndpoint:
             query = resolved
         if query is None:
             return _error_body("the request has no query", BAD_REQUEST), 400, None
-        allowed = {"query"} if is_get else None
-        process = self.gateway.process
+        span: AbstractContextManager[Any] = nullcontext()
         if self.tracing is not None:
-            with self.tracing.request(request_headers, operation or operation_name_of(query)):
-                result = await process(
-                    query,
-                    params["variables"],
-                    operation,
-                    allowed_operations=allowed,
-                    principal=principal,
-                    request_id=rid,
-                )
-        else:
-            result = await process(
+            span = self.tracing.request(request_headers, operation or operation_name_of(query))
+        with span:
+            result = await self.gateway.process(
                 query,
                 params["variables"],
                 operation,
-                allowed_operations=allowed,
+                allowed_operations={"query"} if is_get else None,
                 principal=principal,
                 request_id=rid,
             )
