@@ -20,13 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import (
-    AbstractAsyncContextManager,
-    AbstractContextManager,
-    asynccontextmanager,
-    contextmanager,
-    nullcontext,
-)
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -374,15 +368,24 @@ class GraphQLEndpoint:
             query = resolved
         if query is None:
             return _error_body("the request has no query", BAD_REQUEST), 400, None
-        span: AbstractContextManager[Any] = nullcontext()
+        allowed = {"query"} if is_get else None
+        process = self.gateway.process
         if self.tracing is not None:
-            span = self.tracing.request(request_headers, operation or operation_name_of(query))
-        with span:
-            result = await self.gateway.process(
+            with self.tracing.request(request_headers, operation or operation_name_of(query)):
+                result = await process(
+                    query,
+                    params["variables"],
+                    operation,
+                    allowed_operations=allowed,
+                    principal=principal,
+                    request_id=rid,
+                )
+        else:
+            result = await process(
                 query,
                 params["variables"],
                 operation,
-                allowed_operations={"query"} if is_get else None,
+                allowed_operations=allowed,
                 principal=principal,
                 request_id=rid,
             )
