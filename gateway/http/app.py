@@ -514,8 +514,9 @@ def _lifespan(
     on_startup: list[Callable[[], Awaitable[None]]] | None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None,
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """Start the guard, persisted operations and registry polling; at shutdown drain the audit
-    writes and close everything in the reverse order."""
+    """Start the guard, persisted operations and registry polling. At shutdown: drain the audit
+    writes, close the engine (a reloading one drains its retired generations too), then the
+    ``on_shutdown`` hooks (what the engine shares: transport, audit log), then the rest."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -531,11 +532,11 @@ def _lifespan(
         try:
             yield
         finally:
-            for hook in on_shutdown or ():
-                await hook()
             if gateway.access is not None:
                 await gateway.access.drain()
             await gateway.aclose()
+            for hook in on_shutdown or ():
+                await hook()
             if guard is not None:
                 await guard.aclose()
             if persisted is not None:
