@@ -29,6 +29,8 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLArgument,
     GraphQLBoolean,
     GraphQLEnumType,
@@ -400,9 +402,14 @@ def _plain_value(gql_type: GraphQLInputType, rng: random.Random, depth: int = 0)
 
 def coordinates_of(schema: GraphQLSchema, document: DocumentNode) -> frozenset[str]:
     """What an operation selects: ``Type.field`` per field (on the type it is selected on) and
-    ``Type>Condition`` per fragment type condition (on the type it is spread in)."""
+    ``Type>Condition`` per inline fragment or fragment spread (on the type it is spread in)."""
     found: set[str] = set()
     type_info = TypeInfo(schema)
+    conditions = {
+        d.name.value: d.type_condition.name.value
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
 
     class Collect(Visitor):
         def enter_field(self, node: FieldNode, *_: object) -> None:
@@ -415,14 +422,12 @@ def coordinates_of(schema: GraphQLSchema, document: DocumentNode) -> frozenset[s
             if parent is not None and node.type_condition is not None:
                 found.add(f"{parent.name}>{node.type_condition.name.value}")
 
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+            parent = type_info.get_parent_type()
+            if parent is not None and node.name.value in conditions:
+                found.add(f"{parent.name}>{conditions[node.name.value]}")
+
     visit(document, TypeInfoVisitor(type_info, Collect()))
-    # Named fragments: their type condition, on every type they are spread in.
-    spreads = re.findall(r"\.\.\.(F\d+)", print_ast(document))
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            continue
-        if getattr(definition, "name", None) and definition.name.value in spreads:
-            found.add(f">{definition.type_condition.name.value}")  # type: ignore[attr-defined]
     return frozenset(found)
 
 
