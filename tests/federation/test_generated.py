@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.federation.corpus import RunningCase, discover_cases
+from tests.federation.corpus import RunningCase, discover_cases, dump_response, normalize_urls
 from tests.federation.deviations import deviation_of, load_deviations, witness_slots
 from tests.federation.differential import (
     DEFAULT_SEED,
@@ -29,7 +29,7 @@ from tests.federation.differential import (
     slots,
     total_from_env,
 )
-from tests.federation.record import REFERENCE_DIR
+from tests.federation.record import REFERENCE_DIR, hive_available, hive_gateways, post
 
 pytestmark = [
     pytest.mark.node,
@@ -92,3 +92,18 @@ async def test_generated_operation_answers_like_apollo_gateway(
     else:  # implementation-defined errors: the data must still agree
         assert _data(ours) == _data(reference), context
         assert ours != reference or not witness, f"no longer differs: {deviation.describe()}"
+
+
+@pytest.mark.skipif(not hive_available(), reason="needs `npm ci` in bench/ (Hive Gateway, Node 25)")
+def test_the_tie_breaker_runs_on_the_same_inputs(
+    apollo: dict[str, tuple[RunningCase, str]], client: httpx.Client
+) -> None:
+    """tools/reference/hive-gateway.mjs serves a case like apollo-gateway.mjs does."""
+    running, _ = apollo["abstract/partial-union"]
+    with hive_gateways([(running.case.supergraph_path, running.urls)]) as (url,):
+        for operation in running.case.operations:
+            running.reset()
+            answer = post(client, url, operation.query, operation.variables)
+            assert dump_response(normalize_urls(answer, running.urls)) == dump_response(
+                operation.expected
+            ), operation.name
