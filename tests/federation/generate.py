@@ -229,7 +229,7 @@ class _Draw:
             chosen.extend(self.fields_of(parent, depth, root=root))
         if isinstance(parent, GraphQLInterfaceType | GraphQLUnionType) and depth < MAX_DEPTH:
             chosen.extend(self.fragments_on(parent, depth))
-        if not root and (not chosen or rng.random() < 0.3):
+        if not chosen or rng.random() < (0.05 if root else 0.3):
             alias = f"{rng.choice(_ALIASES)}: " if rng.random() < 0.3 else ""
             chosen.insert(rng.randrange(len(chosen) + 1), f"{alias}__typename")
         if chosen and rng.random() < 0.15:
@@ -304,7 +304,7 @@ class _Draw:
     def named_fragment(self, parent: GraphQLNamedType, selections: list[str]) -> str:
         name = f"F{len(self.fragments)}"
         self.fragments.append(f"fragment {name} on {parent.name} {{ {' '.join(selections)} }}")
-        return f"...{name}"
+        return f"...{name}{self.directives()}"
 
     # -- directives and arguments ---------------------------------------------------------------
 
