@@ -77,7 +77,10 @@ async def test_generated_operation_answers_like_apollo_gateway(
     ours = await ours_answer(running, operation)
     reference = reference_answer(client, apollo_url, running, operation)
     deviation = deviation_of(operation, DEVIATIONS)
-    context = f"{operation.id}\n{operation.query}\nvariables: {operation.variables}"
+    context = (
+        f"{operation.id}\n{operation.query}\nvariables: {operation.variables}\n"
+        f"(triage: python -m tests.federation.differential {case.id} --hive)"
+    )
     if deviation is None:
         assert ours == reference, context
         return
