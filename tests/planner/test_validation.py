@@ -111,22 +111,11 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.mark.anyio
-async def test_the_planner_setting_turns_the_check_on(
-    zoo: Supergraph, monkeypatch: pytest.MonkeyPatch
+def test_the_planner_setting_is_off_by_default_and_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from gateway.config import load_settings
-    from gateway.http.setup import HttpServices
 
     assert load_settings().planner.validate_subgraph_operations is False
     monkeypatch.setenv("JAMAJAMA_PLANNER__VALIDATE_SUBGRAPH_OPERATIONS", "true")
-    services = HttpServices.from_settings(load_settings())
-    try:
-        assert services.gateway_options()["validate_subgraph_operations"] is True
-        built = engine.Gateway(zoo, **services.gateway_options())
-        assert built.plan_validator is not None
-        # A gateway built elsewhere (hot reload) gets the check from ``configure``.
-        reloaded = services.configure(engine.Gateway(zoo, transport=services.transport))
-        assert reloaded.plan_validator is not None
-    finally:
-        await services.transport.aclose()  # type: ignore[attr-defined]
+    assert load_settings().planner.validate_subgraph_operations is True
