@@ -4,7 +4,7 @@
 
 prints generated operations (and their variables) for a corpus case.
 
-Each operation is a random walk down the API schema from ``Query``: fields of every subgraph
+Each operation is a random walk down the API schema from ``Query`` (or ``Mutation``): fields of every subgraph
 (biased towards fields with ``@requires``/``@provides``/``@external``/``@override`` or served by
 several subgraphs), nested entities, inline and named fragments on every abstract type, its members
 and the interfaces they implement, aliases (and the same response name selected twice, or reused on
@@ -207,15 +207,18 @@ class _Draw:
         self.fragments: list[str] = []
 
     def operation(self) -> tuple[str, dict[str, Any] | None]:
-        query_type = self.schema.query_type
-        assert query_type is not None
-        body = self.selections(query_type, 0, root=True)
+        kind, root_type = "query", self.schema.query_type
+        # Mutations too where the schema has some (one in three operations); executed serially.
+        if self.schema.mutation_type is not None and self.rng.random() < 1 / 3:
+            kind, root_type = "mutation", self.schema.mutation_type
+        assert root_type is not None
+        body = self.selections(root_type, 0, root=True)
         definitions = ""
         if self.variables:
             definitions = (
                 "(" + ", ".join(f"${n}: {t}" for n, (t, _) in self.variables.items()) + ")"
             )
-        text = f"query Generated{definitions} {{ {' '.join(body)} }}"
+        text = f"{kind} Generated{definitions} {{ {' '.join(body)} }}"
         text = "\n".join([text, *self.fragments])
         values = {n: v for n, (_, v) in self.variables.items()}
         return text, values or None
