@@ -4,12 +4,13 @@
 
 prints generated operations (and their variables) for a corpus case.
 
-Each operation is a random walk down the API schema from ``Query`` (or ``Mutation``): fields of every subgraph
-(biased towards fields with ``@requires``/``@provides``/``@external``/``@override`` or served by
-several subgraphs), nested entities, inline and named fragments on every abstract type, its members
-and the interfaces they implement, aliases (and the same response name selected twice, or reused on
-sibling fragments, where GraphQL allows it), ``__typename`` (aliased too), ``@skip``/``@include``
-with variables and literals, arguments taken from the case's data and operations where it has some.
+Each operation is a random walk down the API schema from ``Query`` (or ``Mutation``): fields of
+every subgraph (biased towards fields with ``@requires``/``@provides``/``@external``/``@override``
+or served by several subgraphs), nested entities, inline and named fragments on every abstract
+type, its members and the interfaces they implement, aliases (and the same response name selected
+twice, or reused on sibling fragments, where GraphQL allows it), ``__typename`` (aliased too),
+``@skip``/``@include`` with variables and literals (on fields, inline fragments and spreads),
+arguments taken from the case's data and operations where it has some.
 Every operation is validated with graphql-core against the API schema; an invalid draw is drawn
 again. The same seed gives the same operations.
 """

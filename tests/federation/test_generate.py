@@ -70,6 +70,7 @@ def test_the_generator_draws_every_construct_it_promises() -> None:
     assert any(
         line.strip().startswith(("a: ", "b: ", "c: ")) for t in texts for line in t.splitlines()
     )
+    assert "mutation Generated" in joined  # root/mutations-in-order has a Mutation type
     # Inline fragments on members of a union (partial-union: Result = Song | Book | Movie).
     assert "... on Song" in joined and "... on Movie" in joined
 
