@@ -116,6 +116,9 @@ class VerifyReport:
     records: int
     head: str
     problems: tuple[Problem, ...]
+    #: checkpoints compared with the chain, and the highest count a valid one vouches for
+    checkpoints: int = 0
+    anchored: int = 0
 
     @property
     def ok(self) -> bool:
