@@ -8,6 +8,7 @@ what is missing or different.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sqlite3
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.audit import cli
 from gateway.audit.anchor import Anchor
 from gateway.audit.checkpoints import CheckpointSigner, signature_valid
 from gateway.audit.log import AuditLog
@@ -356,3 +358,57 @@ async def test_a_witness_down_never_blocks_appends(tmp_path: Path) -> None:
         await fill(log, 1, start=3)
     finally:
         await log.aclose()
+
+
+def test_verify_command_names_the_deleted_tail_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A third party holding a copy of the checkpoints and the public key only."""
+    path = tmp_path / "db" / "audit.sqlite3"
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[audit]\nsqlite_path = "{path}"\nsubject_key = "{SUBJECT_KEY.decode()}"\n'
+        f'signing_key = "{SIGNING_KEY.decode()}"\ncheckpoint_every_records = 4\n'
+    )
+    parser = _parser()
+
+    async def write() -> None:
+        from gateway.audit.log import open_audit_log
+        from gateway.config import load_settings
+
+        log = open_audit_log(load_settings(config).audit)
+        await fill(log, 6)
+        await log.aclose()  # anchors the final head (6)
+
+    asyncio.run(write())
+    copy = tmp_path / "witness-copy.jsonl"
+    copy.write_bytes(path.with_suffix(".checkpoints.jsonl").read_bytes())
+    assert cli.run(parser.parse_args(["public-key", "--config", str(config)])) == 0
+    public_key = capsys.readouterr().out.strip()
+    assert public_key == CheckpointSigner(SIGNING_KEY).public_key
+    verify = ["verify", "--config", str(config), "--json"]
+    assert cli.run(parser.parse_args(verify)) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["records"] == 6 and report["anchored"] == 6 and report["problems"] == []
+    # the operator deletes the newest record, the database's checkpoints and their own file
+    _sqlite(path.parent).sql(
+        _sqlite(path.parent).disable()
+        + "DELETE FROM jamajama_audit WHERE seq = 6; DELETE FROM jamajama_audit_subjects "
+        "WHERE seq = 6; DELETE FROM jamajama_audit_checkpoints;"
+    )
+    path.with_suffix(".checkpoints.jsonl").unlink()
+    assert cli.run(parser.parse_args(verify)) == 0  # nothing left to compare with ...
+    capsys.readouterr()
+    third_party = [*verify[:3], "--checkpoint-file", str(copy), "--public-key", public_key]
+    assert cli.run(parser.parse_args(third_party)) == 1  # ... but the witness's copy has it
+    out = capsys.readouterr().out
+    assert "record 6 is missing: the checkpoint of " in out and "TAMPERED" in out
+    other_key = CheckpointSigner(b"not the key").public_key
+    assert cli.run(parser.parse_args([*third_party[:-1], other_key])) == 1
+    assert "has no valid signature" in capsys.readouterr().out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser
