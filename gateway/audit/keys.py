@@ -67,6 +67,13 @@ def audit_keys(section: AuditSection, *, production: bool) -> AuditKeys:
     return AuditKeys(subject, signing)
 
 
+def require_production_keys(section: AuditSection, auth_enabled: bool) -> None:
+    """At a production start: refuse (``AuditKeyError``) unless the audit keys are configured.
+    Nothing to check when no audit record will be written (audit or auth disabled)."""
+    if section.enabled and auth_enabled:
+        audit_keys(section, production=True)
+
+
 def _configured(
     section: AuditSection, name: str, value: SecretStr | None, path: Path | None
 ) -> bytes | None:
