@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit.log import AuditLog, open_audit_log
+from gateway.audit.records import AuditEvent
 from gateway.errors import GatewayError
 
 
@@ -87,6 +88,7 @@ async def _subject(log: AuditLog, nik: str, as_json: bool) -> int:
         print("a NIK has 16 digits", file=sys.stderr)
         return 2
     records = await log.subject(nik)
+    hashed = log.subject_hash(nik)
     rows: list[dict[str, Any]] = []
     for record in records:
         event = record.event
@@ -101,6 +103,7 @@ async def _subject(log: AuditLog, nik: str, as_json: bool) -> int:
                 "operation": event.operation_name,
                 "fields": list(event.fields),
                 "outcome": event.outcome,
+                "how": _how(event, hashed),
             }
         )
     if as_json:
@@ -111,10 +114,24 @@ async def _subject(log: AuditLog, nik: str, as_json: bool) -> int:
     for row in rows:
         print(
             f"{row['time']}  {row['application']} ({row['opd']})  user {row['user']}  "
-            f"purpose {row['purpose']}  operation {row['operation'] or '-'}  {row['outcome']}\n"
+            f"purpose {row['purpose']}  operation {row['operation'] or '-'}  {row['outcome']}  "
+            f"({row['how']})\n"
             f"    fields: {', '.join(row['fields'])}"
         )
     return 0
+
+
+def _how(event: AuditEvent, hashed: str) -> str:
+    """How the record concerns the subject: its data returned, its identifier released in a
+    cursor or key, or a refused lookup of it."""
+    ways = []
+    if hashed in event.subjects:
+        ways.append("data returned")
+    if hashed in event.released:
+        ways.append("identifier released in a cursor or key")
+    if hashed in event.refused_lookups:
+        ways.append("refused lookup")
+    return ", ".join(ways)
 
 
 def run(args: argparse.Namespace) -> int:

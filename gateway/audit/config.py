@@ -9,6 +9,12 @@ from pydantic import Field, SecretStr
 
 from gateway.sections import Section
 
+_SUBJECTS: dict[str, str | list[str]] = {
+    "Penduduk": "nik",
+    "Keluarga": ["noKk", "anggota.nik"],
+    "PesertaDidik": "penduduk.nik",
+}
+
 
 class AuditSection(Section):
     """Where audit records go and how they are protected (see docs/security.md)."""
@@ -42,9 +48,8 @@ class AuditSection(Section):
     #: optional external witness: each checkpoint is POSTed there as JSON (best effort)
     witness_url: str | None = None
     witness_timeout_seconds: float = Field(default=5.0, gt=0)
-    #: entity type -> field that identifies a data subject (collected for every object returned)
-    subject_fields: dict[str, str] = Field(
-        default_factory=lambda: {"Penduduk": "nik", "Keluarga": "noKk"}
-    )
+    #: type -> path(s) to the identifiers of the data subjects an object of it concerns
+    #: (collected for every object returned; gateway/audit/subjects.py)
+    subject_fields: dict[str, str | list[str]] = Field(default_factory=lambda: dict(_SUBJECTS))
     #: refuse operations touching personal data while the audit store is unavailable
     fail_closed: bool = True

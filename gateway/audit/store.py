@@ -120,7 +120,7 @@ class SqliteAuditStore:
                 )
                 conn.executemany(
                     f"INSERT INTO {table}_subjects (subject, seq) VALUES (?, ?)",
-                    [(s, record.seq) for s in event.subjects],
+                    [(s, record.seq) for s in event.indexed()],
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -281,7 +281,7 @@ class PostgresAuditStore:
                     "VALUES (%s, %s, %s, %s, %s)",
                     (record.seq, record.prev_hash, record.hash, record.body, record.signature),
                 )
-                for subject in event.subjects:
+                for subject in event.indexed():
                     await conn.execute(
                         f"INSERT INTO {table}_subjects (subject, seq) VALUES (%s, %s)",
                         (subject, record.seq),
