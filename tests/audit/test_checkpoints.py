@@ -412,3 +412,29 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     return parser
+
+
+def test_a_gateway_anchors_its_final_head_at_shutdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from gateway.assembly import assemble
+    from gateway.config import load_settings
+
+    monkeypatch.setenv("JAMAJAMA_AUTH__JWT__SECRET", "s" * 40)
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[audit]\nsqlite_path = "{tmp_path / "audit.sqlite3"}"\n'
+        f'subject_key = "{SUBJECT_KEY.decode()}"\nsigning_key = "{SIGNING_KEY.decode()}"\n'
+        f'checkpoint_file = "{tmp_path / "elsewhere" / "checkpoints.jsonl"}"\n'
+        f'[auth.applications]\nsqlite_path = "{tmp_path / "apps.sqlite3"}"\n'
+    )
+    supergraph = Path(__file__).parent.parent.parent / "schema" / "supergraph.graphql"
+    assembly = assemble(load_settings(config), supergraph_sdl=supergraph.read_text())
+    with serve(assembly.app) as url:  # uvicorn: the lifespan's shutdown runs when it stops
+        for _ in range(3):  # recorded (anonymous, refused or failed: every operation is)
+            httpx.post(f"{url}/graphql", json={"query": "{ kabupatenKota { jumlahPenduduk } }"})
+    written = CheckpointFile(tmp_path / "elsewhere" / "checkpoints.jsonl").read()
+    assert [c.count for c in written] == [3]
+    assert signature_valid(written[0], CheckpointSigner(SIGNING_KEY).public_key)
