@@ -12,7 +12,10 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import OperationDefinitionNode, parse
@@ -20,13 +23,28 @@ from graphql import OperationDefinitionNode, parse
 from gateway.audit import cli
 from gateway.audit.log import AuditLog
 from gateway.audit.records import Disclosures
-from gateway.audit.store import SqliteAuditStore
+from gateway.audit.store import PostgresAuditStore, SqliteAuditStore
 from gateway.audit.subjects import collect_subjects, subject_selection
 from tests.audit.test_chain import SIGNING_KEY, SUBJECT_KEY, event
 from tests.audit.test_history import family
 from tests.auth.harness import OpdWorld, PrincipalFactory, SecuredFactory
 
 pytestmark = pytest.mark.anyio
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def audit_store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """None: the harness's SQLite store; or a PostgreSQL one in its own table, dropped after."""
+    if request.param == "sqlite":
+        yield None
+        return
+    table = f"jj_audit_{uuid.uuid4().hex[:12]}"
+    yield PostgresAuditStore(POSTGRES_URL, table, migrate_at_start=True)
+    store = PostgresAuditStore(POSTGRES_URL, table)
+    await store.drop()
+    await store.aclose()
 
 
 def members(opd_world: OpdWorld, no_kk: str) -> list[str]:
@@ -52,12 +70,15 @@ def school_with_pupils(opd_world: OpdWorld) -> tuple[str, list[str]]:
 
 
 async def test_a_family_level_read_is_filed_under_every_member(
-    secured: SecuredFactory, principal: PrincipalFactory, opd_world: OpdWorld
+    secured: SecuredFactory,
+    principal: PrincipalFactory,
+    opd_world: OpdWorld,
+    audit_store: Any,
 ) -> None:
     _, _, no_kk = family(opd_world)
     everyone = members(opd_world, no_kk)
     assert len(everyone) >= 2
-    gateway = await secured()
+    gateway = await secured(audit_store=audit_store)
     response = await gateway.run(
         "query Welfare($k: String!) { keluarga(noKk: $k) { desilKesejahteraan "
         "penerimaBansos { tahun } } }",
@@ -73,10 +94,13 @@ async def test_a_family_level_read_is_filed_under_every_member(
 
 
 async def test_pupils_read_through_a_school_are_filed_under_their_niks(
-    secured: SecuredFactory, principal: PrincipalFactory, opd_world: OpdWorld
+    secured: SecuredFactory,
+    principal: PrincipalFactory,
+    opd_world: OpdWorld,
+    audit_store: Any,
 ) -> None:
     npsn, pupils = school_with_pupils(opd_world)
-    gateway = await secured()
+    gateway = await secured(audit_store=audit_store)
     response = await gateway.run(
         "query Pupils($s: String!) { sekolah(npsn: $s) { siswa(first: 100) { nodes { kelas } } } }",
         await principal("sibansos", purpose="penyaluran_bansos"),
@@ -123,12 +147,15 @@ async def test_a_client_may_not_use_a_reserved_alias(
 
 
 async def test_identifiers_in_cursors_and_refused_lookups_are_indexed(
-    secured: SecuredFactory, principal: PrincipalFactory, opd_world: OpdWorld
+    secured: SecuredFactory,
+    principal: PrincipalFactory,
+    opd_world: OpdWorld,
+    audit_store: Any,
 ) -> None:
     """The indexing API that sealed cursors/keys and lookup decisions hand their identifiers to:
     an operation that returned no personal data is still filed under them, durably."""
     nik, relative, _ = family(opd_world)
-    gateway = await secured()
+    gateway = await secured(audit_store=audit_store)
     caller = await principal("developer", purpose="pengujian")
     query = "query Count { kabupatenKota { jumlahPenduduk } }"
     document = parse(query)
