@@ -92,3 +92,31 @@ def test_a_production_gateway_without_a_signing_key_does_not_start(
     assert "the production profile needs audit.signing_key" in err
     assert "(AUDIT_KEY_REFUSED)" in err
     assert not (tmp_path / "audit.sqlite3").exists()  # refused before anything was opened
+
+
+def test_the_container_stack_satisfies_the_production_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docker-compose.yml's gateway (production profile) gets both keys from the environment
+    (the signing key is required: no default) and a checkpoint file on its own volume."""
+    import re
+
+    import yaml
+
+    from gateway.audit.keys import require_production_keys
+    from gateway.config import load_settings
+
+    root = Path(__file__).parent.parent.parent
+    gateway = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]["gateway"]
+    environment = gateway["environment"]
+    assert ":?" in environment["JAMAJAMA_AUDIT__SIGNING_KEY"]  # compose refuses to start without
+    for key, value in environment.items():
+        monkeypatch.setenv(key, re.sub(r"\$\{[^:}]+:[-?]([^}]*)\}", r"\1", str(value)))
+    config = gateway["command"][gateway["command"].index("--config") + 1]
+    settings = load_settings(root / config.removeprefix("/app/"))
+    require_production_keys(settings.audit, settings.auth.enabled)  # does not raise
+    checkpoints = settings.audit.checkpoint_file
+    assert checkpoints is not None
+    assert any(str(checkpoints).startswith(v.split(":")[1]) for v in gateway["volumes"]), (
+        "the checkpoint file is on a volume of its own"
+    )
