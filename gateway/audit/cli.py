@@ -76,6 +76,8 @@ async def _verify(log: AuditLog, args: argparse.Namespace) -> int:
             f"audit log intact: {report.records} records, head {report.head}; "
             f"{report.checkpoints} checkpoint(s), the last for record {report.anchored}"
         )
+        if report.records > report.anchored:  # deletable without trace until anchored
+            print(f"{report.records - report.anchored} record(s) after the last checkpoint")
     else:
         for problem in report.problems:
             print(problem.message)

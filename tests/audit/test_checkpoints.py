@@ -438,3 +438,26 @@ def test_a_gateway_anchors_its_final_head_at_shutdown(
     written = CheckpointFile(tmp_path / "elsewhere" / "checkpoints.jsonl").read()
     assert [c.count for c in written] == [3]
     assert signature_valid(written[0], CheckpointSigner(SIGNING_KEY).public_key)
+
+
+async def test_replicas_anchor_one_chain_concurrently(
+    backend: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two replicas (two stores on one database) append and checkpoint at once: every
+    checkpoint is valid, none is written twice, nothing fails."""
+    replicas = [anchored_log(backend, tmp_path, every_records=2) for _ in range(2)]
+    try:
+        await asyncio.gather(*(fill(replicas[n % 2], 1, start=n) for n in range(1, 41)))
+    finally:
+        for log in replicas:
+            await log.aclose()
+    log = anchored_log(backend, tmp_path)
+    try:
+        counts = [c.count for c in await log.store.checkpoints()]
+        assert counts == sorted(set(counts)) and counts[-1] == 40
+        report = await log.verify()
+        assert report.ok, report.problems
+        assert report.records == 40 and report.anchored == 40
+    finally:
+        await log.aclose()
+    assert "checkpoint not written" not in caplog.text
