@@ -87,6 +87,8 @@ async def test_a_family_level_read_is_filed_under_every_member(
     )
     assert "errors" not in response, response
     assert set(response["data"]["keluarga"]) == {"desilKesejahteraan", "penerimaBansos"}
+    # membership comes with the family from kependudukan: no extra fetch
+    assert sorted(name for name, _ in gateway.transport.bodies) == ["kependudukan", "sosial"]
     for nik in everyone:
         assert [r.event.operation_name for r in await gateway.audit.subject(nik)] == ["Welfare"]
     assert [r.event.operation_name for r in await gateway.audit.subject(no_kk)] == ["Welfare"]
@@ -109,6 +111,7 @@ async def test_pupils_read_through_a_school_are_filed_under_their_niks(
     assert "errors" not in response, response
     assert len(response["data"]["sekolah"]["siswa"]["nodes"]) == len(pupils)
     assert "penduduk" not in response["data"]["sekolah"]["siswa"]["nodes"][0]  # hidden again
+    assert [name for name, _ in gateway.transport.bodies] == ["pendidikan"]  # the key it holds
     for nik in pupils:
         history = await gateway.audit.subject(nik)
         assert [r.event.operation_name for r in history] == ["Pupils"], nik
