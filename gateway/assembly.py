@@ -160,6 +160,10 @@ class Services:
                 await self._audit.aclose()
             if self.tracing is not None:
                 self.tracing.shutdown()
+            if self._audit is not None:  # records still being written, then the final checkpoint
+                if gateway.access is not None:
+                    await gateway.access.drain()
+                await self._audit.aclose()
 
         return create_app(
             gateway,

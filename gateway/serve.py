@@ -25,7 +25,8 @@ from starlette.applications import Starlette
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from gateway.assembly import Assembly, assemble
+from gateway.assembly import Assembly, assemble, links_authorization
+from gateway.audit.keys import require_production_keys
 from gateway.config import dev_settings, load_settings
 from gateway.errors import GatewayError
 from gateway.gc_tuning import tune_garbage_collector
@@ -170,6 +171,9 @@ def build(options: StartOptions) -> Assembly:
         if options.dev_auth:
             settings = dev_settings(settings, Path("var/dev"))
         sdl = _supergraph_sdl(options)
+        if not options.dev_auth and (sdl is None or links_authorization(sdl)):
+            # the production profile (docs/configuration.md), on a supergraph that is audited
+            require_production_keys(settings.audit, settings.auth.enabled)
         if sdl is None:
             poll = settings.registry_poll
             if options.registry:

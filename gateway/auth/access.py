@@ -17,10 +17,11 @@ The engine calls three things per request, in this order:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,9 +44,11 @@ from graphql.language import (
     UnionTypeDefinitionNode,
 )
 
+from gateway.audit.config import AuditSection
 from gateway.audit.log import AuditLog
-from gateway.audit.records import AuditEvent
+from gateway.audit.records import AuditEvent, Disclosures
 from gateway.audit.store import AuditUnavailableError
+from gateway.audit.subjects import subject_paths
 from gateway.auth.authorize import (
     AuthorizedOperation,
     OperationAuthorizer,
@@ -118,7 +121,7 @@ class AccessControl:
         section: AuthSection,
         audit: AuditLog | None = None,
         *,
-        subject_fields: Mapping[str, str] | None = None,
+        subject_fields: Mapping[str, str | Sequence[str]] | None = None,
         fail_closed: bool = True,
         cache_size: int = 2048,
     ) -> None:
@@ -132,9 +135,10 @@ class AccessControl:
             supergraph.api_schema,
             self.requirements,
             personal_policies=frozenset(section.personal_policies),
-            subject_fields=subject_fields
-            if subject_fields is not None
-            else {"Penduduk": "nik", "Keluarga": "noKk"},
+            subject_fields=subject_paths(
+                supergraph.api_schema,
+                subject_fields if subject_fields is not None else AuditSection().subject_fields,
+            ),
             possible_types=supergraph.possible_types,
         )
         self.masker = Masker(supergraph.api_schema, section.masking, supergraph.possible_types)
@@ -217,8 +221,10 @@ class AccessControl:
         *,
         request_id: str | None = None,
         raw_variables: Mapping[str, Any] | None = None,
+        disclosures: Disclosures | None = None,
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The response the caller may see, after its audit record is written."""
+        """The response the caller may see, after its audit record is written. ``disclosures``:
+        identifiers released in cursors or keys, and refused lookups, filed with the record."""
         hidden = self.masker.hidden(prepared.principal.scopes)
         if prepared.rejection:
             data, errors = None, list(prepared.rejection)
@@ -238,7 +244,9 @@ class AccessControl:
         event = self._event(prepared, subjects, errors, data, request_id, personal)
         if self.audit is None:
             return data, errors
-        if personal or subjects:
+        if disclosures:
+            event = self._disclosed(event, disclosures)
+        if personal or subjects or disclosures:
             if not await self._append_durably(event) and self.fail_closed:
                 return None, [
                     {
@@ -274,6 +282,15 @@ class AccessControl:
         """Wait for audit records still being written (shutdown, tests)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def _disclosed(self, event: AuditEvent, disclosures: Disclosures) -> AuditEvent:
+        assert self.audit is not None
+        hashed = self.audit.subject_hash
+        return dataclasses.replace(
+            event,
+            released=tuple(sorted({hashed(v) for v in disclosures.released})),
+            refused_lookups=tuple(sorted({hashed(v) for v in disclosures.refused_lookups})),
+        )
 
     def _event(
         self,

@@ -42,14 +42,16 @@ from graphql import (
     get_named_type,
 )
 
+from gateway.audit.subjects import SUBJECT_ALIAS, is_subject_alias, subject_selection
+from gateway.audit.subjects import collect_subjects as collect_subjects
 from gateway.auth.directives import AuthRequirements
 from gateway.auth.errors import UNAUTHORIZED_FIELD_OR_TYPE
 from gateway.auth.principal import Grants
 from gateway.operation import INTROSPECTION_FIELDS, Conditions, Field, Fragment, OperationWalk
 from gateway.operation.conditions import all_hold
 
-#: response key under which the gateway fetches data-subject identifiers for the audit log
-SUBJECT_ALIAS = "jamajamaAuditSubject"
+#: SUBJECT_ALIAS (and aliases starting with it): where the gateway fetches data-subject
+#: identifiers for the audit log (gateway/audit/subjects.py)
 _RESERVED = f"the alias {SUBJECT_ALIAS} is reserved by the gateway"
 
 Path = tuple[str, ...]
@@ -159,7 +161,7 @@ class OperationAuthorizer:
         requirements: AuthRequirements,
         *,
         personal_policies: frozenset[str] = frozenset(),
-        subject_fields: Mapping[str, str] | None = None,
+        subject_fields: Mapping[str, tuple[str, ...]] | None = None,
         possible_types: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.schema = schema
@@ -310,7 +312,7 @@ class _Rewrite:
         parent = field.parent
         assert parent is not None
         here, here_covered = (*path, key), (*covered, key)
-        if key == SUBJECT_ALIAS and not self.shape_only:  # reserved: it would alias the NIK
+        if is_subject_alias(key) and not self.shape_only:  # reserved: it would alias the NIK
             self._refuse(here, here_covered, f"{parent.name}.{name}", _RESERVED, conditions)
             self.forbidden = True
             return None
@@ -371,7 +373,7 @@ class _Rewrite:
         if not subjects:
             return []
         if parent.name in subjects:
-            return [_subject_field(subjects[parent.name])]
+            return [subject_selection(p) for p in subjects[parent.name]]
         extra: list[SelectionNode] = []
         for type_name in sorted(self.owner.possible_types.get(parent.name, ())):
             if type_name in subjects and self.owner.schema.get_type(type_name) is not None:
@@ -379,30 +381,8 @@ class _Rewrite:
                     InlineFragmentNode(
                         type_condition=NamedTypeNode(name=NameNode(value=type_name)),
                         selection_set=SelectionSetNode(
-                            selections=(_subject_field(subjects[type_name]),)
+                            selections=tuple(subject_selection(p) for p in subjects[type_name])
                         ),
                     )
                 )
         return extra
-
-
-def _subject_field(field_name: str) -> FieldNode:
-    return FieldNode(alias=NameNode(value=SUBJECT_ALIAS), name=NameNode(value=field_name))
-
-
-def collect_subjects(data: Any) -> set[str]:
-    """Every data-subject identifier fetched under ``SUBJECT_ALIAS`` in merged subgraph data."""
-    found: set[str] = set()
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == SUBJECT_ALIAS:
-                    if isinstance(item, str):
-                        found.add(item)
-                elif isinstance(item, dict | list):
-                    stack.append(item)
-        elif isinstance(value, list):
-            stack.extend(v for v in value if isinstance(v, dict | list))
-    return found
