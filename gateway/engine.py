@@ -361,7 +361,8 @@ class Gateway:
         if run.operation.needs_subgraphs and rewritten is not None and node is not None:
             name = node.name.value if node.name else None
             plan = self._plan(run.request.query, rewritten, name, node, variant=guarded.plan_key)
-            state = await self._executor.execute(plan, run.coerced)
+            # the caller's variables with its cursors unsealed (access control's hook)
+            state = await self._executor.execute(plan, dict(guarded.variables))
             raw = state.data
             covered.extend(state.covered)
             errors.extend(state.errors)
