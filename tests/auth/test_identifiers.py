@@ -118,8 +118,13 @@ async def test_cursors_are_sealed_and_the_next_page_follows(
     niks = opd_world.niks()
     decoded = base64.urlsafe_b64decode(cursor[3:] + "=" * (-len(cursor[3:]) % 4))
     assert not any(nik.encode() in decoded or nik in cursor for nik in niks)
+    gateway.transport.bodies.clear()
     following = await gateway.run(PAGE, caller, {"after": cursor})
     assert "errors" not in following, following
+    # the subgraph got its own cursor back, and that names a row, not a NIK (kit pagination)
+    [(_, body)] = gateway.transport.bodies
+    [sent] = [v for k, v in body["variables"].items() if k.startswith("jamajamaCursor")]
+    assert base64.urlsafe_b64decode(sent).decode().startswith("r:")
     second = following["data"]["daftarPenduduk"]["nodes"]
     assert len(second) == 3 and not {n["nik"] for n in second} & {n["nik"] for n in page["nodes"]}
     literal = PAGE.replace("($after: String)", "").replace("$after", json.dumps(cursor))
