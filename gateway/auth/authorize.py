@@ -66,6 +66,7 @@ SUBJECT_ALIAS = "jamajamaAuditSubject"
 _RESERVED = f"the alias {SUBJECT_ALIAS} is reserved by the gateway"
 #: prefix of the variables that carry unsealed cursors to subgraphs
 CURSOR_VARIABLE = "jamajamaCursor"
+_RESERVED_VARIABLE = f"variables named {CURSOR_VARIABLE}… are reserved by the gateway"
 
 Path = tuple[str, ...]
 
@@ -251,6 +252,9 @@ class OperationAuthorizer:
         assert walk.root is not None, "validated operations have a root type"
         rewrite = _Rewrite(self, grants, walk)
         selection_set = rewrite.selection_set(operation.selection_set, walk.root, (), (), ())
+        for name in _reserved_variables(operation):
+            rewrite.refusals.append(Refusal((), (), f"${name}", _RESERVED_VARIABLE))
+            rewrite.forbidden = True
         rewritten_operation: OperationDefinitionNode | None = None
         if selection_set is not None and rewrite.fetches:
             rewritten_operation = _with_selections(operation, selection_set, rewrite.cursors)
@@ -267,18 +271,19 @@ class OperationAuthorizer:
             touched=tuple(dict.fromkeys(rewrite.touched)),
             shape_document=_document(shape_operation),
             shape_operation=shape_operation,
-            forbidden=rewrite.forbidden or _reserves(operation),
+            forbidden=rewrite.forbidden,
             cursors=tuple(rewrite.cursors),
             lookups=tuple(dict.fromkeys(rewrite.lookups)),
         )
 
 
-def _reserves(operation: OperationDefinitionNode) -> bool:
-    """Whether the client defines a variable the gateway reserves for cursors."""
-    return any(
-        d.variable.name.value.startswith(CURSOR_VARIABLE)
+def _reserved_variables(operation: OperationDefinitionNode) -> list[str]:
+    """The variables the client defines under the prefix the gateway reserves for cursors."""
+    return [
+        d.variable.name.value
         for d in operation.variable_definitions or ()
-    )
+        if d.variable.name.value.startswith(CURSOR_VARIABLE)
+    ]
 
 
 def _with_selections(

@@ -12,6 +12,7 @@ import base64
 import json
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,10 @@ from gateway.auth.applications import (
     SqliteApplicationRegistry,
 )
 from gateway.auth.cli import mint_token
+from gateway.auth.config import IdentifiersSection
+from gateway.auth.identifiers import identifier_key
 from gateway.auth.identity import Authenticator
+from gateway.errors import GatewayError
 from tests.auth.harness import OpdWorld, PrincipalFactory, Secured, SecuredFactory, dev_section
 
 pytestmark = pytest.mark.anyio
@@ -269,3 +273,25 @@ async def test_a_purpose_outside_its_validity_period_approves_nothing() -> None:
     expired = await authenticator.authenticate(header, "lama")
     assert not expired.purpose_approved
     await registry.aclose()
+
+
+async def test_the_cursor_variables_are_reserved(
+    secured: SecuredFactory, principal: PrincipalFactory
+) -> None:
+    gateway = await secured()
+    caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
+    query = PAGE.replace("$after", "$jamajamaCursor0")
+    response = await gateway.run(query, caller, {"jamajamaCursor0": "r:1"})
+    assert "data" not in response and gateway.transport.bodies == []
+
+
+def test_the_key_comes_from_configuration_or_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "identifiers.key"
+    secret.write_text("k" * 40 + "\n")
+    assert identifier_key(IdentifiersSection(key_file=secret)) == b"k" * 40
+    with pytest.raises(GatewayError, match="at least 32 bytes"):
+        identifier_key(IdentifiersSection(key="short"))  # type: ignore[arg-type]
+    with pytest.raises(GatewayError, match="cannot be read"):
+        identifier_key(IdentifiersSection(key_file=tmp_path / "missing"))
+    # no key: a random one per process (pseudonyms then differ between two gateways)
+    assert identifier_key(IdentifiersSection()) != identifier_key(IdentifiersSection())
