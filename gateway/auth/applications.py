@@ -399,10 +399,11 @@ def create_registry(section: ApplicationsSection) -> ApplicationRegistry:
     if section.backend == "postgres":
         if not section.postgres_url:
             raise RegistryError("auth.applications.postgres_url is required for backend postgres")
-        registry: ApplicationRegistry = PostgresApplicationRegistry(
+        shared = PostgresApplicationRegistry(
             section.postgres_url, section.table, section.migrate_at_start
         )
-        registry.check_schema()  # type: ignore[attr-defined]
+        shared.check_schema()
+        registry: ApplicationRegistry = shared
     else:
         registry = SqliteApplicationRegistry(section.sqlite_path, section.table)
     registry.purpose_seeds = tuple(section.purposes)
