@@ -272,6 +272,12 @@ async def test_a_purpose_outside_its_validity_period_approves_nothing() -> None:
     assert current.purpose_approved and current.scopes == frozenset({"sosial:read"})
     expired = await authenticator.authenticate(header, "lama")
     assert not expired.purpose_approved
+    await registry.put(
+        Application("klinik", opd="Dinas Kesehatan", scopes=frozenset({"sosial:read"}),
+                    purposes=frozenset({"kini"}))
+    )  # fmt: skip
+    other_opd = f"Bearer {mint_token('klinik', scopes=['sosial:read'])}"
+    assert not (await authenticator.authenticate(other_opd, "kini")).purpose_approved
     await registry.aclose()
 
 
