@@ -66,6 +66,7 @@ from gateway.auth.policies import PolicyEvaluator
 from gateway.auth.principal import Grants, Principal
 from gateway.gc_tuning import note_eviction
 from gateway.operation import OperationWalk
+from gateway.operation.conditions import all_hold
 from gateway.operation.introspection import introspection_document
 from gateway.supergraph import Supergraph
 
@@ -242,6 +243,8 @@ class AccessControl:
         """``variables`` plus each cursor argument unsealed (``InvalidCursorError`` if forged)."""
         for cursor in authorized.cursors:
             given = cursor.source.value(variables)
+            if not all_hold(cursor.conditions, variables):
+                given = None  # its field is not in this request's response
             variables[cursor.variable] = (
                 None
                 if given is None

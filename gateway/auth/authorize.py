@@ -119,6 +119,8 @@ class CursorArgument:
     #: the field the cursor belongs to (``Query.daftarPenduduk``): part of the seal
     coordinate: str
     source: ArgumentSource
+    #: the variable ``@skip``/``@include`` around its field: unsealed only when they hold
+    conditions: Conditions = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,13 +458,15 @@ class _Rewrite:
             alias=node.alias,
             name=node.name,
             arguments=self._arguments(
-                node, f"{field.parent.name}.{field.name}" if field.parent else ""
+                node, f"{field.parent.name}.{field.name}" if field.parent else "", conditions
             ),
             directives=node.directives,
             selection_set=sub,
         )
 
-    def _arguments(self, node: FieldNode, coordinate: str) -> tuple[ArgumentNode, ...]:
+    def _arguments(
+        self, node: FieldNode, coordinate: str, conditions: Conditions
+    ) -> tuple[ArgumentNode, ...]:
         """The field's arguments, its cursor (if any) moved into a reserved variable."""
         name = self.owner.cursor_argument
         arguments = tuple(node.arguments or ())
@@ -473,7 +477,8 @@ class _Rewrite:
             value = argument.value
             if argument.name.value == name and not isinstance(value, NullValueNode):
                 variable = f"{CURSOR_VARIABLE}{len(self.cursors)}"
-                self.cursors.append(CursorArgument(variable, coordinate, ArgumentSource.of(value)))
+                source = ArgumentSource.of(value)
+                self.cursors.append(CursorArgument(variable, coordinate, source, conditions))
                 value = VariableNode(name=NameNode(value=variable))
                 argument = ArgumentNode(name=argument.name, value=value)
             kept.append(argument)

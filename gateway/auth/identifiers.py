@@ -16,6 +16,7 @@ the development key. Without either, a random key per process is used (and a war
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -49,12 +50,18 @@ def identifier_key(section: IdentifiersSection) -> bytes:
             "auth.identifiers has no key: pseudonyms and cursors use a random key of this process "
             "(they change at restart and differ between replicas); set key_file"
         )
-        return secrets.token_bytes(MIN_KEY_BYTES)
+        return _process_key()
     if len(key) < MIN_KEY_BYTES:
         raise GatewayError(
             f"auth.identifiers key must be at least {MIN_KEY_BYTES} bytes", code="CONFIG_INVALID"
         )
     return key
+
+
+@functools.cache
+def _process_key() -> bytes:
+    """One random key per process: a hot reload keeps pseudonyms and open cursors valid."""
+    return secrets.token_bytes(MIN_KEY_BYTES)
 
 
 def derive(key: bytes, purpose: str) -> bytes:

@@ -299,5 +299,23 @@ def test_the_key_comes_from_configuration_or_a_secret_file(tmp_path: Path) -> No
         identifier_key(IdentifiersSection(key="short"))  # type: ignore[arg-type]
     with pytest.raises(GatewayError, match="cannot be read"):
         identifier_key(IdentifiersSection(key_file=tmp_path / "missing"))
-    # no key: a random one per process (pseudonyms then differ between two gateways)
-    assert identifier_key(IdentifiersSection()) != identifier_key(IdentifiersSection())
+    # no key: a random one per process, kept across reloads (another process has another one)
+    random = identifier_key(IdentifiersSection())
+    assert len(random) == 32 and identifier_key(IdentifiersSection()) == random
+
+
+async def test_a_cursor_in_a_skipped_field_is_not_unsealed(
+    secured: SecuredFactory, principal: PrincipalFactory
+) -> None:
+    gateway = await secured()
+    caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
+    query = """
+    query($after: String, $skip: Boolean!) {
+      provinsi { kode }
+      daftarPenduduk(wilayahKode: "18", after: $after) @skip(if: $skip) { totalCount }
+    }
+    """
+    skipped = await gateway.run(query, caller, {"after": "r:1", "skip": True})
+    assert skipped == {"data": {"provinsi": {"kode": "18"}}}
+    included = await gateway.run(query, caller, {"after": "r:1", "skip": False})
+    assert included["errors"][0]["extensions"]["reason"] == "INVALID_CURSOR"
