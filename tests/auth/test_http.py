@@ -10,7 +10,7 @@ import pytest
 
 from gateway.assembly import assemble, links_authorization
 from gateway.auth.cli import mint_token
-from gateway.auth.demo import DEMO_APPLICATIONS
+from gateway.auth.demo import DEMO_APPLICATIONS, DEMO_PURPOSES, DEV_IDENTIFIER_KEY
 from gateway.config import Settings, dev_settings
 from tests.auth.harness import SUPERGRAPH, OpdWorld
 
@@ -104,6 +104,9 @@ async def test_rate_limit_is_429_with_retry_after(client: httpx.AsyncClient) -> 
 def test_dev_settings_register_the_demo_applications(tmp_path: Path) -> None:
     settings = dev_settings(Settings(), tmp_path)
     assert [a.id for a in settings.auth.applications.seed] == [a.id for a in DEMO_APPLICATIONS]
+    assert settings.auth.applications.purposes == list(DEMO_PURPOSES)
+    key = settings.auth.identifiers.key
+    assert key is not None and key.get_secret_value() == DEV_IDENTIFIER_KEY
     assert settings.audit.sqlite_path == tmp_path / "audit.sqlite3"
 
 
