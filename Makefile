@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test lint fmt schema lock
+.PHONY: install dev test lint fmt schema lock reference
 
 # Installs the locked versions (constraints.txt, `make lock`) so every build gets the same ones.
 $(BIN)/jamajama: pyproject.toml constraints.txt
@@ -29,7 +29,16 @@ fmt: install
 schema: install
 	$(BIN)/jamajama schema write
 
-test: lint
+# The differential tests run the npm reference tools (Apollo Gateway, The Guild's composer):
+# installed here, and again whenever their lock file changes. Without npm those tests skip.
+REFERENCE := tools/reference/node_modules/.package-lock.json
+$(REFERENCE): tools/reference/package-lock.json
+	@if command -v npm >/dev/null; then cd tools/reference && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json; \
+	else echo "npm not found: the tests against the Node reference tools will skip"; fi
+
+reference: $(REFERENCE)
+
+test: lint reference
 	$(BIN)/python -m pytest
 
 # Re-resolve every dependency of pyproject.toml (all extras, any platform) to the newest allowed

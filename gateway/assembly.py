@@ -33,6 +33,7 @@ from gateway.executor.resilience import (
 )
 from gateway.executor.signing import RequestSigner
 from gateway.executor.transport import SubgraphTransport
+from gateway.http import graphiql
 from gateway.http.app import create_app
 from gateway.http.persisted import PersistedOperations
 from gateway.limits import OperationLimits
@@ -127,6 +128,7 @@ class Services:
             access=access,
             limits=self.limits,
             on_plan_cache=self.metrics.plan_cache_lookup if self.metrics is not None else None,
+            validate_subgraph_operations=settings.planner.validate_subgraph_operations,
             # with access control every caller is authorized, masked and audited on its own
             deduplicate_requests=deduplicate and access is None,
         )
@@ -164,6 +166,7 @@ class Services:
             metrics=self.metrics,
             tracing=self.tracing,
             propagate_headers=self.settings.subgraphs.propagate_headers,
+            catalogue_url=graphiql.catalogue_of(self.settings.registry_poll.url),
             on_shutdown=[close_shared],
         )
 

@@ -32,6 +32,7 @@ from gateway.executor.config import SubgraphsSection
 from gateway.http.config import HttpSection, PersistedSection
 from gateway.limits.config import LimitsSection
 from gateway.observability.config import TelemetrySection
+from gateway.planner.config import PlannerSection
 from gateway.ratelimit.config import RateLimitSection
 from gateway.registry.config import RegistryPollSection, RegistrySection
 from gateway.sections import ConfigError as ConfigError
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     registry_poll: RegistryPollSection = RegistryPollSection()
     http: HttpSection = HttpSection()
     limits: LimitsSection = LimitsSection()
+    planner: PlannerSection = PlannerSection()
     persisted_queries: PersistedSection = PersistedSection()
     subgraphs: SubgraphsSection = SubgraphsSection()
     telemetry: TelemetrySection = TelemetrySection()

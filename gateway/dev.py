@@ -1,33 +1,41 @@
-"""``jamajama dev``: the whole system on one machine, on embedded defaults.
+"""``jamajama dev``: the whole system on one machine, on embedded defaults, as a local loop.
 
-Generates (or finds cached) the OPD stores once, then starts every service as its own process
-(``jamajama subgraph serve NAME`` on ports 4001..4005, or from ``--base-port``) in parallel and
-prints one line per service saying where it listens once it answers. Ctrl-C stops them all.
+Generates (or finds cached) the OPD stores once, then starts every service as its own process:
+the five subgraphs (``jamajama subgraph serve NAME`` on ports 4001..4005, or from
+``--base-port``) and a development registry (embedded SQLite under ``var/dev/``, port 4100), in
+parallel; publishes the subgraphs to the registry in dependency order (an extension needs its
+base entity published first), then starts the gateway following the registry. It prints one
+line per service saying where it listens once it answers.
 
-Adding a service (e.g. the gateway on port 4000) means appending a :class:`Service` in
-:func:`services` (with ``after_previous=True`` if it needs the others up first); nothing else
-here changes.
+Then it watches ``subgraphs/*.py`` and ``schema/*.graphql``: a changed subgraph module restarts
+that subgraph and republishes what it now serves; a changed SDL file is published as is. Each
+publish prints the registry's verdict (composition errors, breaking changes with the operations
+that use them) and the schema diff; the gateway picks an accepted version up within a second.
+Subgraph errors reach clients unredacted (development only). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 import httpx
 
-#: the OPD subgraphs in start order (mirrors ``subgraphs.SUBGRAPHS``); ports base, base+1, ...
+#: the OPD subgraphs in start and publish order (each extends only entities of those before it)
 SUBGRAPH_NAMES: tuple[str, ...] = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")
 READY_TIMEOUT_S = 60.0
-#: the composed supergraph of the five OPD subgraphs (with their authorization directives)
-SUPERGRAPH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+ROOT = Path(__file__).resolve().parent.parent
+#: how often the watched files are looked at (mtime polling: no dependency, bounded cost)
+WATCH_INTERVAL_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +50,10 @@ class Service:
     #: what ``GET health`` must answer (JSON fields), so another process on the port is not
     #: mistaken for this service
     health_expects: tuple[tuple[str, str], ...] = ()
-    #: start only once every service listed before it is ready (e.g. a gateway composing them)
+    #: start only once every service listed before it is ready and the subgraphs are published
     after_previous: bool = False
+    #: environment variables added for this process
+    env: tuple[tuple[str, str], ...] = field(default=())
 
 
 def _jamajama(*args: str) -> tuple[str, ...]:
@@ -54,50 +64,60 @@ def _data_args(args: argparse.Namespace) -> tuple[str, ...]:
     return ("--seed", str(args.seed), "--scale", str(args.scale))
 
 
+def subgraph_service(args: argparse.Namespace, index: int) -> Service:
+    name, port = SUBGRAPH_NAMES[index], args.base_port + index
+    argv = _jamajama(
+        "subgraph", "serve", name, "--host", args.host, "--port", str(port), *_data_args(args)
+    )
+    return Service(name, port, argv, health_expects=(("subgraph", name),))
+
+
 def services(args: argparse.Namespace) -> list[Service]:
     """Everything ``jamajama dev`` runs, in start order.
 
-    The gateway comes last, once the subgraphs answer: it serves the committed supergraph
-    (schema/supergraph.graphql) routed to these ports, accepting development tokens for the demo
-    applications (``jamajama token mint APP``).
+    The gateway comes last, once the subgraphs answer and are published: it follows the
+    development registry (polling every second, reporting field usage so that breaking-change
+    checks know what is used), accepts development tokens for the demo applications
+    (``jamajama token mint APP``) and passes subgraph errors through unredacted.
     """
-    subgraphs = [
-        Service(
-            name,
-            args.base_port + i,
-            _jamajama(
-                "subgraph",
-                "serve",
-                name,
-                "--host",
-                args.host,
-                "--port",
-                str(args.base_port + i),
-                *_data_args(args),
-            ),
-            health_expects=(("subgraph", name),),
-        )
-        for i, name in enumerate(SUBGRAPH_NAMES)
-    ]
-    routes = [f"{s.name}=http://{args.host}:{s.port}/graphql" for s in subgraphs]
+    from gateway.registry.tokens import DEV_ADMIN_TOKEN
+
+    subgraphs = [subgraph_service(args, i) for i in range(len(SUBGRAPH_NAMES))]
+    registry_url = f"http://{args.host}:{args.registry_port}"
+    registry = Service(
+        "registry",
+        args.registry_port,
+        _jamajama(
+            "registry", "serve", "--dev", "--host", args.host, "--port", str(args.registry_port)
+        ),
+        endpoint="",
+        health="/healthz",
+        health_expects=(("status", "ok"),),
+    )
     gateway = Service(
         "gateway",
         args.gateway_port,
         _jamajama(
             "gateway",
-            "--supergraph",
-            str(SUPERGRAPH),
+            "--registry",
+            registry_url,
             "--host",
             args.host,
             "--port",
             str(args.gateway_port),
             "--dev-auth",
-            *(arg for route in routes for arg in ("--subgraph-url", route)),
         ),
         health_expects=(("status", "ok"),),
         after_previous=True,
+        env=(
+            ("JAMAJAMA_HTTP__SUBGRAPH_ERRORS", "pass"),
+            ("JAMAJAMA_REGISTRY_POLL__INTERVAL_SECONDS", "1"),
+            ("JAMAJAMA_REGISTRY_POLL__USAGE_TOKEN", DEV_ADMIN_TOKEN),
+            ("JAMAJAMA_REGISTRY_POLL__USAGE_INTERVAL_SECONDS", "2"),
+            ("JAMAJAMA_REGISTRY_POLL__CACHE_PATH", "var/dev/supergraph.cache.graphql"),
+        ),
     )
-    return [*subgraphs, gateway]
+    return [*subgraphs, registry, gateway]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,9 +128,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gateway-port", type=int, default=4000, help="port of the gateway (%(default)s)"
     )
+    parser.add_argument(
+        "--registry-port", type=int, default=4100, help="port of the registry (%(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=18, help="generator seed (%(default)s)")
     parser.add_argument(
         "--scale", type=float, default=0.001, help="fraction of the real population (%(default)s)"
+    )
+    parser.add_argument(
+        "--no-watch", action="store_true", help="do not republish changed subgraphs"
     )
 
 
@@ -129,6 +155,11 @@ def _wait_ready(host: str, service: Service, proc: subprocess.Popen[bytes]) -> b
             pass
         time.sleep(0.1)
     return False
+
+
+def _start(service: Service) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **dict(service.env)} if service.env else None
+    return subprocess.Popen(service.argv, stdout=subprocess.DEVNULL, env=env)
 
 
 def _all_ready(host: str, pending: list[tuple[Service, subprocess.Popen[bytes]]]) -> bool:
@@ -163,6 +194,105 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
+class Publisher:
+    """Publishes one subgraph to the development registry and prints the verdict."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.registry = f"http://{args.host}:{args.registry_port}"
+        self.host = args.host
+        self.base_port = args.base_port
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.base_port + SUBGRAPH_NAMES.index(name)}/graphql"
+
+    def publish(self, name: str, sdl_from: str | None = None, start: bool = False) -> bool:
+        """Publish ``name`` with the SDL of ``sdl_from`` (a file; default: what it serves).
+
+        At start-up (``start``) the code on disk is the truth: a version refused only for breaking
+        changes to fields used in an earlier session is published anyway, by an admin override
+        the log records; a composition error still stops ``jamajama dev``.
+        """
+        from gateway.composition.cli import fetch_sdl
+        from gateway.registry.cli import submit
+        from gateway.registry.client import RegistryClient
+        from gateway.registry.tokens import DEV_ADMIN_TOKEN, dev_token
+
+        url = self.url(name)
+        try:
+            sdl = Path(sdl_from).read_text() if sdl_from else fetch_sdl(url)
+            with RegistryClient(self.registry, dev_token(name)) as client:
+                status, body, lines = submit(client, name, url, sdl, dry_run=False, diff=not start)
+            if start and status == 409:
+                with RegistryClient(self.registry, DEV_ADMIN_TOKEN) as admin:
+                    reason = "jamajama dev start-up: publishes what the code serves"
+                    status, body, lines = submit(
+                        admin, name, url, sdl, dry_run=False, diff=False, override_reason=reason
+                    )
+                start = False  # say so
+        except (OSError, ValueError, httpx.HTTPError) as error:
+            print(f"{name}: cannot publish: {error}", file=sys.stderr, flush=True)
+            return False
+        accepted = bool(body.get("accepted"))
+        if not accepted or not start:
+            print("\n".join(lines), file=sys.stdout if accepted else sys.stderr, flush=True)
+        return accepted
+
+
+def _snapshot() -> dict[Path, float]:
+    """The watched files and their modification times."""
+    files = [
+        *(ROOT / "subgraphs" / f"{name}.py" for name in SUBGRAPH_NAMES),
+        *(ROOT / "schema" / f"{name}.graphql" for name in SUBGRAPH_NAMES),
+    ]
+    return {path: path.stat().st_mtime for path in files if path.exists()}
+
+
+def changed_files(before: dict[Path, float], after: dict[Path, float]) -> Iterator[Path]:
+    for path, mtime in after.items():
+        if before.get(path) != mtime:
+            yield path
+
+
+class Loop:
+    """The running processes and what a changed file does to them."""
+
+    def __init__(self, args: argparse.Namespace, procs: dict[str, subprocess.Popen[bytes]]):
+        self.args = args
+        self.procs = procs
+        self.publisher = Publisher(args)
+
+    def on_change(self, path: Path) -> None:
+        name = path.stem
+        if path.suffix == ".graphql":
+            print(f"{path.relative_to(ROOT)} changed: publishing it", flush=True)
+            self.publisher.publish(name, sdl_from=str(path))
+            return
+        print(f"{path.relative_to(ROOT)} changed: restarting {name}", flush=True)
+        service = subgraph_service(self.args, SUBGRAPH_NAMES.index(name))
+        _stop([self.procs[name]])
+        self.procs[name] = _start(service)
+        if not _wait_ready(self.args.host, service, self.procs[name]):
+            print(f"{name} failed to start: fix it and save again", file=sys.stderr, flush=True)
+            return
+        self.publisher.publish(name)
+
+    def watch(self) -> int:
+        """Until a registry or gateway process exits (a subgraph may fail and be fixed)."""
+        seen = _snapshot()
+        essential = [self.procs["registry"], self.procs["gateway"]]
+        while all(p.poll() is None for p in essential):
+            time.sleep(WATCH_INTERVAL_S)
+            if self.args.no_watch:
+                continue
+            now = _snapshot()
+            for path in changed_files(seen, now):
+                self.on_change(path)
+            seen = now
+        failed = next(p for p in essential if p.poll() is not None)
+        print(f"a service exited (code {failed.returncode}); stopping the others", file=sys.stderr)
+        return 1
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     planned = services(args)
@@ -170,7 +300,8 @@ def run(args: argparse.Namespace) -> int:
     if busy:
         ports = ", ".join(f"{s.name} {s.port}" for s in busy)
         print(
-            f"port(s) already in use: {ports}; stop what uses them or pass --base-port",
+            f"port(s) already in use: {ports}; stop what uses them or pass --base-port, "
+            "--registry-port, --gateway-port",
             file=sys.stderr,
         )
         return 1
@@ -183,26 +314,27 @@ def run(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    procs: list[subprocess.Popen[bytes]] = []
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         pending: list[tuple[Service, subprocess.Popen[bytes]]] = []
         for service in planned:
-            if service.after_previous and not _all_ready(args.host, pending):
-                return 1
-            proc = subprocess.Popen(service.argv, stdout=subprocess.DEVNULL)
-            procs.append(proc)
-            pending.append((service, proc))
+            if service.after_previous:
+                if not _all_ready(args.host, pending):
+                    return 1
+                publisher = Publisher(args)
+                if not all(publisher.publish(n, start=True) for n in SUBGRAPH_NAMES):
+                    return 1
+            procs[service.name] = _start(service)
+            pending.append((service, procs[service.name]))
         if not _all_ready(args.host, pending):
             return 1
+        watching = "" if args.no_watch else "; watching subgraphs/*.py and schema/*.graphql"
         print(
-            f"all services up in {time.monotonic() - started:.1f} s; Ctrl-C stops them", flush=True
+            f"all services up in {time.monotonic() - started:.1f} s{watching}; Ctrl-C stops them",
+            flush=True,
         )
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        failed = next(p for p in procs if p.poll() is not None)
-        print(f"a service exited (code {failed.returncode}); stopping the others", file=sys.stderr)
-        return 1
+        return Loop(args, procs).watch()
     except KeyboardInterrupt:
         return 0
     finally:
-        _stop(procs)
+        _stop(list(procs.values()))

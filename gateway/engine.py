@@ -42,6 +42,7 @@ from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
 from gateway.planner.plan import QueryPlan
+from gateway.planner.validation import SubgraphOperationValidator
 from gateway.supergraph import Supergraph, load_supergraph
 
 logger = logging.getLogger("jamajama.gateway")
@@ -185,8 +186,13 @@ class Gateway:
         limits: OperationLimits | None = None,
         on_plan_cache: Callable[[bool], None] | None = None,
         deduplicate_requests: bool = False,
+        validate_subgraph_operations: bool = False,
     ) -> None:
         self.supergraph = supergraph
+        #: debug check of every new plan's subgraph operations (``[planner]``; tests turn it on)
+        self.plan_validator = (
+            SubgraphOperationValidator(supergraph) if validate_subgraph_operations else None
+        )
         self._owned_transport: AiohttpTransport | None = None
         if transport is None:
             self._owned_transport = transport = AiohttpTransport()
@@ -523,6 +529,8 @@ class Gateway:
         if plan is None:
             name = node.name.value if node.name else operation_name
             plan = self._planner(self.supergraph, document, name, override_labels=labels)
+            if self.plan_validator is not None:
+                self.plan_validator.check(plan)
             self._plans.put(key, plan)
         return plan
 

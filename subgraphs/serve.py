@@ -8,6 +8,8 @@ jamajama subgraph list
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 import time
 from pathlib import Path
@@ -70,6 +72,21 @@ def run(args: argparse.Namespace) -> int:
     return _serve(args, report.directory, how, started)
 
 
+def _listen(host: str, port: int) -> socket.socket | None:
+    """A listening socket, so that "listening" is printed only once it is true."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
+        print(f"jamajama subgraph: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return None
+    sock.listen(2048)
+    return sock
+
+
 def _serve(args: argparse.Namespace, directory: Path, how: str, started: float) -> int:
     import uvicorn
 
@@ -78,14 +95,21 @@ def _serve(args: argparse.Namespace, directory: Path, how: str, started: float) 
 
     subgraph = load_subgraph(args.name)
     port = args.port if args.port is not None else SUBGRAPHS[args.name][1]
+    sock = _listen(args.host, port)
+    if sock is None:
+        return 1
     store = Store(directory / f"{subgraph.name}.sqlite3")
     app = build_app(subgraph, store)
     print(
-        f"{subgraph.name} listening on http://{args.host}:{port}/graphql "
+        f"{subgraph.name} listening on http://{args.host}:{sock.getsockname()[1]}/graphql "
         f"(seed {args.seed}, scale {args.scale:g}, data {how}, ready in "
         f"{time.perf_counter() - started:.1f} s)",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=port, log_level="warning", access_log=False)
-    store.close()
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        store.close()
     return 0

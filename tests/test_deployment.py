@@ -1,6 +1,7 @@
 """docker-compose.yml, the Dockerfile and deploy/*.toml agree with the code (no engine needed).
 
-`docker compose config` cannot run in CI (no engine); these checks catch what it would not either:
+`docker-compose config -q` validates the file where Debian's docker-compose is installed; these
+checks catch what it would not:
 a command the CLI does not know, a configuration key that does not exist, a routing URL pointing
 at no service.
 """
@@ -8,13 +9,17 @@ at no service.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import yaml
 
-from gateway.cli import build_parser
+from gateway import dev
+from gateway.cli import build_parser, main
 from gateway.config import load_settings
 from gateway.supergraph import load_supergraph
 
@@ -38,19 +43,72 @@ def _settings(path: str, monkeypatch: pytest.MonkeyPatch, service: str) -> Any:
     return load_settings(ROOT / path.removeprefix("/app/"))
 
 
-def test_gateway_configuration_routes_every_subgraph_to_its_service(
+def test_gateways_follow_the_registry_which_the_publish_service_fills(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = _settings("deploy/gateway.toml", monkeypatch, "gateway")
-    supergraph_file = ROOT / str(settings.server.supergraph).removeprefix("/app/")
-    supergraph = load_supergraph(supergraph_file.read_text(), authorization_enforced=True)
-    assert set(settings.server.subgraph_urls) == set(supergraph.subgraphs)
-    for name, url in settings.server.subgraph_urls.items():
+    assert settings.server.supergraph is None and not settings.server.subgraph_urls
+    registry = re.match(r"http://([\w-]+):(\d+)$", settings.registry_poll.url or "")
+    assert registry is not None and registry.group(1) == "registry"
+    assert f"{registry.group(2)}:{registry.group(2)}" in SERVICES["registry"]["ports"]
+    assert settings.registry_poll.usage_token is not None  # breaking-change checks see usage
+    depends = SERVICES["gateway"]["depends_on"]
+    assert depends["publish"] == {"condition": "service_completed_successfully"}
+    assert settings.auth.jwt.secret is not None
+    assert settings.audit.backend == "postgres" and settings.rate_limit.backend == "redis"
+
+
+def test_the_publish_service_publishes_every_subgraph_to_its_service_in_dependency_order() -> None:
+    publish = SERVICES["publish"]
+    assert publish["restart"] == "no"  # a one-shot job
+    command = publish["command"]
+    assert command[1:3] == ["registry", "bootstrap"]
+    assert command[command.index("--registry") + 1] == "http://registry:4100"
+    assert (
+        publish["environment"]["JAMAJAMA_REGISTRY_TOKEN"]
+        == (SERVICES["registry"]["environment"]["JAMAJAMA_REGISTRY__ADMIN_TOKEN"])
+    )
+    pairs = [arg.split("=", 1) for arg in command if "=" in arg]
+    committed = load_supergraph(
+        (ROOT / "schema" / "supergraph.graphql").read_text(), authorization_enforced=True
+    )
+    assert [name for name, _ in pairs] == list(dev.SUBGRAPH_NAMES)  # bases before extensions
+    assert set(dev.SUBGRAPH_NAMES) == set(committed.subgraphs)
+    for name, url in pairs:
         host, port = re.match(r"http://([\w-]+):(\d+)/graphql$", url).groups()  # type: ignore[union-attr]
         assert host == name and host in SERVICES
         assert port in SERVICES[host]["command"], f"{host} does not listen on {port}"
-    assert settings.auth.jwt.secret is not None
-    assert settings.audit.backend == "postgres" and settings.rate_limit.backend == "redis"
+        assert publish["depends_on"][host] == {"condition": "service_healthy"}
+    assert publish["depends_on"]["registry"] == {"condition": "service_healthy"}
+    assert "healthcheck" in SERVICES["registry"]
+
+
+def test_the_documented_token_command_mints_a_token_the_stack_accepts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    documented = "jamajama token mint sibansos --config /app/deploy/gateway.toml"
+    for text in ((ROOT / "docker-compose.yml").read_text(), (ROOT / "README.md").read_text()):
+        assert f"docker compose exec gateway {documented}" in text
+    settings = _settings("deploy/gateway.toml", monkeypatch, "gateway")  # the container's env
+    argv = documented.replace("/app/", f"{ROOT}/").split()[1:]
+    assert main(argv) == 0
+    token = capsys.readouterr().out.strip()
+    secret = settings.auth.jwt.secret.get_secret_value()  # type: ignore[union-attr]
+    claims = jwt.decode(token, secret, algorithms=["HS256"], audience=settings.auth.jwt.audience)
+    assert claims["azp"] == "sibansos" and claims["iss"] == settings.auth.jwt.issuer
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
+def test_docker_compose_accepts_the_file() -> None:
+    """Debian's docker-compose (``apt-get install docker-compose``) validates without an engine."""
+    result = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_registry_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:

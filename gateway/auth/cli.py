@@ -77,6 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         command.add_argument("--dev", action="store_true", help="the registry of `jamajama dev`")
 
 
+def _nothing_registered(args: argparse.Namespace) -> str:
+    if args.config is None and not args.dev:
+        return (
+            "no applications: without --config the registry is empty; `--dev` lists those of "
+            "`jamajama dev`, `--config FILE` those of a deployment (e.g. deploy/gateway.toml)"
+        )
+    return "no applications are registered (add [[auth.applications.seed]] to the configuration)"
+
+
 def _registry_command(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -99,7 +108,11 @@ def _registry_command(args: argparse.Namespace) -> int:
                     return 1
                 print(f"revoked {args.application}")
                 return 0
-            for app in await registry.list():
+            applications = await registry.list()
+            if not applications:
+                print(_nothing_registered(args), file=sys.stderr)
+                return 1
+            for app in applications:
                 state = "REVOKED" if app.revoked else "active"
                 print(
                     f"{app.id:<16} {state:<8} {app.opd}\n"
@@ -129,19 +142,30 @@ def run(args: argparse.Namespace) -> int:
     secret = DEV_SECRET
     issuer: str | None = DEV_ISSUER
     audience: str | None = DEV_AUDIENCE
+    known = {app.id for app in DEMO_APPLICATIONS}
     if args.config is not None:
         from gateway.config import ConfigError, load_settings
 
         try:
-            section = load_settings(args.config).auth.jwt
+            settings = load_settings(args.config)
         except ConfigError as error:
             print(error.message, file=sys.stderr)
             return 2
+        section = settings.auth.jwt
+        known |= {seed.id for seed in settings.auth.applications.seed}
         if section.secret is None:
             print("the configuration has no auth.jwt.secret (HS256)", file=sys.stderr)
             return 2
         secret = section.secret.get_secret_value()
         issuer, audience = section.issuer, section.audience
+    if args.application not in known and not args.scopes:
+        print(
+            f"unknown application {args.application!r}: known are {', '.join(sorted(known))} "
+            "(`jamajama token list`); for an application registered elsewhere, give its scopes "
+            "with --scope",
+            file=sys.stderr,
+        )
+        return 2
     print(
         mint_token(
             args.application,

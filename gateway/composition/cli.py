@@ -83,6 +83,14 @@ def run(args: argparse.Namespace) -> int:
             for error in result.errors:
                 print(f"{error.code}: {error.message}", file=sys.stderr)
         return 1
+    placeholders = sorted(s.name for s in sources if not s.url)
+    if placeholders:
+        print(
+            f"jamajama compose: warning: no routing URL for {', '.join(placeholders)}; the "
+            "supergraph names placeholders (http://NAME.subgraphs.test/graphql) that no gateway "
+            "can reach: give --url NAME=URL, or the subgraph's live URL instead of a file",
+            file=sys.stderr,
+        )
     if args.output:
         args.output.write_text(result.supergraph_sdl)
     else:

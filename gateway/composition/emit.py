@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.utilities import strip_ignored_characters
 
-from gateway.composition.model import Composition, MergedField, MergedType
+from gateway.composition.model import Composition, MergedEnumValue, MergedField, MergedType
 from gateway.composition.subgraph import (
     BUILTIN_SCALARS,
     ENUM,
@@ -25,6 +25,7 @@ from gateway.composition.subgraph import (
     UNION,
     Applied,
     SubgraphField,
+    is_fake_external,
 )
 
 JoinArgs = dict[str, Any]
@@ -32,17 +33,17 @@ JoinArgs = dict[str, Any]
 _JOIN_VERSION = {minor: "v0.3" for minor in range(7)} | {7: "v0.4", 8: "v0.5", 9: "v0.5"}
 
 
-def join_version(c: Composition) -> str:
-    newest = max((s.version for s in c.subgraphs.values()), default=(1, 0))
+def join_version(composition: Composition) -> str:
+    newest = max((s.version for s in composition.subgraphs.values()), default=(1, 0))
     if newest[0] < 2:
         return "v0.3"
     return _JOIN_VERSION.get(newest[1], "v0.5")
 
 
-def declared_extension(t: MergedType, graph: str) -> bool:
+def declared_extension(merged_type: MergedType, graph: str) -> bool:
     """Declared with ``extend type`` or ``@extends`` in ``graph``."""
-    st = t.by_graph[graph]
-    return st.extension or st.extends_directive
+    declared = merged_type.by_graph[graph]
+    return declared.extension or declared.extends_directive
 
 
 def compact_field_set(text: str) -> str:
@@ -53,54 +54,59 @@ def compact_field_set(text: str) -> str:
         return text
 
 
-def is_extension(c: Composition, graph: str, t: MergedType) -> bool:
-    st = t.by_graph[graph]
-    if st.extends_directive:
+def is_extension(composition: Composition, graph: str, merged_type: MergedType) -> bool:
+    declared = merged_type.by_graph[graph]
+    if declared.extends_directive:
         return True
-    if not c.subgraphs[graph].fed2:
+    if not composition.subgraphs[graph].fed2:
         return False
-    return st.extension and not st.has_definition
+    return declared.extension and not declared.has_definition
 
 
 # --- @join__type ---------------------------------------------------------------------------------
 
 
-def join_types(c: Composition, t: MergedType) -> list[JoinArgs]:
-    if t.name == "Query":
-        return [{"graph": g} for g in c.subgraphs]
+def join_types(composition: Composition, merged_type: MergedType) -> list[JoinArgs]:
+    if merged_type.name == "Query":
+        return [{"graph": graph} for graph in composition.subgraphs]
     result: list[JoinArgs] = []
-    for g, st in t.by_graph.items():
-        if t.kind == OBJECT and not _keep_type_in_graph(c, t, g):
+    for graph, declared in merged_type.by_graph.items():
+        if merged_type.kind == OBJECT and not _keep_type_in_graph(composition, merged_type, graph):
             continue
-        base: JoinArgs = {"graph": g}
-        if st.keys:
-            for key in st.keys:
-                args: JoinArgs = {"graph": g, "key": key.fields}
-                if is_extension(c, g, t):
-                    args["extension"] = True
-                if not key.resolvable:
-                    args["resolvable"] = False
-                if st.interface_object:
-                    args["isInterfaceObject"] = True
-                result.append(args)
-        else:
-            if st.interface_object:
-                base["isInterfaceObject"] = True
-            result.append(base)
+        if not declared.keys:
+            result.append(
+                {"graph": graph, "isInterfaceObject": True}
+                if declared.interface_object
+                else {"graph": graph}
+            )
+            continue
+        for key in declared.keys:
+            args: JoinArgs = {"graph": graph, "key": key.fields}
+            if is_extension(composition, graph, merged_type):
+                args["extension"] = True
+            if not key.resolvable:
+                args["resolvable"] = False
+            if declared.interface_object:
+                args["isInterfaceObject"] = True
+            result.append(args)
     return result
 
 
-def _keep_type_in_graph(c: Composition, t: MergedType, graph: str) -> bool:
-    st = t.by_graph[graph]
-    if st.keys or st.has_definition:
+def _keep_type_in_graph(composition: Composition, merged_type: MergedType, graph: str) -> bool:
+    declared = merged_type.by_graph[graph]
+    if declared.keys or declared.has_definition:
         return True
-    for f in t.fields.values():
-        sf = f.by_graph.get(graph)
-        if sf is None:
+    for merged_field in merged_type.fields.values():
+        in_graph = merged_field.by_graph.get(graph)
+        if in_graph is None:
             continue
-        if not sf.external or sf.provided or sf.required or st.extension:
-            return True
-        if _used_overridden(c, t, f, graph, sf):
+        if (
+            not in_graph.external
+            or in_graph.provided
+            or in_graph.required
+            or declared.extension
+            or _used_overridden(composition, merged_type, merged_field, graph, in_graph)
+        ):
             return True
     return False
 
@@ -108,174 +114,247 @@ def _keep_type_in_graph(c: Composition, t: MergedType, graph: str) -> bool:
 # --- @join__field --------------------------------------------------------------------------------
 
 
-def _interface_field_graphs(c: Composition, t: MergedType, field: str) -> set[str]:
+def _interface_field_graphs(composition: Composition, owner: MergedType, field: str) -> set[str]:
     graphs: set[str] = set()
-    for iface in t.interfaces:
-        it = c.types.get(iface)
-        if it is not None and field in it.fields:
-            graphs.update(it.fields[field].by_graph)
+    for interface in owner.interfaces:
+        merged_interface = composition.types.get(interface)
+        if merged_interface is not None and field in merged_interface.fields:
+            graphs.update(merged_interface.fields[field].by_graph)
     return graphs
 
 
 def _used_overridden(
-    c: Composition, t: MergedType, f: MergedField, graph: str, sf: SubgraphField
+    composition: Composition,
+    owner: MergedType,
+    merged_field: MergedField,
+    graph: str,
+    in_graph: SubgraphField,
 ) -> bool:
-    overridden = any(o.override == graph for o in f.by_graph.values())
+    """``graph``'s field was overridden away but the graph still needs it (a key, an interface)."""
+    overridden = any(other.override == graph for other in merged_field.by_graph.values())
     if not overridden:
         return False
-    return (sf.used_as_key and not sf.external) or graph in _interface_field_graphs(c, t, f.name)
+    return (in_graph.used_as_key and not in_graph.external) or graph in _interface_field_graphs(
+        composition, owner, merged_field.name
+    )
 
 
-def _external_on_join(c: Composition, t: MergedType, graph: str, sf: SubgraphField) -> bool:
-    if not sf.external:
+def _external_on_join(in_graph: SubgraphField) -> bool:
+    """The graph declares the field ``@external`` and does not resolve it (a provided field is
+    resolved only under the providing field, so it stays external)."""
+    if not in_graph.external:
         return False
-    if sf.provided:
+    if in_graph.provided:
         return True
-    return not (sf.used_as_key and declared_extension(t, graph))
+    return not is_fake_external(in_graph)
+
+
+def _dropped_federation_1_external(
+    composition: Composition, owner: MergedType, merged_field: MergedField
+) -> bool:
+    """A field only one Federation 1 graph declares, ``@external`` there and used by nothing:
+    the reference composers leave it out of the supergraph."""
+    if owner.name == "Query" or len(merged_field.by_graph) != 1:
+        return False
+    graph, in_graph = next(iter(merged_field.by_graph.items()))
+    return (
+        in_graph.external
+        and not in_graph.used_as_key
+        and not in_graph.required
+        and not in_graph.provided
+        and not _used_overridden(composition, owner, merged_field, graph, in_graph)
+        and not composition.subgraphs[graph].fed2
+    )
 
 
 def join_fields(
-    c: Composition, t: MergedType, f: MergedField, jtypes: list[JoinArgs]
+    composition: Composition,
+    owner: MergedType,
+    merged_field: MergedField,
+    type_joins: list[JoinArgs],
 ) -> list[JoinArgs] | None:
-    """The ``@join__field`` arguments of ``f``; ``None`` drops the field from the supergraph."""
-    if f.from_interface_object:
+    """The ``@join__field`` arguments of ``merged_field``; ``None`` drops it from the supergraph.
+
+    ``type_joins`` are the owner's ``@join__type`` arguments: a field of a type that lives in one
+    graph only needs no ``@join__field``.
+    """
+    if merged_field.from_interface_object:
         return [{}]
-    is_query = t.name == "Query"
-    in_graphs = list(f.by_graph.items())
-    diff_type = any(sf.type != f.type for _, sf in in_graphs)
-    everywhere = len(f.by_graph) == (len(c.subgraphs) if is_query else len(t.by_graph))
-    diffs = {
-        "external": any(
-            sf.external and not (f.used_as_key and declared_extension(t, g)) for g, sf in in_graphs
-        ),
-        "override": any(sf.override for _, sf in in_graphs),
-        "label": any(sf.override_label for _, sf in in_graphs),
-        "provides": any(sf.provides for _, sf in in_graphs),
-        "requires": any(sf.requires for _, sf in in_graphs),
-        "type": diff_type,
-    }
-    if not is_query and len(in_graphs) == 1:
-        g, sf = in_graphs[0]
-        if (
-            sf.external
-            and not sf.used_as_key
-            and not sf.required
-            and not sf.provided
-            and not _used_overridden(c, t, f, g, sf)
-            and not c.subgraphs[g].fed2
-        ):
-            return None
-    overridden: set[str] = set()
-    labels: dict[str, str] = {}
-    for g, sf in in_graphs:
-        if sf.override and sf.override in c.subgraphs:
-            overridden.add(sf.override)
-            if sf.override_label:
-                labels[sf.override] = sf.override_label
-                labels[g] = sf.override_label
-
-    def override_field(g: str, sf: SubgraphField, mode: str) -> JoinArgs:
-        ext = _external_on_join(c, t, g, sf)
-        used = _used_overridden(c, t, f, g, sf) or (g in overridden and sf.required and not ext)
-        return _clean(
-            {
-                "graph": g,
-                "requires": compact_field_set(sf.requires) if sf.requires else None,
-                "provides": compact_field_set(sf.provides) if sf.provides else None,
-                "type": sf.type if diffs["type"] else None,
-                "external": (sf.external or None) if mode == "query" else (True if ext else None),
-                "override": sf.override,
-                "usedOverridden": used if mode == "object" else None,
-                "overrideLabel": sf.override_label if mode == "query" else labels.get(g),
-            }
-        )
-
-    def emit_override(g: str, sf: SubgraphField, mode: str) -> bool:
-        if mode == "query":
-            return bool(sf.override or labels.get(g) or (sf.shareable and g not in overridden))
-        ext = _external_on_join(c, t, g, sf)
-        is_source = g in overridden
-        used = _used_overridden(c, t, f, g, sf) or (is_source and sf.required and not ext)
-        return bool(
-            (ext and sf.required) or sf.override_label or labels.get(g) or used or not is_source
-        )
-
-    def plain_fields() -> list[JoinArgs]:
-        result: list[JoinArgs] = []
-        iface_graphs = _interface_field_graphs(c, t, f.name)
-        for g, sf in in_graphs:
-            ext = _external_on_join(c, t, g, sf)
-            used = _used_overridden(c, t, f, g, sf)
-            meta = bool(diff_type or sf.override or sf.provides or sf.requires or used)
-            required_or_provided = sf.provided or sf.required
-            if (
-                sf.external
-                and not sf.used_as_key
-                and not required_or_provided
-                and not used
-                and not c.subgraphs[g].fed2
-            ):
-                continue
-            if (
-                ext
-                and declared_extension(t, g)
-                and not meta
-                and not required_or_provided
-                and g not in iface_graphs
-            ):
-                continue
-            result.append(
-                _clean(
-                    {
-                        "graph": g,
-                        "requires": compact_field_set(sf.requires) if sf.requires else None,
-                        "provides": compact_field_set(sf.provides) if sf.provides else None,
-                        "type": sf.type if diff_type else None,
-                        "external": True if ext else None,
-                        "override": sf.override,
-                        "usedOverridden": used or None,
-                        "overrideLabel": sf.override_label,
-                    }
-                )
-            )
-        return result
-
-    joins: list[JoinArgs] = []
-    if is_query:
-        if diffs["override"] and len(c.subgraphs) > 1:
-            joins = [
-                override_field(g, sf, "query")
-                for g, sf in in_graphs
-                if emit_override(g, sf, "query")
-            ]
-        elif len(c.subgraphs) > 1 and not everywhere:
-            joins = [
-                _clean(
-                    {
-                        "graph": g,
-                        "provides": compact_field_set(sf.provides)
-                        if diffs["provides"] and sf.provides
-                        else None,
-                    }
-                )
-                for g, sf in in_graphs
-            ]
-    elif everywhere:
-        if diffs["override"]:
-            emit = [(g, sf) for g, sf in in_graphs if emit_override(g, sf, "object")]
-            if not (len(emit) == 1 and len(jtypes) == 1 and jtypes[0]["graph"] == emit[0][0]):
-                joins = [override_field(g, sf, "object") for g, sf in emit]
-        elif any(diffs.values()):
-            joins = plain_fields()
-    elif diffs["override"]:
-        joins = [
-            override_field(g, sf, "object") for g, sf in in_graphs if emit_override(g, sf, "object")
-        ]
-    else:
-        joins = plain_fields()
-    if len(joins) == 1 and len(jtypes) == 1 and set(joins[0]) == {"graph"}:
+    if _dropped_federation_1_external(composition, owner, merged_field):
+        return None
+    choice = _FieldJoins(composition, owner, merged_field, type_joins)
+    joins = choice.root_joins() if owner.name == "Query" else choice.object_joins()
+    if len(joins) == 1 and len(type_joins) == 1 and set(joins[0]) == {"graph"}:
         return []
     return joins
+
+
+class _FieldJoins:
+    """Chooses the ``@join__field``s of one field from what each graph declares for it."""
+
+    def __init__(
+        self,
+        composition: Composition,
+        owner: MergedType,
+        merged_field: MergedField,
+        type_joins: list[JoinArgs],
+    ) -> None:
+        self.composition = composition
+        self.owner = owner
+        self.field = merged_field
+        self.type_joins = type_joins
+        self.in_graphs = list(merged_field.by_graph.items())
+        self.type_differs = any(f.type != merged_field.type for _, f in self.in_graphs)
+        graph_count = len(composition.subgraphs) if owner.name == "Query" else len(owner.by_graph)
+        #: every graph that has the owner type declares the field
+        self.everywhere = len(merged_field.by_graph) == graph_count
+        self.has_override = any(f.override for _, f in self.in_graphs)
+        #: graphs the field was moved away from, and the progressive-override label per graph
+        self.overridden: set[str] = set()
+        self.labels: dict[str, str] = {}
+        for graph, in_graph in self.in_graphs:
+            if in_graph.override and in_graph.override in composition.subgraphs:
+                self.overridden.add(in_graph.override)
+                if in_graph.override_label:
+                    self.labels[in_graph.override] = in_graph.override_label
+                    self.labels[graph] = in_graph.override_label
+
+    def differs_between_graphs(self) -> bool:
+        """Something beyond "resolved here" must be said for some graph."""
+        return self.type_differs or any(
+            (f.external and not is_fake_external(f)) or f.override_label or f.provides or f.requires
+            for g, f in self.in_graphs
+        )
+
+    def root_joins(self) -> list[JoinArgs]:
+        if len(self.composition.subgraphs) <= 1:
+            return []
+        if self.has_override:
+            return [
+                self.override_join(graph, in_graph, root=True)
+                for graph, in_graph in self.in_graphs
+                if self.root_override_emitted(graph, in_graph)
+            ]
+        if self.everywhere and not self.type_differs:
+            return []
+        return [
+            _clean(
+                {
+                    "graph": graph,
+                    "provides": compact_field_set(in_graph.provides) if in_graph.provides else None,
+                    "type": in_graph.type if self.type_differs else None,
+                }
+            )
+            for graph, in_graph in self.in_graphs
+        ]
+
+    def object_joins(self) -> list[JoinArgs]:
+        if self.has_override:
+            emitted = [(g, f) for g, f in self.in_graphs if self.object_override_emitted(g, f)]
+            only_graph = len(self.type_joins) == 1 and self.type_joins[0]["graph"]
+            if self.everywhere and len(emitted) == 1 and emitted[0][0] == only_graph:
+                return []
+            return [self.override_join(graph, in_graph, root=False) for graph, in_graph in emitted]
+        if self.everywhere and not self.differs_between_graphs():
+            return []
+        return self.plain_joins()
+
+    def used_overridden(self, graph: str, in_graph: SubgraphField) -> bool:
+        return _used_overridden(self.composition, self.owner, self.field, graph, in_graph)
+
+    def still_used_after_override(self, graph: str, in_graph: SubgraphField) -> bool:
+        external = _external_on_join(in_graph)
+        return self.used_overridden(graph, in_graph) or (
+            graph in self.overridden and in_graph.required and not external
+        )
+
+    def root_override_emitted(self, graph: str, in_graph: SubgraphField) -> bool:
+        return bool(
+            in_graph.override
+            or self.labels.get(graph)
+            or (in_graph.shareable and graph not in self.overridden)
+        )
+
+    def object_override_emitted(self, graph: str, in_graph: SubgraphField) -> bool:
+        external = _external_on_join(in_graph)
+        return bool(
+            (external and in_graph.required)
+            or in_graph.override_label
+            or self.labels.get(graph)
+            or self.still_used_after_override(graph, in_graph)
+            or graph not in self.overridden
+        )
+
+    def override_join(self, graph: str, in_graph: SubgraphField, *, root: bool) -> JoinArgs:
+        if root:
+            external = in_graph.external or None
+            label = in_graph.override_label
+        else:
+            external = True if _external_on_join(in_graph) else None
+            label = self.labels.get(graph)
+        return self.join(
+            graph,
+            in_graph,
+            external=external,
+            used_overridden=None if root else self.still_used_after_override(graph, in_graph),
+            label=label,
+        )
+
+    def plain_joins(self) -> list[JoinArgs]:
+        return [
+            self.join(
+                graph,
+                in_graph,
+                external=True if _external_on_join(in_graph) else None,
+                used_overridden=self.used_overridden(graph, in_graph) or None,
+                label=in_graph.override_label,
+            )
+            for graph, in_graph in self.in_graphs
+            if not self.left_out_of_plain_joins(graph, in_graph)
+        ]
+
+    def left_out_of_plain_joins(self, graph: str, in_graph: SubgraphField) -> bool:
+        """An ``@external`` declaration that tells the planner nothing: Federation 1 unused
+        externals, and externals of an extension that nothing of this graph needs."""
+        if not in_graph.external:
+            return False
+        used = self.used_overridden(graph, in_graph)
+        needed = in_graph.provided or in_graph.required or used
+        if not in_graph.used_as_key and not needed and not self.composition.subgraphs[graph].fed2:
+            return True
+        carries_metadata = bool(
+            self.type_differs or in_graph.override or in_graph.provides or in_graph.requires
+        )
+        return (
+            _external_on_join(in_graph)
+            and declared_extension(self.owner, graph)
+            and not in_graph.used_as_key
+            and not carries_metadata
+            and not needed
+            and graph not in _interface_field_graphs(self.composition, self.owner, self.field.name)
+        )
+
+    def join(
+        self,
+        graph: str,
+        in_graph: SubgraphField,
+        *,
+        external: bool | None,
+        used_overridden: bool | None,
+        label: str | None,
+    ) -> JoinArgs:
+        return _clean(
+            {
+                "graph": graph,
+                "requires": compact_field_set(in_graph.requires) if in_graph.requires else None,
+                "provides": compact_field_set(in_graph.provides) if in_graph.provides else None,
+                "type": in_graph.type if self.type_differs else None,
+                "external": external,
+                "override": in_graph.override,
+                "usedOverridden": used_overridden,
+                "overrideLabel": label,
+            }
+        )
 
 
 def _clean(args: JoinArgs) -> JoinArgs:
@@ -307,14 +386,25 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+_KEYWORD = {
+    OBJECT: "type",
+    INTERFACE: "interface",
+    UNION: "union",
+    ENUM: "enum",
+    INPUT_OBJECT: "input",
+    SCALAR: "scalar",
+}
+
+
 class _Printer:
-    def __init__(self, c: Composition) -> None:
-        self.c = c
-        self.version = join_version(c)
+    def __init__(self, composition: Composition) -> None:
+        self.composition = composition
+        self.version = join_version(composition)
+        #: the security/tag features some element uses (each gets its @link)
         self.used: set[str] = set()
 
     def graph(self, name: str) -> str:
-        return self.c.graph_enum[name]
+        return self.composition.graph_enum[name]
 
     def join(self, directive: str, args: JoinArgs) -> str:
         if not args:
@@ -351,77 +441,83 @@ class _Printer:
             out.append(f"@requiresScopes(scopes: {_value(applied.auth.scopes)})")
         return "".join(f" {d}" for d in out)
 
-    def type_block(self, t: MergedType) -> str | None:
-        if t.kind == SCALAR and t.name in BUILTIN_SCALARS:
+    def type_block(self, merged_type: MergedType) -> str | None:
+        if merged_type.kind == SCALAR and merged_type.name in BUILTIN_SCALARS:
             return None
-        jtypes = join_types(self.c, t)
-        directives = " ".join(self.join("join__type", a) for a in jtypes)
-        head = _description(t.description)
+        type_joins = join_types(self.composition, merged_type)
         implements = ""
-        if t.interfaces:
-            implements = " implements " + " & ".join(t.interfaces)
-            for g, st in t.by_graph.items():
-                for iface in st.interfaces:
-                    directives += " " + self.join(
-                        "join__implements", {"graph": g, "interface": iface}
-                    )
-        if t.kind == UNION:
-            for g, st in t.by_graph.items():
-                for member in st.members:
-                    directives += " " + self.join(
-                        "join__unionMember", {"graph": g, "member": member}
-                    )
-        directives += self.applied(t.applied)
-        keyword = {
-            OBJECT: "type",
-            INTERFACE: "interface",
-            UNION: "union",
-            ENUM: "enum",
-            INPUT_OBJECT: "input",
-            SCALAR: "scalar",
-        }[t.kind]
-        line = f"{head}{keyword} {t.name}{implements} {directives}".rstrip()
-        if t.kind == SCALAR:
+        if merged_type.interfaces:
+            implements = " implements " + " & ".join(merged_type.interfaces)
+        directives = self.type_directives(merged_type, type_joins)
+        head = _description(merged_type.description)
+        keyword = _KEYWORD[merged_type.kind]
+        line = f"{head}{keyword} {merged_type.name}{implements} {directives}".rstrip()
+        if merged_type.kind == SCALAR:
             return line
-        if t.kind == UNION:
-            return f"{line} = " + " | ".join(t.members)
-        body: list[str] = []
-        if t.kind == ENUM:
-            for v in t.values.values():
-                value_dirs = "".join(
-                    " " + self.join("join__enumValue", {"graph": g}) for g in v.by_graph
-                )
-                body.append(
-                    _description(v.description, "  ")
-                    + f"  {v.name}{value_dirs}{self.applied(v.applied)}"
-                )
+        if merged_type.kind == UNION:
+            return f"{line} = " + " | ".join(merged_type.members)
+        if merged_type.kind == ENUM:
+            body = [self.enum_value(value) for value in merged_type.values.values()]
         else:
-            for f in t.fields.values():
-                printed = self.field(t, f, jtypes)
-                if printed is not None:
-                    body.append(printed)
+            printed = (
+                self.field(merged_type, merged_field, type_joins)
+                for merged_field in merged_type.fields.values()
+            )
+            body = [text for text in printed if text is not None]
         return line + " {\n" + "\n".join(body) + "\n}"
 
-    def field(self, t: MergedType, f: MergedField, jtypes: list[JoinArgs]) -> str | None:
+    def type_directives(self, merged_type: MergedType, type_joins: list[JoinArgs]) -> str:
+        """``@join__type``s, ``@join__implements``, ``@join__unionMember``s, then the rest."""
+        directives = [self.join("join__type", args) for args in type_joins]
+        for graph, declared in merged_type.by_graph.items():
+            if merged_type.interfaces:
+                directives.extend(
+                    self.join("join__implements", {"graph": graph, "interface": interface})
+                    for interface in declared.interfaces
+                )
+        if merged_type.kind == UNION:
+            for graph, declared in merged_type.by_graph.items():
+                directives.extend(
+                    self.join("join__unionMember", {"graph": graph, "member": member})
+                    for member in declared.members
+                )
+        return " ".join(directives) + self.applied(merged_type.applied)
+
+    def enum_value(self, value: MergedEnumValue) -> str:
+        joins = "".join(" " + self.join("join__enumValue", {"graph": g}) for g in value.by_graph)
+        return (
+            _description(value.description, "  ")
+            + f"  {value.name}{joins}{self.applied(value.applied)}"
+        )
+
+    def field(
+        self, owner: MergedType, merged_field: MergedField, type_joins: list[JoinArgs]
+    ) -> str | None:
         args = ""
-        if f.args:
+        if merged_field.args:
             printed = []
-            for a in f.args.values():
-                default = f" = {a.default}" if a.default is not None else ""
-                desc = f"{_string(a.description)} " if a.description else ""
-                printed.append(f"{desc}{a.name}: {a.type}{default}{self.applied(a.applied)}")
+            for argument in merged_field.args.values():
+                default = f" = {argument.default}" if argument.default is not None else ""
+                desc = f"{_string(argument.description)} " if argument.description else ""
+                printed.append(
+                    f"{desc}{argument.name}: {argument.type}{default}"
+                    f"{self.applied(argument.applied)}"
+                )
             args = "(" + ", ".join(printed) + ")"
-        if t.kind == INPUT_OBJECT:
-            default = f" = {f.default}" if f.default is not None else ""
-            desc = _description(f.description, "  ")
-            return f"{desc}  {f.name}: {f.type}{default}{self.applied(f.applied)}"
-        joins = join_fields(self.c, t, f, jtypes)
+        if owner.kind == INPUT_OBJECT:
+            default = f" = {merged_field.default}" if merged_field.default is not None else ""
+            desc = _description(merged_field.description, "  ")
+            return (
+                f"{desc}  {merged_field.name}: {merged_field.type}{default}"
+                f"{self.applied(merged_field.applied)}"
+            )
+        joins = join_fields(self.composition, owner, merged_field, type_joins)
         if joins is None:
             return None
         directives = "".join(" " + self.join("join__field", j) for j in joins)
         return (
-            f"{_description(f.description, '  ')}  {f.name}{args}: {f.type}"
-            f"{directives}{self.applied(f.applied)}"
+            f"{_description(merged_field.description, '  ')}  {merged_field.name}{args}: "
+            f"{merged_field.type}{directives}{self.applied(merged_field.applied)}"
         )
 
 
@@ -544,10 +640,10 @@ _FEATURES = {
 }
 
 
-def print_supergraph(c: Composition) -> str:
+def print_supergraph(composition: Composition) -> str:
     """The supergraph SDL of a successful composition."""
-    printer = _Printer(c)
-    blocks = [b for t in c.types.values() if (b := printer.type_block(t)) is not None]
+    printer = _Printer(composition)
+    blocks = [b for t in composition.types.values() if (b := printer.type_block(t)) is not None]
     version = printer.version
     links = [
         '@link(url: "https://specs.apollo.dev/link/v1.0")',
@@ -565,7 +661,7 @@ def print_supergraph(c: Composition) -> str:
             ("mutation", "Mutation"),
             ("subscription", "Subscription"),
         )
-        if name in c.types
+        if name in composition.types
     )
     parts = [
         "schema " + " ".join(links) + " {\n" + roots + "\n}\n",
@@ -576,8 +672,9 @@ def print_supergraph(c: Composition) -> str:
         *[d + "\n" for d in feature_defs],
         "enum join__Graph {\n"
         + "\n".join(
-            f"  {enum} @join__graph(name: {_string(name)}, url: {_string(c.subgraphs[name].url)})"
-            for name, enum in c.graph_enum.items()
+            f"  {enum} @join__graph(name: {_string(name)}, "
+            f"url: {_string(composition.subgraphs[name].url)})"
+            for name, enum in composition.graph_enum.items()
         )
         + "\n}\n",
         *[b + "\n" for b in blocks],

@@ -1,7 +1,8 @@
 """Enum and input object merging: union for outputs, intersection for inputs.
 
 Federation 2: an enum used only as output takes the union of its values; used only as input, the
-intersection; used both ways, every subgraph must list the same values. An input object keeps the
+intersection; used both ways, every subgraph must list the same values. An ``@inaccessible`` value
+is exempt from both rules and kept (hidden). An input object keeps the
 fields every subgraph declares; a required input field missing somewhere is an error.
 """
 
@@ -10,14 +11,21 @@ from __future__ import annotations
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
 from gateway.composition.merge import merge_applied
-from gateway.composition.model import Composition, MergedEnumValue
-from gateway.composition.subgraph import ENUM, INPUT_OBJECT, INTERFACE, OBJECT, named_type
+from gateway.composition.model import Composition, MergedEnumValue, MergedType
+from gateway.composition.subgraph import (
+    ENUM,
+    INPUT_OBJECT,
+    INTERFACE,
+    OBJECT,
+    SubgraphType,
+    named_type,
+)
 
 
-def _usage(c: Composition) -> tuple[set[str], set[str]]:
+def _usage(composition: Composition) -> tuple[set[str], set[str]]:
     inputs: set[str] = set()
     outputs: set[str] = set()
-    for sub in c.subgraphs.values():
+    for sub in composition.subgraphs.values():
         for t in sub.types.values():
             for f in t.fields.values():
                 if t.kind == INPUT_OBJECT:
@@ -29,57 +37,78 @@ def _usage(c: Composition) -> tuple[set[str], set[str]]:
     return inputs, outputs
 
 
-def merge_enums(c: Composition) -> list[CompositionError]:
+def merge_enums(composition: Composition) -> list[CompositionError]:
     found: list[CompositionError] = []
-    inputs, outputs = _usage(c)
-    for t in c.types.values():
-        if t.kind != ENUM:
-            continue
-        order: list[str] = []
-        for st in t.by_graph.values():
-            order.extend(v for v in st.values if v not in order)
-        as_input, as_output = t.name in inputs, t.name in outputs
-        graphs = list(t.by_graph)
-        if as_input and as_output:
-            for value in order:
-                missing = [g for g in graphs if value not in t.by_graph[g].values]
-                if missing:
-                    found.append(
-                        error(
-                            E.ENUM_VALUE_MISMATCH,
-                            f'value "{value}" is missing in '
-                            f"{', '.join(f'[{g}]' for g in missing)}. {t.name} is used both as "
-                            "input and output, so every subgraph must list the same values.",
-                            None,
-                            t.name,
-                        )
-                    )
-        if as_input and not as_output:
-            order = [v for v in order if all(v in t.by_graph[g].values for g in graphs)]
-            if not order:
-                found.append(
-                    error(
-                        E.EMPTY_MERGED_ENUM_TYPE,
-                        "has no value that every subgraph declares; as an input-only enum it "
-                        "keeps only the common values, and none are left.",
-                        None,
-                        t.name,
-                    )
-                )
-        for value in order:
-            by_graph = {g: st.values[value] for g, st in t.by_graph.items() if value in st.values}
-            t.values[value] = MergedEnumValue(
-                name=value,
-                by_graph=by_graph,
-                description=next((v.description for v in by_graph.values() if v.description), None),
-                applied=merge_applied([v.applied for v in by_graph.values()]),
-            )
+    inputs, outputs = _usage(composition)
+    for t in composition.types.values():
+        if t.kind == ENUM:
+            found.extend(_merge_enum(t, as_input=t.name in inputs, as_output=t.name in outputs))
     return found
 
 
-def merge_inputs(c: Composition) -> list[CompositionError]:
+def _merge_enum(
+    merged_type: MergedType, *, as_input: bool, as_output: bool
+) -> list[CompositionError]:
+    """Fill ``merged_type.values``. An ``@inaccessible`` value is kept as is: clients never see
+    it, so neither the intersection (input) nor the consistency (input and output) rule applies."""
     found: list[CompositionError] = []
-    for t in c.types.values():
+    order: list[str] = []
+    for st in merged_type.by_graph.values():
+        order.extend(v for v in st.values if v not in order)
+    hidden = {v for v in order if any(_hides(st, v) for st in merged_type.by_graph.values())}
+    graphs = list(merged_type.by_graph)
+    if as_input and as_output:
+        for value in order:
+            missing = [g for g in graphs if value not in merged_type.by_graph[g].values]
+            if missing and value not in hidden:
+                found.append(
+                    error(
+                        E.ENUM_VALUE_MISMATCH,
+                        f'value "{value}" is missing in '
+                        f"{', '.join(f'[{g}]' for g in missing)}. {merged_type.name} is used "
+                        "both as input and output, so every subgraph must list the same values "
+                        "(or mark the value @inaccessible).",
+                        None,
+                        merged_type.name,
+                    )
+                )
+    if as_input and not as_output:
+        order = [
+            v
+            for v in order
+            if v in hidden or all(v in merged_type.by_graph[g].values for g in graphs)
+        ]
+        if not [v for v in order if v not in hidden]:
+            found.append(
+                error(
+                    E.EMPTY_MERGED_ENUM_TYPE,
+                    "has no value that every subgraph declares; as an input-only enum it "
+                    "keeps only the common values, and none are left.",
+                    None,
+                    merged_type.name,
+                )
+            )
+    for value in order:
+        by_graph = {
+            g: st.values[value] for g, st in merged_type.by_graph.items() if value in st.values
+        }
+        merged_type.values[value] = MergedEnumValue(
+            name=value,
+            by_graph=by_graph,
+            description=next((v.description for v in by_graph.values() if v.description), None),
+            applied=merge_applied([v.applied for v in by_graph.values()]),
+        )
+    return found
+
+
+def _hides(st: SubgraphType, value: str) -> bool:
+    declared = st.values.get(value)
+    return declared is not None and declared.applied.inaccessible
+
+
+def merge_inputs(composition: Composition) -> list[CompositionError]:
+    found: list[CompositionError] = []
+    for t in composition.types.values():
         if t.kind != INPUT_OBJECT:
             continue
         graphs = list(t.by_graph)

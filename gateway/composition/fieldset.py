@@ -17,6 +17,7 @@ from gateway.composition.subgraph import (
     UNION,
     Subgraph,
     SubgraphField,
+    SubgraphType,
     named_type,
 )
 
@@ -31,13 +32,28 @@ class FieldSetProblem:
     field_name: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a selected field sits in the field set.
+
+    ``leaf``: selected without a sub-selection. ``under_external``: some field above it in the
+    selection is ``@external`` (or, on an interface, is ``@external`` in an implementation), which
+    makes the fields below it come from elsewhere too.
+    """
+
+    top: bool
+    leaf: bool
+    under_external: bool
+
+
 def parse_field_set(text: str) -> SelectionSetNode:
     document = parse("{" + text + "}", no_location=True)
     operation = document.definitions[0]
     return operation.selection_set  # type: ignore[attr-defined,no-any-return]
 
 
-Visit = Callable[[str, SubgraphField, bool], None]
+#: called as ``visit(owner type name, field, position)`` for every field the set selects
+Visit = Callable[[str, SubgraphField, Position], None]
 
 
 def walk_field_set(
@@ -46,13 +62,13 @@ def walk_field_set(
     text: str,
     visit: Visit | None = None,
 ) -> list[FieldSetProblem]:
-    """Check ``text`` selects existing fields of ``type_name``; call ``visit(type, field, top)``."""
+    """Check ``text`` selects existing fields of ``type_name``; call ``visit`` on each field."""
     try:
         selection_set = parse_field_set(text)
     except GraphQLSyntaxError as exc:
         return [FieldSetProblem("syntax", f"does not parse: {exc.message}.")]
-    problems: list[FieldSetProblem] = []
-    _walk(subgraph, type_name, selection_set, visit, problems, top=True)
+    walker = _FieldSetWalker(subgraph, visit)
+    walker.walk(type_name, selection_set, top=True, under_external=False)
     whole = text.strip()
     return [
         FieldSetProblem(
@@ -63,7 +79,7 @@ def walk_field_set(
         )
         if p.kind == "unknown" and p.field_name == whole
         else p
-        for p in problems
+        for p in walker.problems
     ]
 
 
@@ -74,100 +90,141 @@ def _kind(subgraph: Subgraph, name: str) -> str:
     return t.kind if t else SCALAR
 
 
-def _walk(
-    subgraph: Subgraph,
-    type_name: str,
-    selection_set: SelectionSetNode,
-    visit: Visit | None,
-    problems: list[FieldSetProblem],
-    top: bool,
-) -> None:
-    parent = subgraph.types.get(type_name)
-    if parent is None:
-        problems.append(
-            FieldSetProblem(
-                "unknown", f'names type "{type_name}", which is not defined.', type_name
-            )
-        )
-        return
-    for selection in selection_set.selections:
-        if isinstance(selection, InlineFragmentNode):
-            condition = (
-                selection.type_condition.name.value if selection.type_condition else type_name
-            )
-            if condition not in subgraph.types:
-                problems.append(
-                    FieldSetProblem(
-                        "unknown", f'names type "{condition}", which is not defined.', condition
-                    )
+def external_in_some_implementation(subgraph: Subgraph, interface: str, field_name: str) -> bool:
+    """An interface field counts as external when an implementation marks its field so."""
+    for implementation in subgraph.types.values():
+        if implementation.kind != OBJECT or interface not in implementation.interfaces:
+            continue
+        field = implementation.fields.get(field_name)
+        if field is not None and field.external:
+            return True
+    return False
+
+
+class _FieldSetWalker:
+    """One walk over a field set; collects problems and calls ``visit`` on each field."""
+
+    def __init__(self, subgraph: Subgraph, visit: Visit | None) -> None:
+        self.subgraph = subgraph
+        self.visit = visit
+        self.problems: list[FieldSetProblem] = []
+
+    def walk(
+        self, type_name: str, selection_set: SelectionSetNode, *, top: bool, under_external: bool
+    ) -> None:
+        parent = self.subgraph.types.get(type_name)
+        if parent is None:
+            self.problems.append(
+                FieldSetProblem(
+                    "unknown", f'names type "{type_name}", which is not defined.', type_name
                 )
-                continue
-            _walk(subgraph, condition, selection.selection_set, visit, problems, top)
-            continue
-        if not isinstance(selection, FieldNode):
-            problems.append(
-                FieldSetProblem("syntax", "uses a fragment spread, which a field set may not.")
             )
-            continue
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, InlineFragmentNode):
+                self.fragment(type_name, selection, top=top, under_external=under_external)
+            elif isinstance(selection, FieldNode):
+                self.field(parent, selection, top=top, under_external=under_external)
+            else:
+                self.problems.append(
+                    FieldSetProblem("syntax", "uses a fragment spread, which a field set may not.")
+                )
+
+    def fragment(
+        self, type_name: str, fragment: InlineFragmentNode, *, top: bool, under_external: bool
+    ) -> None:
+        condition = fragment.type_condition.name.value if fragment.type_condition else type_name
+        if condition not in self.subgraph.types:
+            self.problems.append(
+                FieldSetProblem(
+                    "unknown", f'names type "{condition}", which is not defined.', condition
+                )
+            )
+            return
+        self.walk(condition, fragment.selection_set, top=top, under_external=under_external)
+
+    def field(
+        self, parent: SubgraphType, selection: FieldNode, *, top: bool, under_external: bool
+    ) -> None:
         name = selection.name.value
         if name == "__typename":
-            continue
-        if parent.kind == UNION:
-            problems.append(
-                FieldSetProblem(
-                    "unknown", f'selects "{name}" directly on union {type_name}.', type_name, name
-                )
-            )
-            continue
-        field = parent.fields.get(name)
+            return
+        field = self.selected_field(parent, name)
         if field is None:
-            problems.append(
-                FieldSetProblem(
-                    "unknown",
-                    f'names "{name}", a field that {type_name} does not have.'
-                    + did_you_mean(name, parent.fields),
-                    type_name,
-                    name,
-                )
-            )
-            continue
+            return
         if selection.arguments or field.args:
-            problems.append(
+            self.problems.append(
                 FieldSetProblem(
                     "args",
                     f'selects "{name}" with arguments, which a field set may not.',
-                    type_name,
+                    parent.name,
                     name,
                 )
             )
-        if visit is not None:
-            visit(type_name, field, top)
+        if self.visit is not None:
+            position = Position(top, selection.selection_set is None, under_external)
+            self.visit(parent.name, field, position)
+        external_here = field.external or (
+            parent.kind == INTERFACE
+            and external_in_some_implementation(self.subgraph, parent.name, name)
+        )
+        self.field_type(parent.name, field, selection, under_external or external_here)
+
+    def selected_field(self, parent: SubgraphType, name: str) -> SubgraphField | None:
+        if parent.kind == UNION:
+            self.problems.append(
+                FieldSetProblem(
+                    "unknown",
+                    f'selects "{name}" directly on union {parent.name}.',
+                    parent.name,
+                    name,
+                )
+            )
+            return None
+        field = parent.fields.get(name)
+        if field is None:
+            self.problems.append(
+                FieldSetProblem(
+                    "unknown",
+                    f'names "{name}", a field that {parent.name} does not have.'
+                    + did_you_mean(name, parent.fields),
+                    parent.name,
+                    name,
+                )
+            )
+        return field
+
+    def field_type(
+        self, owner: str, field: SubgraphField, selection: FieldNode, under_external: bool
+    ) -> None:
+        """The selection below ``field`` must fit its type: sub-fields for composites only."""
         inner = named_type(field.type)
-        inner_kind = _kind(subgraph, inner)
+        inner_kind = _kind(self.subgraph, inner)
+        where = f"{owner}.{field.name}"
         if inner_kind in (INTERFACE, UNION):
-            problems.append(
+            self.problems.append(
                 FieldSetProblem(
                     "abstract",
-                    f'selects "{type_name}.{name}", of {inner_kind.lower()} type {inner}.',
-                    type_name,
-                    name,
+                    f'selects "{where}", of {inner_kind.lower()} type {inner}.',
+                    owner,
+                    field.name,
                 )
             )
         if inner_kind in (OBJECT, INTERFACE, UNION):
             if selection.selection_set is None:
-                problems.append(
+                self.problems.append(
                     FieldSetProblem(
                         "composite",
-                        f'selects "{type_name}.{name}" of type {inner} without a sub-selection.',
-                        type_name,
-                        name,
+                        f'selects "{where}" of type {inner} without a sub-selection.',
+                        owner,
+                        field.name,
                     )
                 )
             else:
-                _walk(subgraph, inner, selection.selection_set, visit, problems, top=False)
+                self.walk(inner, selection.selection_set, top=False, under_external=under_external)
         elif inner_kind in (SCALAR, ENUM) and selection.selection_set is not None:
-            problems.append(
+            self.problems.append(
                 FieldSetProblem(
-                    "leaf", f'selects sub-fields of "{type_name}.{name}", a leaf.', type_name, name
+                    "leaf", f'selects sub-fields of "{where}", a leaf.', owner, field.name
                 )
             )

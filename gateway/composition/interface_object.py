@@ -13,9 +13,9 @@ from gateway.composition.model import Composition, MergedField
 from gateway.composition.subgraph import INTERFACE, OBJECT, Applied
 
 
-def check_interface_objects(c: Composition) -> list[CompositionError]:
+def check_interface_objects(composition: Composition) -> list[CompositionError]:
     found: list[CompositionError] = []
-    for t in c.types.values():
+    for t in composition.types.values():
         for g, st in t.by_graph.items():
             if st.interface_object:
                 if not st.keys:
@@ -43,7 +43,7 @@ def check_interface_objects(c: Composition) -> list[CompositionError]:
                         )
                     )
             if st.kind == INTERFACE and st.keys:
-                sub = c.subgraphs[g]
+                sub = composition.subgraphs[g]
                 for impl in sub.types.values():
                     if impl.kind != OBJECT or t.name not in impl.interfaces:
                         continue
@@ -62,12 +62,12 @@ def check_interface_objects(c: Composition) -> list[CompositionError]:
     return found
 
 
-def add_interface_object_fields(c: Composition) -> None:
+def add_interface_object_fields(composition: Composition) -> None:
     """Give each implementation the fields its interface gets from an ``@interfaceObject``."""
-    for iface in c.types.values():
+    for iface in composition.types.values():
         if iface.kind != INTERFACE or not iface.has_interface_object:
             continue
-        for impl in c.types.values():
+        for impl in composition.types.values():
             if impl.kind != OBJECT or iface.name not in impl.interfaces:
                 continue
             for name, f in iface.fields.items():

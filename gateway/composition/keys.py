@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
-from gateway.composition.fieldset import walk_field_set
-from gateway.composition.subgraph import Subgraph, SubgraphField
+from gateway.composition.fieldset import Position, Visit, walk_field_set
+from gateway.composition.subgraph import Subgraph, SubgraphField, SubgraphType
 
 _CODES = {
     "syntax": E.KEY_INVALID_FIELDS,
@@ -24,11 +24,8 @@ _CODES = {
 
 def check_keys(subgraph: Subgraph) -> list[CompositionError]:
     found: list[CompositionError] = []
-
-    def mark(_type: str, field: SubgraphField, _top: bool) -> None:
-        field.used_as_key = True
-
     for t in subgraph.types.values():
+        mark = _marker(subgraph, t)
         for key in t.keys:
             for problem in walk_field_set(subgraph, t.name, key.fields, mark):
                 hint = (
@@ -45,3 +42,22 @@ def check_keys(subgraph: Subgraph) -> list[CompositionError]:
                     )
                 )
     return found
+
+
+def _marker(subgraph: Subgraph, keyed: SubgraphType) -> Visit:
+    """Marks the fields a key of ``keyed`` selects.
+
+    On a type declared as an extension the key fields' ``@external`` is "fake" (they are
+    resolved here), as in the reference composers: every selected field for ``@extends`` and
+    Federation 2 ``extend type``; only the type's own fields for a Federation 1 ``extend type``
+    (its upgrade to Federation 2 keeps nested key fields of other types external).
+    """
+    whole_key = keyed.extends_directive or (keyed.extension and subgraph.fed2)
+    own_fields = keyed.extension
+
+    def mark(owner: str, field: SubgraphField, _: Position) -> None:
+        field.used_as_key = True
+        if whole_key or (own_fields and owner == keyed.name):
+            field.in_extension_key = True
+
+    return mark

@@ -22,6 +22,7 @@ from gateway.composition.subgraph import (
     Auth,
     SubgraphArgument,
     SubgraphField,
+    is_fake_external,
 )
 
 # --- type reconciliation -------------------------------------------------------------------------
@@ -47,14 +48,14 @@ def _render(node: tuple[str, object]) -> str:
 
 
 def _merge(
-    a: tuple[str, object],
-    b: tuple[str, object],
+    left: tuple[str, object],
+    right: tuple[str, object],
     output: bool,
     is_subtype: Callable[[str, str], bool],
 ) -> tuple[str, object] | None:
-    a_nn, b_nn = a[0] == "!", b[0] == "!"
-    ia = a[1] if a_nn else a
-    ib = b[1] if b_nn else b
+    a_nn, b_nn = left[0] == "!", right[0] == "!"
+    ia = left[1] if a_nn else left
+    ib = right[1] if b_nn else right
     assert isinstance(ia, tuple) and isinstance(ib, tuple)
     merged: tuple[str, object] | None
     if ia[0] == "[]" and ib[0] == "[]":
@@ -94,13 +95,13 @@ def merge_types(
 # --- directives that reach the supergraph --------------------------------------------------------
 
 
-def merge_scope_groups(a: list[list[str]], b: list[list[str]]) -> list[list[str]]:
+def merge_scope_groups(first: list[list[str]], second: list[list[str]]) -> list[list[str]]:
     """AND of two OR-of-AND lists (``@requiresScopes``/``@policy``), minimal and sorted."""
-    if not a or not b:
-        return [list(g) for g in (a or b)]
+    if not first or not second:
+        return [list(g) for g in (first or second)]
     groups: dict[str, list[str]] = {}
-    for ga in a:
-        for gb in b:
+    for ga in first:
+        for gb in second:
             merged = sorted(set(ga) | set(gb))
             groups[",".join(merged)] = merged
     candidates = sorted(groups.values(), key=len)
@@ -136,7 +137,7 @@ class Merger:
     """Builds ``composition.types`` from the subgraphs and reports merge errors."""
 
     def __init__(self, composition: Composition) -> None:
-        self.c = composition
+        self.composition = composition
         self.errors: list[CompositionError] = []
         self._supertypes: dict[str, set[str]] = {}
         for sub in composition.subgraphs.values():
@@ -161,18 +162,20 @@ class Merger:
 
     def merge(self) -> None:
         order: list[str] = []
-        for sub in self.c.subgraphs.values():
+        for sub in self.composition.subgraphs.values():
             for name in sub.types:
                 if name not in order:
                     order.append(name)
         for name in order:
             merged = self._merge_type(name)
             if merged is not None:
-                self.c.types[name] = merged
+                self.composition.types[name] = merged
 
     def _merge_type(self, name: str) -> MergedType | None:
         by_graph = {
-            graph: sub.types[name] for graph, sub in self.c.subgraphs.items() if name in sub.types
+            graph: sub.types[name]
+            for graph, sub in self.composition.subgraphs.items()
+            if name in sub.types
         }
         kinds: dict[str, list[str]] = {}
         for graph, t in by_graph.items():
@@ -226,12 +229,7 @@ class Merger:
         considered = {
             g: f
             for g, f in fields.items()
-            if not f.external
-            or not self.c.subgraphs[g].fed2
-            or (
-                f.used_as_key
-                and (parent.by_graph[g].extension or parent.by_graph[g].extends_directive)
-            )
+            if not f.external or not self.composition.subgraphs[g].fed2 or is_fake_external(f)
         } or fields
         merged_type = merge_types(
             [f.type for f in considered.values()], output=output, is_subtype=self.is_subtype
@@ -262,7 +260,7 @@ class Merger:
                 self.errors.append(
                     error(
                         E.EXTERNAL_TYPE_MISMATCH
-                        if self.c.subgraphs[graph].fed2
+                        if self.composition.subgraphs[graph].fed2
                         else E.FIELD_TYPE_MISMATCH,
                         f'has type "{f.type}" in [{graph}] (@external) but "{merged_type}" where '
                         "it is resolved; the types must agree.",
@@ -277,7 +275,7 @@ class Merger:
                 and graph not in considered
                 and f.type != merged_type
                 and parent.kind == OBJECT
-                and self.c.subgraphs[graph].fed2
+                and self.composition.subgraphs[graph].fed2
             ):
                 self.errors.append(
                     error(
@@ -381,46 +379,73 @@ class Merger:
         return result
 
 
-def check_sharing(c: Composition) -> list[CompositionError]:
-    """INVALID_FIELD_SHARING: an object field resolved by several subgraphs must be shareable."""
+def check_sharing(composition: Composition) -> list[CompositionError]:
+    """INVALID_FIELD_SHARING: an object field resolved by several subgraphs must be shareable.
+
+    A subgraph resolves a field it declares without ``@external``, an ``@external`` one it
+    ``@provides`` (which counts as shareable there), and one an ``@interfaceObject`` of the type's
+    interface gives.
+    """
     found: list[CompositionError] = []
-    for t in c.types.values():
-        if t.kind != OBJECT:
+    for merged_type in composition.types.values():
+        if merged_type.kind != OBJECT:
             continue
-        for f in t.fields.values():
-            overridden = {sf.override for sf in f.by_graph.values() if sf.override}
-            resolving = {
-                g: sf for g, sf in f.by_graph.items() if not sf.external and g not in overridden
-            }
+        for merged_field in merged_type.fields.values():
+            resolving = _resolving_graphs(composition, merged_type, merged_field)
             if len(resolving) < 2:
                 continue
             unshared = [
-                g
-                for g, sf in resolving.items()
-                if not (sf.shareable or sf.used_as_key or not c.subgraphs[g].fed2)
+                graph
+                for graph, declared in resolving.items()
+                if not (
+                    declared.shareable
+                    or declared.used_as_key
+                    or (declared.provided and declared.external)
+                    or not composition.subgraphs[graph].fed2
+                )
             ]
             if not unshared:
                 continue
             graphs = ", ".join(f"[{g}]" for g in resolving)
-            self_ = ", ".join(f"[{g}]" for g in unshared)
+            not_shared_in = ", ".join(f"[{g}]" for g in unshared)
             found.append(
                 error(
                     E.INVALID_FIELD_SHARING,
-                    f"is resolved by {graphs} but is not marked @shareable in {self_}. Mark it "
-                    "@shareable in every subgraph that resolves it (they must return the same "
-                    "data), or move it with @override.",
+                    f"is resolved by {graphs} but is not marked @shareable in {not_shared_in}. "
+                    "Mark it @shareable in every subgraph that resolves it (they must return the "
+                    "same data), or move it with @override.",
                     None,
-                    t.name,
-                    f.name,
+                    merged_type.name,
+                    merged_field.name,
                 )
             )
     return found
 
 
-def check_extensions_and_interfaces(c: Composition) -> list[CompositionError]:
+def _resolving_graphs(
+    composition: Composition, owner: MergedType, merged_field: MergedField
+) -> dict[str, SubgraphField]:
+    overridden = {f.override for f in merged_field.by_graph.values() if f.override}
+    resolving = {
+        graph: declared
+        for graph, declared in merged_field.by_graph.items()
+        if (not declared.external or declared.provided) and graph not in overridden
+    }
+    for interface in owner.interfaces:
+        merged_interface = composition.types.get(interface)
+        if merged_interface is None or not merged_interface.has_interface_object:
+            continue
+        for graph, declared_type in merged_interface.by_graph.items():
+            declared = declared_type.fields.get(merged_field.name)
+            if declared_type.interface_object and declared is not None and not declared.external:
+                resolving.setdefault(graph, declared)
+    return resolving
+
+
+def check_extensions_and_interfaces(composition: Composition) -> list[CompositionError]:
     """EXTENSION_WITH_NO_BASE and INTERFACE_FIELD_NO_IMPLEM on the merged model."""
     found: list[CompositionError] = []
-    for t in c.types.values():
+    for t in composition.types.values():
         only_extended = all(
             st.extension and not st.has_definition and not st.extends_directive
             for st in t.by_graph.values()
@@ -428,7 +453,7 @@ def check_extensions_and_interfaces(c: Composition) -> list[CompositionError]:
         if (
             t.name not in ("Query", "Mutation", "Subscription")
             and only_extended
-            and all(c.subgraphs[g].fed2 for g in t.by_graph)
+            and all(composition.subgraphs[g].fed2 for g in t.by_graph)
         ):
             graphs = ", ".join(f"[{g}]" for g in t.by_graph)
             found.append(
@@ -443,7 +468,7 @@ def check_extensions_and_interfaces(c: Composition) -> list[CompositionError]:
         if t.kind not in (OBJECT, INTERFACE):
             continue
         for iface_name in t.interfaces:
-            iface = c.types.get(iface_name)
+            iface = composition.types.get(iface_name)
             if iface is None:
                 continue
             for name, f in iface.fields.items():

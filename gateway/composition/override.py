@@ -17,9 +17,9 @@ from gateway.composition.subgraph import INTERFACE
 _LABEL = re.compile(r"^(percent\((100(\.0+)?|\d{1,2}(\.\d+)?)\)|[A-Za-z][A-Za-z0-9_\-:.]*)$")
 
 
-def check_override(c: Composition) -> list[CompositionError]:
+def check_override(composition: Composition) -> list[CompositionError]:
     found: list[CompositionError] = []
-    for t in c.types.values():
+    for t in composition.types.values():
         for f in t.fields.values():
             for g, sf in f.by_graph.items():
                 if sf.override is None:
@@ -36,7 +36,7 @@ def check_override(c: Composition) -> list[CompositionError]:
                         )
                     )
                     continue
-                if c.subgraphs[g].types[t.name].kind == INTERFACE:
+                if composition.subgraphs[g].types[t.name].kind == INTERFACE:
                     found.append(
                         error(
                             E.OVERRIDE_ON_INTERFACE,
@@ -67,7 +67,7 @@ def check_override(c: Composition) -> list[CompositionError]:
                 other = f.by_graph.get(source)
                 if (
                     sf.override_label is not None
-                    and source in c.subgraphs
+                    and source in composition.subgraphs
                     and (other is None or other.external)
                 ):
                     found.append(

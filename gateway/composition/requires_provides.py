@@ -1,16 +1,18 @@
 """``@external``, ``@requires`` and ``@provides`` references.
 
-Federation 2: a ``@requires`` field set names fields of the same type that are ``@external`` in the
-subgraph; a ``@provides`` field set names ``@external`` fields of the field's (object or interface)
-return type; an ``@external`` field is used by a key, a ``@requires`` or a ``@provides`` of its
-subgraph (or implements an interface field), and some other subgraph defines it.
+Federation 2: a ``@requires`` field set selects fields of the same type, a ``@provides`` field set
+fields of the field's (object or interface) return type; in both, each leaf of the selection is
+``@external`` in the subgraph unless a field above it is (``dim { w }`` may mark ``dim`` or ``w``
+external: what is external comes from elsewhere, with everything below it). An ``@external`` field
+is used by a key, a ``@requires`` or a ``@provides`` of its subgraph (or implements an interface
+field), and some other subgraph defines it.
 """
 
 from __future__ import annotations
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
-from gateway.composition.fieldset import walk_field_set
+from gateway.composition.fieldset import Position, walk_field_set
 from gateway.composition.model import Composition
 from gateway.composition.subgraph import (
     INTERFACE,
@@ -34,18 +36,28 @@ def check_requires_provides(subgraph: Subgraph) -> list[CompositionError]:
     return found
 
 
-def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
-    assert f.requires is not None
+def _must_be_external(field: SubgraphField, position: Position) -> bool:
+    """A selected leaf that nothing above it makes external, and that is resolved here."""
+    return (
+        position.leaf
+        and not position.under_external
+        and not field.external
+        and not field.used_as_key
+    )
+
+
+def _requires(subgraph: Subgraph, type_name: str, field: SubgraphField) -> list[CompositionError]:
+    assert field.requires is not None
     found: list[CompositionError] = []
     not_external: list[str] = []
 
-    def visit(owner: str, target: SubgraphField, top: bool) -> None:
+    def visit(owner: str, target: SubgraphField, position: Position) -> None:
         target.required = True
-        if not target.external and not target.used_as_key and top:
+        if _must_be_external(target, position):
             not_external.append(f"{owner}.{target.name}")
 
-    directive = f'@requires(fields: "{f.requires}")'
-    for problem in walk_field_set(subgraph, type_name, f.requires, visit):
+    directive = f'@requires(fields: "{field.requires}")'
+    for problem in walk_field_set(subgraph, type_name, field.requires, visit):
         if problem.kind in ("abstract", "args"):
             continue
         found.append(
@@ -54,7 +66,7 @@ def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 f"{directive} {problem.text}",
                 subgraph.name,
                 type_name,
-                f.name,
+                field.name,
             )
         )
     if subgraph.fed2:
@@ -63,40 +75,41 @@ def _requires(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 error(
                     E.REQUIRES_FIELDS_MISSING_EXTERNAL,
                     f'{directive} names "{coordinate}", which this subgraph resolves itself. '
-                    "A required field comes from another subgraph: mark it @external here.",
+                    "A required field comes from another subgraph: mark it (or a field above "
+                    "it in the selection) @external here.",
                     subgraph.name,
                     type_name,
-                    f.name,
+                    field.name,
                 )
             )
     return found
 
 
-def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[CompositionError]:
-    assert f.provides is not None
-    directive = f'@provides(fields: "{f.provides}")'
-    target = named_type(f.type)
+def _provides(subgraph: Subgraph, type_name: str, field: SubgraphField) -> list[CompositionError]:
+    assert field.provides is not None
+    directive = f'@provides(fields: "{field.provides}")'
+    target = named_type(field.type)
     target_type = subgraph.types.get(target)
     if target_type is None or target_type.kind not in (OBJECT, INTERFACE, UNION):
         return [
             error(
                 E.PROVIDES_ON_NON_OBJECT_FIELD,
-                f"{directive} is on a field of type {f.type}; only fields returning an object or "
-                "interface type can provide fields.",
+                f"{directive} is on a field of type {field.type}; only fields returning an "
+                "object or interface type can provide fields.",
                 subgraph.name,
                 type_name,
-                f.name,
+                field.name,
             )
         ]
     found: list[CompositionError] = []
     not_external: list[str] = []
 
-    def visit(owner: str, provided: SubgraphField, top: bool) -> None:
+    def visit(owner: str, provided: SubgraphField, position: Position) -> None:
         provided.provided = True
-        if not provided.external and not provided.used_as_key:
+        if _must_be_external(provided, position):
             not_external.append(f"{owner}.{provided.name}")
 
-    for problem in walk_field_set(subgraph, target, f.provides, visit):
+    for problem in walk_field_set(subgraph, target, field.provides, visit):
         if problem.kind in ("abstract", "args"):
             continue
         found.append(
@@ -105,7 +118,7 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 f"{directive} {problem.text}",
                 subgraph.name,
                 type_name,
-                f.name,
+                field.name,
             )
         )
     if subgraph.fed2:
@@ -114,26 +127,28 @@ def _provides(subgraph: Subgraph, type_name: str, f: SubgraphField) -> list[Comp
                 error(
                     E.PROVIDES_FIELDS_MISSING_EXTERNAL,
                     f'{directive} names "{coordinate}", which is not @external here. A '
-                    "provided field must be declared @external in the providing subgraph.",
+                    "provided field (or a field above it in the selection) must be declared "
+                    "@external in the providing subgraph.",
                     subgraph.name,
                     type_name,
-                    f.name,
+                    field.name,
                 )
             )
     return found
 
 
-def check_external(c: Composition) -> list[CompositionError]:
+def check_external(composition: Composition) -> list[CompositionError]:
     """EXTERNAL_UNUSED and EXTERNAL_MISSING_ON_BASE across the merged model."""
     found: list[CompositionError] = []
-    for t in c.types.values():
+    for t in composition.types.values():
         for f in t.fields.values():
             externals = {g: sf for g, sf in f.by_graph.items() if sf.external}
             if not externals:
                 continue
             if len(externals) == len(f.by_graph) and not f.from_interface_object:
                 if not any(
-                    sf.used_as_key and not c.subgraphs[g].fed2 for g, sf in externals.items()
+                    sf.used_as_key and not composition.subgraphs[g].fed2
+                    for g, sf in externals.items()
                 ):
                     graphs = ", ".join(f"[{g}]" for g in externals)
                     found.append(
@@ -148,12 +163,12 @@ def check_external(c: Composition) -> list[CompositionError]:
                     )
                 continue
             for g, sf in externals.items():
-                if not c.subgraphs[g].fed2:
+                if not composition.subgraphs[g].fed2:
                     continue
                 if sf.used_as_key or sf.required or sf.provided:
                     continue
-                sub_type = c.subgraphs[g].types[t.name]
-                if _implements_interface_field(c, g, sub_type.interfaces, f.name):
+                sub_type = composition.subgraphs[g].types[t.name]
+                if _implements_interface_field(composition, g, sub_type.interfaces, f.name):
                     continue
                 found.append(
                     error(
@@ -169,7 +184,7 @@ def check_external(c: Composition) -> list[CompositionError]:
 
 
 def _implements_interface_field(
-    c: Composition, graph: str, interfaces: list[str], name: str
+    composition: Composition, graph: str, interfaces: list[str], name: str
 ) -> bool:
-    sub = c.subgraphs[graph]
+    sub = composition.subgraphs[graph]
     return any(name in sub.types[i].fields for i in interfaces if i in sub.types)

@@ -3,8 +3,9 @@
 A walk over states (type, the subgraphs the object may come from at that point of a query),
 starting at Query in every subgraph. From a state the walk follows each field to the subgraphs
 that can resolve it (the state's subgraphs and those they reach by entity jumps: a resolvable
-``@key`` there whose fields the current subgraph can provide, or an ``@interfaceObject`` of one of
-the type's interfaces), and an abstract type to its implementations. A field that none of the
+``@key`` there whose fields the subgraphs reached so far can provide between them, so a key may
+be gathered over two hops; or an ``@interfaceObject`` of one of the type's interfaces), and an
+abstract type to its implementations. A field that none of the
 reachable subgraphs resolves is unsatisfiable for that query path. Because a state keeps every
 subgraph some choice of plan leads to, a field is refused only when no plan can resolve it.
 
@@ -19,160 +20,190 @@ from collections import deque
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
 from gateway.composition.model import Composition, MergedField
-from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, SubgraphType, named_type
+from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, Key, SubgraphType, named_type
 
 #: (type name, the subgraphs the object may come from at this point of some query)
 SetState = tuple[str, frozenset[str]]
 
 
 class _Walk:
-    def __init__(self, c: Composition) -> None:
-        self.c = c
+    def __init__(self, composition: Composition) -> None:
+        self.composition = composition
         self.parent: dict[SetState, tuple[SetState, str] | None] = {}
+        self.queue: deque[SetState] = deque()
+        self.found: list[CompositionError] = []
+        self.reported: set[tuple[str, str]] = set()
 
-    def resolvable_in(self, f: MergedField, graph: str) -> bool:
-        sf = f.by_graph.get(graph)
+    def resolvable_in(self, merged_field: MergedField, graph: str) -> bool:
+        sf = merged_field.by_graph.get(graph)
         if sf is None:
             return False
         if sf.external and not sf.provided:
             return False
         overriders = [
-            other for other in f.by_graph.values() if other.override == graph and other is not sf
+            other
+            for other in merged_field.by_graph.values()
+            if other.override == graph and other is not sf
         ]
         return not any(o.override_label is None for o in overriders)
 
-    def key_providable(self, from_type: SubgraphType, to_type: SubgraphType) -> bool:
-        for key in to_type.keys:
-            if not key.resolvable:
-                continue
-            names = [n for n in key.fields.replace("{", " ").replace("}", " ").split()]
-            top = _top_level(key.fields)
-            if all(
-                n in from_type.fields
-                and (not from_type.fields[n].external or from_type.fields[n].used_as_key)
-                for n in top
-            ):
-                del names
+    def declarations(self, graph: str, type_name: str) -> list[SubgraphType]:
+        """How ``graph`` knows ``type_name``: the type itself, or an ``@interfaceObject`` of one
+        of its interfaces (which stands for every implementation there)."""
+        types = self.composition.subgraphs[graph].types
+        found = [types[type_name]] if type_name in types else []
+        merged = self.composition.types.get(type_name)
+        for interface in merged.interfaces if merged is not None else ():
+            declared = types.get(interface)
+            if declared is not None and declared.interface_object:
+                found.append(declared)
+        return found
+
+    def can_hand_over(self, graph: str, type_name: str, field_name: str) -> bool:
+        """``graph`` resolves ``type_name.field_name``, so it can pass it on as a key field."""
+        for declared in self.declarations(graph, type_name):
+            field = declared.fields.get(field_name)
+            if field is not None and (not field.external or field.used_as_key):
                 return True
         return False
 
+    def key_gathered(self, graphs: set[str], type_name: str, key: Key) -> bool:
+        """Each top-level field of ``key`` comes from one of ``graphs`` (not necessarily the
+        same one: a key may be gathered over several hops)."""
+        if not key.resolvable:
+            return False
+        return all(
+            any(self.can_hand_over(g, type_name, name) for g in graphs)
+            for name in _top_level(key.fields)
+        )
+
     def jumps(self, type_name: str, graph: str) -> set[str]:
-        """Subgraphs reachable from (type, graph) by entity jumps (graph included)."""
+        """Subgraphs reachable from (type, graph) by entity jumps (graph included), to the type
+        itself or to an ``@interfaceObject`` of one of its interfaces.
+
+        Grows to a fixed point: a subgraph joins when the fields of one of its keys can be
+        gathered from the subgraphs already reached.
+        """
         if type_name in ("Query", "Mutation"):  # every root field is reachable from the root
-            return {g for g, sub in self.c.subgraphs.items() if type_name in sub.types}
+            return {g for g, sub in self.composition.subgraphs.items() if type_name in sub.types}
         reached = {graph}
-        todo = [graph]
-        while todo:
-            current = todo.pop()
-            here = self.c.subgraphs[current].types.get(type_name)
-            if here is None:
-                continue
-            for other_name, other in self.c.subgraphs.items():
-                if other_name in reached:
+        grew = True
+        while grew:
+            grew = False
+            for other in self.composition.subgraphs:
+                if other in reached:
                     continue
-                there = other.types.get(type_name)
-                if there is not None and self.key_providable(here, there):
-                    reached.add(other_name)
-                    todo.append(other_name)
+                keys = [
+                    key for declared in self.declarations(other, type_name) for key in declared.keys
+                ]
+                if any(self.key_gathered(reached, type_name, key) for key in keys):
+                    reached.add(other)
+                    grew = True
         return reached
 
-    def interface_object_graphs(self, type_name: str, graphs: set[str]) -> set[str]:
-        """Subgraphs with an @interfaceObject of one of the type's interfaces, reachable by key."""
-        result: set[str] = set()
-        t = self.c.types.get(type_name)
-        if t is None:
-            return result
-        for iface in t.interfaces:
-            it = self.c.types.get(iface)
-            if it is None or not it.has_interface_object:
-                continue
-            for g, st in it.by_graph.items():
-                if not st.interface_object:
-                    continue
-                for source in graphs:
-                    here = self.c.subgraphs[source].types.get(type_name)
-                    if here is not None and self.key_providable(here, st):
-                        result.add(g)
-                        break
-        return result
-
     def run(self) -> list[CompositionError]:
-        found: list[CompositionError] = []
-        queue: deque[SetState] = deque()
-        roots = frozenset(g for g, sub in self.c.subgraphs.items() if "Query" in sub.types)
+        roots = frozenset(
+            g for g, sub in self.composition.subgraphs.items() if "Query" in sub.types
+        )
         if roots:
             start: SetState = ("Query", roots)
             self.parent[start] = None
-            queue.append(start)
-        reported: set[tuple[str, str]] = set()
-        while queue:
-            state = queue.popleft()
-            type_name, located = state
-            merged = self.c.types.get(type_name)
-            if merged is None:
-                continue
-            abstract = [
-                g
-                for g in located
-                if (st := self.c.subgraphs[g].types.get(type_name)) is not None
-                and st.kind in (INTERFACE, UNION)
-                and not st.interface_object
-            ]
-            if abstract:
-                by_impl: dict[str, set[str]] = {}
-                for g in abstract:
-                    st = self.c.subgraphs[g].types[type_name]
-                    for impl in self.c.subgraphs[g].types.values():
-                        if impl.kind == OBJECT and (
-                            type_name in impl.interfaces or impl.name in st.members
-                        ):
-                            by_impl.setdefault(impl.name, set()).add(g)
-                for impl_name, graphs_of_impl in sorted(by_impl.items()):
-                    self._push(
-                        queue, (impl_name, frozenset(graphs_of_impl)), state, f"... on {impl_name}"
-                    )
-                if len(abstract) == len(located):
-                    continue
-            graphs: set[str] = set()
-            for g in located:
-                graphs |= self.jumps(type_name, g)
-            io_graphs = self.interface_object_graphs(type_name, graphs)
-            for f in merged.fields.values():
-                ok_graphs = frozenset(
-                    g for g in graphs | io_graphs if self._resolvable(type_name, f, g)
-                )
-                if not ok_graphs:
-                    if (type_name, f.name) not in reported:
-                        reported.add((type_name, f.name))
-                        found.append(self._error(state, f))
-                    continue
-                target = named_type(f.type)
-                if target in self.c.types and self.c.types[target].kind in (
-                    OBJECT,
-                    INTERFACE,
-                    UNION,
-                ):
-                    self._push(queue, (target, ok_graphs), state, f.name)
-        return found
+            self.queue.append(start)
+        while self.queue:
+            state = self.queue.popleft()
+            if state[0] in self.composition.types:
+                self.visit(state)
+        return self.found
 
-    def _resolvable(self, type_name: str, f: MergedField, graph: str) -> bool:
-        if f.from_interface_object:
-            for iface in self.c.types[type_name].interfaces:
-                it = self.c.types.get(iface)
+    def visit(self, state: SetState) -> None:
+        """Follow the down-casts of an abstract type, then the fields of the object."""
+        type_name, located = state
+        abstract = [g for g in located if self.declares_abstract(g, type_name)]
+        as_interface_object = self.interface_object_only(state)
+        if abstract or as_interface_object:
+            self.push_implementations(state, sorted({*abstract, *as_interface_object}))
+            if len(abstract) == len(located):
+                return
+        self.push_fields(state)
+
+    def declares_abstract(self, graph: str, type_name: str) -> bool:
+        declared = self.composition.subgraphs[graph].types.get(type_name)
+        return (
+            declared is not None
+            and declared.kind in (INTERFACE, UNION)
+            and not declared.interface_object
+        )
+
+    def interface_object_only(self, state: SetState) -> set[str]:
+        """Where the state's subgraphs know an interface only as an ``@interfaceObject``, the
+        subgraphs defining the interface itself that a resolvable key reaches (they tell the
+        implementation); reports the state when none is reachable."""
+        type_name, located = state
+        merged = self.composition.types[type_name]
+        io_graphs = [
+            g
+            for g in located
+            if (declared := self.composition.subgraphs[g].types.get(type_name)) is not None
+            and declared.interface_object
+        ]
+        if merged.kind != INTERFACE or not io_graphs:
+            return set()
+        reached: set[str] = set()
+        for graph in io_graphs:
+            reached |= self.jumps(type_name, graph)
+        defining = {g for g in reached if self.declares_abstract(g, type_name)}
+        if not defining and ("interfaceObject", type_name) not in self.reported:
+            self.reported.add(("interfaceObject", type_name))
+            self.found.append(self._interface_object_error(state, io_graphs))
+        return defining
+
+    def push_implementations(self, state: SetState, abstract_in: list[str]) -> None:
+        type_name = state[0]
+        by_impl: dict[str, set[str]] = {}
+        for g in abstract_in:
+            st = self.composition.subgraphs[g].types[type_name]
+            for impl in self.composition.subgraphs[g].types.values():
+                if impl.kind == OBJECT and (
+                    type_name in impl.interfaces or impl.name in st.members
+                ):
+                    by_impl.setdefault(impl.name, set()).add(g)
+        for impl_name, graphs_of_impl in sorted(by_impl.items()):
+            self._push((impl_name, frozenset(graphs_of_impl)), state, f"... on {impl_name}")
+
+    def push_fields(self, state: SetState) -> None:
+        type_name, located = state
+        graphs: set[str] = set()
+        for g in located:
+            graphs |= self.jumps(type_name, g)
+        for f in self.composition.types[type_name].fields.values():
+            ok_graphs = frozenset(g for g in graphs if self._resolvable(type_name, f, g))
+            if not ok_graphs:
+                if (type_name, f.name) not in self.reported:
+                    self.reported.add((type_name, f.name))
+                    self.found.append(self._error(state, f))
+                continue
+            target = self.composition.types.get(named_type(f.type))
+            if target is not None and target.kind in (OBJECT, INTERFACE, UNION):
+                self._push((target.name, ok_graphs), state, f.name)
+
+    def _resolvable(self, type_name: str, merged_field: MergedField, graph: str) -> bool:
+        if merged_field.from_interface_object:
+            for iface in self.composition.types[type_name].interfaces:
+                it = self.composition.types.get(iface)
                 if (
                     it is not None
-                    and f.name in it.fields
-                    and self.resolvable_in(it.fields[f.name], graph)
+                    and merged_field.name in it.fields
+                    and self.resolvable_in(it.fields[merged_field.name], graph)
                 ):
                     return True
             return False
-        return self.resolvable_in(f, graph)
+        return self.resolvable_in(merged_field, graph)
 
-    def _push(self, queue: deque[SetState], state: SetState, parent: SetState, via: str) -> None:
+    def _push(self, state: SetState, parent: SetState, via: str) -> None:
         if state in self.parent:
             return
         self.parent[state] = (parent, via)
-        queue.append(state)
+        self.queue.append(state)
 
     def _path(self, state: SetState) -> list[str]:
         steps: list[str] = []
@@ -185,22 +216,45 @@ class _Walk:
             steps.append(via)
         return list(reversed(steps))
 
-    def _error(self, state: SetState, f: MergedField) -> CompositionError:
+    def _error(self, state: SetState, merged_field: MergedField) -> CompositionError:
         type_name, located = state
-        steps = [*self._path(state), f.name]
+        steps = [*self._path(state), merged_field.name]
         query = "{ " + " { ".join(steps) + " }" * len(steps)
-        owners = [g for g in f.by_graph if not f.by_graph[g].external] or list(f.by_graph)
+        owners = [
+            g for g in merged_field.by_graph if not merged_field.by_graph[g].external
+        ] or list(merged_field.by_graph)
         where = ", ".join(f"[{g}]" for g in sorted(owners))
         here = ", ".join(f"[{g}]" for g in sorted(located))
         return error(
             E.SATISFIABILITY_ERROR,
             f"the query {query} cannot be answered: {here} returns {type_name} there, but only "
-            f"{where} resolves {f.name}, and {type_name} has no resolvable @key in {where} "
-            f"whose fields {here} can provide. Add such a @key to {type_name} in {where}, or "
-            f"resolve {f.name} in {here} too (@shareable).",
+            f"{where} resolves {merged_field.name}, and {type_name} has no resolvable @key in "
+            f"{where} whose fields {here} can provide. Add such a @key to {type_name} in "
+            f"{where}, or resolve {merged_field.name} in {here} too (@shareable).",
             sorted(located)[0],
             type_name,
-            f.name,
+            merged_field.name,
+        )
+
+    def _interface_object_error(self, state: SetState, io_graphs: list[str]) -> CompositionError:
+        type_name = state[0]
+        implementations = sorted(
+            name
+            for name, merged in self.composition.types.items()
+            if merged.kind == OBJECT and type_name in merged.interfaces
+        )
+        steps = [*self._path(state), f"... on {implementations[0]}" if implementations else ""]
+        steps = [step for step in steps if step]
+        query = "{ " + " { ".join(steps) + " }" * len(steps)
+        here = ", ".join(f"[{g}]" for g in sorted(io_graphs))
+        return error(
+            E.SATISFIABILITY_ERROR,
+            f"the query {query} cannot be answered for the implementations of {type_name}: "
+            f"{here} knows {type_name} only as an @interfaceObject, and no subgraph defining the "
+            f"interface {type_name} can be reached through a resolvable @key to tell which "
+            f"implementation each object is. Make the interface's @key resolvable there.",
+            sorted(io_graphs)[0],
+            type_name,
         )
 
 
@@ -217,5 +271,5 @@ def _top_level(field_set: str) -> list[str]:
     return names
 
 
-def check_satisfiability(c: Composition) -> list[CompositionError]:
-    return _Walk(c).run()
+def check_satisfiability(composition: Composition) -> list[CompositionError]:
+    return _Walk(composition).run()

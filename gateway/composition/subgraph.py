@@ -164,6 +164,8 @@ class SubgraphField:
     override_label: str | None = None
     #: set while validating: used in a key / a @requires / a @provides of this subgraph
     used_as_key: bool = False
+    #: selected by a key of a type declared as an extension: an ``@external`` here is "fake"
+    in_extension_key: bool = False
     required: bool = False
     provided: bool = False
 
@@ -200,6 +202,15 @@ class SubgraphType:
     interface_object: bool = False
     applied: Applied = field(default_factory=Applied)
     specified_by: str | None = None
+
+
+def is_fake_external(field: SubgraphField) -> bool:
+    """An ``@external`` key field of a type extension, which the subgraph does resolve.
+
+    Federation 1 marked the key fields of an ``extend type`` ``@external``; the reference
+    composers read them as resolved there (see ``keys.py`` for which key fields count).
+    """
+    return field.external and field.in_extension_key
 
 
 @dataclass(slots=True)
@@ -334,6 +345,7 @@ class _Reader:
     # schema and @link ----------------------------------------------------------------------------
 
     def _schema(self) -> tuple[tuple[int, int], _Directives, dict[str, str]]:
+        """The Federation version, the directive names in use, and the renamed root types."""
         roots: dict[str, str] = {}
         version = (1, 0)
         local: dict[str, str] = {}
@@ -342,50 +354,38 @@ class _Reader:
             for d in self.document.definitions
             if isinstance(d, DirectiveDefinitionNode)
         }
-        fed2 = False
         for definition in self.document.definitions:
             if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
                 continue
             for op in definition.operation_types or ():
                 roots[op.operation.value] = op.type.name.value
             for directive in definition.directives or ():
-                if directive.name.value != "link":
-                    continue
-                args = _args(directive)
-                url = str(args.get("url") or "")
-                match = FEDERATION_URL.match(url)
-                if not match:
-                    continue
-                major, minor = int(match.group(1)), int(match.group(2))
-                if (major, minor) not in KNOWN_FEDERATION_VERSIONS:
-                    self.errors.append(
-                        error(
-                            E.UNKNOWN_FEDERATION_LINK_VERSION,
-                            f"@link names Federation v{major}.{minor}, which this composer does "
-                            "not know (it knows v2.0 to v2.9). Link "
-                            '"https://specs.apollo.dev/federation/v2.9" instead.',
-                            self.name,
-                        )
-                    )
-                    continue
-                fed2 = True
-                version = (major, minor)
-                prefix = str(args.get("as") or "federation")
-                for canonical in FEDERATION_DIRECTIVES:
-                    local[f"{prefix}__{canonical}"] = canonical
-                for item in args.get("import") or []:
-                    if isinstance(item, str):
-                        imported, alias = item, item
-                    elif isinstance(item, dict):
-                        imported = str(item.get("name", ""))
-                        alias = str(item.get("as") or imported)
-                    else:
-                        continue
-                    if imported.startswith("@"):
-                        canonical = imported[1:]
-                        if canonical in FEDERATION_DIRECTIVES:
-                            local[alias.lstrip("@")] = canonical
-        return version, _Directives(local, defined, fed2), roots
+                linked = self._federation_link(directive)
+                if linked is not None:
+                    version = linked
+                    local.update(_linked_names(_args(directive)))
+        return version, _Directives(local, defined, version[0] >= 2), roots
+
+    def _federation_link(self, directive: ConstDirectiveNode) -> tuple[int, int] | None:
+        """The version a federation ``@link`` names (None for other directives and links)."""
+        if directive.name.value != "link":
+            return None
+        match = FEDERATION_URL.match(str(_args(directive).get("url") or ""))
+        if not match:
+            return None
+        major, minor = int(match.group(1)), int(match.group(2))
+        if (major, minor) not in KNOWN_FEDERATION_VERSIONS:
+            self.errors.append(
+                error(
+                    E.UNKNOWN_FEDERATION_LINK_VERSION,
+                    f"@link names Federation v{major}.{minor}, which this composer does "
+                    "not know (it knows v2.0 to v2.9). Link "
+                    '"https://specs.apollo.dev/federation/v2.9" instead.',
+                    self.name,
+                )
+            )
+            return None
+        return major, minor
 
     def _rename_roots(self, types: dict[str, SubgraphType], roots: dict[str, str]) -> None:
         renames = {
@@ -507,87 +507,116 @@ class _Reader:
                 federation[canonical] = args
         return applied, federation
 
-    def _add(self, t: SubgraphType, node: Any) -> None:
-        is_extension = isinstance(node, _EXTENSIONS)
-        if is_extension:
-            t.extension = True
+    def _add(self, declared: SubgraphType, node: Any) -> None:
+        """Fold one definition or extension node into ``declared``."""
+        if isinstance(node, _EXTENSIONS):
+            declared.extension = True
         else:
-            t.has_definition = True
+            declared.has_definition = True
             if node.description is not None:
-                t.description = node.description.value
-        applied, fed = self._applied(node.directives, t.name)
-        _merge_applied(t.applied, applied)
-        for key_args in fed.get("key", {}).get("all", []):
-            fields = key_args.get("fields")
-            if isinstance(fields, str):
-                t.keys.append(Key(fields, key_args.get("resolvable", True) is not False))
-        if "extends" in fed:
-            t.extends_directive = True
-        if "interfaceObject" in fed:
-            t.interface_object = True
-        type_shareable = "shareable" in fed
-        if type_shareable:
-            t.shareable = True
-        if t.kind == SCALAR and "specifiedBy" in {d.name.value for d in node.directives or ()}:
-            t.specified_by = "yes"
-        for iface in getattr(node, "interfaces", None) or ():
-            if iface.name.value not in t.interfaces:
-                t.interfaces.append(iface.name.value)
+                declared.description = node.description.value
+        type_federation = self._add_type_directives(declared, node)
+        for interface in getattr(node, "interfaces", None) or ():
+            if interface.name.value not in declared.interfaces:
+                declared.interfaces.append(interface.name.value)
         for member in getattr(node, "types", None) or ():
-            if member.name.value not in t.members:
-                t.members.append(member.name.value)
+            if member.name.value not in declared.members:
+                declared.members.append(member.name.value)
         for value in getattr(node, "values", None) or ():
-            value_applied, _ = self._applied(value.directives, f"{t.name}.{value.name.value}")
-            t.values[value.name.value] = SubgraphEnumValue(
+            value_applied, _ = self._applied(
+                value.directives, f"{declared.name}.{value.name.value}"
+            )
+            declared.values[value.name.value] = SubgraphEnumValue(
                 value.name.value,
                 value.description.value if value.description else None,
                 value_applied,
             )
         for field_node in getattr(node, "fields", None) or ():
-            owner = f"{t.name}.{field_node.name.value}"
-            field_applied, field_fed = self._applied(field_node.directives, owner)
-            args: dict[str, SubgraphArgument] = {}
-            for arg in getattr(field_node, "arguments", None) or ():
-                arg_applied, _ = self._applied(arg.directives, owner)
-                args[arg.name.value] = SubgraphArgument(
-                    arg.name.value,
-                    type_string(arg.type),
-                    print_ast(arg.default_value) if arg.default_value else None,
-                    arg.description.value if arg.description else None,
-                    arg_applied,
-                )
-            default = getattr(field_node, "default_value", None)
-            override = field_fed.get("override")
-            requires = field_fed.get("requires", {}).get("fields")
-            provides = field_fed.get("provides", {}).get("fields")
-            if field_node.name.value in t.fields:
-                self.errors.append(
-                    error(
-                        E.INVALID_GRAPHQL,
-                        "is declared twice (a field can only be defined once per type, "
-                        "extensions included).",
-                        self.name,
-                        t.name,
-                        field_node.name.value,
-                    )
-                )
-                continue
-            t.fields[field_node.name.value] = SubgraphField(
-                name=field_node.name.value,
-                type=type_string(field_node.type),
-                description=field_node.description.value if field_node.description else None,
-                args=args,
-                applied=field_applied,
-                default=print_ast(default) if default is not None else None,
-                external="external" in field_fed or "external" in fed,
-                requires=requires if isinstance(requires, str) else None,
-                provides=provides if isinstance(provides, str) else None,
-                shareable="shareable" in field_fed or type_shareable,
-                override=str(override["from"]) if override and "from" in override else None,
-                override_label=(
-                    str(override["label"]) if override and override.get("label") else None
-                ),
+            self._add_field(declared, field_node, type_federation)
+
+    def _add_type_directives(self, declared: SubgraphType, node: Any) -> dict[str, dict[str, Any]]:
+        """Record the type-level directives; returns the federation ones by canonical name."""
+        applied, federation = self._applied(node.directives, declared.name)
+        _merge_applied(declared.applied, applied)
+        for key_args in federation.get("key", {}).get("all", []):
+            fields = key_args.get("fields")
+            if isinstance(fields, str):
+                declared.keys.append(Key(fields, key_args.get("resolvable", True) is not False))
+        declared.extends_directive = declared.extends_directive or "extends" in federation
+        declared.interface_object = declared.interface_object or "interfaceObject" in federation
+        declared.shareable = declared.shareable or "shareable" in federation
+        if declared.kind == SCALAR and "specifiedBy" in {
+            d.name.value for d in node.directives or ()
+        }:
+            declared.specified_by = "yes"
+        return federation
+
+    def _add_field(
+        self, declared: SubgraphType, field_node: Any, type_federation: dict[str, dict[str, Any]]
+    ) -> None:
+        """Add one field; ``@external``/``@shareable`` on the type node apply to its fields."""
+        name = field_node.name.value
+        owner = f"{declared.name}.{name}"
+        field_applied, field_federation = self._applied(field_node.directives, owner)
+        args: dict[str, SubgraphArgument] = {}
+        for arg in getattr(field_node, "arguments", None) or ():
+            arg_applied, _ = self._applied(arg.directives, owner)
+            args[arg.name.value] = SubgraphArgument(
+                arg.name.value,
+                type_string(arg.type),
+                print_ast(arg.default_value) if arg.default_value else None,
+                arg.description.value if arg.description else None,
+                arg_applied,
             )
+        if name in declared.fields:
+            self.errors.append(
+                error(
+                    E.INVALID_GRAPHQL,
+                    "is declared twice (a field can only be defined once per type, "
+                    "extensions included).",
+                    self.name,
+                    declared.name,
+                    name,
+                )
+            )
+            return
+        default = getattr(field_node, "default_value", None)
+        override = field_federation.get("override") or {}
+        requires = field_federation.get("requires", {}).get("fields")
+        provides = field_federation.get("provides", {}).get("fields")
+        declared.fields[name] = SubgraphField(
+            name=name,
+            type=type_string(field_node.type),
+            description=field_node.description.value if field_node.description else None,
+            args=args,
+            applied=field_applied,
+            default=print_ast(default) if default is not None else None,
+            external="external" in field_federation or "external" in type_federation,
+            requires=requires if isinstance(requires, str) else None,
+            provides=provides if isinstance(provides, str) else None,
+            shareable="shareable" in field_federation or "shareable" in type_federation,
+            override=str(override["from"]) if "from" in override else None,
+            override_label=str(override["label"]) if override.get("label") else None,
+        )
+
+
+def _linked_names(link_args: dict[str, Any]) -> dict[str, str]:
+    """Local directive name -> canonical name, for one federation ``@link``: every directive is
+    reachable as ``@federation__name`` (or ``@AS__name``), imports by their (renamed) name."""
+    prefix = str(link_args.get("as") or "federation")
+    local = {f"{prefix}__{canonical}": canonical for canonical in FEDERATION_DIRECTIVES}
+    for item in link_args.get("import") or []:
+        if isinstance(item, str):
+            imported, alias = item, item
+        elif isinstance(item, dict):
+            imported = str(item.get("name", ""))
+            alias = str(item.get("as") or imported)
+        else:
+            continue
+        canonical = imported.removeprefix("@")
+        if imported.startswith("@") and canonical in FEDERATION_DIRECTIVES:
+            local[alias.lstrip("@")] = canonical
+    return local
 
 
 def _model_sdl(types: dict[str, SubgraphType]) -> str:

@@ -24,6 +24,7 @@ from gateway.executor.representations import (
     paths_of_objects_at,
 )
 from gateway.executor.transport import SubgraphTransport, malformed_response
+from gateway.planner.aliasing import undo_aliases
 from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -132,6 +133,7 @@ class PlanExecutor:
             usable = _usable_path(path)
             state.add_error(_downstream_error(error, node.service, usable), usable or ())
         if data is not None:
+            undo_aliases(data, node.renames)
             deep_merge(state.data, data, self._object_types)
 
     async def _entity_fetch(
@@ -158,6 +160,7 @@ class PlanExecutor:
                 )
             for index, entity in enumerate(entities):
                 if isinstance(entity, dict):
+                    undo_aliases(entity, node.renames)
                     for owner in representations.owners[index]:
                         deep_merge(objects[owner], entity, self._object_types)
         if errors:

@@ -35,7 +35,8 @@ from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest
 from gateway.errors import GatewayError
 from gateway.executor.resilience import propagated
-from gateway.http import graphiql
+from gateway.favicon import favicon_route
+from gateway.http import dev_tokens, graphiql
 from gateway.http.config import HttpSection
 from gateway.http.csrf import (
     CSRF_ERROR,
@@ -245,6 +246,7 @@ class GraphQLEndpoint:
         metrics: RequestMetrics,
         tracing: Tracing | None,
         propagate_headers: Sequence[str],
+        catalogue_url: str | None = None,
     ) -> None:
         self.gateway = gateway
         self.guard = guard
@@ -259,12 +261,15 @@ class GraphQLEndpoint:
         self.id_header = section.request_id_header.lower()
         self._id_header_raw = self.id_header.encode("latin-1")
         self.show_graphiql = section.graphiql and graphiql.available()
+        self.graphiql_page = graphiql.PageOptions(
+            catalogue_url=catalogue_url, dev_tokens=dev_tokens.enabled(guard)
+        )
         self.propagate = tuple(h.lower() for h in propagate_headers)
 
     async def graphql(self, request: Request) -> Response:
         accept = request.headers.get("accept")
         if self.show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
-            return graphiql.page()
+            return graphiql.page(self.graphiql_page)
         media_type = _negotiate(accept)
         rid = _client_request_id(request.headers.get(self.id_header))
         token = request_id.set(rid)
@@ -462,6 +467,7 @@ def create_app(
     metrics: GatewayMetrics | None = None,
     tracing: Tracing | None = None,
     propagate_headers: Sequence[str] = (),
+    catalogue_url: str | None = None,
     on_startup: list[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> Starlette:
@@ -470,11 +476,19 @@ def create_app(
     With a ``guard`` every request is authenticated (bearer token, purpose header) and rate
     limited before anything else; the principal goes to the gateway's access control.
     ``persisted`` enables persisted operations, ``metrics`` the ``/metrics`` endpoint,
-    ``tracing`` a span per request; ``propagate_headers`` are copied to subgraph calls.
+    ``tracing`` a span per request; ``propagate_headers`` are copied to subgraph calls;
+    GraphiQL links fields to ``catalogue_url`` (the registry's catalogue page).
     """
     section = http or HttpSection()
     endpoint = GraphQLEndpoint(
-        gateway, guard, section, persisted, RequestMetrics(metrics), tracing, propagate_headers
+        gateway,
+        guard,
+        section,
+        persisted,
+        RequestMetrics(metrics),
+        tracing,
+        propagate_headers,
+        catalogue_url,
     )
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
 
@@ -483,12 +497,14 @@ def create_app(
         Route("/graphql", endpoint.graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(gateway, readiness), methods=["GET"]),
+        favicon_route(),
     ]
     if metrics is not None:
         routes.append(Route("/metrics", metrics_endpoint(metrics), methods=["GET"]))
     if endpoint.show_graphiql:
         routes.append(Route("/graphql/plan", endpoint.plan, methods=["POST"]))
         routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
+        routes.extend(dev_tokens.routes(guard))
     return Starlette(
         routes=routes, middleware=_cors(section, endpoint.id_header), lifespan=lifespan
     )

@@ -14,7 +14,7 @@ class CostSection(Section):
 
     #: ``enforce`` refuses operations above ``max``; ``measure`` only counts them; ``off`` skips
     mode: Literal["enforce", "measure", "off"] = "enforce"
-    max: int = Field(default=10_000, ge=1)
+    max: int = Field(default=50_000, ge=1)
     #: assumed length of a list field without ``@listSize`` or a usable slicing argument
     default_list_size: int = Field(default=10, ge=1)
 

@@ -30,8 +30,9 @@ from graphql import (
 )
 
 from gateway.errors import PlanningError
+from gateway.planner.aliasing import alias_conflicts
 from gateway.planner.fetch import assemble_plan
-from gateway.planner.plan import LIST_MARKER, QueryPlan
+from gateway.planner.plan import LIST_MARKER, KeyRename, QueryPlan
 from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
 from gateway.planner.selections import (
     Conditions,
@@ -64,6 +65,10 @@ def build_query_plan(
     if operation.operation == OperationType.SUBSCRIPTION:
         raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
     planner.plan_root(normalize(document, operation), kind)
+    root_name = planner.schema.mutation_type if kind == "mutation" else planner.schema.query_type
+    for group in planner.groups:
+        parent = "_Entity" if group.is_entity or root_name is None else root_name.name
+        group.renames = alias_conflicts(group.selections, parent, group.service, supergraph)
     name = operation.name.value if operation.name else None
     return assemble_plan(
         planner.groups, planner.root_groups, kind, operation.variable_definitions or (), name
@@ -92,6 +97,9 @@ class FetchGroup:
     rules: dict[str, Rule] = field(default_factory=dict)
     parents: list[FetchGroup] = field(default_factory=list)
     condition_sets: list[Conditions] = field(default_factory=list)
+    renames: tuple[KeyRename, ...] = ()
+    # Asks @interfaceObject fields with @requires for objects of this one type only (see _jump).
+    only_type: str | None = None
 
     def depend_on(self, groups: set[FetchGroup]) -> None:
         for group in sorted(groups, key=lambda g: g.id):
@@ -110,6 +118,10 @@ class _At:
     provided: Provided | None
     conditions: Conditions
     exclude: frozenset[int] = frozenset()
+    # The nearest entity (or query root) position above a value-typed one, and the fields from
+    # there: a field this subgraph lacks on a keyless type is re-fetched along that chain.
+    anchor: _At | None = None
+    chain: tuple[tuple[str, Field], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,7 @@ class _Hop:
     graph_type: str  # the type as the target subgraph knows it (an interface for @interfaceObject)
     key: Key
     typename: str | None
+    collected: bool = False  # some key fields come from other subgraphs (planned as jumps first)
 
 
 class _Planner:
@@ -130,6 +143,11 @@ class _Planner:
         self._ids = count()
         self._graph_order = {name: i for i, name in enumerate(supergraph.subgraphs)}
         self._client_aliases: set[str] = set()
+        self._kind = "query"
+        self._collecting: set[tuple[str, str]] = set()
+        self._entity_types: dict[str, bool] = {}
+        query_type = supergraph.schema.query_type
+        self._root_name = query_type.name if query_type is not None else "Query"
 
     def _field_set(self, selection_set: SelectionSetNode) -> list[Selection]:
         """A key or requires field set, aliased where the client uses its names as aliases.
@@ -150,7 +168,12 @@ class _Planner:
         return group
 
     def _entity_group(
-        self, source: FetchGroup, service: str, path: tuple[str, ...], exclude: frozenset[int]
+        self,
+        source: FetchGroup,
+        service: str,
+        path: tuple[str, ...],
+        exclude: frozenset[int],
+        only_type: str | None = None,
     ) -> FetchGroup:
         for group in self.groups:
             if (
@@ -159,9 +182,12 @@ class _Planner:
                 and group.path == path
                 and group.source is source
                 and group.id not in exclude
+                and group.only_type == only_type
             ):
                 return group
-        return self._new_group(service, path, True, source)
+        group = self._new_group(service, path, True, source)
+        group.only_type = only_type
+        return group
 
     # -- root -----------------------------------------------------------------------------------
 
@@ -170,6 +196,7 @@ class _Planner:
         if root is None:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)
+        self._kind = kind
         for root_field in _flatten_root(selections):
             if root_field.name.startswith("__"):
                 continue  # __typename and introspection are answered by the gateway
@@ -256,6 +283,8 @@ class _Planner:
             return self._jump(at, fld)
         if entry is not None:
             return self._descend(at, fld, entry)
+        if at.anchor is not None and not self._entity_type(at.parent_type):
+            return self._refetch(at, fld)
         return self._jump(at, fld)
 
     def _value_subtree_local(
@@ -263,7 +292,7 @@ class _Planner:
     ) -> bool:
         if not fld.selections:
             return True
-        child_type, _ = self._field_type(at.parent_type, fld.name)
+        child_type = self._own_type(entry, self._field_type(at.parent_type, fld.name)[0])
         provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
         if entry is not None and entry.provides is not None:
             provided = provided_from(entry.provides, provided)
@@ -285,6 +314,8 @@ class _Planner:
         for selection in selections:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
+                if not self._possible(condition) & self._possible(type_name):
+                    continue  # never applies here
                 if not self._local(graph, condition, selection.selections, provided):
                     return False
                 continue
@@ -294,7 +325,7 @@ class _Planner:
             if entry is None:
                 return False
             if selection.selections:
-                child_type, _ = self._field_type(type_name, selection.name)
+                child_type = self._own_type(entry, self._field_type(type_name, selection.name)[0])
                 child_provided = provided_child(provided, type_name, selection.name, self.sg)
                 if entry.provides is not None:
                     child_provided = provided_from(entry.provides, child_provided)
@@ -304,10 +335,14 @@ class _Planner:
 
     def _entity_type(self, type_name: str) -> bool:
         """Whether objects of this type can be re-fetched by key (every possible type has a key)."""
-        return all(
-            any(info.resolvable_keys for info in self.sg.graphs_of_type(t).values())
-            for t in self._possible(type_name)
-        )
+        known = self._entity_types.get(type_name)
+        if known is None:
+            known = all(
+                any(info.resolvable_keys for info in self.sg.graphs_of_type(t).values())
+                for t in self._possible(type_name)
+            )
+            self._entity_types[type_name] = known
+        return known
 
     def _descend(self, at: _At, fld: Field, entry: FieldInSubgraph | None) -> set[FetchGroup]:
         """Ask ``fld`` of the current group's subgraph, then walk its sub-selections there."""
@@ -318,9 +353,13 @@ class _Planner:
         if not fld.selections:
             return touched
         child_type, depth = self._field_type(at.parent_type, fld.name)
+        if self._is_abstract(child_type):
+            add_typename(added.selections)  # shaping needs the concrete type, even if narrowed
+        child_type = self._own_type(entry, child_type)
         child_provided = provided_child(at.provided, at.parent_type, fld.name, self.sg)
         if entry is not None and entry.provides is not None:
             child_provided = provided_from(entry.provides, child_provided)
+        anchor, chain = self._anchor_below(at, fld)
         child = _At(
             group=at.group,
             target=added.selections,
@@ -329,8 +368,94 @@ class _Planner:
             provided=child_provided,
             conditions=conditions,
             exclude=at.exclude,
+            anchor=anchor,
+            chain=chain,
         )
-        return touched | self._plan_set(child, fld.selections)
+        touched |= self._plan_set(child, fld.selections)
+        if not added.selections:
+            add_typename(added.selections)  # only __typename was asked, or only of other subgraphs
+        return touched
+
+    # -- value types: re-fetch from the nearest entity or root ------------------------------------
+
+    def _anchor_below(
+        self, at: _At, fld: Field
+    ) -> tuple[_At | None, tuple[tuple[str, Field], ...]]:
+        """The anchor and chain for positions below ``fld`` asked at ``at``."""
+        parent = at.parent_type
+        is_root = parent == self._root_name and self._kind == "query"
+        if is_root or (not self._is_abstract(parent) and self._entity_type(parent)):
+            return at, ((parent, fld),)
+        if at.anchor is not None:
+            return at.anchor, (*at.chain, (parent, fld))
+        return None, ()
+
+    def _refetch(self, at: _At, fld: Field) -> set[FetchGroup]:
+        """Ask ``fld`` of a keyless value type along the path from the nearest entity (or root).
+
+        The value type has no key to jump through, so the whole path from the anchor is asked of
+        a subgraph that resolves all of it; the results merge at the same response path.
+        """
+        anchor = at.anchor
+        assert anchor is not None
+        extra = tuple(
+            c
+            for c in at.conditions
+            if c not in anchor.conditions and all(c not in f.conditions for _, f in at.chain)
+        )
+        leaf = replace(fld, conditions=fld.conditions + extra) if extra else fld
+        synthetic = self._chain_field(at.chain, at.parent_type, leaf)
+        local = replace(anchor, provided=None)
+        service = anchor.group.service
+        if anchor.parent_type == self._root_name:
+            candidates = [
+                (graph, entry)
+                for graph, entry in self.sg.graphs_of_field(
+                    anchor.parent_type, synthetic.name
+                ).items()
+                if graph != service
+                and self._usable(entry)
+                and self._value_subtree_local(local, synthetic, graph, entry)
+            ]
+            if candidates:
+                group = self._root_group_for(anchor.parent_type, synthetic, candidates, "query")
+                entry = next(e for g, e in candidates if g == group.service)
+                root_at = _At(group, group.selections, anchor.parent_type, (), None, ())
+                return self._descend(root_at, synthetic, entry)
+        elif any(
+            graph != service and self._value_subtree_local(local, synthetic, graph, entry)
+            for graph, _, entry in self._candidates(anchor.parent_type, synthetic.name)
+        ):
+            return self._jump(anchor, synthetic, refetch=True)
+        raise PlanningError(
+            f"cannot plan {at.parent_type}.{fld.name}: subgraph {at.group.service} does not "
+            f"resolve it, {at.parent_type} has no @key to jump through, and no other subgraph "
+            f"resolves the whole path from {anchor.parent_type}"
+        )
+
+    def _chain_field(self, chain: tuple[tuple[str, Field], ...], parent: str, leaf: Field) -> Field:
+        """``leaf`` wrapped in copies of the chain's fields (type conditions where they narrow)."""
+        steps = [*chain, (parent, leaf)]
+        inner: list[Selection] = [leaf]
+        for index in range(len(steps) - 1, 0, -1):
+            step_parent = steps[index][0]
+            outer_parent, outer = steps[index - 1]
+            returned, _ = self._field_type(outer_parent, outer.name)
+            if step_parent != returned:
+                inner = [Fragment(step_parent, (), inner)]
+            inner = [
+                Field(
+                    outer.response_key,
+                    outer.name,
+                    outer.arguments,
+                    outer.conditions,
+                    inner,
+                    outer.arguments_text,
+                )
+            ]
+        only = inner[0]
+        assert isinstance(only, Field)
+        return only
 
     def _plan_abstract(self, at: _At, selections: list[Selection]) -> set[FetchGroup]:
         abstract = at.parent_type
@@ -342,8 +467,7 @@ class _Planner:
         runtime = self.sg.runtime_types(abstract, service)
         direct = _direct_fields(selections, abstract, self.sg)
         keep_abstract = all(
-            f.name.startswith("__")
-            or self._resolving_entry(service, abstract, f.name, at.provided) is not None
+            f.name.startswith("__") or self._resolves_everywhere(service, abstract, runtime, f, at)
             for f in direct
         )
         touched: set[FetchGroup] = {at.group}
@@ -359,8 +483,11 @@ class _Planner:
                 possible = self._possible(condition) & runtime
                 if not possible:
                     continue  # no object of that type can come from this subgraph here
-                knows = service in self.sg.graphs_of_type(condition)
-                if self._is_abstract(condition) and not knows:
+                if self._is_abstract(condition) and not possible <= self.sg.runtime_types(
+                    condition, service
+                ):
+                    # The subgraph does not know the condition, or some of these objects do not
+                    # implement it there: the fragment would silently skip them.
                     touched |= self._explode(at, [selection], possible)
                     continue
                 fragment = add_fragment(at.target, condition, selection.conditions)
@@ -373,6 +500,22 @@ class _Planner:
                 touched |= self._plan_set(inner, selection.selections)
             return touched
         return touched | self._explode(at, selections, runtime)
+
+    def _resolves_everywhere(
+        self, service: str, abstract: str, runtime: frozenset[str], fld: Field, at: _At
+    ) -> bool:
+        """Whether ``service`` resolves an abstract type's field for each of its implementations.
+
+        An implementation's field may have been ``@override``n away from ``service`` or be
+        ``@external`` there: asking the interface field would return that subgraph's stale value.
+        """
+        if self._resolving_entry(service, abstract, fld.name, at.provided) is None:
+            return False
+        return all(
+            self._resolving_entry(service, type_name, fld.name, at.provided) is not None
+            for type_name in runtime
+            if (type_name, fld.name) in self.sg.field_graphs
+        )
 
     def _explode(
         self, at: _At, selections: list[Selection], runtime: frozenset[str]
@@ -445,17 +588,26 @@ class _Planner:
             add_typename(target_at.target)
             target_at.group.condition_sets.append(at.conditions)
             return touched | {target_at.group} | self._plan_abstract(target_at, rest)
+        where = ".".join(p for p in at.path if p != LIST_MARKER) or interface
         raise PlanningError(
-            f"no subgraph can tell the concrete type of {interface} objects from {service}"
+            f"cannot plan {where}: {service} returns {interface} as an @interfaceObject, and no "
+            f"subgraph with a resolvable @key of {interface} can tell the concrete type that the "
+            "selection needs (__typename, type conditions or fields only implementations have)"
         )
 
     # -- jumps ----------------------------------------------------------------------------------
 
-    def _jump(self, at: _At, fld: Field) -> set[FetchGroup]:
+    def _jump(self, at: _At, fld: Field, *, refetch: bool = False) -> set[FetchGroup]:
+        """Ask ``fld`` of another subgraph through entity keys (the cheapest route and target).
+
+        ``refetch``: the current subgraph resolves ``fld`` but not what is asked below it.
+        """
         type_name = at.parent_type
         service = at.group.service
         best: tuple[tuple[int, int, int], list[_Hop], FieldInSubgraph] | None = None
         for graph, graph_type, entry in self._candidates(type_name, fld.name):
+            if refetch and graph == service:
+                continue
             route = self._route(service, type_name, graph, graph_type, at.provided)
             if route is None:
                 continue
@@ -464,6 +616,7 @@ class _Planner:
                 for g in self.groups
             )
             estimate = self._estimate_field(graph, graph_type, fld, None, 0)
+            estimate += sum(1 for hop in route if hop.collected)
             if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
                 estimate += 100  # it would have to leave that subgraph where no key allows it
             cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
@@ -482,7 +635,12 @@ class _Planner:
                 at, target=conditional.selections, conditions=at.conditions + fld.conditions
             )
         before_last = self._follow(at, type_name, route[:-1]) if len(route) > 1 else at
-        last = self._follow(before_last, type_name, route[-1:])
+        # An @interfaceObject subgraph gets every object as the interface: one selection for all
+        # of them. A field with @requires asked for one concrete type gets a fetch of its own, or
+        # the other types' representations would lack what it requires.
+        hop = route[-1]
+        only = type_name if entry.requires is not None and hop.graph_type != type_name else None
+        last = self._follow(before_last, type_name, route[-1:], only)
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
@@ -515,13 +673,20 @@ class _Planner:
             result.append(replace(selection, selections=inner))
         return result
 
-    def _follow(self, at: _At, type_name: str, route: list[_Hop]) -> _At:
+    def _follow(
+        self, at: _At, type_name: str, route: list[_Hop], only_type: str | None = None
+    ) -> _At:
         """Take the hops of ``route`` from ``at``: each adds key fields and an entity group."""
         for hop in route:
             add_typename(at.target)
             key_fields = self._field_set(hop.key.selection_set)
-            supplied = self._plan_set(at, key_fields)
-            group = self._entity_group(at.group, hop.graph, at.path, at.exclude)
+            if hop.collected:
+                self._collecting.add((type_name, hop.graph))
+            try:
+                supplied = self._plan_set(at, key_fields)
+            finally:
+                self._collecting.discard((type_name, hop.graph))
+            group = self._entity_group(at.group, hop.graph, at.path, at.exclude, only_type)
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
             _merge_into(rule.selections, self._typenamed(type_name, key_fields))
@@ -550,7 +715,7 @@ class _Planner:
                 if target_info is not None:
                     for key in target_info.resolvable_keys:
                         if self._supplies(graph, type_name, key.selection_set, graph_provided):
-                            typename = target_type if target_type != type_name else None
+                            typename = self._sent_typename(target, type_name, target_type)
                             return [*hops, _Hop(target, target_type, key, typename)]
                 for middle, info in self.sg.graphs_of_type(type_name).items():
                     if middle in visited or middle == target:
@@ -558,11 +723,62 @@ class _Planner:
                     for key in info.resolvable_keys:
                         if self._supplies(graph, type_name, key.selection_set, graph_provided):
                             visited.add(middle)
-                            hop = _Hop(middle, type_name, key, None)
+                            typename = self._sent_typename(middle, type_name, type_name)
+                            hop = _Hop(middle, type_name, key, typename)
                             next_frontier.append((middle, [*hops, hop], None))
                             break
             frontier = next_frontier
+        return self._collecting_route(source, type_name, target, target_type, provided)
+
+    def _sent_typename(self, graph: str, type_name: str, graph_type: str) -> str | None:
+        """The ``__typename`` a representation must carry for ``graph``, when not the object's.
+
+        An ``@interfaceObject`` subgraph knows only the interface: it must receive that name even
+        when the object's concrete type is known by then (another fetch told it).
+        """
+        info = self.sg.graphs_of_type(graph_type).get(graph)
+        if graph_type != type_name or (info is not None and info.is_interface_object):
+            return graph_type
         return None
+
+    def _collecting_route(
+        self, source: str, type_name: str, target: str, target_type: str, provided: Provided | None
+    ) -> list[_Hop] | None:
+        """One jump whose key fields ``source`` lacks are first collected from other subgraphs."""
+        target_info = self.sg.graphs_of_type(target_type).get(target)
+        if target_info is None or (type_name, target) in self._collecting:
+            return None
+        self._collecting.add((type_name, target))
+        try:
+            for key in target_info.resolvable_keys:
+                if all(
+                    self._supplies_field(source, type_name, node, target, provided)
+                    for node in key.selection_set.selections
+                ):
+                    typename = self._sent_typename(target, type_name, target_type)
+                    return [_Hop(target, target_type, key, typename, collected=True)]
+        finally:
+            self._collecting.discard((type_name, target))
+        return None
+
+    def _supplies_field(
+        self, source: str, type_name: str, node: object, target: str, provided: Provided | None
+    ) -> bool:
+        """Whether one key field can be had from ``source`` or by a key jump from it."""
+        if not isinstance(node, FieldNode):
+            return False
+        selection_set = SelectionSetNode(selections=(node,))
+        if self._supplies(source, type_name, selection_set, provided):
+            return True
+        if node.selection_set is not None:
+            return False
+        return any(
+            graph not in (source, target)
+            and entry.requires is None
+            and self._route(source, type_name, graph, type_name, provided) is not None
+            for graph, entry in self.sg.graphs_of_field(type_name, node.name.value).items()
+            if self._usable(entry)
+        )
 
     def _supplies(
         self, graph: str, type_name: str, field_set: SelectionSetNode, provided: Provided | None
@@ -645,7 +861,10 @@ class _Planner:
         """A rough count of the extra fetches ``fld``'s sub-selections need from ``graph``."""
         if not fld.selections or depth > 4 or fld.name.startswith("__"):
             return 0
-        child_type, _ = self._field_type(parent_type, fld.name)
+        entry = self.sg.graphs_of_field(parent_type, fld.name).get(graph)
+        if entry is not None and entry.provides is not None:
+            provided = provided_from(entry.provides, provided)
+        child_type = self._own_type(entry, self._field_type(parent_type, fld.name)[0])
         return self._estimate_set(graph, child_type, fld.selections, provided, depth + 1)
 
     def _estimate_set(
@@ -661,7 +880,9 @@ class _Planner:
         for selection in selections:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
-                if condition in self.schema.type_map:
+                if condition in self.schema.type_map and (
+                    self._possible(condition) & self._possible(type_name)
+                ):
                     cost += self._estimate_set(
                         graph, condition, selection.selections, provided, depth
                     )
@@ -677,6 +898,17 @@ class _Planner:
                 jumps.add(candidates[0][0])
                 cost += self._estimate_field(candidates[0][0], type_name, selection, None, depth)
         return cost + len(jumps)
+
+    def _own_type(self, entry: FieldInSubgraph | None, supergraph_type: str) -> str:
+        """The field's named type as its subgraph declares it (``@join__field(type:)``).
+
+        A subgraph may declare a narrower type (``Book`` where the supergraph says ``Media``):
+        fragments that cannot apply to it must not be sent there.
+        """
+        if entry is None or not entry.type_text:
+            return supergraph_type
+        own = entry.type_text.strip("[]!")
+        return own if own in self.schema.type_map else supergraph_type
 
     def _field_type(self, type_name: str, field_name: str) -> tuple[str, int]:
         """Named return type of a field and how many list levels wrap it."""

@@ -174,6 +174,7 @@ class _Assembler:
             variable_usages=tuple(n for n in self.variables if n in used),
             requires=requires,
             operation_name=name,
+            renames=group.renames,
         )
 
 

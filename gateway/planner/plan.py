@@ -61,6 +61,20 @@ class RepresentationRule:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyRename:
+    """A response key the planner aliased apart in a subgraph operation (``aliasing.py``).
+
+    Move ``alias`` back to ``response_key`` on the objects at ``path`` (response keys as sent,
+    from the fetch's root or from each entity), only those of ``typenames`` when it is set.
+    """
+
+    path: tuple[str, ...]
+    typenames: frozenset[str] | None
+    alias: str
+    response_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     """One request to one subgraph.
 
@@ -74,6 +88,7 @@ class FetchNode:
     variable_usages: tuple[str, ...] = ()
     requires: tuple[RepresentationRule, ...] | None = None
     operation_name: str | None = None
+    renames: tuple[KeyRename, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -203,11 +203,22 @@ def add_typename(target: list[Selection]) -> None:
 
 
 def to_selection_set(selections: list[Selection]) -> SelectionSetNode:
-    """Selections as a graphql-core AST selection set, for printing a subgraph document."""
+    """Selections as a graphql-core AST selection set, for printing a subgraph document.
+
+    Never prints an empty selection set (invalid GraphQL): a fragment left empty is dropped (it
+    asks nothing), and an object field whose selections all dropped asks ``__typename``.
+    """
     nodes: list[SelectionNode] = []
     for selection in selections:
         directives = tuple(_directive(c) for c in selection.conditions)
         if isinstance(selection, Field):
+            sub = None
+            if selection.selections:
+                sub = to_selection_set(selection.selections)
+                if not sub.selections:
+                    sub = SelectionSetNode(
+                        selections=(FieldNode(name=NameNode(value="__typename")),)
+                    )
             nodes.append(
                 FieldNode(
                     alias=NameNode(value=selection.response_key)
@@ -216,19 +227,19 @@ def to_selection_set(selections: list[Selection]) -> SelectionSetNode:
                     name=NameNode(value=selection.name),
                     arguments=selection.arguments,
                     directives=directives,
-                    selection_set=to_selection_set(selection.selections)
-                    if selection.selections
-                    else None,
+                    selection_set=sub,
                 )
             )
-        else:
+            continue
+        inner = to_selection_set(selection.selections)
+        if inner.selections:
             nodes.append(
                 InlineFragmentNode(
                     type_condition=NamedTypeNode(name=NameNode(value=selection.type_condition))
                     if selection.type_condition
                     else None,
                     directives=directives,
-                    selection_set=to_selection_set(selection.selections),
+                    selection_set=inner,
                 )
             )
     return SelectionSetNode(selections=tuple(nodes))

@@ -34,8 +34,19 @@ class RegistryClient:
             raise ValueError("the registry answered something other than a JSON object")
         return body
 
-    def publish(self, name: str, url: str, sdl: str) -> tuple[int, dict[str, Any]]:
-        response = self._http.post(f"/api/subgraphs/{name}/publish", json={"url": url, "sdl": sdl})
+    def publish(
+        self,
+        name: str,
+        url: str,
+        sdl: str,
+        author: str | None = None,
+        override_reason: str | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Publish; ``override_reason`` (admin token) stores a refused breaking change anyway."""
+        body = {"url": url, "sdl": sdl, "author": author, "override_reason": override_reason}
+        response = self._http.post(
+            f"/api/subgraphs/{name}/publish", json={k: v for k, v in body.items() if v is not None}
+        )
         return response.status_code, self._json(response)
 
     def check(self, name: str, url: str, sdl: str) -> tuple[int, dict[str, Any]]:
@@ -57,6 +68,20 @@ class RegistryClient:
         response.raise_for_status()
         return response.text
 
-    def rollback(self, version: int) -> tuple[int, dict[str, Any]]:
-        response = self._http.post("/api/supergraph/rollback", json={"version": version})
+    def current_supergraph(self) -> str | None:
+        """The current supergraph SDL, or None before the first publish."""
+        response = self._http.get("/api/supergraph")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.text
+
+    def catalogue(self) -> dict[str, Any]:
+        return self._json(self._http.get("/api/catalogue"))
+
+    def rollback(self, version: int, author: str | None = None) -> tuple[int, dict[str, Any]]:
+        body: dict[str, Any] = {"version": version}
+        if author is not None:
+            body["author"] = author
+        response = self._http.post("/api/supergraph/rollback", json=body)
         return response.status_code, self._json(response)

@@ -42,6 +42,7 @@ from starlette.routing import Route
 
 from gateway.composition.compose import SubgraphSource, compose
 from gateway.errors import GatewayError
+from gateway.favicon import favicon_route
 from gateway.registry.catalogue import build_catalogue, render_catalogue_html
 from gateway.registry.checks import ChangeVerdict, find_breaking_changes
 from gateway.registry.store import (
@@ -367,6 +368,7 @@ class _Api:
             Route("/api/usage", self.usage, methods=["POST"]),
             Route("/api/catalogue", self.catalogue_json),
             Route("/catalogue", self.catalogue_html),
+            favicon_route(),
         ]
 
     def healthz(self, request: Request) -> Response:

@@ -244,6 +244,7 @@ class _JoinReader:
                 else None,
                 used_overridden=bool(args.get("usedOverridden", False)),
                 context_arguments=tuple(str(c) for c in context),
+                type_text=args.get("type") if isinstance(args.get("type"), str) else None,
             )
             if entries[graph].context_arguments:
                 raise SupergraphError(

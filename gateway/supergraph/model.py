@@ -60,6 +60,9 @@ class FieldInSubgraph:
     override_label: str | None = None
     used_overridden: bool = False
     context_arguments: tuple[str, ...] = ()
+    #: the field's type as this subgraph declares it (``@join__field(type:)``), e.g. ``Int!`` where
+    #: the supergraph says ``Int``; None when the supergraph did not record it
+    type_text: str | None = None
 
     def active(self, labels: frozenset[str]) -> bool:
         """Whether this subgraph resolves the field under the given active override labels."""

@@ -1,9 +1,10 @@
 """The app factory: from a Strawberry federation schema and a store to an ASGI app.
 
 Every OPD subgraph is ``Subgraph(name, schema, default_port)``; :func:`build_app` serves it at
-``/graphql`` (GraphQL over HTTP, GraphiQL in a browser) and ``/health``. The schema comes from
-:func:`federation_schema`, which pins Federation 2.9 (the highest version the MIT composer knows)
-and masks unexpected errors.
+``/graphql`` (GraphQL over HTTP, GraphiQL in a browser) and ``/health``. GraphiQL is the gateway's
+offline bundle (``gateway/http/graphiql.py``), not Strawberry's page, which loads from a CDN. The
+schema comes from :func:`federation_schema`, which pins Federation 2.9 (the highest version the MIT
+composer knows) and masks unexpected errors.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext, Info
+
+from gateway.favicon import favicon_route
+from gateway.http import graphiql
 
 from .errors import INTERNAL_SERVER_ERROR, SubgraphError
 from .loaders import Loaders, batch_by_key
@@ -118,6 +122,13 @@ class _GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         return Context(self.store)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """The project's GraphiQL bundle (served by this app, works offline)."""
+        return graphiql.page(_SUBGRAPH_PAGE)
+
+
+_SUBGRAPH_PAGE = graphiql.PageOptions(mode="subgraph")
+
 
 def build_app(
     subgraph: Subgraph, store: Store, signing_keys: Sequence[bytes] | None = None
@@ -134,6 +145,8 @@ def build_app(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/health", health),
+            graphiql.asset_route(),
+            favicon_route(),
         ],
         middleware=[Middleware(SignatureRequired, subgraph=subgraph.name, keys=keys)]
         if keys

@@ -83,6 +83,8 @@ def test_graphiql_runs_a_query_offline_and_shows_the_plan(gateway_url: str) -> N
                 timeout=20_000,
             )
             assert "QueryPlan" in page.inner_text("[data-testid=query-plan]")
+            page.keyboard.press("Escape")  # the plan covers the page until closed
+            page.wait_for_selector("[data-testid=query-plan]", state="detached", timeout=5_000)
 
             page.click('button[aria-label="Show Documentation Explorer"]')
             page.wait_for_selector(".graphiql-doc-explorer-title", timeout=10_000)

@@ -47,14 +47,19 @@ def reference_compose(sources: list[SubgraphSource], tmp: Path) -> tuple[str | N
         raise AssertionError(f"reference composer crashed: {done.stderr}") from None
 
 
-@pytest.fixture(scope="session")
-def reference_batch() -> dict[str, Any]:
-    """The npm composer's answer for every ``tests/composition/{cases,valid}/NAME`` (one run)."""
+def _batch(composer: str) -> dict[str, Any]:
     node = shutil.which("node")
     if node is None or not (REFERENCE / "node_modules" / "@theguild").exists():
         pytest.skip("the reference composer is not installed (cd tools/reference && npm ci)")
     done = subprocess.run(
-        [node, str(REFERENCE / "compose.mjs"), "--batch", str(Path(__file__).parent)],
+        [
+            node,
+            str(REFERENCE / "compose.mjs"),
+            "--composer",
+            composer,
+            "--batch",
+            str(Path(__file__).parent),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -62,3 +67,15 @@ def reference_batch() -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+@pytest.fixture(scope="session")
+def reference_batch() -> dict[str, Any]:
+    """The npm composer's answer for every ``tests/composition/{cases,valid}/NAME`` (one run)."""
+    return _batch("guild")
+
+
+@pytest.fixture(scope="session")
+def apollo_batch() -> dict[str, Any]:
+    """``@apollo/composition``'s answer for the same cases: the judge where the two disagree."""
+    return _batch("apollo")

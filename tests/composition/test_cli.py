@@ -24,6 +24,21 @@ def test_compose_files_writes_the_supergraph(tmp_path: Path) -> None:
     assert "@join__field(graph: SHIPPING, requires: " in out.read_text()
 
 
+def test_compose_warns_when_it_prints_placeholder_urls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "supergraph.graphql"
+    files = sorted(CASE.glob("*.graphql"))
+    first, *others = (f"{path.stem}={path}" for path in files)
+    urls = [f"--url={p.stem}=http://{p.stem}:4000/graphql" for p in files[1:]]
+    assert main(["compose", first, *others, *urls, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: no routing URL for {files[0].stem};" in err
+    assert f"http://{files[0].stem}.subgraphs.test/graphql" in out.read_text()
+    assert main(["compose", first, *others, f"--url={files[0].stem}=http://a/graphql", *urls]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_compose_errors_go_to_stderr_with_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway import engine
 from tests.federation.subgraph_server import DataDrivenSubgraph, SubgraphHost
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -146,6 +147,17 @@ def serve_case(host: SubgraphHost, case: Case) -> Iterator[RunningCase]:
     finally:
         for name in subgraphs:
             host.apps.pop(f"{case.id}/{name}", None)
+
+
+def corpus_gateway(case: Case, urls: dict[str, str], **options: Any) -> engine.Gateway:
+    """Our gateway on a case's supergraph, routed to ``urls``, with the debug check that every
+    subgraph operation of every plan is valid against that subgraph's schema."""
+    return engine.Gateway.from_supergraph_sdl(
+        case.supergraph_path.read_text(),
+        subgraph_urls=urls,
+        validate_subgraph_operations=True,
+        **options,
+    )
 
 
 def dump_response(response: dict[str, Any]) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import engine
 from tests.federation.corpus import (
     Case,
     Operation,
+    corpus_gateway,
     discover_cases,
     dump_response,
     normalize_urls,
@@ -41,9 +41,7 @@ async def test_gateway_answers_like_reference(
     subgraph_host: SubgraphHost, case: Case, operation: Operation
 ) -> None:
     with serve_case(subgraph_host, case) as running:
-        gateway = engine.Gateway.from_supergraph_sdl(
-            case.supergraph_path.read_text(), subgraph_urls=running.urls
-        )
+        gateway = corpus_gateway(case, running.urls)
         try:
             result = await gateway.execute(operation.query, variables=operation.variables)
         finally:

@@ -13,10 +13,10 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from gateway import engine
 from tests.federation.corpus import (
     Case,
     RunningCase,
+    corpus_gateway,
     discover_cases,
     dump_response,
     normalize_urls,
@@ -53,9 +53,7 @@ async def test_gateway_answers_like_apollo_gateway(
     apollo: dict[str, tuple[RunningCase, str]], case: Case
 ) -> None:
     running, apollo_url = apollo[case.id]
-    gateway = engine.Gateway.from_supergraph_sdl(
-        case.supergraph_path.read_text(), subgraph_urls=running.urls
-    )
+    gateway = corpus_gateway(case, running.urls)
     try:
         for operation in case.operations:
             if operation.xfail_reason:

@@ -4,7 +4,6 @@ memory and in Redis (shared by two gateways)."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +85,14 @@ def _manifest(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def test_trusted_documents_enforced_for_an_application(tmp_path: Path, backend: str) -> None:
+def test_trusted_documents_enforced_for_an_application(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    prefix = request.getfixturevalue("redis_prefix") if backend == "redis" else "unused"
     settings = {
         "persisted_queries": {
             "backend": backend,
-            "key_prefix": f"jamajama:test:{uuid.uuid4().hex}",
+            "key_prefix": prefix,
             "trusted": {"anonymous": {"manifest": str(_manifest(tmp_path)), "mode": "enforce"}},
         }
     }
@@ -128,9 +130,14 @@ def test_trusted_documents_in_allow_mode_let_other_queries_through(tmp_path: Pat
 
 
 @pytest.mark.redis
-def test_redis_apq_is_shared_between_gateways() -> None:
-    prefix = f"jamajama:test:{uuid.uuid4().hex}"
-    settings = {"persisted_queries": {"backend": "redis", "key_prefix": prefix}}
+def test_redis_apq_is_shared_between_gateways(redis_prefix: str) -> None:
+    settings = {
+        "persisted_queries": {
+            "backend": "redis",
+            "key_prefix": redis_prefix,
+            "redis_ttl_seconds": 60,
+        }
+    }
     with (
         running_gateway(settings=settings) as first,
         running_gateway(settings=settings) as second,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from graphql import GraphQLError, parse, validate
 
+from gateway.errors import PlanningError
 from gateway.planner import build_query_plan, print_plan
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.federation.corpus import CASES_DIR
@@ -50,7 +51,10 @@ def printed_plan(
         return "".join(f"Invalid: {error.message}\n" for error in errors)
     # Progressive override labels that hold for every request: percent(100) on, percent(0) off.
     labels = labels | {label for label in supergraph.override_labels if label == "percent(100)"}
-    plan = build_query_plan(supergraph, document, override_labels=labels)
+    try:
+        plan = build_query_plan(supergraph, document, override_labels=labels)
+    except PlanningError as error:  # refused at plan time: the snapshot pins code and message
+        return f"Refused ({error.code}): {error}\n"
     return print_plan(plan) + "\n"
 
 

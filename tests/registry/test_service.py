@@ -185,7 +185,7 @@ def test_catalogue_lists_opds_fields_personal_data_and_guards(client: TestClient
     )
     assert upc["personal_data"] is False and upc["description"] == "Universal product code."
     page = client.get("/catalogue")
-    assert page.status_code == 200 and "reviews:read" in page.text and "personal data" in page.text
+    assert page.status_code == 200 and "reviews:read" in page.text and "data pribadi" in page.text
 
 
 def test_concurrent_publishes_of_different_subgraphs_both_land(registry: Registry) -> None:

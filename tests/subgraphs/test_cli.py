@@ -67,32 +67,61 @@ def test_schema_check_passes_on_the_committed_files(capsys: pytest.CaptureFixtur
     assert "5 schema file(s) match the code" in capsys.readouterr().out
 
 
-def test_dev_services_are_the_five_subgraphs_on_consecutive_ports() -> None:
+def test_subgraph_serve_on_a_busy_port_says_so_and_never_claims_to_listen(
+    world_dir: Path,
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "subgraph", "serve", "sosial", "--port",
+             str(port), "--scale", str(TEST_SCALE)],
+            capture_output=True,
+            text=True,
+            env=_env(world_dir.parent),
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "listening" not in result.stdout
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in result.stderr
+
+
+def test_dev_services_are_the_five_subgraphs_the_registry_and_the_gateway() -> None:
     parser = argparse.ArgumentParser()
     dev.add_arguments(parser)
     services = dev.services(parser.parse_args([]))
     assert [(s.name, s.port) for s in services] == [
         ("wilayah", 4001), ("kependudukan", 4002), ("kesehatan", 4003),
-        ("pendidikan", 4004), ("sosial", 4005), ("gateway", 4000),
+        ("pendidikan", 4004), ("sosial", 4005), ("registry", 4100), ("gateway", 4000),
     ]  # fmt: skip
-    assert services[-1].after_previous  # the gateway starts once the subgraphs answer
     assert services[1].argv[1:] == (
         "-m", "gateway.cli", "subgraph", "serve", "kependudukan", "--host", "127.0.0.1",
         "--port", "4002", "--seed", "18", "--scale", "0.001",
     )  # fmt: skip
+    registry, gateway = services[-2:]
+    assert registry.argv[3:6] == ("registry", "serve", "--dev")
+    # the gateway starts once the subgraphs are published, follows the registry, and shows
+    # subgraph errors unredacted (development only)
+    assert gateway.after_previous
+    assert gateway.argv[3:6] == ("gateway", "--registry", "http://127.0.0.1:4100")
+    assert ("JAMAJAMA_HTTP__SUBGRAPH_ERRORS", "pass") in gateway.env
 
 
 def test_dev_refuses_busy_ports_before_starting_anything(tmp_path: Path) -> None:
-    base = _free_ports(6)
+    base = _free_ports(7)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", base + 2))
         busy.listen()
         command = ["dev", "--base-port", str(base), "--gateway-port", str(base + 5)]
+        command += ["--registry-port", str(base + 6)]
         result = subprocess.run(
             [sys.executable, "-m", "gateway.cli", *command],
             capture_output=True,
             text=True,
             env=_env(tmp_path),
+            cwd=tmp_path,
             timeout=30,
             check=False,
         )
@@ -101,14 +130,48 @@ def test_dev_refuses_busy_ports_before_starting_anything(tmp_path: Path) -> None
     assert not any(tmp_path.iterdir())  # nothing generated
 
 
-def test_dev_starts_all_five_and_stops_them(world_dir: Path) -> None:
-    base = _free_ports(6)
+def test_dev_watch_sees_changed_subgraph_modules_and_sdl_files(tmp_path: Path) -> None:
+    module, sdl = tmp_path / "kesehatan.py", tmp_path / "kesehatan.graphql"
+    module.write_text("a")
+    sdl.write_text("type Query { a: Int }")
+    before = {module: 1.0, sdl: 2.0}
+    assert list(dev.changed_files(before, {module: 1.0, sdl: 3.0})) == [sdl]
+    assert list(dev.changed_files(before, before)) == []
+
+
+class _RecordingPublisher:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+
+    def publish(self, name: str, sdl_from: str | None = None, start: bool = False) -> bool:
+        self.calls.append((name, sdl_from))
+        return True
+
+
+def test_dev_publishes_a_changed_sdl_file_as_is(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    dev.add_arguments(parser)
+    loop = dev.Loop(parser.parse_args([]), {})
+    recorder = _RecordingPublisher()
+    loop.publisher = recorder  # type: ignore[assignment]
+    path = dev.ROOT / "schema" / "sosial.graphql"
+    loop.on_change(path)
+    assert recorder.calls == [("sosial", str(path))]
+    assert "schema/sosial.graphql changed: publishing it" in capsys.readouterr().out
+
+
+def test_dev_starts_everything_publishes_and_the_gateway_follows_the_registry(
+    world_dir: Path, tmp_path: Path
+) -> None:
+    base = _free_ports(7)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
-         "--gateway-port", str(base + 5), "--scale", str(TEST_SCALE)],
+         "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
+         "--scale", str(TEST_SCALE), "--no-watch"],
         stdout=subprocess.PIPE,
         text=True,
         env=_env(world_dir.parent),
+        cwd=tmp_path,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
@@ -118,16 +181,23 @@ def test_dev_starts_all_five_and_stops_them(world_dir: Path) -> None:
             assert line, f"jamajama dev exited early: {proc.wait()}"
             lines.append(line.rstrip("\n"))
         assert lines[0].endswith("(cached)")
-        assert [line.split() for line in lines[1:6]] == [
-            [name, f"http://127.0.0.1:{base + i}/graphql"]
-            for i, name in enumerate(
-                ["wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial"]
-            )
+        names = ["wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial"]
+        assert [line.split() for line in lines[1:8]] == [
+            *([name, f"http://127.0.0.1:{base + i}/graphql"] for i, name in enumerate(names)),
+            ["registry", f"http://127.0.0.1:{base + 6}"],
+            ["gateway", f"http://127.0.0.1:{base + 5}/graphql"],
         ]
+        versions = httpx.get(f"http://127.0.0.1:{base + 6}/api/supergraph/versions").json()
+        assert [v["subgraph"] for v in versions["versions"]] == names  # in dependency order
+        from gateway.auth.cli import mint_token
+
         answer = httpx.post(
-            f"http://127.0.0.1:{base + 4}/graphql", json={"query": "{ programBansos { kode } }"}
+            f"http://127.0.0.1:{base + 5}/graphql",
+            json={"query": "{ kabupatenKota { kode jumlahPenduduk jumlahKeluargaPenerima } }"},
+            headers={"Authorization": f"Bearer {mint_token('dasbor-gubernur')}"},
         ).json()
-        assert len(answer["data"]["programBansos"]) == 4
+        assert len(answer["data"]["kabupatenKota"]) == 15
+        assert (tmp_path / "var" / "dev" / "registry.sqlite3").is_file()
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -135,3 +205,48 @@ def test_dev_starts_all_five_and_stops_them(world_dir: Path) -> None:
             proc.stdout.close()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{base}/health")
+
+
+def test_dev_start_publishes_the_code_even_over_fields_an_earlier_session_used(
+    world_dir: Path, tmp_path: Path
+) -> None:
+    """A field used in an earlier session and removed from the code meanwhile does not stop
+    ``jamajama dev``: the start-up publish overrides, and the registry log says so."""
+    from gateway.registry.service import Registry
+    from gateway.registry.store import RegistryStore
+
+    repo = Path(__file__).resolve().parents[2]
+    store = RegistryStore.sqlite(tmp_path / "var" / "dev" / "registry.sqlite3")
+    registry = Registry(store)
+    for name in dev.SUBGRAPH_NAMES:
+        sdl = (repo / "schema" / f"{name}.graphql").read_text()
+        if name == "sosial":  # an earlier version had a field the code no longer has
+            sdl += "\nextend type Query { bansosLama: Int }\n"
+        assert registry.publish(name, f"http://old/{name}", sdl, "opd:x").accepted, name
+    store.record_usage("Lama", "h", ["Query.bansosLama"], 3)
+    store.close()
+    base = _free_ports(7)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
+         "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
+         "--scale", str(TEST_SCALE), "--no-watch"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(world_dir.parent),
+        cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("all services up"):
+            line = proc.stdout.readline()
+            assert line, f"jamajama dev exited early: {proc.wait()} {lines}"
+            lines.append(line.rstrip("\n"))
+        assert any("sosial: accepted" in line and "admin override" in line for line in lines)
+        log = httpx.get(f"http://127.0.0.1:{base + 6}/api/supergraph/versions").json()
+        assert log["versions"][-1]["override_reason"].startswith("jamajama dev start-up")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -1,23 +1,62 @@
-// GraphiQL for Jama Jama: served by the gateway itself, no request leaves its origin.
-import React, { useState } from 'react';
+// GraphiQL for Jama Jama: served by the gateway (and by each OPD subgraph) itself, no request
+// leaves its origin. The page's data-config attribute says where it runs and what it may offer.
+import React, { useEffect, useMemo, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
-import { useEditorContext } from '@graphiql/react';
+import { DOC_EXPLORER_PLUGIN, useEditorContext, useExplorerContext, usePluginContext } from '@graphiql/react';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import 'graphiql/graphiql.css';
 import '@graphiql/plugin-explorer/dist/style.css';
 import './jamajama.css';
 
+const ROOT = document.getElementById('graphiql');
+const CONFIG = { mode: 'gateway', catalogue_url: null, dev_tokens: false, ...readConfig() };
+const GATEWAY = CONFIG.mode === 'gateway';
 const ENDPOINT = window.location.pathname.replace(/\/+$/, '') || '/graphql';
 const PLACEHOLDER = /^<.*>$|<[^>]*>/;
-const DEFAULT_HEADERS = JSON.stringify(
-  {
-    Authorization: 'Bearer <token from jamajama token mint>',
-    'X-Jamajama-Purpose': '<purpose, e.g. pelayanan_kesehatan>',
-  },
-  null,
-  2,
-);
+const NO_PURPOSE = '<tanpa tujuan yang disetujui>';
+// One key per origin and mode: the gateway and each subgraph (other ports) keep their own.
+const HEADERS_KEY = `jamajama:${CONFIG.mode}:headers`;
+const PRESET_KEY = `jamajama:${CONFIG.mode}:preset`;
+const DEFAULT_HEADERS = GATEWAY
+  ? JSON.stringify(
+      {
+        Authorization: 'Bearer <token from jamajama token mint, or pick an application above>',
+        'X-Jamajama-Purpose': '<purpose, e.g. pelayanan_kesehatan>',
+      },
+      null,
+      2,
+    )
+  : '{}';
+const DEFAULT_QUERY = GATEWAY
+  ? '# Jama Jama — SPLP Provinsi Lampung\n# Pick an application above, write a query, run it with Ctrl-Enter;\n# the plan tab shows how the gateway fetches it from the OPD subgraphs.\n{\n  kabupatenKota {\n    kode\n    nama\n    jumlahPenduduk\n  }\n}\n'
+  : '# This OPD subgraph alone (the gateway on port 4000 joins all five).\n{\n  _service {\n    sdl\n  }\n}\n';
+
+function readConfig() {
+  try {
+    return JSON.parse(ROOT.dataset.config || '{}');
+  } catch {
+    return {};
+  }
+}
+
+function stored(key, fallback) {
+  try {
+    return window.localStorage.getItem(key) ?? fallback;
+  } catch {
+    return fallback; // storage disabled: nothing persists, everything else works
+  }
+}
+
+function store(key, value) {
+  try {
+    if (value === null) window.localStorage.removeItem(key);
+    else window.localStorage.setItem(key, value);
+  } catch {
+    // storage disabled or full
+  }
+}
 
 // Header values still holding a placeholder are not sent.
 function realHeaders(headers) {
@@ -28,55 +67,252 @@ function realHeaders(headers) {
   return result;
 }
 
-function headersFromEditor(editor) {
+function parseHeaders(text) {
   try {
-    return realHeaders(JSON.parse(editor?.getValue() || '{}'));
+    const value = JSON.parse(text || '{}');
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
   } catch {
-    return {};
+    return null;
   }
 }
 
-async function fetcher(params, options) {
-  const response = await fetch(ENDPOINT, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-      ...realHeaders(options?.headers),
-    },
-    body: JSON.stringify(params),
-  });
-  return response.json();
+// What the schema depends on: the headers actually sent (placeholders and bad JSON change nothing).
+function headersKey(text) {
+  const parsed = parseHeaders(text);
+  return parsed === null ? null : JSON.stringify(realHeaders(parsed));
 }
+
+// A fetcher bound to the headers the schema was introspected with: when they change the fetcher
+// changes, and GraphiQL introspects again (so fields the new caller may see are not flagged red).
+function makeFetcher(schemaHeaders) {
+  return async (params, options) => {
+    const headers = params.operationName === 'IntrospectionQuery' ? schemaHeaders : realHeaders(options?.headers);
+    const response = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...headers,
+      },
+      body: JSON.stringify(params),
+    });
+    return response.json();
+  };
+}
+
+async function postJson(path, body, headers = {}) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok || answer.errors) {
+    throw new Error(answer.errors?.map((e) => e.message).join('\n') || `HTTP ${response.status}`);
+  }
+  return answer;
+}
+
+// --- application presets (gateway with development tokens) -------------------------------------
+
+function withPreset(text, token, purpose) {
+  const current = parseHeaders(text) || {};
+  const next = { ...current };
+  if (token !== undefined) {
+    next.Authorization = token ? `Bearer ${token}` : 'Bearer <token from jamajama token mint, or pick an application above>';
+  }
+  next['X-Jamajama-Purpose'] = purpose || NO_PURPOSE;
+  return JSON.stringify(next, null, 2);
+}
+
+function PresetBar({ headers, setHeaders }) {
+  const [applications, setApplications] = useState([]);
+  const [preset, setPreset] = useState(() => parseHeaders(stored(PRESET_KEY, '{}')) || {});
+  const [status, setStatus] = useState('');
+
+  async function choose(application, purpose, quiet = false) {
+    if (!application) {
+      setPreset({});
+      store(PRESET_KEY, null);
+      setHeaders((text) => withPreset(text, null, ''));
+      setStatus('anonymous: aggregates only, no personal data');
+      return;
+    }
+    try {
+      const minted = await postJson('/graphiql/dev/token', { application });
+      const chosen = minted.purposes.includes(purpose) ? purpose : minted.purposes[0] || '';
+      const next = { application, purpose: chosen, purposes: minted.purposes };
+      setPreset(next);
+      store(PRESET_KEY, JSON.stringify(next));
+      setHeaders((text) => withPreset(text, minted.token, chosen));
+      if (!quiet) setStatus(`token for ${application} (valid ${Math.round(minted.expires_in / 60)} min)`);
+    } catch (error) {
+      setStatus(String(error.message || error));
+    }
+  }
+
+  useEffect(() => {
+    fetch('/graphiql/dev/applications')
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
+      .then((body) => {
+        setApplications(body.applications);
+        // A stored preset gets a fresh token (the old one may have expired since the last visit).
+        if (preset.application) choose(preset.application, preset.purpose, true);
+      })
+      .catch((error) => setStatus(`presets unavailable: ${error.message}`));
+  }, []);
+
+  function choosePurpose(purpose) {
+    const next = { ...preset, purpose };
+    setPreset(next);
+    store(PRESET_KEY, JSON.stringify(next));
+    setHeaders((text) => withPreset(text, undefined, purpose));
+  }
+
+  const purposes = preset.purposes || [];
+  return (
+    <>
+      <label className="jj-field">
+        Aplikasi
+        <select
+          data-testid="preset-application"
+          value={preset.application || ''}
+          onChange={(event) => choose(event.target.value, '')}
+        >
+          <option value="">— anonim —</option>
+          {applications.map((a) => (
+            <option key={a.id} value={a.id} title={`${a.opd}: ${a.name}`}>
+              {a.id}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="jj-field">
+        Tujuan
+        <select
+          data-testid="preset-purpose"
+          value={preset.purpose || ''}
+          disabled={purposes.length === 0}
+          onChange={(event) => choosePurpose(event.target.value)}
+        >
+          {purposes.length === 0 && <option value="">— tidak ada tujuan yang disetujui —</option>}
+          {purposes.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </label>
+      <span className="jj-status" data-testid="preset-status">
+        {status}
+      </span>
+    </>
+  );
+}
+
+function TopBar({ headers, setHeaders }) {
+  return (
+    <div className="jj-bar">
+      <strong className="jj-title">Jama Jama · {GATEWAY ? 'gateway' : 'OPD subgraph'}</strong>
+      {GATEWAY && CONFIG.dev_tokens && <PresetBar headers={headers} setHeaders={setHeaders} />}
+      <span className="jj-spacer" />
+      {CONFIG.catalogue_url && (
+        <a className="jj-link" href={CONFIG.catalogue_url} target="_blank" rel="noopener noreferrer">
+          Katalog data ↗
+        </a>
+      )}
+    </div>
+  );
+}
+
+// --- catalogue link in the documentation explorer ----------------------------------------------
+
+function isField(def) {
+  return Boolean(def) && typeof def.toConfig !== 'function' && 'args' in def && 'type' in def;
+}
+
+function CatalogueLink() {
+  const explorer = useExplorerContext();
+  const plugins = usePluginContext();
+  const [target, setTarget] = useState(null);
+  const stack = explorer?.explorerNavStack || [];
+  const visible = plugins?.visiblePlugin === DOC_EXPLORER_PLUGIN;
+  const last = stack[stack.length - 1];
+  const parent = stack[stack.length - 2];
+  const coordinate = visible && isField(last?.def) && parent?.def ? `${parent.def.name}.${last.def.name}` : null;
+  useEffect(() => {
+    setTarget(coordinate ? document.querySelector('.graphiql-doc-explorer-content') : null);
+  }, [coordinate]);
+  if (!coordinate || !target) return null;
+  return createPortal(
+    <div className="jj-catalogue">
+      <a href={`${CONFIG.catalogue_url}#${coordinate}`} target="_blank" rel="noopener noreferrer" data-testid="catalogue-link">
+        {coordinate} in the data catalogue ↗
+      </a>
+    </div>,
+    target,
+  );
+}
+
+// --- query plan --------------------------------------------------------------------------------
 
 function PlanPanel() {
   const { queryEditor, headerEditor, operationName } = useEditorContext({ nonNull: true });
-  const [plan, setPlan] = useState('Press "Show plan" to see how the gateway splits this operation across subgraphs.');
+  const [plan, setPlan] = useState(null);
+  const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   async function show() {
     setBusy(true);
     try {
-      const response = await fetch(`${ENDPOINT}/plan`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headersFromEditor(headerEditor) },
-        body: JSON.stringify({ query: queryEditor?.getValue() || '', operationName: operationName || undefined }),
-      });
-      const body = await response.json();
-      if (body.errors) setPlan(body.errors.map((e) => e.message).join('\n'));
-      else setPlan(body.plan ?? 'No subgraph is called: the gateway answers this operation itself.');
+      const headers = realHeaders(parseHeaders(headerEditor?.getValue()) || {});
+      const body = await postJson(
+        `${ENDPOINT}/plan`,
+        { query: queryEditor?.getValue() || '', operationName: operationName || undefined },
+        headers,
+      );
+      setPlan(body.plan ?? 'No subgraph is called: the gateway answers this operation itself.');
     } catch (error) {
-      setPlan(String(error));
+      setPlan(String(error.message || error));
     } finally {
       setBusy(false);
+      setOpen(true);
     }
   }
+  useEffect(() => {
+    if (!open) return undefined;
+    const close = (event) => event.key === 'Escape' && setOpen(false);
+    window.addEventListener('keydown', close);
+    return () => window.removeEventListener('keydown', close);
+  }, [open]);
   return (
     <div className="jj-plan">
       <div className="graphiql-doc-explorer-title">Query plan</div>
+      <p>How the gateway splits the current operation across the OPD subgraphs (opens full width).</p>
       <button type="button" className="graphiql-button jj-plan-button" onClick={show} disabled={busy}>
         {busy ? 'Planning…' : 'Show plan'}
       </button>
-      <pre className="jj-plan-text" data-testid="query-plan">{plan}</pre>
+      {plan !== null && !open && (
+        <button type="button" className="graphiql-button jj-plan-button" onClick={() => setOpen(true)}>
+          Open the last plan
+        </button>
+      )}
+      {open &&
+        createPortal(
+          <div className="jj-overlay" role="dialog" aria-label="Query plan" onClick={() => setOpen(false)}>
+            <div className="jj-dialog" onClick={(event) => event.stopPropagation()}>
+              <div className="jj-dialog-head">
+                <strong>Query plan</strong>
+                <button type="button" className="graphiql-button" onClick={() => setOpen(false)} aria-label="Close the plan">
+                  Close (Esc)
+                </button>
+              </div>
+              <pre className="jj-plan-text" data-testid="query-plan">
+                {plan}
+              </pre>
+            </div>
+          </div>,
+          document.body,
+        )}
     </div>
   );
 }
@@ -94,18 +330,43 @@ function PlanIcon() {
 
 const planPlugin = { title: 'Query plan', icon: PlanIcon, content: PlanPanel };
 
+// --- the page ----------------------------------------------------------------------------------
+
 function App() {
   const [explorer] = useState(() => explorerPlugin());
+  const [headers, setHeaders] = useState(() => stored(HEADERS_KEY, DEFAULT_HEADERS));
+  const [schemaKey, setSchemaKey] = useState(() => headersKey(headers) ?? '{}');
+  useEffect(() => {
+    store(HEADERS_KEY, headers);
+    // Re-introspect once the headers settle (not on every keystroke of a pasted token).
+    const timer = setTimeout(() => {
+      const key = headersKey(headers);
+      if (key !== null) setSchemaKey(key);
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [headers]);
+  const fetcher = useMemo(() => makeFetcher(JSON.parse(schemaKey)), [schemaKey]);
   return (
-    <GraphiQL
-      fetcher={fetcher}
-      plugins={[explorer, planPlugin]}
-      defaultHeaders={DEFAULT_HEADERS}
-      defaultEditorToolsVisibility="headers"
-      shouldPersistHeaders={false}
-      defaultQuery={'# Jama Jama — SPLP Provinsi Lampung\n# Write a query, run it with Ctrl-Enter; the plan tab shows how it is fetched.\n{\n  __typename\n}\n'}
-    />
+    <div className="jj-app">
+      <TopBar headers={headers} setHeaders={setHeaders} />
+      <div className="jj-graphiql">
+        <GraphiQL
+          fetcher={fetcher}
+          plugins={GATEWAY ? [explorer, planPlugin] : [explorer]}
+          headers={headers}
+          onEditHeaders={setHeaders}
+          defaultEditorToolsVisibility={GATEWAY ? 'headers' : false}
+          shouldPersistHeaders={false}
+          defaultQuery={DEFAULT_QUERY}
+        >
+          <GraphiQL.Logo>
+            Graph<em>i</em>QL
+            {CONFIG.catalogue_url && <CatalogueLink />}
+          </GraphiQL.Logo>
+        </GraphiQL>
+      </div>
+    </div>
   );
 }
 
-createRoot(document.getElementById('graphiql')).render(<App />);
+createRoot(ROOT).render(<App />);
