@@ -4,7 +4,9 @@ A change is breaking when an operation that worked could stop working: a removed
 argument or enum value; a changed field or argument type; a new required argument or input field;
 an input field or argument made nullable -> non-null. Each change names the field coordinates
 (``Type.field``) whose use makes it dangerous; a change is refused when an operation used one of
-them within the usage window, and accepted with a warning otherwise.
+them within the usage window, and accepted with a warning otherwise. A newly deprecated field is
+never refused; the check names the consumer applications that used it, as it does for every
+breaking change, so that they can be told.
 """
 
 from __future__ import annotations
@@ -37,14 +39,64 @@ class Change:
     endangered: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationUse:
+    """A consumer application's executions of operations that used an endangered field."""
+
+    application: str
+    count: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"application": self.application, "count": self.count}
+
+
+def applications_of(uses: list[OperationUse]) -> list[ApplicationUse]:
+    """Executions per application, most first (then by name)."""
+    totals: dict[str, int] = {}
+    for use in uses:
+        totals[use.application] = totals.get(use.application, 0) + use.count
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [ApplicationUse(name, count) for name, count in ranked]
+
+
+def render_applications(applications: list[ApplicationUse]) -> str:
+    """``sibansos (3x), sehat-lampung (2x)``."""
+    return ", ".join(f"{a.application} ({a.count}x)" for a in applications)
+
+
 @dataclass(slots=True)
 class ChangeVerdict:
+    """A change and the (application, operation) pairs that used its endangered fields."""
+
     change: Change
     used_by: list[OperationUse] = field(default_factory=list)
+    #: False for a deprecation: reported with its applications, never refused
+    breaking: bool = True
 
     @property
     def refused(self) -> bool:
-        return bool(self.used_by)
+        return self.breaking and bool(self.used_by)
+
+    @property
+    def applications(self) -> list[ApplicationUse]:
+        return applications_of(self.used_by)
+
+    @property
+    def operations(self) -> list[tuple[str, int]]:
+        """(operation name, executions) over every application, most first."""
+        totals: dict[str, int] = {}
+        for use in self.used_by:
+            totals[use.operation] = totals.get(use.operation, 0) + use.count
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+    def affected(self) -> dict[str, object]:
+        """What the version log keeps: the change and the applications it affected."""
+        return {
+            "kind": "breaking" if self.breaking else "deprecated",
+            "coordinate": self.change.coordinate,
+            "message": self.change.message,
+            "applications": [a.to_dict() for a in self.applications],
+        }
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,9 +105,15 @@ class ChangeVerdict:
             "message": self.change.message,
             "refused": self.refused,
             "used_by": [
-                {"operation": u.operation, "hash": u.operation_hash, "count": u.count}
+                {
+                    "operation": u.operation,
+                    "hash": u.operation_hash,
+                    "count": u.count,
+                    "application": u.application,
+                }
                 for u in self.used_by
             ],
+            "applications": [a.to_dict() for a in self.applications],
         }
 
 
@@ -209,6 +267,34 @@ def find_breaking_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[Change
                             endangered,
                         )
                     )
+    return changes
+
+
+def find_new_deprecations(old: GraphQLSchema, new: GraphQLSchema) -> list[Change]:
+    """Fields (of object and interface types) deprecated in ``new`` but not in ``old``."""
+    changes: list[Change] = []
+    for name, t in new.type_map.items():
+        before = old.type_map.get(name)
+        if name.startswith("__") or not isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        if not isinstance(before, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        for field_name, f in t.fields.items():
+            previous = before.fields.get(field_name)
+            if (
+                previous is not None
+                and f.deprecation_reason is not None
+                and previous.deprecation_reason is None
+            ):
+                coordinate = f"{name}.{field_name}"
+                changes.append(
+                    Change(
+                        "FIELD_DEPRECATED",
+                        coordinate,
+                        f"field {coordinate} was deprecated: {f.deprecation_reason}",
+                        (coordinate,),
+                    )
+                )
     return changes
 
 

@@ -21,7 +21,7 @@ from graphql import (
     find_dangerous_changes,
 )
 
-from gateway.registry.checks import find_breaking_changes
+from gateway.registry.checks import find_breaking_changes, find_new_deprecations
 
 Action = Literal["added", "changed", "removed"]
 Severity = Literal["breaking", "dangerous", "safe"]
@@ -71,19 +71,12 @@ def _safe_and_deprecations(old: GraphQLSchema, new: GraphQLSchema) -> list[Schem
         before = old_types.get(name)
         if before is None:
             continue
-        for field_name, f in t.fields.items():
-            coordinate = f"{name}.{field_name}"
-            previous = before.fields.get(field_name)
-            if previous is None:
-                changes.append(SchemaChange("added", "safe", f"field {coordinate} was added"))
-            elif f.deprecation_reason is not None and previous.deprecation_reason is None:
-                changes.append(
-                    SchemaChange(
-                        "changed",
-                        "dangerous",
-                        f"field {coordinate} was deprecated: {f.deprecation_reason}",
-                    )
-                )
+        for field_name in t.fields:
+            if field_name not in before.fields:
+                message = f"field {name}.{field_name} was added"
+                changes.append(SchemaChange("added", "safe", message))
+    deprecated = find_new_deprecations(old, new)
+    changes += [SchemaChange("changed", "dangerous", c.message) for c in deprecated]
     for name, named in new.type_map.items():
         before_enum = old.type_map.get(name)
         if isinstance(named, GraphQLEnumType) and isinstance(before_enum, GraphQLEnumType):
