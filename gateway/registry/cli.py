@@ -390,7 +390,11 @@ def _print_versions(body: dict[str, Any], subgraph: str | None) -> None:
 
 def _affected_line(entry: dict[str, Any]) -> str:
     """``breaking: field X.y was removed; applications: sibansos (3x)`` (one log entry)."""
-    users = ", ".join(f"{a['application']} ({a['count']}x)" for a in entry["applications"])
+    from gateway.registry.checks import ApplicationUse, render_applications
+
+    users = render_applications(
+        [ApplicationUse(a["application"], int(a["count"])) for a in entry["applications"]]
+    )
     return f"{entry['kind']}: {entry['message']}; applications: {users or 'none in the window'}"
 
 
