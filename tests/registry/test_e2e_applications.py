@@ -62,7 +62,7 @@ def cli(registry: str, *args: str, token: str = "tok-products") -> int:
 
 
 def test_check_publish_and_log_name_the_applications_that_used_a_field(
-    registry_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    registry_url: str, store: RegistryStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sdl = {name: tmp_path / f"{name}.graphql" for name in ("v1", "no-price", "deprecated")}
     sdl["v1"].write_text(V1)
@@ -96,13 +96,18 @@ def test_check_publish_and_log_name_the_applications_that_used_a_field(
                         )
                         assert answer.status_code == 200 and "errors" not in answer.json()
             deadline = time.monotonic() + 10
-            while True:  # usage reaches the registry within a flush interval
-                capsys.readouterr()
-                code = cli(registry_url, "check", *target, str(sdl["no-price"]))
-                if code == 1 or time.monotonic() > deadline:
+            requests = sum(times for _, _, times in TRAFFIC) + 1
+            while time.monotonic() < deadline:  # every request's usage reaches the registry
+                if sum(u.count for u in store.operations_using("Query.products", 0)) == requests:
                     break
                 time.sleep(0.05)
-    assert code == 1
+    uses = store.operations_using("Product.upc", 0)
+    assert {(u.application, u.operation, u.count) for u in uses} == {
+        ("sibansos", "Harga", 3),
+        ("sehat-lampung", "Harga", 2),
+        ("anonymous", "Kode", 1),
+    }
+    assert cli(registry_url, "check", *target, str(sdl["no-price"])) == 1
     assert (
         "  - field Product.price was removed; used by Harga (5x); "
         "applications: sibansos (3x), sehat-lampung (2x)"
