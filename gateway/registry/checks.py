@@ -4,9 +4,9 @@ A change is breaking when an operation that worked could stop working: a removed
 argument or enum value; a changed field or argument type; a new required argument or input field;
 an input field or argument made nullable -> non-null. Each change names the field coordinates
 (``Type.field``) whose use makes it dangerous; a change is refused when an operation used one of
-them within the usage window, and accepted with a warning otherwise. A newly deprecated field is
-never refused; the check names the consumer applications that used it, as it does for every
-breaking change, so that they can be told.
+them within the usage window, and accepted with a warning otherwise. A new deprecation (field,
+argument, enum value, input field) is never refused; the check names the consumer applications
+that used what it endangers, as it does for every breaking change, so that they can be told.
 """
 
 from __future__ import annotations
@@ -270,31 +270,64 @@ def find_breaking_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[Change
     return changes
 
 
+def _newly_deprecated(before: object, after: object) -> str | None:
+    """The deprecation reason ``after`` has and ``before`` had not (None otherwise)."""
+    reason = getattr(after, "deprecation_reason", None)
+    if before is None or reason is None or getattr(before, "deprecation_reason", None):
+        return None
+    return str(reason)
+
+
 def find_new_deprecations(old: GraphQLSchema, new: GraphQLSchema) -> list[Change]:
-    """Fields (of object and interface types) deprecated in ``new`` but not in ``old``."""
+    """Fields, arguments, enum values and input fields deprecated in ``new`` but not in ``old``.
+
+    Each endangers what its breaking removal would: the field itself (a field, an argument), or
+    the fields that return or take the type (an enum value, an input field).
+    """
     changes: list[Change] = []
-    for name, t in new.type_map.items():
+    for name, t in _user_types(new).items():
         before = old.type_map.get(name)
-        if name.startswith("__") or not isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
+        if type(before) is not type(t):
             continue
-        if not isinstance(before, GraphQLObjectType | GraphQLInterfaceType):
-            continue
-        for field_name, f in t.fields.items():
-            previous = before.fields.get(field_name)
-            if (
-                previous is not None
-                and f.deprecation_reason is not None
-                and previous.deprecation_reason is None
-            ):
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
+            assert isinstance(before, GraphQLObjectType | GraphQLInterfaceType)
+            for field_name, f in t.fields.items():
                 coordinate = f"{name}.{field_name}"
-                changes.append(
-                    Change(
-                        "FIELD_DEPRECATED",
-                        coordinate,
-                        f"field {coordinate} was deprecated: {f.deprecation_reason}",
-                        (coordinate,),
+                previous = before.fields.get(field_name)
+                reason = _newly_deprecated(previous, f)
+                if reason is not None:
+                    message = f"field {coordinate} was deprecated: {reason}"
+                    changes.append(Change("FIELD_DEPRECATED", coordinate, message, (coordinate,)))
+                for arg_name, arg in f.args.items():
+                    old_arg = previous.args.get(arg_name) if previous is not None else None
+                    reason = _newly_deprecated(old_arg, arg)
+                    if reason is not None:
+                        where = f"{coordinate}({arg_name}:)"
+                        message = f"argument {where} was deprecated: {reason}"
+                        changes.append(Change("ARG_DEPRECATED", where, message, (coordinate,)))
+        elif isinstance(t, GraphQLEnumType | GraphQLInputObjectType):
+            assert isinstance(before, GraphQLEnumType | GraphQLInputObjectType)
+            members = t.values if isinstance(t, GraphQLEnumType) else t.fields
+            previous_members = (
+                before.values if isinstance(before, GraphQLEnumType) else before.fields
+            )
+            what, kind = (
+                ("enum value", "ENUM_VALUE_DEPRECATED")
+                if isinstance(t, GraphQLEnumType)
+                else ("input field", "INPUT_FIELD_DEPRECATED")
+            )
+            for member, value in members.items():
+                reason = _newly_deprecated(previous_members.get(member), value)
+                if reason is not None:
+                    where = f"{name}.{member}"
+                    changes.append(
+                        Change(
+                            kind,
+                            where,
+                            f"{what} {where} was deprecated: {reason}",
+                            tuple(_fields_returning(old, name)),
+                        )
                     )
-                )
     return changes
 
 

@@ -3,7 +3,7 @@
 Each change is graded: **breaking** (an operation that worked may stop working; the registry's own
 definition, ``checks.find_breaking_changes``), **dangerous** (operations keep validating but may
 behave differently: a new enum value or union member a client may not handle, a changed default,
-a newly deprecated field) or **safe** (a new type or field). The diff compares API schemas, i.e.
+a new deprecation) or **safe** (a new type or field). The diff compares API schemas, i.e.
 what clients see, not the subgraph SDL.
 """
 
@@ -14,7 +14,6 @@ from typing import Literal
 
 from graphql import (
     DangerousChangeType,
-    GraphQLEnumType,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -77,24 +76,6 @@ def _safe_and_deprecations(old: GraphQLSchema, new: GraphQLSchema) -> list[Schem
                 changes.append(SchemaChange("added", "safe", message))
     deprecated = find_new_deprecations(old, new)
     changes += [SchemaChange("changed", "dangerous", c.message) for c in deprecated]
-    for name, named in new.type_map.items():
-        before_enum = old.type_map.get(name)
-        if isinstance(named, GraphQLEnumType) and isinstance(before_enum, GraphQLEnumType):
-            for value_name, value in named.values.items():
-                previous_value = before_enum.values.get(value_name)
-                if (
-                    previous_value is not None
-                    and value.deprecation_reason is not None
-                    and previous_value.deprecation_reason is None
-                ):
-                    changes.append(
-                        SchemaChange(
-                            "changed",
-                            "dangerous",
-                            f"enum value {name}.{value_name} was deprecated: "
-                            f"{value.deprecation_reason}",
-                        )
-                    )
     return changes
 
 

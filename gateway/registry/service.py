@@ -18,7 +18,7 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
 
 A publish is accepted only if the whole supergraph still composes and no breaking change touches a
 field some operation used within the usage window; breaking changes to unused fields are accepted
-with a warning. Every breaking change and every newly deprecated field names the consumer
+with a warning. Every breaking change and every new deprecation names the consumer
 applications that used it in the window (the gateway reports usage per application), and the
 version log keeps what the publish check found. The admin token may publish over refused
 breaking changes (never over composition errors) by giving an ``override_reason``, which the
@@ -85,7 +85,7 @@ class CheckResult:
     based_on: int | None = None
     #: an admin published over refused breaking changes, for this reason
     override_reason: str | None = None
-    #: newly deprecated fields, with the operations and applications that used them
+    #: new deprecations, with the operations and applications that used what they endanger
     deprecations: list[ChangeVerdict] = field(default_factory=list)
 
     @property
