@@ -66,6 +66,7 @@ def test_the_compose_file_has_no_default_secrets() -> None:
         "JAMAJAMA_AUDIT_SIGNING_KEY",
         "JAMAJAMA_SUBGRAPH_SIGNING_KEY",
         "JAMAJAMA_REGISTRY_ADMIN_TOKEN",
+        "JAMAJAMA_IDENTIFIERS_KEY",
     }
     postgres = SERVICES["postgres"]["environment"]
     assert "POSTGRES_HOST_AUTH_METHOD" not in postgres and "POSTGRES_PASSWORD" in postgres
@@ -107,6 +108,7 @@ def test_gateways_follow_the_registry_which_the_publish_service_fills(
     depends = SERVICES["gateway"]["depends_on"]
     assert depends["publish"] == {"condition": "service_completed_successfully"}
     assert settings.auth.jwt.secret is not None
+    assert settings.auth.identifiers.key is not None  # the replicas share pseudonyms and cursors
     assert settings.audit.backend == "postgres" and settings.rate_limit.backend == "redis"
 
 
@@ -150,20 +152,28 @@ def test_the_documented_token_command_mints_a_token_the_stack_accepts(
     assert claims["azp"] == "sibansos" and claims["iss"] == settings.auth.jwt.issuer
 
 
+def _compose_config(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ["PATH"], **environment},
+    )
+
+
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
-def test_docker_compose_accepts_the_file() -> None:
-    """Debian's docker-compose (``apt-get install docker-compose``) validates without an engine."""
-    command = ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"]
-    env = {k: v for k, v in os.environ.items() if k not in _required_env()}
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=60, check=False, env=env
-    )
-    assert result.returncode != 0 and "deploy/new-env.sh" in result.stderr  # refused without them
-    env.update(_required_env())
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=60, check=False, env=env
-    )
+def test_docker_compose_accepts_the_file_and_requires_its_secrets() -> None:
+    """Debian's docker-compose (``apt-get install docker-compose``) validates without an engine;
+    every secret without a default (``${VAR:?}``) must be set, or the stack refuses to start."""
+    required = set(_required_env())
+    assert "JAMAJAMA_AUDIT_SIGNING_KEY" in required
+    result = _compose_config({name: "x" * 32 for name in required})
     assert result.returncode == 0, result.stderr
+    refused = _compose_config({})
+    assert refused.returncode != 0
+    assert any(name in refused.stderr for name in required), refused.stderr
 
 
 def test_registry_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
