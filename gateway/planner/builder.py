@@ -949,11 +949,17 @@ def _flatten_root(selections: list[Selection], conditions: Conditions = ()) -> l
     for selection in selections:
         if isinstance(selection, Field):
             if conditions:
-                selection = replace(selection, conditions=conditions + selection.conditions)
+                selection = replace(selection, conditions=_joined(conditions, selection.conditions))
             fields.append(selection)
         else:
-            fields.extend(_flatten_root(selection.selections, conditions + selection.conditions))
+            inner = _joined(conditions, selection.conditions)
+            fields.extend(_flatten_root(selection.selections, inner))
     return fields
+
+
+def _joined(outer: Conditions, inner: Conditions) -> Conditions:
+    """Both sets of conditions, each once (a directive may not repeat on one selection)."""
+    return outer + tuple(c for c in inner if c not in outer)
 
 
 def _direct_fields(selections: list[Selection], abstract: str, sg: Supergraph) -> list[Field]:
