@@ -314,8 +314,8 @@ class _Planner:
         for selection in selections:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
-                if not self._possible(condition) & self._possible(type_name):
-                    continue  # never applies here
+                if not self._possible(condition) & self._returned(graph, type_name):
+                    continue  # never applies to what this subgraph returns here
                 if not self._local(graph, condition, selection.selections, provided):
                     return False
                 continue
@@ -881,7 +881,7 @@ class _Planner:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
                 if condition in self.schema.type_map and (
-                    self._possible(condition) & self._possible(type_name)
+                    self._possible(condition) & self._returned(graph, type_name)
                 ):
                     cost += self._estimate_set(
                         graph, condition, selection.selections, provided, depth
@@ -933,6 +933,12 @@ class _Planner:
     def _possible(self, type_name: str) -> frozenset[str]:
         if self._is_abstract(type_name):
             return self.sg.possible_types.get(type_name, frozenset())
+        return frozenset({type_name})
+
+    def _returned(self, graph: str, type_name: str) -> frozenset[str]:
+        """The object types ``graph`` may return at a position of ``type_name``."""
+        if self._is_abstract(type_name):
+            return self.sg.runtime_types(type_name, graph)
         return frozenset({type_name})
 
     def _applies(self, condition: str | None, object_type: str) -> bool:
