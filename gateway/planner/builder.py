@@ -351,6 +351,8 @@ class _Planner:
         at.group.condition_sets.append(conditions)
         touched = {at.group}
         if not fld.selections:
+            if self._is_composite(at.parent_type, fld.name):
+                add_typename(added.selections)  # every sub-selection was statically skipped
             return touched
         child_type, depth = self._field_type(at.parent_type, fld.name)
         if self._is_abstract(child_type):
@@ -924,6 +926,10 @@ class _Planner:
             output = output.of_type
         named: GraphQLNamedType = output
         return named.name, depth
+
+    def _is_composite(self, type_name: str, field_name: str) -> bool:
+        named = self.schema.type_map.get(self._field_type(type_name, field_name)[0])
+        return isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
 
     def _is_abstract(self, type_name: str) -> bool:
         return isinstance(
