@@ -65,6 +65,7 @@ def build_query_plan(
     if operation.operation == OperationType.SUBSCRIPTION:
         raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
     planner.plan_root(normalize(document, operation), kind)
+    planner.supply_requires_unconditionally()
     root_name = planner.schema.mutation_type if kind == "mutation" else planner.schema.query_type
     for group in planner.groups:
         parent = "_Entity" if group.is_entity or root_name is None else root_name.name
@@ -146,6 +147,7 @@ class _Planner:
         self._kind = "query"
         self._collecting: set[tuple[str, str]] = set()
         self._entity_types: dict[str, bool] = {}
+        self._conditional_requires: list[tuple[FetchGroup, Conditions, _At, list[Selection]]] = []
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -211,6 +213,28 @@ class _Planner:
             entry = next(e for g, e in candidates if g == group.service)
             at = _At(group, group.selections, root.name, (), None, ())
             self._descend(at, root_field, entry)
+
+    def supply_requires_unconditionally(self) -> None:
+        """Required fields a conditional field asked for, where its fetch also runs without it.
+
+        They were supplied under the field's condition, but the representation of every object
+        the fetch sends carries them: when the fetch is not itself under that condition, supply
+        them unconditionally too (a skipped field must not take its entity's other fields with it).
+        """
+        for group, conditions, plain_at, required in self._conditional_requires:
+            common = set(group.condition_sets[0]) if group.condition_sets else set()
+            for condition_set in group.condition_sets[1:]:
+                common &= set(condition_set)
+            if not set(conditions) <= common:
+                group.depend_on(self._plan_set(plain_at, self._field_set_copy(required)))
+
+    def _field_set_copy(self, selections: list[Selection]) -> list[Selection]:
+        return [
+            replace(s, selections=self._field_set_copy(s.selections))
+            if isinstance(s, Field)
+            else Fragment(s.type_condition, s.conditions, self._field_set_copy(s.selections))
+            for s in selections
+        ]
 
     def _root_group_for(
         self,
@@ -630,6 +654,7 @@ class _Planner:
                 f"resolves it has a @key of {type_name} that {service} can supply"
             )
         _, route, entry = best
+        plain = at
         if fld.conditions:
             # What the jump needs from the source is needed only when the field is included.
             conditional = add_fragment(at.target, None, fld.conditions)
@@ -646,6 +671,9 @@ class _Planner:
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
+            if fld.conditions and len(route) == 1:
+                plain_at = replace(plain, exclude=source_at.exclude)
+                self._conditional_requires.append((last.group, fld.conditions, plain_at, required))
             supplied = self._plan_set(source_at, required)
             last.group.depend_on(supplied)
             typed = self._typenamed(type_name, required)
