@@ -601,6 +601,13 @@ class _Planner:
         for handled in (*local, *on_interface):
             touched |= self._plan_field(at, handled)
         rest = _without(selections, {id(f) for f in (*local, *on_interface)})
+        return touched | self._plan_through_interface_owner(at, rest)
+
+    def _plan_through_interface_owner(self, at: _At, rest: list[Selection]) -> set[FetchGroup]:
+        """Jump from an @interfaceObject position to a subgraph that knows the implementations
+        (a resolvable key of the interface there), for ``__typename`` and ``rest``."""
+        interface = at.parent_type
+        service = at.group.service
         owners = [
             graph
             for graph, info in self.sg.graphs_of_type(interface).items()
@@ -613,7 +620,7 @@ class _Planner:
             target_at = self._follow(at, interface, route)
             add_typename(target_at.target)
             target_at.group.condition_sets.append(at.conditions)
-            return touched | {target_at.group} | self._plan_abstract(target_at, rest)
+            return {target_at.group} | self._plan_abstract(target_at, rest)
         where = ".".join(p for p in at.path if p != LIST_MARKER) or interface
         raise PlanningError(
             f"cannot plan {where}: {service} returns {interface} as an @interfaceObject, and no "
