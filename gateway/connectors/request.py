@@ -84,14 +84,20 @@ def _params(selection: Selection | None, variables: Mapping[str, Any]) -> list[s
     return out
 
 
-def build_url(connector: Connector, source: Source | None, variables: Mapping[str, Any]) -> str:
+def build_url(
+    connector: Connector,
+    source: Source | None,
+    variables: Mapping[str, Any],
+    base_url: str | None = None,
+) -> str:
+    """The final URL; ``base_url`` (from configuration) replaces the source's baseURL."""
     rendered = connector.url.render(variables, url=True)
     connect = urlsplit(rendered)
     if source is None:
         base = connect
         path, query = connect.path, [connect.query] if connect.query else []
     else:
-        base = urlsplit(source.base_url.render(variables, url=True))
+        base = urlsplit(base_url or source.base_url.render(variables, url=True))
         path, query = base.path, [base.query] if base.query else []
         for segment in _segments(source.path, variables):
             path = _join(path, segment)
@@ -141,9 +147,10 @@ def build_request(
     source: Source | None,
     variables: Mapping[str, Any],
     client_headers: Mapping[str, Sequence[str]],
+    base_url: str | None = None,
 ) -> HttpRequest:
     """The request for one set of variables; raises TemplateError (CONNECTOR_REQUEST_INVALID)."""
-    url = build_url(connector, source, variables)
+    url = build_url(connector, source, variables, base_url)
     headers = build_headers(connector.headers, variables, client_headers)
     used = {mapping.name.lower() for mapping in connector.headers}
     if source is not None:

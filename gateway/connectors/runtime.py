@@ -57,6 +57,8 @@ class ConnectorContext:
     transport: ConnectorTransport
     #: ``"<subgraph>.<source>"`` -> that source's ``$config`` (API keys, per environment)
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: ``"<subgraph>.<source>"`` -> base URL replacing the SDL's (per environment)
+    base_urls: Mapping[str, str] = field(default_factory=dict)
     #: the client request's headers, lower-case names -> values (``$request.headers``, ``from``)
     request_headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -130,8 +132,9 @@ async def _batch(
         return
     keys = connector.key_fields("$batch")
     if not isinstance(mapped, list):
-        result.errors.append(_error(connector, "A batch connector must map to a list",
-                                    RESPONSE_INVALID, inputs[chunk[0]].path, {}))  # fmt: skip
+        for i in chunk:
+            message = "A batch connector must map the response to a list"
+            result.errors.append(_error(connector, message, RESPONSE_INVALID, inputs[i].path, {}))
         return
     by_key: dict[str, Any] = {}
     for item in mapped:
@@ -156,7 +159,8 @@ async def _call(
     """One HTTP request and its mapping; errors go to ``result`` on every path of ``paths``."""
     source = context.subgraph.sources.get(connector.source) if connector.source else None
     try:
-        request = build_request(connector, source, variables, context.request_headers)
+        base_url = context.base_urls.get(f"{connector.subgraph}.{connector.source}")
+        request = build_request(connector, source, variables, context.request_headers, base_url)
     except TemplateError as error:
         for path in paths:
             result.errors.append(_error(connector, error.message, error.code, path, {}))
