@@ -78,8 +78,14 @@ async def execute_connector(
     result = ConnectorResult([None] * len(inputs), [])
     gate = asyncio.Semaphore(max(1, context.max_concurrency))
     if connector.is_batch:
-        size = connector.batch_max_size or len(inputs) or 1
-        chunks = [list(range(i, min(i + size, len(inputs)))) for i in range(0, len(inputs), size)]
+        # duplicates share one slot in $batch (the reference would answer only the first)
+        keys = connector.key_fields("$batch")
+        groups: dict[str, list[int]] = {}
+        for i, item in enumerate(inputs):
+            groups.setdefault(_key(item.this or {}, keys), []).append(i)
+        unique = list(groups.values())
+        size = connector.batch_max_size or len(unique) or 1
+        chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
         await asyncio.gather(*(_batch(connector, inputs, c, context, gate, result) for c in chunks))
     else:
         await asyncio.gather(
@@ -118,30 +124,34 @@ async def _single(
 async def _batch(
     connector: Connector,
     inputs: Sequence[ConnectorInput],
-    chunk: list[int],
+    chunk: list[list[int]],
     context: ConnectorContext,
     gate: asyncio.Semaphore,
     result: ConnectorResult,
 ) -> None:
+    """One request for ``chunk`` (groups of inputs with the same key: one ``$batch`` item each)."""
     variables = _variables(connector, context)
-    variables["$batch"] = [dict(inputs[i].this or {}) for i in chunk]
+    variables["$batch"] = [dict(inputs[group[0]].this or {}) for group in chunk]
+    every = [i for group in chunk for i in group]
     mapped = await _call(
-        connector, variables, context, gate, [inputs[i].path for i in chunk], result
+        connector, variables, context, gate, [inputs[i].path for i in every], result
     )
     if mapped is MISSING:
         return
-    keys = connector.key_fields("$batch")
     if not isinstance(mapped, list):
-        for i in chunk:
+        for i in every:
             message = "A batch connector must map the response to a list"
             result.errors.append(_error(connector, message, RESPONSE_INVALID, inputs[i].path, {}))
         return
+    keys = connector.key_fields("$batch")
     by_key: dict[str, Any] = {}
     for item in mapped:
         if isinstance(item, dict):
             by_key.setdefault(_key(item, keys), item)
-    for i in chunk:
-        result.data[i] = by_key.pop(_key(inputs[i].this or {}, keys), None)
+    for group in chunk:
+        value = by_key.get(_key(inputs[group[0]].this or {}, keys))
+        for i in group:
+            result.data[i] = value
 
 
 def _key(obj: Mapping[str, Any], keys: Sequence[str]) -> str:

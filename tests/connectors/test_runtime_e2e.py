@@ -377,3 +377,15 @@ def test_circuit_breaker_opens_per_source(failing: tuple[str, ConnectorSubgraph]
     codes = [e["extensions"]["code"] for e in result.errors]
     assert codes == ["CONNECTOR_FETCH", "CONNECTOR_FETCH", "HTTP_CLIENT_ERROR", "HTTP_CLIENT_ERROR"]
     assert result.errors[-1]["extensions"]["circuit"] == "open"
+
+
+def test_duplicate_representations_share_one_batch_slot(
+    rest_opds: dict[str, RestOpd], rest_world: RestWorld
+) -> None:
+    owner = rest_world.kendaraan[0]["nik_pemilik"]
+    inputs = [ConnectorInput(this={"nik": owner}, path=("_entities", i)) for i in range(3)]
+    result, transport = run(rest_opds["bapenda"], "bapenda:Penduduk[0]", inputs)
+    assert result.errors == []
+    assert len(transport.requests) == 1
+    assert result.data[0] is not None and result.data[0]["nik"] == owner
+    assert result.data[0] == result.data[1] == result.data[2]
