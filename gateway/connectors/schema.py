@@ -45,7 +45,7 @@ class ObjectType:
 class SchemaInfo:
     """The parsed SDL as the reader and the validator need it."""
 
-    document: DocumentNode
+    document: DocumentNode | None
     types: dict[str, ObjectType]
     version: Version
     connect_name: str
@@ -65,6 +65,21 @@ def field_type(node: TypeNode) -> FieldType:
 
 def directive_args(directive: ConstDirectiveNode) -> dict[str, Any]:
     return {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
+
+
+def link_names(args: dict[str, Any]) -> tuple[Version, str, str]:
+    """(version, local @connect name, local @source name) of a connect ``@link``'s arguments."""
+    match = CONNECT_SPEC.match(str(args.get("url", "")))
+    assert match is not None
+    version = (int(match.group(1)), int(match.group(2)))
+    namespace = str(args.get("as") or "connect")
+    names = {"@connect": f"{namespace}__connect", "@source": f"{namespace}__source"}
+    for item in args.get("import") or ():
+        if isinstance(item, str) and item in names:
+            names[item] = item[1:]
+        elif isinstance(item, dict) and item.get("name") in names:
+            names[item["name"]] = str(item.get("as") or item["name"]).lstrip("@")
+    return version, names["@connect"], names["@source"]
 
 
 def schema_info(sdl: str) -> SchemaInfo | None:
@@ -87,18 +102,8 @@ def schema_info(sdl: str) -> SchemaInfo | None:
         if directive.name.value != "link":
             continue
         args = directive_args(directive)
-        match = CONNECT_SPEC.match(str(args.get("url", "")))
-        if match is None:
+        if CONNECT_SPEC.match(str(args.get("url", ""))) is None:
             continue
-        version = (int(match.group(1)), int(match.group(2)))
-        namespace = str(args.get("as") or "connect")
-        names = {"@connect": f"{namespace}__connect", "@source": f"{namespace}__source"}
-        for item in args.get("import") or ():
-            if isinstance(item, str) and item in names:
-                names[item] = item[1:]
-            elif isinstance(item, dict) and item.get("name") in names:
-                names[item["name"]] = str(item.get("as") or item["name"]).lstrip("@")
-        return SchemaInfo(
-            document, types, version, names["@connect"], names["@source"], schema_directives
-        )
+        version, connect_name, source_name = link_names(args)
+        return SchemaInfo(document, types, version, connect_name, source_name, schema_directives)
     return None

@@ -184,6 +184,11 @@ def read_connectors(subgraph: str, sdl: str) -> ConnectorSubgraph | None:
             [Problem(VERSION_UNSUPPORTED, f"connect v{major}.{minor} is not supported "
                      "(v0.1, v0.2 and the v0.3 syntax and methods are)")],
         )  # fmt: skip
+    return build_model(subgraph, info)
+
+
+def build_model(subgraph: str, info: SchemaInfo) -> ConnectorSubgraph:
+    """Read and validate the connectors of one subgraph (from its SDL or from a supergraph)."""
     reader = _Reader(subgraph, info)
     model = ConnectorSubgraph(subgraph, info.version, reader.sources(), tuple(reader.connectors()))
     problems = reader.problems + validate(model, info)
