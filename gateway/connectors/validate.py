@@ -59,15 +59,12 @@ def validate(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
     for connector in model.connectors:
         problems += _connector(connector, model, info)
     for root in ("Query", "Mutation"):
-        for name in info.types.get(root, _Empty()).fields:
+        root_type = info.types.get(root)
+        for name in root_type.fields if root_type is not None else ():
             if not any(c.parent_type == root and c.field == name for c in model.connectors):
                 problems.append(Problem("CONNECTOR_FIELD_UNRESOLVED",
                                         f"{root}.{name} has no @connect", model.name))  # fmt: skip
     return problems
-
-
-class _Empty:
-    fields: dict[str, object] = {}
 
 
 def _connector(c: Connector, model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:

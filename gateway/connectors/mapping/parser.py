@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 from . import ast
 from .errors import SelectionSyntaxError
@@ -109,7 +110,7 @@ class _Parser:
             self.fail(f"expected {text!r}")
         return self.advance()
 
-    def fail(self, message: str, token: Token | None = None) -> None:
+    def fail(self, message: str, token: Token | None = None) -> NoReturn:
         token = token or self.tok
         found = "end of input" if token.kind == "eof" else repr(token.text)
         raise SelectionSyntaxError(f"{message}, found {found}", self.source, token.offset)
@@ -196,7 +197,6 @@ class _Parser:
         if self.at("."):
             self.fail("a path may not start with '.key' (write '$.key')")
         self.fail("expected a field, an alias or a path")
-        raise AssertionError  # unreachable: fail raises
 
     def pathsel(self) -> ast.PathSel:
         path = self.path()
@@ -224,10 +224,8 @@ class _Parser:
             start = ast.KeyStart(self.key(), self.optional())
         elif self.at("."):
             self.fail("a path may not start with '.key' (write '$.key')")
-            raise AssertionError
         else:
             self.fail("expected a path")
-            raise AssertionError
         if not isinstance(start, ast.KeyStart) and self.at("?"):
             self.fail("'?' after a variable is not supported")
         return ast.Path(start, self.steps())
