@@ -84,6 +84,12 @@ class Connector:
         return f"{self.subgraph}:{where}[{self.index}]"
 
     @property
+    def label(self) -> str:
+        """How a plan prints this fetch: ``connector: "bapenda.samsat", GET "/kendaraan/{…}"``."""
+        where = f"{self.subgraph}.{self.source}" if self.source else self.coordinate
+        return f'connector: "{where}", {self.method} "{self.url.source}"'
+
+    @property
     def root(self) -> bool:
         return self.parent_type in ("Query", "Mutation")
 
