@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
+from yarl import URL
 
 from gateway.errors import SubgraphError
 from gateway.executor.transport import http_error
@@ -75,7 +76,10 @@ class AiohttpConnectorTransport:
         request: HttpRequest = body["request"]
         try:
             async with self._client().request(
-                request.method, url, headers=list(request.headers), data=request.body
+                request.method,
+                URL(url, encoded=True),  # sent exactly as built (no re-quoting of %2F ...)
+                headers=list(request.headers),
+                data=request.body,
             ) as answer:
                 payload = await answer.read()
                 headers: dict[str, list[str]] = {}

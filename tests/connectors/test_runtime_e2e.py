@@ -293,11 +293,15 @@ def failing() -> Iterator[tuple[str, ConnectorSubgraph]]:
         await asyncio.sleep(2)
         return JSONResponse({"x": 1})
 
+    async def echo(request: Request) -> Response:
+        return Response(request.scope["raw_path"], media_type="text/plain")
+
     async def one(_: Request) -> Response:
         return JSONResponse({"kode": "18.71"})  # an object where the batch needs a list
 
-    app = Starlette(routes=[Route("/boom", boom), Route("/bad", bad), Route("/slow", slow),
-                            Route("/one", one, methods=["POST"])])  # fmt: skip
+    routes = [Route("/boom", boom), Route("/bad", bad), Route("/slow", slow),
+              Route("/one", one, methods=["POST"]), Route("/x/{rest:path}", echo)]  # fmt: skip
+    app = Starlette(routes=routes)
     model = read_connectors("uji", FAILING_SDL)
     assert model is not None
     with ServerThread(app) as server:
@@ -389,3 +393,14 @@ def test_duplicate_representations_share_one_batch_slot(
     assert len(transport.requests) == 1
     assert result.data[0] is not None and result.data[0]["nik"] == owner
     assert result.data[0] == result.data[1] == result.data[2]
+
+
+def test_encoded_slashes_reach_the_api_as_sent(failing: tuple[str, ConnectorSubgraph]) -> None:
+    url, model = failing
+    result, transport = run(
+        None, "uji:Query.daftar[0]", [ConnectorInput(args={"kode": "18/71 a"}, path=("d",))],
+        model=model, base_url=url,
+    )  # fmt: skip
+    assert transport.requests == [("GET", f"{url}/x/18%2F71%20a")]
+    assert result.errors == []
+    assert result.data == ["/x/18%2F71%20a"]  # the raw path the API received
