@@ -58,12 +58,15 @@ def validate(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
         problems += _headers(source.headers, f"{model.name}:@source({source.name})")
     for connector in model.connectors:
         problems += _connector(connector, model, info)
-    for root in ("Query", "Mutation"):
-        root_type = info.types.get(root)
-        for name in root_type.fields if root_type is not None else ():
-            if not any(c.parent_type == root and c.field == name for c in model.connectors):
+    connected = {(c.parent_type, c.field) for c in model.connectors}
+    for type_ in info.types.values():
+        for name, node in type_.fields.items():
+            root = type_.name in ("Query", "Mutation")
+            if (root or node.arguments) and (type_.name, name) not in connected:
+                why = "a root field" if root else "a field with arguments"
                 problems.append(Problem("CONNECTOR_FIELD_UNRESOLVED",
-                                        f"{root}.{name} has no @connect", model.name))  # fmt: skip
+                                        f"{type_.name}.{name} is {why} without @connect",
+                                        model.name))  # fmt: skip
     return problems
 
 

@@ -119,6 +119,9 @@ BAD = [
      'selection: "$")',
      "CONNECTOR_BATCH_INVALID"),
     ("root-field-without-connect", "a: String", "CONNECTOR_FIELD_UNRESOLVED"),
+    ("argument-field-without-connect",
+     'a: Hasil @connect(source: "tani", http: {GET: "/a"}, selection: "x")}\n'
+     "type Hasil { x(n: Int): String", "CONNECTOR_FIELD_UNRESOLVED"),
     ("bad-template", 'a: String @connect(source: "tani", http: {GET: "/a/{$args"}, selection: "$")',
      "CONNECTOR_TEMPLATE_SYNTAX"),
 ]  # fmt: skip
