@@ -69,6 +69,8 @@ class ConnectorContext:
 class ConnectorResult:
     data: list[Any]
     errors: list[ErrorDict]
+    #: mapping problems (diagnostics for logs and traces; never GraphQL errors)
+    problems: list[str] = field(default_factory=list)
 
 
 async def execute_connector(
@@ -193,7 +195,8 @@ async def _call(
         for path in paths:
             result.errors.append({**failure, "path": list(path)})
         return MISSING
-    mapped, _problems = apply(connector.selection, body, variables)
+    mapped, problems = apply(connector.selection, body, variables)
+    result.problems += problems
     return None if mapped is MISSING else mapped
 
 

@@ -219,6 +219,11 @@ def test_is_success_turns_a_404_into_null_without_error(
     assert result.errors == []
     assert result.data[0]["kelompokTani"] == farmer["kelompok_tani"]
     assert result.data[1] is None
+    # the 404 body has "data": null: mapping it records problems, reported as diagnostics only
+    assert result.problems == [
+        f"Property .{key} not found in null"
+        for key in ("kelompok_tani", "luas_tanam_padi_ha", "luas_tanam_jagung_ha")
+    ]
 
 
 # ------------------------------------------------------------------ errors
