@@ -8,6 +8,7 @@ timeout = 10
 max_concurrency = 8
 [connectors.sources."bapenda.samsat"]
 base_url = "https://samsat.lampungprov.go.id/api/v1"
+timeout = 5
 config = { apiKey = "…" }   # or JAMAJAMA_CONNECTORS__SOURCES__… in the environment
 ```
 """
@@ -29,6 +30,8 @@ class ConnectorSourceSection(Section):
 
     #: replaces the SDL's baseURL (scheme, host and path prefix); None: the SDL's
     base_url: str | None = None
+    #: seconds a call to this source may take; None: the section's ``timeout``
+    timeout: float | None = Field(default=None, gt=0)
     #: the source's ``$config``: every value is a secret (never logged, never in errors)
     config: dict[str, SecretStr] = Field(default_factory=dict)
 
@@ -59,6 +62,9 @@ class ConnectorsSection(Section):
 
     def base_urls(self) -> dict[str, str]:
         return {k: s.base_url for k, s in self.sources.items() if s.base_url is not None}
+
+    def timeouts(self) -> dict[str, float]:
+        return {k: s.timeout for k, s in self.sources.items() if s.timeout is not None}
 
     def source_config(self) -> dict[str, dict[str, str]]:
         """Every source's ``$config`` with the secrets revealed (for the runtime only)."""

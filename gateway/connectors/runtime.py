@@ -59,6 +59,8 @@ class ConnectorContext:
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: ``"<subgraph>.<source>"`` -> base URL replacing the SDL's (per environment)
     base_urls: Mapping[str, str] = field(default_factory=dict)
+    #: ``"<subgraph>.<source>"`` -> seconds a call may take (else the transport's timeout)
+    timeouts: Mapping[str, float] = field(default_factory=dict)
     #: the client request's headers, lower-case names -> values (``$request.headers``, ``from``)
     request_headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -212,7 +214,7 @@ async def _send(
     try:
         async with gate:
             response: HttpResponse = await context.transport.fetch(
-                key, request.url, as_fetch_body(request)
+                key, request.url, as_fetch_body(request, context.timeouts.get(key))
             )
             return response
     except ServerErrorResponse as error:

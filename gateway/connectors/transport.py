@@ -50,9 +50,10 @@ class ConnectorTransport(Protocol):
     async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> Any: ...
 
 
-def as_fetch_body(request: HttpRequest) -> dict[str, Any]:
-    """The request in the ``body`` slot of ``fetch`` (the breaker passes it through)."""
-    return {"request": request}
+def as_fetch_body(request: HttpRequest, timeout: float | None = None) -> dict[str, Any]:
+    """The request (and its source's timeout) in the ``body`` slot of ``fetch``; the breaker
+    passes it through."""
+    return {"request": request, "timeout": timeout}
 
 
 class AiohttpConnectorTransport:
@@ -74,21 +75,21 @@ class AiohttpConnectorTransport:
 
     async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> HttpResponse:
         request: HttpRequest = body["request"]
+        timeout = body.get("timeout") or self.timeout
         try:
             async with self._client().request(
                 request.method,
                 URL(url, encoded=True),  # sent exactly as built (no re-quoting of %2F ...)
                 headers=list(request.headers),
                 data=request.body,
+                timeout=aiohttp.ClientTimeout(total=timeout),
             ) as answer:
                 payload = await answer.read()
                 headers: dict[str, list[str]] = {}
                 for name, value in answer.headers.items():
                     headers.setdefault(name.lower(), []).append(value)
         except TimeoutError as error:
-            raise http_error(
-                subgraph, f"timed out after {self.timeout:g}s", timeout=True
-            ) from error
+            raise http_error(subgraph, f"timed out after {timeout:g}s", timeout=True) from error
         except aiohttp.ClientError as error:
             raise http_error(subgraph, type(error).__name__) from error
         response = HttpResponse(answer.status, headers, payload)

@@ -13,10 +13,11 @@ from tests.connectors.conftest import SCHEMA_DIR
 def test_sources_give_base_urls_and_revealed_config_but_never_print_secrets() -> None:
     section = ConnectorsSection.model_validate({
         "sources": {"bapenda.samsat": {"base_url": "https://samsat.example/api/v1",
-                                       "config": {"apiKey": "rahasia"}},
+                                       "config": {"apiKey": "rahasia"}, "timeout": 2.5},
                     "bkd.simpeg": {"config": {"apiKey": "k2"}}},
     })  # fmt: skip
     assert section.base_urls() == {"bapenda.samsat": "https://samsat.example/api/v1"}
+    assert section.timeouts() == {"bapenda.samsat": 2.5}
     assert section.source_config() == {
         "bapenda.samsat": {"apiKey": "rahasia"},
         "bkd.simpeg": {"apiKey": "k2"},

@@ -60,6 +60,7 @@ def run(
     max_concurrency: int = 8,
     timeout: float = 5.0,
     wrap: Any = None,
+    source_timeout: float | None = None,
 ) -> tuple[ConnectorResult, CountingTransport]:
     model = model or (opd.model if opd else None)
     assert model is not None
@@ -79,6 +80,7 @@ def run(
             config={f"{model.name}.{source_name}": {"apiKey": key or (opd.key if opd else "")}},
             base_urls={f"{model.name}.{source_name}": base_url},
             max_concurrency=max_concurrency,
+            timeouts={f"{model.name}.{source_name}": source_timeout} if source_timeout else {},
         )
         try:
             return await execute_connector(model.connector(coordinate), inputs, context), counting
@@ -366,6 +368,14 @@ def test_timeout(failing: tuple[str, ConnectorSubgraph]) -> None:
     result, _ = run(None, "uji:Query.slow[0]", [ConnectorInput(path=("slow",))],
                     model=model, base_url=url, timeout=0.3)  # fmt: skip
     assert [e["extensions"]["code"] for e in result.errors] == ["GATEWAY_TIMEOUT"]
+
+
+def test_timeout_per_source(failing: tuple[str, ConnectorSubgraph]) -> None:
+    url, model = failing
+    result, _ = run(None, "uji:Query.slow[0]", [ConnectorInput(path=("slow",))],
+                    model=model, base_url=url, timeout=30, source_timeout=0.3)  # fmt: skip
+    assert [e["extensions"]["code"] for e in result.errors] == ["GATEWAY_TIMEOUT"]
+    assert "0.3s" in result.errors[0]["message"]
 
 
 def test_connection_refused_is_a_client_error(failing: tuple[str, ConnectorSubgraph]) -> None:
