@@ -36,8 +36,10 @@ IDENTIFIERS = {"nik", "nokk", "nomorkk", "nip", "nisn", "nojkn", "nomorjkn", "no
 
 
 def is_identifier(name: str) -> bool:
-    flat = name.replace("_", "").lower()
-    return flat in IDENTIFIERS or flat.startswith("nik") or flat.endswith("nik")
+    """``nik``, ``nikPemilik``, ``nik_pemilik``, ``noKk``, ``nip`` ... (not ``nikah``)."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
+    flat = "".join(words)
+    return flat in IDENTIFIERS or any(w in ("nik", "nip", "nisn") for w in words)
 
 
 def validate(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:

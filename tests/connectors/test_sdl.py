@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.connectors.sdl import ConnectorSchemaError, read_connectors
+from gateway.connectors.validate import is_identifier
 
 HEAD = """
 extend schema
@@ -148,3 +149,14 @@ extend type Wilayah @connect(source: "tani", http: {POST: "/d", body: "k: $batch
     with pytest.raises(ConnectorSchemaError) as caught:
         read_connectors("tani", sdl)
     assert [p.code for p in caught.value.problems] == ["CONNECTOR_BATCH_INVALID"]
+
+
+@pytest.mark.parametrize(
+    ("name", "identifier"),
+    [("nik", True), ("nikPemilik", True), ("nik_pemilik", True), ("NIK", True),
+     ("pemilikNik", True), ("noKk", True), ("no_kk", True), ("nip", True), ("nisn", True),
+     ("nomorJkn", True), ("nikah", False), ("nopol", False), ("nib", False), ("kode", False),
+     ("teknik", False)],
+)  # fmt: skip
+def test_identifier_names(name: str, identifier: bool) -> None:
+    assert is_identifier(name) is identifier
