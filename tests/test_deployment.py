@@ -66,7 +66,7 @@ def test_the_compose_file_has_no_default_secrets() -> None:
         "JAMAJAMA_AUDIT_SIGNING_KEY",
         "JAMAJAMA_SUBGRAPH_SIGNING_KEY",
         "JAMAJAMA_REGISTRY_ADMIN_TOKEN",
-        "JAMAJAMA_IDENTIFIERS_KEY",
+        "JAMAJAMA_IDENTIFIER_KEY",
     }
     postgres = SERVICES["postgres"]["environment"]
     assert "POSTGRES_HOST_AUTH_METHOD" not in postgres and "POSTGRES_PASSWORD" in postgres
