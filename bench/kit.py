@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""The OPD subgraph kit alone: `_entities` x100 and the `case` operation's per-subgraph fetches.
+
+Issue 15 goal 4. Each workload is one document a subgraph receives from the gateway when it plans
+`bench/opd.py`'s `case` operation (50 residents of Bandar Lampung with their families), plus
+`_entities` for 100 `Penduduk` representations with every personal field kependudukan serves:
+
+- `entities100`: kependudukan, `_entities` x100 `Penduduk` (all scalar fields, `keluarga { noKk }`);
+- `case.kependudukan`: the root fetch (`daftarPenduduk(first: 50)` with families and members);
+- `case.pendidikan`, `case.kesehatan`: `_entities` for every member of those families (`Penduduk`);
+- `case.sosial`: `_entities` for the families (`Keluarga`).
+
+With `--before DIR` (a git worktree of the starting commit) the same workloads run against the
+subgraphs served from DIR's code, back to back with this tree's, `--rounds` times, alternating;
+the table shows medians and the ratio. Both answers must be JSON-equal (a workload whose answers
+differ is reported as such and has no ratio). Subgraphs run on CPU 0, wrk on CPU 1 (as `run.py`);
+requests/s are for `--connections` keep-alive connections (default 1: one request at a time, the
+shape of the 25 req/s `case` figure in docs/benchmarks.md).
+
+    .venv/bin/python bench/kit.py --before /work/wt-before --rounds 3 --duration 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import run  # noqa: E402
+
+SUBGRAPHS = ("kependudukan", "pendidikan", "kesehatan", "sosial")
+SUBGRAPH_CPU = run.GATEWAY_CPU
+
+ENTITIES_100 = """query E($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Penduduk {
+      nik nama jenisKelamin tempatLahir tanggalLahir agama statusPerkawinan pekerjaan alamat
+      hubunganKeluarga wilayah { kode nama } keluarga { __typename noKk }
+    }
+  }
+}"""
+
+#: The four fetches `jamajama plan` prints for bench/opd.py's CASE_QUERY.
+CASE_ROOT = """query KasusWilayah__kependudukan__0($wilayahKode: String!, $first: Int!) {
+  daftarPenduduk(wilayahKode: $wilayahKode, first: $first) {
+    totalCount
+    nodes { nik nama keluarga { __typename noKk anggota { __typename nik nama } } }
+  }
+}"""
+CASE_PENDIDIKAN = """query KasusWilayah__pendidikan__1($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Penduduk { pendidikan { kelas sekolah { nama } } }
+  }
+}"""
+CASE_KESEHATAN = """query KasusWilayah__kesehatan__2($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Penduduk { kepesertaanJkn { segmen aktif } }
+  }
+}"""
+CASE_SOSIAL = """query KasusWilayah__sosial__3($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Keluarga { penerimaBansos { program { nama } aktif } desilKesejahteraan }
+  }
+}"""
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    name: str
+    subgraph: str
+    body: bytes
+
+
+def body(query: str, variables: dict[str, Any]) -> bytes:
+    return json.dumps({"query": query, "variables": variables}).encode()
+
+
+def workloads(kependudukan: str, region: str, page: int) -> list[Workload]:
+    """The documents, with representations taken from kependudukan's own answers."""
+    status, raw = run.post(kependudukan, body(CASE_ROOT, {"wilayahKode": region, "first": page}))
+    root = json.loads(raw)
+    if status != 200 or "errors" in root:
+        raise RuntimeError(f"kependudukan answered HTTP {status}: {raw[:300]!r}")
+    nodes = root["data"]["daftarPenduduk"]["nodes"]
+    families = {n["keluarga"]["noKk"]: n["keluarga"] for n in nodes if n["keluarga"]}
+    members = list(dict.fromkeys(m["nik"] for f in families.values() for m in f["anggota"]))
+    q = "query ($w: String!) { daftarPenduduk(wilayahKode: $w, first: 100) { nodes { nik } } }"
+    _, raw = run.post(kependudukan, body(q, {"w": region}))
+    hundred = [n["nik"] for n in json.loads(raw)["data"]["daftarPenduduk"]["nodes"]]
+    people = [{"__typename": "Penduduk", "nik": nik} for nik in members]
+    return [
+        Workload(
+            "entities100",
+            "kependudukan",
+            body(
+                ENTITIES_100,
+                {"representations": [{"__typename": "Penduduk", "nik": n} for n in hundred]},
+            ),
+        ),
+        Workload(
+            "case.kependudukan",
+            "kependudukan",
+            body(CASE_ROOT, {"wilayahKode": region, "first": page}),
+        ),
+        Workload(
+            "case.pendidikan", "pendidikan", body(CASE_PENDIDIKAN, {"representations": people})
+        ),
+        Workload("case.kesehatan", "kesehatan", body(CASE_KESEHATAN, {"representations": people})),
+        Workload(
+            "case.sosial",
+            "sosial",
+            body(
+                CASE_SOSIAL,
+                {"representations": [{"__typename": "Keluarga", "noKk": k} for k in families]},
+            ),
+        ),
+    ]
+
+
+class Subgraphs:
+    """The four subgraphs of the `case` operation served from one source tree, on CPU 0."""
+
+    def __init__(self, tree: Path, args: argparse.Namespace, logdir: Path) -> None:
+        self.tree = tree
+        self.urls: dict[str, str] = {}
+        self.procs: list[subprocess.Popen[bytes]] = []
+        env = {k: v for k, v in os.environ.items() if k != "JAMAJAMA_SUBGRAPH_SIGNING_KEYS"}
+        env["PYTHONPATH"] = str(tree)  # this tree's `subgraphs` package, not the installed one
+        for name in SUBGRAPHS:
+            port = run.free_port()
+            code = "import sys; from gateway.cli import main; sys.exit(main())"
+            command = [
+                *("taskset", "-c", SUBGRAPH_CPU, sys.executable, "-c", code),
+                *("subgraph", "serve", name, "--host", "127.0.0.1", "--port", str(port)),
+                *("--scale", args.data_scale, "--seed", "18", "--data-dir", str(args.data_dir)),
+            ]
+            log = (logdir / f"{tree.name}.{name}.log").open("wb")
+            self.procs.append(
+                subprocess.Popen(
+                    command,
+                    cwd=tree,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+            self.urls[name] = f"http://127.0.0.1:{port}/graphql"
+        for proc, (name, url) in zip(self.procs, self.urls.items(), strict=True):
+            why = run.wait_ready(proc, url, b'{"query":"{__typename}"}', timeout=180)
+            if why:
+                self.stop()
+                raise RuntimeError(f"{name} from {tree} did not start: {why}")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            run.stop(proc)
+
+
+def measure(url: str, workload: Workload, args: argparse.Namespace, workdir: Path) -> float:
+    body_file = workdir / f"{workload.name}.json"
+    body_file.write_bytes(workload.body)
+    run.run_wrk(url, body_file, 1, args.connections)  # warm-up
+    out = run.run_wrk(url, body_file, args.duration, args.connections)
+    errors = sum(out["errors"].values())
+    if errors:
+        raise RuntimeError(f"{workload.name}: {errors} wrk errors ({out['errors']})")
+    return float(out["requests"]) * 1e6 / float(out["duration_us"])
+
+
+def answer(url: str, workload: Workload) -> Any:
+    status, raw = run.post(url, workload.body, timeout=60)
+    parsed = json.loads(raw)
+    if status != 200 or "errors" in parsed:
+        raise RuntimeError(f"{workload.name} answered HTTP {status}: {raw[:300]!r}")
+    return parsed
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="a source tree to compare with (worktree)")
+    parser.add_argument("--rounds", type=int, default=3, help="before/after pairs (default 3)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measure (5)")
+    parser.add_argument("--connections", type=int, default=1, help="wrk connections (1)")
+    parser.add_argument("--region", default="18.71", help="daftarPenduduk region")
+    parser.add_argument("--page", type=int, default=50, help="residents in the case (50)")
+    parser.add_argument("--data-scale", default="0.001", help="OPD data scale (0.001)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=REPO / "var" / "data", help="generated stores cache"
+    )
+    parser.add_argument("--only", default="", help="comma-separated workload names")
+    args = parser.parse_args(argv)
+    if not 1 <= args.rounds <= 20 or not 1 <= args.duration <= 120:
+        parser.error("--rounds must be 1..20 and --duration 1..120")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logdir = Path(tempfile.mkdtemp(prefix="jamajama-kit-"))
+    trees = [("after", REPO)] + ([("before", args.before.resolve())] if args.before else [])
+    print(f"machine: {run.machine()}; load average {os.getloadavg()}; logs in {logdir}")
+    served = {label: Subgraphs(tree, args, logdir) for label, tree in trees}
+    rps: dict[tuple[str, str], list[float]] = {}
+    equal: dict[str, bool] = {}
+    loads: list[float] = []
+    try:
+        chosen = workloads(served["after"].urls["kependudukan"], args.region, args.page)
+        if args.only:
+            chosen = [w for w in chosen if w.name in args.only.split(",")]
+        for w in chosen:
+            answers = [answer(s.urls[w.subgraph], w) for s in served.values()]
+            equal[w.name] = all(a == answers[0] for a in answers)
+        for round_no in range(args.rounds):
+            order = trees if round_no % 2 == 0 else trees[::-1]
+            for w in chosen:
+                for label, _ in order:
+                    loads.append(os.getloadavg()[0])
+                    value = measure(served[label].urls[w.subgraph], w, args, logdir)
+                    rps.setdefault((w.name, label), []).append(value)
+                    print(
+                        f"  round {round_no + 1} {w.name} {label}: {value:,.1f} req/s", flush=True
+                    )
+    finally:
+        for s in served.values():
+            s.stop()
+    print()
+    print(f"python bench/kit.py {' '.join(argv if argv is not None else sys.argv[1:])}")
+    print(
+        f"load average during the runs: median {statistics.median(loads):.1f}, "
+        f"min {min(loads):.1f}, max {max(loads):.1f}"
+    )
+    print("| workload | request kB | before req/s | after req/s | after/before | runs |")
+    print("|---|---|---|---|---|---|")
+    for w in chosen:
+        after = rps[(w.name, "after")]
+        before = rps.get((w.name, "before"))
+        b = statistics.median(before) if before else None
+        a = statistics.median(after)
+        ratio = f"{a / b:.2f}x" if b and equal[w.name] else ("answers differ" if b else "")
+        runs = (
+            ", ".join(f"{x:.0f}" for x in (before or []))
+            + " / "
+            + ", ".join(f"{x:.0f}" for x in after)
+        )
+        print(
+            f"| {w.name} | {len(w.body) / 1000:.1f} | {run.fmt(b, ',.1f')} | {a:,.1f} | {ratio} "
+            f"| {runs} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    shutil.which("wrk") or sys.exit("wrk not found (apt-get install -y wrk)")
+    started = time.monotonic()
+    code = main()
+    print(f"({time.monotonic() - started:.0f} s)")
+    sys.exit(code)
