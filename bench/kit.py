@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,18 +89,18 @@ def body(query: str, variables: dict[str, Any]) -> bytes:
     return json.dumps({"query": query, "variables": variables}).encode()
 
 
-def workloads(kependudukan: str, region: str, page: int) -> list[Workload]:
+def workloads(kependudukan: Callable[[bytes], Any], region: str, page: int) -> list[Workload]:
     """The documents, with representations taken from kependudukan's own answers."""
-    status, raw = run.post(kependudukan, body(CASE_ROOT, {"wilayahKode": region, "first": page}))
-    root = json.loads(raw)
-    if status != 200 or "errors" in root:
-        raise RuntimeError(f"kependudukan answered HTTP {status}: {raw[:300]!r}")
+    root = kependudukan(body(CASE_ROOT, {"wilayahKode": region, "first": page}))
+    if "errors" in root:
+        raise RuntimeError(f"kependudukan answered {str(root)[:300]}")
     nodes = root["data"]["daftarPenduduk"]["nodes"]
     families = {n["keluarga"]["noKk"]: n["keluarga"] for n in nodes if n["keluarga"]}
     members = list(dict.fromkeys(m["nik"] for f in families.values() for m in f["anggota"]))
     q = "query ($w: String!) { daftarPenduduk(wilayahKode: $w, first: 100) { nodes { nik } } }"
-    _, raw = run.post(kependudukan, body(q, {"w": region}))
-    hundred = [n["nik"] for n in json.loads(raw)["data"]["daftarPenduduk"]["nodes"]]
+    hundred = [
+        n["nik"] for n in kependudukan(body(q, {"w": region}))["data"]["daftarPenduduk"]["nodes"]
+    ]
     people = [{"__typename": "Penduduk", "nik": nik} for nik in members]
     return [
         Workload(
@@ -202,14 +203,77 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--data-dir", type=Path, default=REPO / "var" / "data", help="generated stores cache"
     )
     parser.add_argument("--only", default="", help="comma-separated workload names")
+    parser.add_argument(
+        "--profile",
+        metavar="WORKLOAD",
+        help="no HTTP: run WORKLOAD in this process through Strawberry and through the kit's "
+        "direct executor, print CPU ms per request and a pyinstrument profile of each",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= 20 or not 1 <= args.duration <= 120:
         parser.error("--rounds must be 1..20 and --duration 1..120")
     return args
 
 
+def profile(args: argparse.Namespace) -> int:
+    """Where a subgraph's time goes, without HTTP: Strawberry's executor, then the kit's."""
+    import asyncio
+
+    from pyinstrument import Profiler
+
+    sys.path.insert(0, str(REPO))  # `subgraphs` is the kit's, not bench/subgraphs
+    from subgraphs import load_subgraph
+    from subgraphs.kit.app import Context
+    from subgraphs.kit.fastpath import FastPath
+    from subgraphs.kit.generator import ensure_world
+    from subgraphs.kit.store import Store
+
+    loop = asyncio.new_event_loop()
+
+    directory = ensure_world(18, float(args.data_scale), args.data_dir).directory
+
+    def executor(name: str, fast: bool) -> Callable[[bytes], Any]:
+        schema = load_subgraph(name).schema
+        store = Store(directory / f"{name}.sqlite3")
+        direct = FastPath(schema)
+
+        async def once(raw: bytes) -> Any:
+            payload = json.loads(raw)
+            if fast:
+                return await direct.answer(payload, Context(store))
+            result = await schema.execute(
+                payload["query"], variable_values=payload["variables"], context_value=Context(store)
+            )
+            return {"data": result.data, **({"errors": result.errors} if result.errors else {})}
+
+        return lambda raw: loop.run_until_complete(once(raw))
+
+    chosen = {w.name: w for w in workloads(executor("kependudukan", False), args.region, args.page)}
+    workload = chosen.get(args.profile)
+    if workload is None:
+        sys.exit(f"--profile: one of {', '.join(chosen)}")
+    for label, fast in (("Strawberry", False), ("direct executor", True)):
+        run_once = executor(workload.subgraph, fast)
+        for _ in range(5):
+            assert run_once(workload.body) is not None
+        n = 50
+        started = time.process_time()
+        for _ in range(n):
+            run_once(workload.body)
+        cpu_ms = (time.process_time() - started) * 1000 / n
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            for _ in range(n):
+                run_once(workload.body)
+        print(f"== {workload.name} through {label}: {cpu_ms:.2f} CPU-ms per request (x{n})")
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.profile:
+        return profile(args)
     logdir = Path(tempfile.mkdtemp(prefix="jamajama-kit-"))
     trees = [("after", REPO)] + ([("before", args.before.resolve())] if args.before else [])
     print(f"machine: {run.machine()}; load average {os.getloadavg()}; logs in {logdir}")
@@ -218,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     equal: dict[str, bool] = {}
     loads: list[float] = []
     try:
-        chosen = workloads(served["after"].urls["kependudukan"], args.region, args.page)
+        url = served["after"].urls["kependudukan"]
+        chosen = workloads(lambda b: json.loads(run.post(url, b)[1]), args.region, args.page)
         if args.only:
             chosen = [w for w in chosen if w.name in args.only.split(",")]
         for w in chosen:

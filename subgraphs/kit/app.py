@@ -9,13 +9,13 @@ composer knows) and masks unexpected errors.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
@@ -188,13 +188,14 @@ class _FastGraphQL:
         body = b"".join(chunks)
         answer = None
         try:
-            payload = json.loads(body)
-        except ValueError:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
             payload = None
         if payload is not None:
             answer = await self.fast.answer(payload, Context(self.store))
         if answer is not None:
-            await JSONResponse(answer)(scope, receive, send)
+            response = Response(orjson.dumps(answer), media_type="application/json")
+            await response(scope, receive, send)
             return
         replayed = False
 

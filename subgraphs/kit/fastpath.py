@@ -268,9 +268,13 @@ class _Run:
         return runtime
 
 
+#: Values that are never awaitable: most resolvers return these, and the check is per value.
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+
 async def _settle(values: list[Any]) -> list[Any]:
     """`values` with awaitables awaited together (one DataLoader batch); errors -> Unsupported."""
-    pending = [i for i, v in enumerate(values) if inspect.isawaitable(v)]
+    pending = [i for i, v in enumerate(values) if type(v) not in _PLAIN and inspect.isawaitable(v)]
     if pending:
         settled = await asyncio.gather(*(values[i] for i in pending), return_exceptions=True)
         values = list(values)
