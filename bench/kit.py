@@ -138,6 +138,7 @@ class Subgraphs:
         self.tree = tree
         self.urls: dict[str, str] = {}
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.pids: dict[str, int] = {}
         env = {k: v for k, v in os.environ.items() if k != "JAMAJAMA_SUBGRAPH_SIGNING_KEYS"}
         env["PYTHONPATH"] = str(tree)  # this tree's `subgraphs` package, not the installed one
         for name in SUBGRAPHS:
@@ -160,6 +161,7 @@ class Subgraphs:
                 )
             )
             self.urls[name] = f"http://127.0.0.1:{port}/graphql"
+            self.pids[name] = self.procs[-1].pid
         for proc, (name, url) in zip(self.procs, self.urls.items(), strict=True):
             why = run.wait_ready(proc, url, b'{"query":"{__typename}"}', timeout=180)
             if why:
@@ -171,15 +173,22 @@ class Subgraphs:
             run.stop(proc)
 
 
-def measure(url: str, workload: Workload, args: argparse.Namespace, workdir: Path) -> float:
+def measure(
+    served: Subgraphs, workload: Workload, args: argparse.Namespace, workdir: Path
+) -> tuple[float, float]:
+    """(requests/s, the subgraph's CPU-ms per request): the second is steadier when busy."""
+    url, pid = served.urls[workload.subgraph], served.pids[workload.subgraph]
     body_file = workdir / f"{workload.name}.json"
     body_file.write_bytes(workload.body)
     run.run_wrk(url, body_file, 1, args.connections)  # warm-up
+    cpu_before = run.tree_usage(pid)[0]
     out = run.run_wrk(url, body_file, args.duration, args.connections)
+    cpu = run.tree_usage(pid)[0] - cpu_before
     errors = sum(out["errors"].values())
     if errors:
         raise RuntimeError(f"{workload.name}: {errors} wrk errors ({out['errors']})")
-    return float(out["requests"]) * 1e6 / float(out["duration_us"])
+    requests = float(out["requests"])
+    return requests * 1e6 / float(out["duration_us"]), 1000 * cpu / max(requests, 1)
 
 
 def answer(url: str, workload: Workload) -> Any:
@@ -279,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {run.machine()}; load average {os.getloadavg()}; logs in {logdir}")
     served = {label: Subgraphs(tree, args, logdir) for label, tree in trees}
     rps: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     equal: dict[str, bool] = {}
     loads: list[float] = []
     try:
@@ -294,10 +304,13 @@ def main(argv: list[str] | None = None) -> int:
             for w in chosen:
                 for label, _ in order:
                     loads.append(os.getloadavg()[0])
-                    value = measure(served[label].urls[w.subgraph], w, args, logdir)
+                    value, cpu_ms = measure(served[label], w, args, logdir)
                     rps.setdefault((w.name, label), []).append(value)
+                    cpu.setdefault((w.name, label), []).append(cpu_ms)
                     print(
-                        f"  round {round_no + 1} {w.name} {label}: {value:,.1f} req/s", flush=True
+                        f"  round {round_no + 1} {w.name} {label}: {value:,.1f} req/s, "
+                        f"{cpu_ms:.1f} CPU-ms/req",
+                        flush=True,
                     )
     finally:
         for s in served.values():
@@ -308,14 +321,21 @@ def main(argv: list[str] | None = None) -> int:
         f"load average during the runs: median {statistics.median(loads):.1f}, "
         f"min {min(loads):.1f}, max {max(loads):.1f}"
     )
-    print("| workload | request kB | before req/s | after req/s | after/before | runs |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| workload | request kB | before req/s | after req/s | after/before "
+        "| before CPU-ms/req | after CPU-ms/req | CPU before/after | req/s runs (before / after) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for w in chosen:
-        after = rps[(w.name, "after")]
-        before = rps.get((w.name, "before"))
+        after, after_cpu = rps[(w.name, "after")], cpu[(w.name, "after")]
+        before, before_cpu = rps.get((w.name, "before")), cpu.get((w.name, "before"))
         b = statistics.median(before) if before else None
         a = statistics.median(after)
-        ratio = f"{a / b:.2f}x" if b and equal[w.name] else ("answers differ" if b else "")
+        bc = statistics.median(before_cpu) if before_cpu else None
+        ac = statistics.median(after_cpu)
+        same = equal[w.name]
+        ratio = f"{a / b:.2f}x" if b and same else ("answers differ" if b else "")
+        cpu_ratio = f"{bc / ac:.2f}x" if bc and ac and same else ""
         runs = (
             ", ".join(f"{x:.0f}" for x in (before or []))
             + " / "
@@ -323,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"| {w.name} | {len(w.body) / 1000:.1f} | {run.fmt(b, ',.1f')} | {a:,.1f} | {ratio} "
-            f"| {runs} |"
+            f"| {run.fmt(bc, '.1f')} | {ac:.1f} | {cpu_ratio} | {runs} |"
         )
     return 0
 
