@@ -207,3 +207,37 @@ def test_the_setting_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
         assert not fast_path_enabled()
     monkeypatch.setenv(FAST_PATH_ENV, "1")
     assert fast_path_enabled()
+
+
+def test_lean_resolvers_replace_only_argument_free_fields(stores: dict[str, Store]) -> None:
+    from subgraphs import kependudukan, kesehatan
+    from subgraphs.kit.app import FEDERATION_VERSION, OpdSchema
+    from subgraphs.kit.lean import lean_resolver
+
+    penduduk = kependudukan.schema._schema.type_map["Penduduk"]
+    wilayah = kesehatan.schema._schema.type_map["Wilayah"]
+    assert penduduk.fields["nama"].resolve.__module__ == "subgraphs.kit.lean"  # type: ignore[attr-defined]
+    assert wilayah.fields["fasilitasKesehatan"].resolve.__module__ != "subgraphs.kit.lean"  # type: ignore[attr-defined]
+    definition = kesehatan.schema.get_type_by_name("Wilayah")
+    with_args = next(f for f in definition.fields if f.python_name == "fasilitas_kesehatan")  # type: ignore[union-attr]
+    assert lean_resolver(with_args) is None
+
+    # the same answer without them (Strawberry's own wrappers)
+    plain = OpdSchema(
+        query=kependudukan.Query,
+        types=[kependudukan.Penduduk, kependudukan.Keluarga, kependudukan.Wilayah],
+        federation_version=FEDERATION_VERSION,
+    )
+    people = [{"__typename": "Penduduk", "nik": n} for n in residents(stores["kependudukan"], 20)]
+    payload = entities(
+        "... on Penduduk { nama jenisKelamin tanggalLahir keluarga { anggota { nik } } }", people
+    )
+    want = asyncio.run(
+        plain.execute(
+            payload["query"],
+            variable_values=json.loads(json.dumps(payload["variables"])),
+            context_value=Context(stores["kependudukan"]),
+        )
+    )
+    assert not want.errors
+    assert strawberry_answer("kependudukan", stores["kependudukan"], payload) == {"data": want.data}
