@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -276,10 +276,54 @@ async def _settle(values: list[Any]) -> list[Any]:
     """`values` with awaitables awaited together (one DataLoader batch); errors -> Unsupported."""
     pending = [i for i, v in enumerate(values) if type(v) not in _PLAIN and inspect.isawaitable(v)]
     if pending:
-        settled = await asyncio.gather(*(values[i] for i in pending), return_exceptions=True)
+        settled = await _together([values[i] for i in pending])
         values = list(values)
         for i, value in zip(pending, settled, strict=True):
             values[i] = value
     if any(isinstance(v, BaseException) for v in values):
         raise Unsupported("resolver error")
     return values
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    return await value
+
+
+async def _together(awaitables: list[Awaitable[Any]]) -> list[Any]:
+    """Their results (or exceptions), run side by side like ``asyncio.gather`` but without a task
+    each: every coroutine is stepped to its next await, then all the futures they wait on are
+    awaited at once — so the DataLoader loads of a level still land in one batch."""
+    results: list[Any] = [None] * len(awaitables)
+    running: list[tuple[int, Coroutine[Any, Any, Any]]] = [
+        (i, a if inspect.iscoroutine(a) else _awaited(a)) for i, a in enumerate(awaitables)
+    ]
+    try:
+        while running:
+            futures: set[Any] = set()
+            still: list[tuple[int, Coroutine[Any, Any, Any]]] = []
+            for i, coro in running:
+                try:
+                    yielded = coro.send(None)
+                except StopIteration as stop:
+                    results[i] = stop.value
+                    continue
+                except Exception as error:
+                    results[i] = error
+                    continue
+                if getattr(yielded, "_asyncio_future_blocking", None) is not None:
+                    yielded._asyncio_future_blocking = False  # as asyncio.Task does
+                    futures.add(yielded)
+                elif yielded is not None:
+                    coro.close()
+                    results[i] = RuntimeError(f"bad yield: {yielded!r}")
+                    continue
+                still.append((i, coro))
+            running = still
+            if futures:
+                await asyncio.wait(futures)
+            elif running:
+                await asyncio.sleep(0)
+    finally:
+        for _, coro in running:
+            coro.close()
+    return results

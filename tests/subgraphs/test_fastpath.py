@@ -241,3 +241,35 @@ def test_lean_resolvers_replace_only_argument_free_fields(stores: dict[str, Stor
     )
     assert not want.errors
     assert strawberry_answer("kependudukan", stores["kependudukan"], payload) == {"data": want.data}
+
+
+def test_awaiting_side_by_side_keeps_results_in_place_and_batches() -> None:
+    from aiodataloader import DataLoader
+
+    from subgraphs.kit.fastpath import _together
+
+    batches: list[list[int]] = []
+
+    async def batch(keys: list[int]) -> list[int]:
+        batches.append(list(keys))
+        return [k * 10 for k in keys]
+
+    async def main() -> list[Any]:
+        loader: DataLoader[int, int] = DataLoader(batch)
+
+        async def twice(k: int) -> int:
+            first = await loader.load(k)
+            await asyncio.sleep(0)
+            return first + await loader.load(k + 100)
+
+        async def fails() -> int:
+            raise ValueError("no")
+
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        done.set_result("future")
+        return await _together([twice(1), fails(), done, twice(2)])
+
+    results = asyncio.run(main())
+    assert results[0] == 10 + 1010 and results[2] == "future" and results[3] == 20 + 1020
+    assert isinstance(results[1], ValueError)
+    assert batches == [[1, 2], [101, 102]]
