@@ -149,14 +149,21 @@ class Services:
         return HttpGuard(auth, create_registry(auth.applications), limiter)
 
     def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
-        """The ASGI app; at shutdown it also closes the shared transport and tracing."""
+        """The ASGI app; at shutdown (after the audit writes are drained) it also closes what
+        the generations share: the transport, the audit log and tracing."""
 
         async def close_shared() -> None:
             close = getattr(self.transport, "aclose", None)
             if close is not None:
                 await close()
+            if self._audit is not None:
+                await self._audit.aclose()
             if self.tracing is not None:
                 self.tracing.shutdown()
+            if self._audit is not None:  # records still being written, then the final checkpoint
+                if gateway.access is not None:
+                    await gateway.access.drain()
+                await self._audit.aclose()
 
         return create_app(
             gateway,

@@ -15,15 +15,19 @@ import json
 import os
 import socket
 import sys
+import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from gateway.assembly import Assembly, assemble
+from gateway.assembly import Assembly, assemble, links_authorization
+from gateway.audit.keys import require_production_keys
+from gateway.auth.identifiers import require_identifier_key
 from gateway.config import dev_settings, load_settings
 from gateway.errors import GatewayError
 from gateway.gc_tuning import tune_garbage_collector
@@ -120,14 +124,17 @@ class StartOptions:
     dev_auth: bool
     deduplicate: bool | None
     log_level: str
+    tune_gc: bool
+    metrics: bool
 
 
 def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
     """The options and the number of workers; raises ``StartError`` on a bad configuration."""
     try:
-        server = load_settings(args.config).server
+        settings = load_settings(args.config)
     except GatewayError as error:
         raise StartError(f"{error.message} ({error.code})") from error
+    server = settings.server
     supergraph = args.supergraph if args.supergraph is not None else server.supergraph
     options = StartOptions(
         config=str(args.config) if args.config is not None else None,
@@ -140,6 +147,8 @@ def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
         dev_auth=args.dev_auth,
         deduplicate=True if args.deduplicate_requests else None,
         log_level=args.log_level,
+        tune_gc=server.tune_gc,
+        metrics=settings.telemetry.metrics,
     )
     return options, args.workers if args.workers is not None else server.workers
 
@@ -163,6 +172,11 @@ def build(options: StartOptions) -> Assembly:
         if options.dev_auth:
             settings = dev_settings(settings, Path("var/dev"))
         sdl = _supergraph_sdl(options)
+        if not options.dev_auth and (sdl is None or links_authorization(sdl)):
+            # the production profile (docs/configuration.md), on a supergraph that is audited
+            require_production_keys(settings.audit, settings.auth.enabled)
+            if settings.auth.enabled:
+                require_identifier_key(settings.auth.identifiers)
         if sdl is None:
             poll = settings.registry_poll
             if options.registry:
@@ -235,7 +249,7 @@ def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object
 def _run_one(options: StartOptions) -> int:
     assembly = build(options)
     sock = _listen(options)
-    if load_settings(Path(options.config) if options.config else None).server.tune_gc:
+    if options.tune_gc:
         tune_garbage_collector()
     _announce(options, sock)
     uvicorn.Server(_uvicorn_config(assembly.app, options)).run(sockets=[sock])
@@ -266,14 +280,19 @@ def _announce(options: StartOptions, sock: socket.socket) -> None:
 
 
 def worker_app() -> Starlette:
-    """The app of one worker process (uvicorn's factory, called in the worker)."""
+    """The app of one worker process (uvicorn's factory, called in the worker). A worker that
+    cannot build its gateway exits with uvicorn's STARTUP_FAILURE code, which stops the
+    supervisor instead of restarting the worker forever."""
     options = StartOptions(**json.loads(os.environ[WORKER_OPTIONS_ENV]))
     try:
         assembly = build(options)
     except StartError as error:
         print(f"jamajama gateway worker {os.getpid()}: {error.message}", file=sys.stderr)
-        raise
-    if load_settings(Path(options.config) if options.config else None).server.tune_gc:
+        sys.exit(STARTUP_FAILURE)
+    except Exception:  # any other failure would fail the same way in every replacement
+        traceback.print_exc()
+        sys.exit(STARTUP_FAILURE)
+    if options.tune_gc:
         tune_garbage_collector()
     return assembly.app
 
@@ -296,13 +315,14 @@ class _Supervisor(Multiprocess):
 
 def _run_workers(options: StartOptions, workers: int) -> int:
     directory = multiprocess_dir()
-    settings = load_settings(Path(options.config) if options.config else None)
-    if directory is None and settings.telemetry.metrics:
+    if directory is None and options.metrics:
         raise StartError(
             "several workers need PROMETHEUS_MULTIPROC_DIR (an empty, writable directory) for "
             "correct metrics",
             2,
         )
+    if options.supergraph is not None and not options.subgraphs:
+        _supergraph_sdl(options)  # an unreadable file stops here, before any worker starts
     if directory is not None:
         for stale in Path(directory).glob("*.db"):
             stale.unlink()

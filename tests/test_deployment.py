@@ -8,6 +8,7 @@ at no service.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -98,17 +99,31 @@ def test_the_documented_token_command_mints_a_token_the_stack_accepts(
     assert claims["azp"] == "sibansos" and claims["iss"] == settings.auth.jwt.issuer
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
-def test_docker_compose_accepts_the_file() -> None:
-    """Debian's docker-compose (``apt-get install docker-compose``) validates without an engine."""
-    result = subprocess.run(
+REQUIRED_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+):\?")
+
+
+def _compose_config(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        env={"PATH": os.environ["PATH"], **environment},
     )
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
+def test_docker_compose_accepts_the_file_and_requires_its_secrets() -> None:
+    """Debian's docker-compose (``apt-get install docker-compose``) validates without an engine;
+    every secret without a default (``${VAR:?}``) must be set, or the stack refuses to start."""
+    required = set(REQUIRED_VARIABLE.findall((ROOT / "docker-compose.yml").read_text()))
+    assert "JAMAJAMA_AUDIT_SIGNING_KEY" in required
+    result = _compose_config({name: "x" * 32 for name in required})
     assert result.returncode == 0, result.stderr
+    refused = _compose_config({})
+    assert refused.returncode != 0
+    assert any(name in refused.stderr for name in required), refused.stderr
 
 
 def test_registry_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:

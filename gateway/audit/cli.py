@@ -1,8 +1,14 @@
-"""``jamajama audit verify|subject``: check the chain; answer "who accessed this resident's data".
+"""``jamajama audit verify|subject|checkpoint|public-key``.
 
-``verify`` exits 1 and names every record that was edited, removed or reordered.
-``subject NIK`` lists each operation that returned the resident's data: when, which application and
-OPD, which end user, for what purpose, which fields.
+``verify`` checks the chain and every checkpoint of its head (the database's, the configured
+file's, and copies given with ``--checkpoint-file``, e.g. a witness's); it names every record
+that was edited, removed, reordered, cut from the end or rewritten. Exit codes: 0 intact, 1
+tampered, 2 unusable (bad configuration or key, store unreachable).
+``subject NIK`` lists each operation that returned the resident's data, released the NIK in a
+cursor or key, or was a refused lookup of it: when, which application and OPD, which end user,
+for what purpose, which fields.
+``checkpoint`` anchors the head now; ``public-key`` prints the checkpoints' Ed25519 public key
+for a third party who verifies them.
 """
 
 from __future__ import annotations
@@ -15,14 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit.log import AuditLog, open_audit_log
+from gateway.audit.records import AuditEvent
 from gateway.errors import GatewayError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, text in (
-        ("verify", "check that no audit record was edited, removed or reordered"),
+        ("verify", "check that no audit record was edited, removed, reordered or cut off"),
         ("subject", "who accessed a resident's data, when, for what purpose"),
+        ("checkpoint", "write a signed checkpoint of the chain head now"),
+        ("public-key", "print the public key that verifies the checkpoints"),
     ):
         command = sub.add_parser(name, help=text, description=text)
         command.add_argument("--config", type=Path, help="gateway configuration file (TOML)")
@@ -32,15 +41,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
         if name == "subject":
             command.add_argument("nik", help="the resident's NIK (16 digits)")
+        if name == "verify":
+            command.add_argument(
+                "--checkpoint-file",
+                type=Path,
+                action="append",
+                default=[],
+                help="more checkpoints to compare (JSON lines, e.g. a witness's copy; repeatable)",
+            )
+            command.add_argument(
+                "--public-key",
+                help="Ed25519 public key (hex) the checkpoints must be signed with "
+                "(default: derived from audit.signing_key)",
+            )
 
 
-async def _verify(log: AuditLog, as_json: bool) -> int:
-    report = await log.verify()
-    if as_json:
+async def _verify(log: AuditLog, args: argparse.Namespace) -> int:
+    report = await log.verify(args.checkpoint_file, args.public_key)
+    if args.json:
         problems = [{"seq": p.seq, "message": p.message} for p in report.problems]
-        print(json.dumps({"records": report.records, "head": report.head, "problems": problems}))
+        print(
+            json.dumps(
+                {
+                    "records": report.records,
+                    "head": report.head,
+                    "checkpoints": report.checkpoints,
+                    "anchored": report.anchored,
+                    "problems": problems,
+                }
+            )
+        )
     elif report.ok:
-        print(f"audit log intact: {report.records} records, head {report.head}")
+        print(
+            f"audit log intact: {report.records} records, head {report.head}; "
+            f"{report.checkpoints} checkpoint(s), the last for record {report.anchored}"
+        )
+        if report.records > report.anchored:  # deletable without trace until anchored
+            print(f"{report.records - report.anchored} record(s) after the last checkpoint")
     else:
         for problem in report.problems:
             print(problem.message)
@@ -53,6 +90,7 @@ async def _subject(log: AuditLog, nik: str, as_json: bool) -> int:
         print("a NIK has 16 digits", file=sys.stderr)
         return 2
     records = await log.subject(nik)
+    hashed = log.subject_hash(nik)
     rows: list[dict[str, Any]] = []
     for record in records:
         event = record.event
@@ -67,6 +105,7 @@ async def _subject(log: AuditLog, nik: str, as_json: bool) -> int:
                 "operation": event.operation_name,
                 "fields": list(event.fields),
                 "outcome": event.outcome,
+                "how": _how(event, hashed),
             }
         )
     if as_json:
@@ -77,10 +116,24 @@ async def _subject(log: AuditLog, nik: str, as_json: bool) -> int:
     for row in rows:
         print(
             f"{row['time']}  {row['application']} ({row['opd']})  user {row['user']}  "
-            f"purpose {row['purpose']}  operation {row['operation'] or '-'}  {row['outcome']}\n"
+            f"purpose {row['purpose']}  operation {row['operation'] or '-'}  {row['outcome']}  "
+            f"({row['how']})\n"
             f"    fields: {', '.join(row['fields'])}"
         )
     return 0
+
+
+def _how(event: AuditEvent, hashed: str) -> str:
+    """How the record concerns the subject: its data returned, its identifier released in a
+    cursor or key, or a refused lookup of it."""
+    ways = []
+    if hashed in event.subjects:
+        ways.append("data returned")
+    if hashed in event.released:
+        ways.append("identifier released in a cursor or key")
+    if hashed in event.refused_lookups:
+        ways.append("refused lookup")
+    return ", ".join(ways)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,7 +153,14 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         try:
             if args.action == "verify":
-                return await _verify(log, args.json)
+                return await _verify(log, args)
+            if args.action == "checkpoint":
+                written = await log.checkpoint()
+                print(f"checkpoint of record {written.count}" if written else "nothing new")
+                return 0
+            if args.action == "public-key":
+                print(log.public_key or "no audit.signing_key: checkpoints are unsigned")
+                return 0 if log.public_key else 2
             return await _subject(log, args.nik, args.json)
         except GatewayError as error:
             print(error.message, file=sys.stderr)

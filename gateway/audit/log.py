@@ -8,12 +8,16 @@ operation that touched a resident. ``append`` returns only once the record is du
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
-import os
-import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
+from gateway.audit.anchor import Anchor
+from gateway.audit.checkpoints import Checkpoint, CheckpointSigner, check_checkpoints
 from gateway.audit.config import AuditSection
+from gateway.audit.keys import audit_keys
 from gateway.audit.records import AuditEvent, AuditRecord, VerifyReport, subject_hash, verify_chain
 from gateway.audit.store import (
     AuditStore,
@@ -21,65 +25,120 @@ from gateway.audit.store import (
     PostgresAuditStore,
     SqliteAuditStore,
 )
+from gateway.audit.witness import CheckpointFile, UrlWitness
 
 logger = logging.getLogger("jamajama.audit")
 
 
 class AuditLog:
-    """Appends, verifies and searches one audit chain."""
+    """Appends, verifies and searches one audit chain; anchors its head with checkpoints."""
 
     def __init__(
-        self, store: AuditStore, subject_key: bytes, signing_key: bytes | None = None
+        self,
+        store: AuditStore,
+        subject_key: bytes,
+        signing_key: bytes | None = None,
+        *,
+        anchor: Anchor | None = None,
     ) -> None:
         self.store = store
         self._subject_key = subject_key
         self._signing_key = signing_key
+        self.anchor = anchor
+
+    @property
+    def public_key(self) -> str | None:
+        """The checkpoints' Ed25519 public key (hex), to hand to whoever verifies them."""
+        if self._signing_key is None:
+            return None
+        return CheckpointSigner(self._signing_key).public_key
 
     def subject_hash(self, value: str) -> str:
         return subject_hash(self._subject_key, value)
 
     async def append(self, event: AuditEvent) -> AuditRecord:
-        return await self.store.append(event, self._signing_key)
+        record = await self.store.append(event, self._signing_key)
+        if self.anchor is not None:
+            self.anchor.appended()
+        return record
 
-    async def verify(self) -> VerifyReport:
-        return verify_chain(await self.store.records(), self._signing_key)
+    async def checkpoint(self) -> Checkpoint | None:
+        """Anchor the head now (``jamajama audit checkpoint``, tests)."""
+        if self.anchor is None:
+            return None
+        return await self.anchor.write()
+
+    async def verify(
+        self, files: Sequence[Path] = (), public_key: str | None = None
+    ) -> VerifyReport:
+        """The chain's links, hashes and signatures, then every checkpoint (the store's, the
+        configured file's and ``files``, e.g. a witness's copy) against it. ``public_key``
+        (default: derived from the signing key) makes unsigned or forged checkpoints problems."""
+        records = await self.store.records()
+        report = verify_chain(records, self._signing_key)
+        found: list[tuple[str, Checkpoint]] = [
+            ("database", c) for c in await self.store.checkpoints()
+        ]
+        sources = [CheckpointFile(p) for p in files]
+        if self.anchor is not None and self.anchor.file is not None:
+            sources.append(self.anchor.file)
+        for source in sources:
+            found += [(str(source.path), c) for c in await asyncio.to_thread(source.read)]
+        if self.anchor is not None:  # a file may be shared by several chains
+            found = [(where, c) for where, c in found if c.chain == self.anchor.chain]
+        key = public_key or self.public_key
+        checked = check_checkpoints(records, found, key)
+        return dataclasses.replace(
+            report,
+            problems=report.problems + checked.problems,
+            checkpoints=checked.checkpoints,
+            anchored=checked.anchored,
+        )
 
     async def subject(self, value: str) -> list[AuditRecord]:
         """Every record of an operation that returned data of the subject ``value`` (a NIK)."""
         return await self.store.by_subject(self.subject_hash(value))
 
     async def aclose(self) -> None:
+        """Anchor the final head, then close the store."""
+        if self.anchor is not None:
+            await self.anchor.aclose()
         await self.store.aclose()
 
 
-def _file_key(path: Path) -> bytes:
-    """A random key kept in ``path`` (created 0600 on first use): the embedded default."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        logger.warning("created a new audit subject key in %s; keep it with the log", path)
-    return bytes.fromhex(path.read_text().strip())
+def checkpoint_file(section: AuditSection) -> Path | None:
+    """The append-only checkpoint file: configured, or next to an embedded database."""
+    if section.checkpoint_file is not None:
+        return section.checkpoint_file
+    if section.backend == "sqlite":
+        return section.sqlite_path.with_suffix(".checkpoints.jsonl")
+    return None
 
 
-def open_audit_log(section: AuditSection) -> AuditLog:
+def open_audit_log(section: AuditSection, *, production: bool = False) -> AuditLog:
     """The configured audit log. A PostgreSQL store checks its schema now (an older one is
-    refused: `jamajama migrate`) and connects on first use."""
+    refused: `jamajama migrate`) and connects on first use. ``production`` refuses to open
+    without the keys (gateway/audit/keys.py)."""
+    keys = audit_keys(section, production=production)
     store: AuditStore
     if section.backend == "postgres":
         if not section.postgres_url:
             raise AuditUnavailableError("audit.postgres_url is required for backend postgres")
-        if section.subject_key is None:
-            raise AuditUnavailableError("audit.subject_key is required for backend postgres")
         postgres = PostgresAuditStore(section.postgres_url, section.table, section.migrate_at_start)
         postgres.check_schema()  # at start: an older schema refuses to start
         store = postgres
     else:
         store = SqliteAuditStore(section.sqlite_path, section.table)
-    if section.subject_key is not None:
-        subject_key = section.subject_key.get_secret_value().encode()
-    else:
-        subject_key = _file_key(section.sqlite_path.with_suffix(".subject-key"))
-    signing = section.signing_key.get_secret_value().encode() if section.signing_key else None
-    return AuditLog(store, subject_key, signing)
+    checkpoints = checkpoint_file(section)
+    anchor = Anchor(
+        store,
+        section.table,
+        CheckpointSigner(keys.signing) if keys.signing is not None else None,
+        file=CheckpointFile(checkpoints) if checkpoints is not None else None,
+        witness=UrlWitness(section.witness_url, section.witness_timeout_seconds)
+        if section.witness_url
+        else None,
+        every_records=section.checkpoint_every_records,
+        every_seconds=section.checkpoint_every_seconds,
+    )
+    return AuditLog(store, keys.subject, keys.signing, anchor=anchor)

@@ -41,6 +41,14 @@ class AuditEvent:
     refused: tuple[tuple[str, str, str], ...] = ()  # (path, coordinate, reason)
     outcome: str = "ok"
     personal: bool = False
+    #: keyed hashes of identifiers released inside cursors or keys the client sees
+    released: tuple[str, ...] = ()
+    #: keyed hashes of identifiers a refused lookup asked for (the DPO sees refused attempts)
+    refused_lookups: tuple[str, ...] = ()
+
+    def indexed(self) -> tuple[str, ...]:
+        """Every subject hash the record is filed under (``audit subject``)."""
+        return tuple(sorted({*self.subjects, *self.released, *self.refused_lookups}))
 
     def body(self) -> str:
         """Canonical JSON (sorted keys, no spaces): the exact text that is hashed."""
@@ -48,6 +56,11 @@ class AuditEvent:
         data["fields"] = list(self.fields)
         data["subjects"] = list(self.subjects)
         data["refused"] = [{"path": p, "coordinate": c, "reason": r} for p, c, r in self.refused]
+        for name in ("released", "refused_lookups"):  # absent when empty: older bodies' shape
+            if data[name]:
+                data[name] = list(data[name])
+            else:
+                del data[name]
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
@@ -55,10 +68,26 @@ class AuditEvent:
         data: dict[str, Any] = json.loads(body)
         data["fields"] = tuple(data.get("fields", ()))
         data["subjects"] = tuple(data.get("subjects", ()))
+        data["released"] = tuple(data.get("released", ()))
+        data["refused_lookups"] = tuple(data.get("refused_lookups", ()))
         data["refused"] = tuple(
             (r["path"], r["coordinate"], r["reason"]) for r in data.get("refused", ())
         )
         return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosures:
+    """Identifiers (in clear; hashed into the event) an operation let out or asked about besides
+    the data it returned: released inside cursors or keys the client sees, and looked up by a
+    refused lookup. Handed to ``AccessControl.release`` by whoever seals cursors and keys and
+    decides lookups."""
+
+    released: frozenset[str] = frozenset()
+    refused_lookups: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.released or self.refused_lookups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +145,9 @@ class VerifyReport:
     records: int
     head: str
     problems: tuple[Problem, ...]
+    #: checkpoints compared with the chain, and the highest count a valid one vouches for
+    checkpoints: int = 0
+    anchored: int = 0
 
     @property
     def ok(self) -> bool:
@@ -156,7 +188,7 @@ def verify_chain(records: Iterable[AuditRecord], signing_key: bytes | None) -> V
                 )
         if record.indexed_subjects is not None:
             try:
-                subjects: Sequence[str] = AuditEvent.from_body(record.body).subjects
+                subjects: Sequence[str] = AuditEvent.from_body(record.body).indexed()
             except (ValueError, TypeError, KeyError):
                 subjects = ()
             if sorted(record.indexed_subjects) != sorted(subjects):

@@ -5,6 +5,8 @@ WAL with ``synchronous=FULL``; PostgreSQL: a committed transaction), serialised 
 (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock), so several gateway
 replicas extend one chain. Subject hashes go to an index table for ``subject`` lookups; ``verify``
 compares that index with the hashed bodies, so removing an index row is detected too.
+``checkpoint`` records a signed checkpoint of the head in ``<table>_checkpoints``, one writer at a
+time (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a tried advisory lock of its own).
 
 The tables refuse ``UPDATE`` and ``DELETE`` (PostgreSQL also ``TRUNCATE``) with triggers, so a
 mistaken statement cannot rewrite history; whoever drops the triggers is still caught by
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from gateway.audit.checkpoints import Checkpoint
 from gateway.audit.records import AuditEvent, AuditRecord, chain
 from gateway.errors import GatewayError
 from gateway.migrations import audit as migrations
@@ -43,6 +46,10 @@ class AuditUnavailableError(GatewayError):
     code = "AUDIT_UNAVAILABLE"
 
 
+#: builds the checkpoint of a head (count, hash), called under the checkpoint writer's lock
+MakeCheckpoint = Callable[[int, str], Checkpoint]
+
+
 class AuditStore(Protocol):
     async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord: ...
 
@@ -50,7 +57,19 @@ class AuditStore(Protocol):
 
     async def by_subject(self, subject: str) -> list[AuditRecord]: ...
 
+    async def checkpoint(self, make: MakeCheckpoint) -> Checkpoint | None: ...
+
+    async def checkpoints(self) -> list[Checkpoint]: ...
+
     async def aclose(self) -> None: ...
+
+
+_CHECKPOINT_COLUMNS = "count, head, time, public_key, signature"
+
+
+def _checkpoint(row: tuple[Any, ...], chain_name: str) -> Checkpoint:
+    count, head, time, public_key, signature = row
+    return Checkpoint(chain_name, int(count), head, time, public_key, signature)
 
 
 def _record(row: tuple[Any, ...], subjects: tuple[str, ...] | None = None) -> AuditRecord:
@@ -101,7 +120,7 @@ class SqliteAuditStore:
                 )
                 conn.executemany(
                     f"INSERT INTO {table}_subjects (subject, seq) VALUES (?, ?)",
-                    [(s, record.seq) for s in event.subjects],
+                    [(s, record.seq) for s in event.indexed()],
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -142,6 +161,48 @@ class SqliteAuditStore:
         result: list[AuditRecord] = await self._run(work)
         return result
 
+    async def checkpoint(self, make: MakeCheckpoint) -> Checkpoint | None:
+        """Record a checkpoint of the head if it moved since the last one (``BEGIN IMMEDIATE``:
+        one writer at a time); None when there is nothing new."""
+        table = self._table
+
+        def work(conn: sqlite3.Connection) -> Checkpoint | None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = conn.execute(
+                    f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                last = conn.execute(f"SELECT MAX(count) FROM {table}_checkpoints").fetchone()
+                if head is None or (last[0] is not None and int(last[0]) >= int(head[0])):
+                    conn.execute("ROLLBACK")
+                    return None
+                made = make(int(head[0]), head[1])
+                conn.execute(
+                    f"INSERT INTO {table}_checkpoints ({_CHECKPOINT_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (made.count, made.head, made.time, made.public_key, made.signature),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return made
+
+        result: Checkpoint | None = await self._run(work)
+        return result
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        table = self._table
+
+        def work(conn: sqlite3.Connection) -> list[Checkpoint]:
+            rows = conn.execute(
+                f"SELECT {_CHECKPOINT_COLUMNS} FROM {table}_checkpoints ORDER BY count"
+            ).fetchall()
+            return [_checkpoint(r, table) for r in rows]
+
+        result: list[Checkpoint] = await self._run(work)
+        return result
+
     async def aclose(self) -> None:
         self._conn.close()
 
@@ -155,6 +216,7 @@ class PostgresAuditStore:
         self._url = url
         self._table = table
         self._lock_id = zlib.crc32(table.encode())
+        self._checkpoint_lock_id = zlib.crc32(f"{table}_checkpoints".encode())
         self._conn: Any = None
         self._lock = asyncio.Lock()
         self._migrate_at_start = migrate_at_start
@@ -219,7 +281,7 @@ class PostgresAuditStore:
                     "VALUES (%s, %s, %s, %s, %s)",
                     (record.seq, record.prev_hash, record.hash, record.body, record.signature),
                 )
-                for subject in event.subjects:
+                for subject in event.indexed():
                     await conn.execute(
                         f"INSERT INTO {table}_subjects (subject, seq) VALUES (%s, %s)",
                         (subject, record.seq),
@@ -260,6 +322,51 @@ class PostgresAuditStore:
         result: list[AuditRecord] = await self._run(work)
         return result
 
+    async def checkpoint(self, make: MakeCheckpoint) -> Checkpoint | None:
+        """Record a checkpoint of the head if it moved since the last one. One writer at a time
+        across replicas: a transaction-scoped advisory lock, tried, not awaited (a replica that
+        finds another one writing skips: that one anchors a head at least as recent)."""
+        table = self._table
+
+        async def work(conn: Any) -> Checkpoint | None:
+            async with conn.transaction():
+                cursor = await conn.execute(
+                    "SELECT pg_try_advisory_xact_lock(%s)", (self._checkpoint_lock_id,)
+                )
+                locked = await cursor.fetchone()
+                if not locked or not locked[0]:
+                    return None
+                cursor = await conn.execute(
+                    f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
+                )
+                head = await cursor.fetchone()
+                cursor = await conn.execute(f"SELECT MAX(count) FROM {table}_checkpoints")
+                last = await cursor.fetchone()
+                if head is None or (last[0] is not None and int(last[0]) >= int(head[0])):
+                    return None
+                made = make(int(head[0]), head[1])
+                await conn.execute(
+                    f"INSERT INTO {table}_checkpoints ({_CHECKPOINT_COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (made.count, made.head, made.time, made.public_key, made.signature),
+                )
+            return made
+
+        result: Checkpoint | None = await self._run(work)
+        return result
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        table = self._table
+
+        async def work(conn: Any) -> list[Checkpoint]:
+            cursor = await conn.execute(
+                f"SELECT {_CHECKPOINT_COLUMNS} FROM {table}_checkpoints ORDER BY count"
+            )
+            return [_checkpoint(r, table) for r in await cursor.fetchall()]
+
+        result: list[Checkpoint] = await self._run(work)
+        return result
+
     async def drop(self) -> None:
         """Drop the tables and forget their schema version (tests)."""
         import psycopg
@@ -268,6 +375,7 @@ class PostgresAuditStore:
         async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
             await conn.execute(f"DROP TABLE IF EXISTS {table}")
             await conn.execute(f"DROP TABLE IF EXISTS {table}_subjects")
+            await conn.execute(f"DROP TABLE IF EXISTS {table}_checkpoints")
             await conn.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
             cursor = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,))
             found = await cursor.fetchone()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, SelectionSetNode, parse
+from graphql import (
+    FieldNode,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    SelectionSetNode,
+    parse,
+    print_ast,
+)
 
 from gateway.composition.errors import did_you_mean
 from gateway.composition.subgraph import (
@@ -18,6 +25,7 @@ from gateway.composition.subgraph import (
     Subgraph,
     SubgraphField,
     SubgraphType,
+    is_fake_external,
     named_type,
 )
 
@@ -228,3 +236,71 @@ class _FieldSetWalker:
                     "leaf", f'selects sub-fields of "{where}", a leaf.', owner, field.name
                 )
             )
+
+
+def active_field_set(subgraph: Subgraph, type_name: str, text: str) -> str | None:
+    """A Federation 1 ``@requires``/``@provides`` field set without the leaves the subgraph
+    resolves itself (no ``@external`` on them or above them).
+
+    Federation 1 ignored such leaves; the reference composers' upgrade to Federation 2 drops
+    them, and the whole directive when nothing is left (``None``). A set that does not parse or
+    names unknown fields is returned unchanged, for the checks to report.
+    """
+    try:
+        selection_set = parse_field_set(text)
+    except GraphQLSyntaxError:
+        return text
+    active = _active_selections(subgraph, type_name, selection_set)
+    if active is None:
+        return text
+    kept, changed = active
+    if not changed:
+        return text
+    return " ".join(kept) or None
+
+
+def _really_external(subgraph: Subgraph, parent: SubgraphType, field: SubgraphField) -> bool:
+    if field.external and not is_fake_external(field):
+        return True
+    return parent.kind == INTERFACE and external_in_some_implementation(
+        subgraph, parent.name, field.name
+    )
+
+
+def _active_selections(
+    subgraph: Subgraph, type_name: str, selection_set: SelectionSetNode
+) -> tuple[list[str], bool] | None:
+    """(the selections kept, printed; whether any was dropped), or None when invalid."""
+    parent = subgraph.types.get(type_name)
+    if parent is None:
+        return None
+    kept: list[str] = []
+    changed = False
+    for selection in selection_set.selections:
+        if isinstance(selection, InlineFragmentNode):
+            condition = (
+                selection.type_condition.name.value if selection.type_condition else type_name
+            )
+            inner = _active_selections(subgraph, condition, selection.selection_set)
+            head = f"... on {condition}"
+        elif isinstance(selection, FieldNode) and not (selection.alias or selection.arguments):
+            field = parent.fields.get(selection.name.value)
+            if field is None:
+                return None
+            if _really_external(subgraph, parent, field):
+                kept.append(print_ast(selection))
+                continue
+            if selection.selection_set is None:
+                changed = True
+                continue
+            inner = _active_selections(subgraph, named_type(field.type), selection.selection_set)
+            head = field.name
+        else:
+            return None
+        if inner is None:
+            return None
+        parts, inner_changed = inner
+        changed = changed or inner_changed or not parts
+        if parts:
+            kept.append(f"{head} {{ {' '.join(parts)} }}")
+    return kept, changed

@@ -2,10 +2,20 @@
 
 An element hidden in one subgraph is hidden in the supergraph. What stays visible may not refer to
 a hidden type; a type may not hide all its fields; a required argument or input field may not be
-hidden; a hidden field may not implement a visible interface field; Query cannot be hidden.
+hidden; a hidden field may not implement a visible interface field; Query cannot be hidden; a
+visible default value may not use a hidden enum value.
 """
 
 from __future__ import annotations
+
+from graphql import (
+    EnumValueNode,
+    GraphQLError,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    parse_value,
+)
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
@@ -35,6 +45,7 @@ def check_inaccessible(composition: Composition) -> list[CompositionError]:
                 found.extend(_hidden_field(composition, merged_type, merged_field))
             else:
                 found.extend(_visible_field(merged_type, merged_field, hidden))
+                found.extend(_visible_defaults(composition, merged_type, merged_field))
     return found
 
 
@@ -146,3 +157,59 @@ def _visible_field(
                 )
             )
     return found
+
+
+def _visible_defaults(
+    composition: Composition, owner: MergedType, merged_field: MergedField
+) -> list[CompositionError]:
+    """DEFAULT_VALUE_USES_INACCESSIBLE: a client could not send the default value it sees."""
+    defaults = [
+        (f"{owner.name}.{merged_field.name}({a.name}:)", a.type, a.default)
+        for a in merged_field.args.values()
+        if not a.applied.inaccessible
+    ]
+    if owner.kind == INPUT_OBJECT:
+        defaults.append(
+            (f"{owner.name}.{merged_field.name}", merged_field.type, merged_field.default)
+        )
+    found: list[CompositionError] = []
+    for coordinate, type_string, default in defaults:
+        if default is None:
+            continue
+        try:
+            value = parse_value(default)
+        except GraphQLError:
+            continue
+        for hidden_value in _hidden_values(composition, named_type(type_string), value):
+            found.append(
+                error(
+                    E.DEFAULT_VALUE_USES_INACCESSIBLE,
+                    f'the default value of "{coordinate}" uses the enum value {hidden_value}, '
+                    "which is @inaccessible. Use a visible value, or hide the argument or field.",
+                    None,
+                    owner.name,
+                    merged_field.name,
+                )
+            )
+    return found
+
+
+def _hidden_values(composition: Composition, type_name: str, value: ValueNode) -> list[str]:
+    """The ``@inaccessible`` enum values (``Enum.VALUE``) a value of ``type_name`` uses."""
+    merged = composition.types.get(type_name)
+    if isinstance(value, ListValueNode):
+        return [h for item in value.values for h in _hidden_values(composition, type_name, item)]
+    if merged is None:
+        return []
+    if merged.kind == ENUM and isinstance(value, EnumValueNode):
+        declared = merged.values.get(value.value)
+        hidden = declared is not None and declared.applied.inaccessible
+        return [f"{type_name}.{value.value}"] if hidden else []
+    if merged.kind == INPUT_OBJECT and isinstance(value, ObjectValueNode):
+        found: list[str] = []
+        for field_node in value.fields:
+            field = merged.fields.get(field_node.name.value)
+            if field is not None:
+                found.extend(_hidden_values(composition, named_type(field.type), field_node.value))
+        return found
+    return []

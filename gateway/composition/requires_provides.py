@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
-from gateway.composition.fieldset import Position, walk_field_set
+from gateway.composition.fieldset import Position, active_field_set, walk_field_set
 from gateway.composition.model import Composition
 from gateway.composition.subgraph import (
     INTERFACE,
@@ -27,13 +27,23 @@ from gateway.composition.subgraph import (
 def check_requires_provides(subgraph: Subgraph) -> list[CompositionError]:
     """Check and mark the fields each ``@requires``/``@provides`` of ``subgraph`` names."""
     found: list[CompositionError] = []
-    for t in subgraph.types.values():
-        for f in t.fields.values():
-            if f.requires is not None:
-                found.extend(_requires(subgraph, t.name, f))
-            if f.provides is not None:
-                found.extend(_provides(subgraph, t.name, f))
+    for declared in subgraph.types.values():
+        for field in declared.fields.values():
+            if not subgraph.fed2:
+                _drop_inactive_leaves(subgraph, declared.name, field)
+            if field.requires is not None:
+                found.extend(_requires(subgraph, declared.name, field))
+            if field.provides is not None:
+                found.extend(_provides(subgraph, declared.name, field))
     return found
+
+
+def _drop_inactive_leaves(subgraph: Subgraph, type_name: str, field: SubgraphField) -> None:
+    """Federation 1: leaves the subgraph resolves itself do nothing in a @requires/@provides."""
+    if field.requires is not None:
+        field.requires = active_field_set(subgraph, type_name, field.requires)
+    if field.provides is not None:
+        field.provides = active_field_set(subgraph, named_type(field.type), field.provides)
 
 
 def _must_be_external(field: SubgraphField, position: Position) -> bool:

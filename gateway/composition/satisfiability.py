@@ -9,21 +9,37 @@ abstract type to its implementations. A field that none of the
 reachable subgraphs resolves is unsatisfiable for that query path. Because a state keeps every
 subgraph some choice of plan leads to, a field is refused only when no plan can resolve it.
 
-Not modelled: the inputs of ``@requires`` and ``@provides`` paths are not followed one by one
-(a provided field counts as resolvable in its subgraph).
+A state also carries what ``@provides`` directives above it provide (per subgraph, the part of
+the field set at this level): an ``@external`` field is resolvable in its subgraph only there.
+
+Not modelled: the inputs of ``@requires`` are not followed one by one.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
+
+from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, SelectionSetNode, print_ast
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
+from gateway.composition.fieldset import parse_field_set
 from gateway.composition.model import Composition, MergedField
-from gateway.composition.subgraph import INTERFACE, OBJECT, UNION, Key, SubgraphType, named_type
+from gateway.composition.subgraph import (
+    INTERFACE,
+    OBJECT,
+    UNION,
+    Key,
+    SubgraphType,
+    is_fake_external,
+    named_type,
+)
 
-#: (type name, the subgraphs the object may come from at this point of some query)
-SetState = tuple[str, frozenset[str]]
+#: (subgraph, a field set over the state's type): what a ``@provides`` above provides there
+Provisions = frozenset[tuple[str, str]]
+#: (type name, the subgraphs the object may come from at this point of some query, provisions)
+SetState = tuple[str, frozenset[str], Provisions]
 
 
 class _Walk:
@@ -34,11 +50,13 @@ class _Walk:
         self.found: list[CompositionError] = []
         self.reported: set[tuple[str, str]] = set()
 
-    def resolvable_in(self, merged_field: MergedField, graph: str) -> bool:
+    def resolvable_in(self, merged_field: MergedField, graph: str, provided: set[str]) -> bool:
+        """``graph`` resolves the field here; ``provided``: the field names a ``@provides`` above
+        makes resolvable in ``graph`` at this position."""
         sf = merged_field.by_graph.get(graph)
         if sf is None:
             return False
-        if sf.external and not sf.provided:
+        if sf.external and not is_fake_external(sf) and merged_field.name not in provided:
             return False
         overriders = [
             other
@@ -106,7 +124,7 @@ class _Walk:
             g for g, sub in self.composition.subgraphs.items() if "Query" in sub.types
         )
         if roots:
-            start: SetState = ("Query", roots)
+            start: SetState = ("Query", roots, frozenset())
             self.parent[start] = None
             self.queue.append(start)
         while self.queue:
@@ -117,7 +135,7 @@ class _Walk:
 
     def visit(self, state: SetState) -> None:
         """Follow the down-casts of an abstract type, then the fields of the object."""
-        type_name, located = state
+        type_name, located, _ = state
         abstract = [g for g in located if self.declares_abstract(g, type_name)]
         as_interface_object = self.interface_object_only(state)
         if abstract or as_interface_object:
@@ -138,7 +156,7 @@ class _Walk:
         """Where the state's subgraphs know an interface only as an ``@interfaceObject``, the
         subgraphs defining the interface itself that a resolvable key reaches (they tell the
         implementation); reports the state when none is reachable."""
-        type_name, located = state
+        type_name, located, _ = state
         merged = self.composition.types[type_name]
         io_graphs = [
             g
@@ -168,15 +186,19 @@ class _Walk:
                 ):
                     by_impl.setdefault(impl.name, set()).add(g)
         for impl_name, graphs_of_impl in sorted(by_impl.items()):
-            self._push((impl_name, frozenset(graphs_of_impl)), state, f"... on {impl_name}")
+            child = (impl_name, frozenset(graphs_of_impl), state[2])
+            self._push(child, state, f"... on {impl_name}")
 
     def push_fields(self, state: SetState) -> None:
-        type_name, located = state
+        type_name, located, provisions = state
         graphs: set[str] = set()
         for g in located:
             graphs |= self.jumps(type_name, g)
+        provided = {g: self.provided_names(provisions, g, type_name) for g in graphs}
         for f in self.composition.types[type_name].fields.values():
-            ok_graphs = frozenset(g for g in graphs if self._resolvable(type_name, f, g))
+            ok_graphs = frozenset(
+                g for g in graphs if self._resolvable(type_name, f, g, provided[g])
+            )
             if not ok_graphs:
                 if (type_name, f.name) not in self.reported:
                     self.reported.add((type_name, f.name))
@@ -184,20 +206,69 @@ class _Walk:
                 continue
             target = self.composition.types.get(named_type(f.type))
             if target is not None and target.kind in (OBJECT, INTERFACE, UNION):
-                self._push((target.name, ok_graphs), state, f.name)
+                below = self.provisions_below(provisions, type_name, f, ok_graphs)
+                self._push((target.name, ok_graphs, below), state, f.name)
 
-    def _resolvable(self, type_name: str, merged_field: MergedField, graph: str) -> bool:
+    def provided_names(self, provisions: Provisions, graph: str, type_name: str) -> set[str]:
+        return {
+            selection.name.value
+            for g, text in provisions
+            if g == graph
+            for selection in self.fields_for(text, type_name)
+        }
+
+    def fields_for(self, text: str, type_name: str) -> list[FieldNode]:
+        """The fields a provided field set selects on ``type_name`` (fragments on the type or on
+        one of its interfaces included)."""
+        merged = self.composition.types.get(type_name)
+        applies = {type_name, *(merged.interfaces if merged is not None else ())}
+        found: list[FieldNode] = []
+        todo = [_parsed(text)]
+        while todo:
+            for selection in todo.pop().selections:
+                if isinstance(selection, FieldNode):
+                    found.append(selection)
+                elif isinstance(selection, InlineFragmentNode) and (
+                    selection.type_condition is None
+                    or selection.type_condition.name.value in applies
+                ):
+                    todo.append(selection.selection_set)
+        return found
+
+    def provisions_below(
+        self,
+        provisions: Provisions,
+        type_name: str,
+        merged_field: MergedField,
+        graphs: frozenset[str],
+    ) -> Provisions:
+        """What is provided under ``merged_field``: the rest of the field sets above, and the
+        field's own ``@provides`` in the graphs that resolve it."""
+        below: set[tuple[str, str]] = set()
+        for graph, text in provisions:
+            for selection in self.fields_for(text, type_name):
+                if selection.name.value == merged_field.name and selection.selection_set:
+                    below.add((graph, print_ast(selection.selection_set)[1:-1]))
+        for graph in graphs:
+            declared = merged_field.by_graph.get(graph)
+            if declared is not None and declared.provides:
+                below.add((graph, declared.provides))
+        return frozenset(below)
+
+    def _resolvable(
+        self, type_name: str, merged_field: MergedField, graph: str, provided: set[str]
+    ) -> bool:
         if merged_field.from_interface_object:
             for iface in self.composition.types[type_name].interfaces:
                 it = self.composition.types.get(iface)
                 if (
                     it is not None
                     and merged_field.name in it.fields
-                    and self.resolvable_in(it.fields[merged_field.name], graph)
+                    and self.resolvable_in(it.fields[merged_field.name], graph, provided)
                 ):
                     return True
             return False
-        return self.resolvable_in(merged_field, graph)
+        return self.resolvable_in(merged_field, graph, provided)
 
     def _push(self, state: SetState, parent: SetState, via: str) -> None:
         if state in self.parent:
@@ -217,7 +288,7 @@ class _Walk:
         return list(reversed(steps))
 
     def _error(self, state: SetState, merged_field: MergedField) -> CompositionError:
-        type_name, located = state
+        type_name, located, _ = state
         steps = [*self._path(state), merged_field.name]
         query = "{ " + " { ".join(steps) + " }" * len(steps)
         owners = [
@@ -256,6 +327,14 @@ class _Walk:
             sorted(io_graphs)[0],
             type_name,
         )
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> SelectionSetNode:
+    try:
+        return parse_field_set(text)
+    except GraphQLSyntaxError:  # reported by the @provides checks
+        return SelectionSetNode(selections=())
 
 
 def _top_level(field_set: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 1. the schema that shipped before migrations existed (``CREATE ... IF NOT EXISTS``: an existing
    log is adopted as it is).
+2. ``<table>_checkpoints``: the signed checkpoints of the chain head (gateway/audit/checkpoints.py),
+   append-only like the records.
 
 Whatever a later step does to the tables (SQLite can only rebuild a table to change a column,
 which drops its triggers), ``ensure_append_only`` runs at the end of every migration run, in the
@@ -28,26 +30,46 @@ _POSTGRES_TABLES = (
 )
 
 
-def _sqlite_triggers(table: str) -> tuple[str, ...]:
+_SQLITE_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS {table}_checkpoints (count INTEGER PRIMARY KEY, "
+    "head TEXT NOT NULL, time TEXT NOT NULL, public_key TEXT, signature TEXT)",
+)
+_POSTGRES_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS {table}_checkpoints (count BIGINT PRIMARY KEY, "
+    "head TEXT NOT NULL, time TEXT NOT NULL, public_key TEXT, signature TEXT)",
+)
+
+#: the tables of each step (step 1's statements stay as they shipped: two tables)
+_V1_TABLES = ("", "_subjects")
+_ALL_TABLES = ("", "_subjects", "_checkpoints")
+
+
+def _trigger_prefix(table: str, suffix: str) -> str:
+    """PostgreSQL trigger names (63 characters at most: the longest ``audit.table`` is 41)."""
+    return f"{table}_cp" if suffix == "_checkpoints" else f"{table}{suffix}"
+
+
+def _sqlite_triggers(table: str, suffixes: tuple[str, ...] = _V1_TABLES) -> tuple[str, ...]:
     return tuple(
         f"CREATE TRIGGER IF NOT EXISTS {t}_append_only_{op} BEFORE {op} ON {t} "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-        for t in (table, f"{table}_subjects")
+        for t in (f"{table}{s}" for s in suffixes)
         for op in ("UPDATE", "DELETE")
     )
 
 
-def _postgres_triggers(table: str) -> tuple[str, ...]:
+def _postgres_triggers(table: str, suffixes: tuple[str, ...] = _V1_TABLES) -> tuple[str, ...]:
     statements = [
         f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
         "LANGUAGE plpgsql AS $$ BEGIN "
         "RAISE EXCEPTION 'the audit log is append-only'; END $$"
     ]
-    for name in (table, f"{table}_subjects"):
+    for suffix in suffixes:
+        name, prefix = f"{table}{suffix}", _trigger_prefix(table, suffix)
         statements += [
-            f"CREATE OR REPLACE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE "
+            f"CREATE OR REPLACE TRIGGER {prefix}_append_only BEFORE UPDATE OR DELETE "
             f"ON {name} FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
-            f"CREATE OR REPLACE TRIGGER {name}_no_truncate BEFORE TRUNCATE "
+            f"CREATE OR REPLACE TRIGGER {prefix}_no_truncate BEFORE TRUNCATE "
             f"ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
         ]
     return tuple(statements)
@@ -61,27 +83,36 @@ MIGRATIONS = (
         sqlite=_SQLITE_TABLES + _sqlite_triggers("{table}"),
         postgres=_POSTGRES_TABLES + _postgres_triggers("{table}"),
     ),
+    Migration(
+        2,
+        "signed checkpoints of the chain head",
+        sqlite=_SQLITE_CHECKPOINTS + _sqlite_triggers("{table}", ("_checkpoints",)),
+        postgres=_POSTGRES_CHECKPOINTS + _postgres_triggers("{table}", ("_checkpoints",)),
+    ),
 )
 
 
 def trigger_names(table: str, dialect: Dialect) -> set[str]:
     """The append-only triggers a migrated audit store has."""
-    tables = (table, f"{table}_subjects")
     if dialect.name == "sqlite":
+        tables = tuple(f"{table}{s}" for s in _ALL_TABLES)
         return {f"{t}_append_only_{op}" for t in tables for op in ("UPDATE", "DELETE")}
-    return {f"{t}_{kind}" for t in tables for kind in ("append_only", "no_truncate")}
+    prefixes = tuple(_trigger_prefix(table, s) for s in _ALL_TABLES)
+    return {f"{p}_{kind}" for p in prefixes for kind in ("append_only", "no_truncate")}
 
 
 def present_triggers(cur: Cursor, table: str) -> set[str]:
     """The enabled triggers on the audit tables (ignoring any other)."""
-    tables = (table, f"{table}_subjects")
+    tables = tuple(f"{table}{s}" for s in _ALL_TABLES)
     if cur.dialect.name == "sqlite":
         rows = cur.all(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (?, ?)", tables
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (?, ?, ?)",
+            tables,
         )
     else:
         rows = cur.all(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid IN (to_regclass(?), to_regclass(?)) "
+            "SELECT tgname FROM pg_trigger WHERE tgrelid IN "
+            "(to_regclass(?), to_regclass(?), to_regclass(?)) "
             "AND NOT tgisinternal AND tgenabled <> 'D'",
             tables,
         )
@@ -94,10 +125,10 @@ def ensure_append_only(table: str) -> Ensure:
 
     def ensure(cur: Cursor, dialect: Dialect) -> None:
         if dialect.name == "sqlite":
-            statements = _sqlite_triggers(table)
+            statements = _sqlite_triggers(table, _ALL_TABLES)
         else:
-            statements = _postgres_triggers(table) + tuple(
-                f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in (table, f"{table}_subjects")
+            statements = _postgres_triggers(table, _ALL_TABLES) + tuple(
+                f"ALTER TABLE {table}{s} ENABLE TRIGGER USER" for s in _ALL_TABLES
             )
         for statement in statements:
             cur.execute(statement)

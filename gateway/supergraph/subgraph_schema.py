@@ -186,6 +186,7 @@ class _SchemaBuilder:
             if gql_type.name == query:
                 query_fields.append(text)  # completed below with the federation fields
             elif gql_type.name == mutation and not text:
+                printed.discard(mutation)  # no mutation field here: no mutation root either
                 continue
             else:
                 lines.append(text)
@@ -255,7 +256,8 @@ class _SchemaBuilder:
                 interfaces = self._interfaces(gql_type, graph)
             referenced.extend(interfaces)
             implements = " implements " + " & ".join(interfaces) if interfaces else ""
-            if not fields:
+            query = supergraph.schema.query_type
+            if not fields and (query is None or name != query.name):  # Query gets _service
                 fields = ["  _empty: Boolean\n"]  # an empty type still parses; nobody selects it
             return f"{kind} {name}{implements} {{\n{''.join(fields)}}}", referenced
         if isinstance(gql_type, GraphQLUnionType):

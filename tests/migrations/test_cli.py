@@ -37,11 +37,11 @@ def test_embedded_stores_migrate_on_request_and_report_status(
     out = capsys.readouterr().out
     assert out.count("not created yet") == 3 and not (tmp_path / "audit.sqlite3").exists()
     assert main(["migrate", "--store", "audit", "--config", config]) == 0
-    assert "audit (SQLite" in (out := capsys.readouterr().out) and "0 -> 1" in out
+    assert "audit (SQLite" in (out := capsys.readouterr().out) and "0 -> 2" in out
     assert main(["migrate", "--store", "audit", "--config", config]) == 0
-    assert "at version 1, nothing to do" in capsys.readouterr().out
+    assert "at version 2, nothing to do" in capsys.readouterr().out
     assert main(["migrate", "--status", "--config", config]) == 0
-    assert "audit (SQLite" in (out := capsys.readouterr().out) and "version 1 of 1" in out
+    assert "audit (SQLite" in (out := capsys.readouterr().out) and "version 2 of 2" in out
 
 
 def test_bad_configuration_and_unreachable_databases_exit_2_without_secrets(
@@ -71,6 +71,7 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     config = tmp_path / "cluster.toml"
     config.write_text(
         f'[audit]\nbackend = "postgres"\npostgres_url = "{url}"\nsubject_key = "{SUBJECT_KEY}"\n'
+        f'signing_key = "{SUBJECT_KEY}"\ncheckpoint_file = "{tmp_path / "checkpoints.jsonl"}"\n'
         f'[auth.applications]\nbackend = "postgres"\npostgres_url = "{url}"\n'
         f'[registry]\ndatabase_url = "{POSTGRES_URL}"\ndatabase_schema = "{pg_schema}"\n'
     )
@@ -93,8 +94,8 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     assert capsys.readouterr().out.count("(behind)") == 3
     assert main(["migrate", "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert "audit (PostgreSQL 127.0.0.1:5432/test): version 0 -> 1" in out
-    assert f"registry (PostgreSQL 127.0.0.1:5432/test schema {pg_schema}): version 0 -> 2" in out
+    assert "audit (PostgreSQL 127.0.0.1:5432/test): version 0 -> 2" in out
+    assert f"registry (PostgreSQL 127.0.0.1:5432/test schema {pg_schema}): version 0 -> 3" in out
     assert main(["migrate", "--status", "--config", str(config)]) == 0
     # the replicas now start
     RegistryStore.postgres(POSTGRES_URL, pg_schema).close()

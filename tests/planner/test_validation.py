@@ -109,3 +109,13 @@ async def test_the_gateway_refuses_an_invalid_plan_only_when_the_check_is_on(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_planner_setting_is_off_by_default_and_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.config import load_settings
+
+    assert load_settings().planner.validate_subgraph_operations is False
+    monkeypatch.setenv("JAMAJAMA_PLANNER__VALIDATE_SUBGRAPH_OPERATIONS", "true")
+    assert load_settings().planner.validate_subgraph_operations is True

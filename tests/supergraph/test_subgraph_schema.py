@@ -74,7 +74,10 @@ def test_an_interface_object_is_an_object_type_in_its_subgraph() -> None:
 
 SUPERGRAPH_WITH_OWN_TYPES = """
 schema @link(url: "https://specs.apollo.dev/link/v1.0")
-  @link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION) { query: Query }
+  @link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION) {
+  query: Query
+  mutation: Mutation
+}
 directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet,
   type: String, external: Boolean, override: String, usedOverridden: Boolean,
   overrideLabel: String) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -94,6 +97,9 @@ enum join__Graph {
 }
 type Query @join__type(graph: A) @join__type(graph: B) {
   item(size: Size = SMALL): Item @join__field(graph: A, type: "Item!") @join__field(graph: B)
+}
+type Mutation @join__type(graph: A) @join__type(graph: B) {
+  reset: Boolean @join__field(graph: A)
 }
 type Item @join__type(graph: A) @join__type(graph: B) {
   name: String @join__field(graph: A, type: "String!") @join__field(graph: B, type: "String")
@@ -118,6 +124,9 @@ def test_field_types_and_enum_values_are_the_subgraphs_own() -> None:
     assert str(a_item.fields["name"].type) == "String!"
     assert sorted(a_item.fields) == ["name"]
     assert "_entities" not in a_query.fields  # no entity in this subgraph
+    a_mutation = schemas["a"].mutation_type
+    assert a_mutation is not None and list(a_mutation.fields) == ["reset"]
+    assert schemas["b"].mutation_type is None  # B resolves no mutation field
     assert "HUGE" not in subgraph_sdl(supergraph, "a") and "HUGE" in subgraph_sdl(supergraph, "b")
     with pytest.raises(SupergraphError, match="no subgraph 'c'"):
         subgraph_sdl(supergraph, "c")
