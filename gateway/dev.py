@@ -94,6 +94,7 @@ def services(args: argparse.Namespace) -> list[Service]:
         health="/healthz",
         health_expects=(("status", "ok"),),
     )
+    portal_port = args.portal_port or args.gateway_port + 200
     gateway = Service(
         "gateway",
         args.gateway_port,
@@ -115,9 +116,10 @@ def services(args: argparse.Namespace) -> list[Service]:
             ("JAMAJAMA_REGISTRY_POLL__USAGE_TOKEN", DEV_ADMIN_TOKEN),
             ("JAMAJAMA_REGISTRY_POLL__USAGE_INTERVAL_SECONDS", "2"),
             ("JAMAJAMA_REGISTRY_POLL__CACHE_PATH", "var/dev/supergraph.cache.graphql"),
+            # the portal's origin, and no other
+            ("JAMAJAMA_HTTP__CORS__ALLOW_ORIGINS", f'["http://{args.host}:{portal_port}"]'),
         ),
     )
-    portal_port = args.portal_port or args.gateway_port + 200
     portal = Service(
         "portal",
         portal_port,
