@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 from gateway.portal.session import Session
 
 #: page modules, in navigation order
-MODULES: tuple[str, ...] = ("beranda", "masuk", "dasbor", "katalog")
+MODULES: tuple[str, ...] = ("beranda", "masuk", "dasbor", "katalog", "operator")
 
 
 @dataclass(frozen=True, slots=True)

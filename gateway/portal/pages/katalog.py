@@ -23,13 +23,14 @@ from gateway.portal.layout import render
 from gateway.portal.opds import profile
 from gateway.portal.pages import Page
 from gateway.portal.purposes import load_purposes, purposes_opening
+from gateway.portal.registry import registry_client
 from gateway.registry.client import RegistryClient
 from gateway.registry.diff import SchemaChange, diff_schemas
 from gateway.supergraph import load_supergraph
 
 
 def _client(portal: Portal) -> RegistryClient:
-    return RegistryClient(portal.settings.registry_url, timeout=10.0)
+    return registry_client(portal.settings)
 
 
 def _fetch(portal: Portal) -> tuple[dict[str, Any], list[dict[str, Any]]]:
