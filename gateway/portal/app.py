@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gateway.favicon import favicon_route
 from gateway.portal import layout
 from gateway.portal.config import PortalSettings
 from gateway.portal.pages import Page, load
@@ -131,6 +132,7 @@ def create_app(settings: PortalSettings, pages: list[Page] | None = None) -> Sta
     routes = [
         *(route for page in pages for route in page.routes),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        favicon_route(),
         Route("/healthz", lambda _: JSONResponse({"status": "ok", "service": "portal"})),
     ]
     app = Starlette(
