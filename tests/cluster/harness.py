@@ -363,11 +363,11 @@ migrate_at_start = false
             rows = conn.execute("SELECT seq, body FROM jamajama_audit ORDER BY seq").fetchall()
         return [{"seq": seq, **json.loads(body)} for seq, body in rows]
 
-    def audit_verify(self) -> tuple[int, dict[str, Any]]:
-        """``jamajama audit verify --json`` with the gateways' configuration."""
+    def audit_verify(self, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+        """``jamajama audit verify --json`` with the gateways' configuration (and ``env``)."""
         done = subprocess.run(
             _jamajama("audit", "verify", "--config", str(self.config), "--json"),
-            env={**os.environ, **self._gateway_env()},
+            env={**os.environ, **self._gateway_env(), **(env or {})},
             capture_output=True,
             text=True,
             timeout=60,
