@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-
 from pathlib import Path
 
 import httpx
@@ -25,8 +24,8 @@ import pytest
 from tests.cluster.conftest import logs
 from tests.cluster.harness import (
     ADMIN_TOKEN,
-    POSTGRES_ADMIN_URL,
     AGGREGATE,
+    POSTGRES_ADMIN_URL,
     SIBANSOS_SCOPES,
     Answer,
     Cluster,
