@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -41,6 +42,7 @@ AUDIENCE = "jamajama"
 SUBJECT_KEY = "cluster-test-subject-key-0123456789"
 SIGNING_KEY = "cluster-test-signing-key-0123456789"
 ADMIN_TOKEN = "cluster-test-admin-token-0123456789"
+IDENTIFIER_KEY = "cluster-test-identifier-key-0123456789"
 START_TIMEOUT_S = 90.0
 #: a personal-data query (audited, purpose required) and an aggregate one
 PERSONAL = "query($nik: String!) { penduduk(nik: $nik) { nik nama } }"
@@ -49,9 +51,16 @@ PURPOSE = "penyaluran_bansos"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now, below the ephemeral range (so no outgoing connection takes it first)."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def token(application: str, scopes: tuple[str, ...] = ()) -> str:
@@ -144,6 +153,9 @@ class Cluster:
     rate_limit: int = 100_000
     limited_app_limit: int = 20
     gateway_env: dict[str, str] = field(default_factory=dict)
+    #: where the gateways reach PostgreSQL and Redis (a tests/cluster/proxy.py port to cut them)
+    postgres_port: int = 5432
+    redis_port: int = 6379
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     subgraphs: dict[str, Process] = field(default_factory=dict)
     registry: Process | None = None
@@ -156,6 +168,14 @@ class Cluster:
     @property
     def database_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:5432/{self.database}"
+
+    @property
+    def gateway_database_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/{self.database}"
+
+    @property
+    def gateway_redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
 
     @property
     def redis_prefix(self) -> str:
@@ -283,6 +303,7 @@ class Cluster:
             "JAMAJAMA_AUTH__JWT__SECRET": JWT_SECRET,
             "JAMAJAMA_AUDIT__SUBJECT_KEY": SUBJECT_KEY,
             "JAMAJAMA_AUDIT__SIGNING_KEY": SIGNING_KEY,
+            "JAMAJAMA_AUTH__IDENTIFIERS__KEY": IDENTIFIER_KEY,
             "JAMAJAMA_REGISTRY_POLL__USAGE_TOKEN": ADMIN_TOKEN,
         }
 
@@ -296,6 +317,7 @@ class Cluster:
             f"scopes = {json.dumps(list(scopes))}\npurposes = {json.dumps(list(purposes))}\n"
             for app, scopes, purposes in seeds
         )
+        scopes = json.dumps(list(SIBANSOS_SCOPES))
         self.config.write_text(
             f"""
 [server]
@@ -314,19 +336,27 @@ audience = "{AUDIENCE}"
 
 [auth.applications]
 backend = "postgres"
-postgres_url = "{self.database_url}"
+postgres_url = "{self.gateway_database_url}"
 
 {apps}
+[[auth.applications.purposes]]
+id = "{PURPOSE}"
+name = "Penyaluran bantuan sosial"
+legal_basis = "UU 13/2011"
+valid_from = 2025-01-01
+valid_until = 2099-12-31
+approvals = {{ "Dinas Sosial" = {{ scopes = {scopes}, policies = ["data_pribadi"] }} }}
+
 [audit]
 backend = "postgres"
-postgres_url = "{self.database_url}"
+postgres_url = "{self.gateway_database_url}"
 checkpoint_file = "{self.checkpoint_file}"
 checkpoint_every_records = 25
 checkpoint_every_seconds = 2
 
 [rate_limit]
 backend = "redis"
-redis_url = "{REDIS_URL}"
+redis_url = "{self.gateway_redis_url}"
 key_prefix = "{self.redis_prefix}:rl"
 window_seconds = 3600  # a fixed window the test never straddles
 default_limit = {self.rate_limit}
@@ -334,7 +364,7 @@ applications = {{ limited = {self.limited_app_limit} }}
 
 [persisted_queries]
 backend = "redis"
-redis_url = "{REDIS_URL}"
+redis_url = "{self.gateway_redis_url}"
 key_prefix = "{self.redis_prefix}:pq"
 redis_ttl_seconds = 600
 """

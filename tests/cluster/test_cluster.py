@@ -43,7 +43,11 @@ def _urls(cluster: Cluster, replicas: list[int] | None = None) -> list[str]:
 
 
 def _answered_personal(answers: list[Answer]) -> list[Answer]:
-    return [a for a in answers if a.status == 200 and a.data and a.data.get("penduduk")]
+    return [a for a in answers if _has_personal(a)]
+
+
+def _has_personal(answer: Answer) -> bool:
+    return answer.status == 200 and bool(answer.data and answer.data.get("penduduk"))
 
 
 def _personal_load(cluster: Cluster, count: int, replicas: list[int] | None = None) -> list[Answer]:
@@ -222,7 +226,7 @@ def test_a_published_subgraph_reaches_every_replica_without_a_failed_request(
     assert len(reached) == len(cluster.replicas), reached
     # within the poll interval, plus the time to fetch and build one generation
     assert max(reached.values()) <= cluster.poll_interval + 2.0, reached
-    failed = [a for a in background.answers if not (a.status == 200 and a.data)]
+    failed = [a for a in background.answers if not _has_personal(a)]
     assert background.answers and not failed, failed[:3]
 
 
@@ -230,7 +234,7 @@ def test_the_registry_restarted_mid_load_does_not_disturb_serving(cluster: Clust
     with _Background(cluster, count=300) as background:
         time.sleep(1.0)
         cluster.restart_registry()
-    failed = [a for a in background.answers if not (a.status == 200 and a.data)]
+    failed = [a for a in background.answers if not _has_personal(a)]
     assert len(background.answers) >= 100 and not failed, failed[:3]
     assert all(httpx.get(f"{url}/ready", timeout=5).status_code == 200 for url in _urls(cluster))
 
@@ -241,8 +245,8 @@ def test_a_replica_sigkilled_mid_load_loses_no_record(cluster: Cluster) -> None:
         time.sleep(1.5)
         cluster.replicas[2].kill()
     survivors = [a for a in background.answers if a.replica in (0, 1)]
-    assert survivors and all(a.status == 200 and a.data for a in survivors), [
-        a for a in survivors if a.status != 200
+    assert survivors and all(_has_personal(a) for a in survivors), [
+        a for a in survivors if not _has_personal(a)
     ][:3]
     killed = [a for a in background.answers if a.replica == 2]
     assert any(a.error for a in killed), "the kill landed after the load: nothing was proven"

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from gateway.audit.keys import require_production_keys
+from gateway.auth.identifiers import require_identifier_key
 from gateway.cli import build_parser
 from gateway.config import load_settings
 
@@ -177,6 +178,7 @@ def test_commands_parse_and_configuration_loads(
     settings = load_settings(K8S / "config" / Path(config).name)
     if workload == "gateway":
         require_production_keys(settings.audit, settings.auth.enabled)
+        require_identifier_key(settings.auth.identifiers)
         assert settings.audit.backend == "postgres" and settings.audit.checkpoint_file
         assert settings.rate_limit.backend == settings.persisted_queries.backend == "redis"
         assert settings.registry_poll.url == "http://registry:4100"
