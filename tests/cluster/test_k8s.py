@@ -167,7 +167,7 @@ def test_commands_parse_and_configuration_loads(
         return
     for env in container.get("env", []):
         monkeypatch.setenv(
-            env["name"], f"test-{env['valueFrom']['secretKeyRef']['key']}-0123456789"
+            env["name"], f"test-{env['valueFrom']['secretKeyRef']['key']}-" + "0123456789" * 4
         )
     for env in container.get("env", []):
         if env["valueFrom"]["secretKeyRef"]["key"] == "database-url":
