@@ -113,16 +113,10 @@ async def test_refused_operation_is_recorded_with_what_was_refused(
     records = await gateway.audit.store.records()
     event = records[-1].event
     assert event.application == "developer" and event.outcome == "partial"
-    # the resident was looked up (its masked NIK left): recorded, but not as personal data
-    assert event.subjects == (gateway.audit.subject_hash(nik),)
+    # a lookup by NIK needs the NIK's reveal rights (issue 12): refused whole, nothing fetched
+    assert event.subjects == ()
     assert not event.personal
-    assert event.refused == (
-        (
-            "penduduk.tanggalLahir",
-            "Penduduk.tanggalLahir",
-            'purpose "pengujian" is not approved for application "developer" (approved: none)',
-        ),
-    )
+    assert event.refused == (("penduduk", "Query.penduduk", "it needs the scope kependudukan:nik"),)
 
 
 async def test_no_identifier_is_stored_in_clear(
