@@ -57,8 +57,12 @@ class HttpGuard:
         self._purpose = section.purpose_header.lower()
 
     async def start(self) -> None:
-        """Seed the configured applications (runs in the server's event loop)."""
+        """Seed the configured applications (runs in the server's event loop), then put back the
+        grants of approved access requests over that baseline."""
+        from gateway.access_requests.service import reapply_grants
+
         await seed_registry(self.registry, self.section.applications.seed)
+        await reapply_grants(self.registry, self.section.applications)
 
     async def aclose(self) -> None:
         await self.registry.aclose()
