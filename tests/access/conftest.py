@@ -24,6 +24,7 @@ from tests.auth.harness import (  # noqa: F401  (fixtures of the end-to-end test
     SUBJECT_KEY,
     opd_supergraph,
     opd_world,
+    principal,
     secured,
 )
 
