@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gateway.access_requests.cli",
         "access requests: request, list, approve, reject, revoke",
     ),
+    "portal": ("gateway.portal.cli", "serve the SPLP portal (dashboard, catalogue, operator)"),
 }
 
 

@@ -94,6 +94,7 @@ def services(args: argparse.Namespace) -> list[Service]:
         health="/healthz",
         health_expects=(("status", "ok"),),
     )
+    portal_port = args.portal_port or args.gateway_port + 200
     gateway = Service(
         "gateway",
         args.gateway_port,
@@ -115,9 +116,22 @@ def services(args: argparse.Namespace) -> list[Service]:
             ("JAMAJAMA_REGISTRY_POLL__USAGE_TOKEN", DEV_ADMIN_TOKEN),
             ("JAMAJAMA_REGISTRY_POLL__USAGE_INTERVAL_SECONDS", "2"),
             ("JAMAJAMA_REGISTRY_POLL__CACHE_PATH", "var/dev/supergraph.cache.graphql"),
+            # the portal's origin, and no other
+            ("JAMAJAMA_HTTP__CORS__ALLOW_ORIGINS", f'["http://{args.host}:{portal_port}"]'),
         ),
     )
-    return [*subgraphs, registry, gateway]
+    portal = Service(
+        "portal",
+        portal_port,
+        _jamajama(
+            "portal", "--dev", "--host", args.host, "--port", str(portal_port),
+            "--gateway", f"http://{args.host}:{args.gateway_port}", "--registry", registry_url,
+        ),
+        endpoint="/",
+        health="/healthz",
+        health_expects=(("service", "portal"),),
+    )  # fmt: skip
+    return [*subgraphs, registry, gateway, portal]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,6 +144,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--registry-port", type=int, default=4100, help="port of the registry (%(default)s)"
+    )
+    parser.add_argument(
+        "--portal-port", type=int, help="port of the portal (default: the gateway's + 200, 4200)"
     )
     parser.add_argument("--seed", type=int, default=18, help="generator seed (%(default)s)")
     parser.add_argument(
@@ -301,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
         ports = ", ".join(f"{s.name} {s.port}" for s in busy)
         print(
             f"port(s) already in use: {ports}; stop what uses them or pass --base-port, "
-            "--registry-port, --gateway-port",
+            "--registry-port, --gateway-port, --portal-port",
             file=sys.stderr,
         )
         return 1

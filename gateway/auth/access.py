@@ -289,8 +289,9 @@ class AccessControl:
         raw_variables: Mapping[str, Any] | None = None,
         disclosures: Disclosures | None = None,
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The response the caller may see, after its audit record is written. ``disclosures``:
-        identifiers released in cursors or keys, and refused lookups, filed with the record."""
+        """The response the caller may see, after its audit record is written. Every identifier
+        the response carries (fields, keys, sealed cursors; in clear or as a pseudonym) and every
+        refused lookup is filed with the record, with any extra ``disclosures``."""
         hidden = self.identifiers.hidden(prepared.grants)
         if prepared.rejection:
             data, errors = None, list(prepared.rejection)
@@ -313,6 +314,7 @@ class AccessControl:
         event = self._event(prepared, subjects, errors, data, request_id, personal)
         if self.audit is None:
             return data, errors
+        disclosures = _disclosed_by(prepared.outcome, disclosures)
         if disclosures:
             event = self._disclosed(event, disclosures)
         if personal or subjects or disclosures:
@@ -533,3 +535,13 @@ def _named(field: FieldDefinitionNode) -> str:
     while not isinstance(type_node, NamedTypeNode):
         type_node = type_node.type
     return type_node.name.value
+
+
+def _disclosed_by(outcome: AccessOutcome, extra: Disclosures | None) -> Disclosures:
+    """What the response let out or asked about besides its subjects, for the audit index."""
+    released = {value for _, value in outcome.released}
+    refused = {value for _, value in outcome.refused_lookups}
+    if extra is not None:
+        released |= extra.released
+        refused |= extra.refused_lookups
+    return Disclosures(frozenset(released), frozenset(refused))

@@ -95,7 +95,7 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     assert main(["migrate", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "audit (PostgreSQL 127.0.0.1:5432/test): version 0 -> 2" in out
-    assert f"registry (PostgreSQL 127.0.0.1:5432/test schema {pg_schema}): version 0 -> 2" in out
+    assert f"registry (PostgreSQL 127.0.0.1:5432/test schema {pg_schema}): version 0 -> 3" in out
     assert main(["migrate", "--status", "--config", str(config)]) == 0
     # the replicas now start
     RegistryStore.postgres(POSTGRES_URL, pg_schema).close()
