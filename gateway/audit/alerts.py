@@ -98,6 +98,7 @@ class AlertMetrics:
     it clears), refreshed each time the alerts are computed."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry
         self.gauge = Gauge(
             "jamajama_audit_alerts",
             "Unusual personal-data access per application in the alert window, by kind "

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 from gateway.portal.session import Session
 
 #: page modules, in navigation order
-MODULES: tuple[str, ...] = ("beranda", "masuk", "dasbor")
+MODULES: tuple[str, ...] = ("beranda", "masuk", "dasbor", "akses", "audit")
 
 
 @dataclass(frozen=True, slots=True)
