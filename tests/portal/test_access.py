@@ -79,12 +79,14 @@ def stack(
             yield Stack(gateway, portal, backend, opd_world.niks(1)[0])
 
 
-def ask(stack: Stack, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+def ask(
+    stack: Stack, query: str, variables: dict[str, Any] | None = None, purpose: str = PURPOSE
+) -> dict[str, Any]:
     token = mint_token("sibansos")
     response = httpx.post(
         f"{stack.gateway}/graphql",
         json={"query": query, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}", "X-Jamajama-Purpose": PURPOSE},
+        headers={"Authorization": f"Bearer {token}", "X-Jamajama-Purpose": purpose},
         timeout=30,
     )
     body: dict[str, Any] = response.json()
