@@ -58,6 +58,8 @@ class Portal:
         self.codec = SessionCodec(secret, secure=not settings.dev)
         self.templates = layout.environment()
         self.pages = pages
+        #: what pages keep between requests (e.g. the previous metrics scrape)
+        self.state: dict[str, object] = {}
 
     def session(self, request: Request) -> Session:
         cached = request.scope.get("portal.session")

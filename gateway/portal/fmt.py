@@ -6,7 +6,7 @@ Registered as Jinja filters by ``gateway.portal.layout``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 BULAN = (
     "Januari",
@@ -55,6 +55,11 @@ def tanggal(value: date | datetime | str | None) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return f"{value.day} {BULAN[value.month - 1]} {value.year}"
+
+
+def tanggal_epoch(value: float | None) -> str:
+    """A Unix time (the registry's ``published_at``) as a date in UTC."""
+    return TIDAK_TERSEDIA if value is None else tanggal(datetime.fromtimestamp(value, UTC))
 
 
 def waktu(value: datetime | str | None) -> str:

@@ -35,6 +35,7 @@ def environment() -> Environment:
         angka=fmt.angka,
         persen=fmt.persen,
         tanggal=fmt.tanggal,
+        tanggal_epoch=fmt.tanggal_epoch,
         waktu=fmt.waktu,
     )
     env.globals.update(rasio_persen=fmt.rasio_persen, role_labels=LABELS)

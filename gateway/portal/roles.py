@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.portal.opds import OPDS
+
 OPD_ADMIN = "opd_admin"
 APP_OWNER = "app_owner"
 DPO = "dpo"
@@ -23,15 +25,6 @@ LABELS = {
     APP_OWNER: "Pemilik aplikasi",
     DPO: "Pejabat Pelindungan Data (DPO)",
     OPERATOR: "Operator Diskominfo",
-}
-
-#: the OPDs whose subgraphs hold data, with their display names
-OPDS: dict[str, str] = {
-    "wilayah": "Biro Pemerintahan (wilayah)",
-    "kependudukan": "Dinas Kependudukan dan Pencatatan Sipil",
-    "kesehatan": "Dinas Kesehatan",
-    "pendidikan": "Dinas Pendidikan dan Kebudayaan",
-    "sosial": "Dinas Sosial",
 }
 
 
@@ -51,9 +44,9 @@ def dev_personas() -> list[Persona]:
     """The development sign-in choices: each OPD's admin, an application owner, DPO, operator."""
     admins = [
         Persona(
-            f"admin-{opd}", f"Admin {label}", f"admin.{opd}@lampungprov.go.id", (OPD_ADMIN,), opd
+            f"admin-{key}", f"Admin {o.name}", f"admin.{key}@lampungprov.go.id", (OPD_ADMIN,), key
         )
-        for opd, label in OPDS.items()
+        for key, o in OPDS.items()
     ]
     return [
         *admins,

@@ -11,6 +11,8 @@ import pytest
 
 from gateway.portal.app import create_app
 from gateway.portal.config import PortalSettings
+from tests.auth.harness import OpdWorld, opd_world  # noqa: F401  (a fixture)
+from tests.portal.world import PortalWorld, portal_world
 from tests.servers import serve
 
 SECRET = "portal-test-session-secret-0123456789abcdef"
@@ -28,6 +30,22 @@ def sign_in(client: httpx.Client, persona: str) -> None:
     token = csrf_of(client.get("/masuk").text)
     response = client.post("/masuk/dev", data={"csrf": token, "persona": persona, "lanjut": "/"})
     assert response.status_code == 303, response.text
+
+
+@pytest.fixture(scope="session")
+def world(
+    opd_world: OpdWorld,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PortalWorld]:
+    """The subgraphs, a registry and two gateway processes (see tests/portal/world.py)."""
+    with portal_world(opd_world, tmp_path_factory.mktemp("portal")) as w:
+        yield w
+
+
+def portal_for(gateway: str, registry: str) -> PortalSettings:
+    return PortalSettings(
+        gateway_url=gateway, registry_url=registry, session_secret=SECRET, dev=True
+    )
 
 
 @pytest.fixture

@@ -6,35 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from gateway.portal.app import create_app
-from gateway.portal.config import PortalSettings
 from gateway.portal.graph import GraphClient
-from tests.auth.harness import OpdWorld, opd_world  # noqa: F401  (a fixture)
-from tests.portal.conftest import SECRET, sign_in
-from tests.portal.world import PORTAL_ORIGIN, PortalWorld, portal_world
+from tests.portal.conftest import portal_for as _portal
+from tests.portal.conftest import sign_in
+from tests.portal.world import PORTAL_ORIGIN, PortalWorld
 from tests.servers import serve
-
-
-@pytest.fixture(scope="module")
-def world(
-    opd_world: OpdWorld,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[PortalWorld]:
-    with portal_world(opd_world, tmp_path_factory.mktemp("portal")) as w:
-        yield w
-
-
-def _portal(gateway: str, registry: str) -> PortalSettings:
-    return PortalSettings(
-        gateway_url=gateway, registry_url=registry, session_secret=SECRET, dev=True
-    )
 
 
 def _entities(

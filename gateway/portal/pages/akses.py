@@ -15,8 +15,9 @@ from gateway.access_requests.model import AccessRequestError
 from gateway.access_requests.service import Actor
 from gateway.portal.access_backend import backend
 from gateway.portal.layout import render
+from gateway.portal.opds import OPDS
 from gateway.portal.pages import Page
-from gateway.portal.roles import APP_OWNER, OPD_ADMIN, OPDS, OPERATOR
+from gateway.portal.roles import APP_OWNER, OPD_ADMIN, OPERATOR
 
 #: scopes an application may request, per owning OPD (docs/access.md)
 SCOPES: dict[str, tuple[str, ...]] = {
@@ -60,7 +61,7 @@ async def _view(
         now=datetime.now(UTC),
         purposes=purposes,
         scopes=SCOPES,
-        opds=OPDS,
+        opds={key: opd.name for key, opd in OPDS.items()},
         status_labels=STATUS,
         message=message,
         error=error,
