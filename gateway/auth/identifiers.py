@@ -58,6 +58,18 @@ def identifier_key(section: IdentifiersSection) -> bytes:
     return key
 
 
+def require_identifier_key(section: IdentifiersSection) -> None:
+    """At a production start: refuse unless a shared key is configured. Without one every
+    replica and every restart would pseudonymise differently and refuse each other's cursors."""
+    if section.key is None and section.key_file is None:
+        raise GatewayError(
+            "auth.identifiers needs key or key_file (at least 32 bytes, shared by every replica) "
+            "outside development: `openssl rand -hex 32 > /run/secrets/identifier-key` and set "
+            "JAMAJAMA_AUTH__IDENTIFIERS__KEY_FILE",
+            code="IDENTIFIER_KEY_REFUSED",
+        )
+
+
 @functools.cache
 def _process_key() -> bytes:
     """One random key per process: a hot reload keeps pseudonyms and open cursors valid."""

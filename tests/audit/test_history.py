@@ -62,11 +62,11 @@ async def test_every_access_to_a_resident_is_found(
             {"n": relative},
             True,
         ),
-        (  # refused: not an access
+        (  # a refused lookup: no data, but the attempt is filed under the NIK for the DPO
             "query Refused($n: String!) { penduduk(nik: $n) { kepesertaanJkn { aktif } } }",
             dashboard,
             {"n": nik},
-            False,
+            True,
         ),
         (
             "query Other($n: String!) { penduduk(nik: $n) { nama } }",
@@ -95,6 +95,8 @@ async def test_every_access_to_a_resident_is_found(
     )
     assert first.fields == ("Penduduk.nama", "Query.penduduk")
     assert first.request_id == "test" and first.outcome == "ok" and first.personal
+    refused = next(r.event for r in history if r.event.operation_name == "Refused")
+    assert refused.application == "dasbor-gubernur" and refused.outcome != "ok"
     assert (await gateway.audit.verify()).ok
     # the KK is a data subject too
     assert [r.event.operation_name for r in await gateway.audit.subject(no_kk)] == ["Family"]
