@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError, parse
 from starlette.applications import Starlette
 
+from gateway.access_requests.service import reapply_grants
 from gateway.audit.log import AuditLog, open_audit_log
 from gateway.auth.access import AccessControl
 from gateway.auth.applications import create_registry
@@ -146,7 +147,13 @@ class Services:
         auth = self.settings.auth
         limit = self.settings.rate_limit
         limiter = RateLimiter(limit) if limit.enabled else None
-        return HttpGuard(auth, create_registry(auth.applications), limiter)
+        return HttpGuard(
+            auth,
+            create_registry(auth.applications),
+            limiter,
+            # seeding resets the registry to the configuration; approved access requests go back
+            after_seed=lambda registry: reapply_grants(registry, auth.applications),
+        )
 
     def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
         """The ASGI app; at shutdown (after the audit writes are drained) it also closes what

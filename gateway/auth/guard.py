@@ -9,7 +9,7 @@ failing Redis does not stop the gateway: the request is admitted and the failure
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,20 +49,22 @@ class HttpGuard:
         registry: ApplicationRegistry,
         limiter: RateLimiter | None = None,
         authenticator: Authenticator | None = None,
+        after_seed: Callable[[ApplicationRegistry], Awaitable[None]] | None = None,
     ) -> None:
         self.section = section
         self.registry = registry
+        #: runs after seeding (the composition root re-applies approved access requests)
+        self.after_seed = after_seed
         self.limiter = limiter
         self.authenticator = authenticator or Authenticator(section, registry)
         self._purpose = section.purpose_header.lower()
 
     async def start(self) -> None:
-        """Seed the configured applications (runs in the server's event loop), then put back the
-        grants of approved access requests over that baseline."""
-        from gateway.access_requests.service import reapply_grants
-
+        """Seed the configured applications (runs in the server's event loop), then
+        ``after_seed`` (grants of approved access requests over that baseline)."""
         await seed_registry(self.registry, self.section.applications.seed)
-        await reapply_grants(self.registry, self.section.applications)
+        if self.after_seed is not None:
+            await self.after_seed(self.registry)
 
     async def aclose(self) -> None:
         await self.registry.aclose()
