@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError, parse
 from starlette.applications import Starlette
 
+from gateway.access_requests.service import reapply_grants
 from gateway.audit.log import AuditLog, open_audit_log
 from gateway.auth.access import AccessControl
 from gateway.auth.applications import create_registry
@@ -148,7 +149,14 @@ class Services:
         limit = self.settings.rate_limit
         limiter = RateLimiter(limit) if limit.enabled else None
         addresses = ClientAddresses(limit.trusted_proxies, limit.forwarded_header)
-        return HttpGuard(auth, create_registry(auth.applications), limiter, addresses=addresses)
+        return HttpGuard(
+            auth,
+            create_registry(auth.applications),
+            limiter,
+            addresses=addresses,
+            # seeding resets the registry to the configuration; approved access requests go back
+            after_seed=lambda registry: reapply_grants(registry, auth.applications),
+        )
 
     def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
         """The ASGI app; at shutdown (after the audit writes are drained) it also closes what

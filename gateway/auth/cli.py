@@ -89,6 +89,7 @@ def _nothing_registered(args: argparse.Namespace) -> str:
 def _registry_command(args: argparse.Namespace) -> int:
     import asyncio
 
+    from gateway.access_requests.service import reapply_grants
     from gateway.auth.applications import create_registry, seed_registry
     from gateway.config import load_settings
     from gateway.errors import GatewayError
@@ -102,6 +103,7 @@ def _registry_command(args: argparse.Namespace) -> int:
         registry = create_registry(settings.auth.applications)
         try:
             await seed_registry(registry, settings.auth.applications.seed)
+            await reapply_grants(registry, settings.auth.applications)  # approved access requests
             if args.action == "revoke":
                 if not await registry.revoke(args.application):
                     print(f"no application {args.application!r} is registered", file=sys.stderr)

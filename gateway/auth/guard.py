@@ -13,7 +13,7 @@ the gateway: the request is admitted and the failure logged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -56,9 +56,12 @@ class HttpGuard:
         limiter: RateLimiter | None = None,
         authenticator: Authenticator | None = None,
         addresses: ClientAddresses | None = None,
+        after_seed: Callable[[ApplicationRegistry], Awaitable[None]] | None = None,
     ) -> None:
         self.section = section
         self.registry = registry
+        #: runs after seeding (the composition root re-applies approved access requests)
+        self.after_seed = after_seed
         self.limiter = limiter
         self.authenticator = authenticator or Authenticator(section, registry)
         #: whose forwarded address is believed (default: nobody's)
@@ -66,8 +69,11 @@ class HttpGuard:
         self._purpose = section.purpose_header.lower()
 
     async def start(self) -> None:
-        """Seed the configured applications (runs in the server's event loop)."""
+        """Seed the configured applications (runs in the server's event loop), then
+        ``after_seed`` (grants of approved access requests over that baseline)."""
         await seed_registry(self.registry, self.section.applications.seed)
+        if self.after_seed is not None:
+            await self.after_seed(self.registry)
 
     async def aclose(self) -> None:
         await self.registry.aclose()

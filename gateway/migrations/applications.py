@@ -4,6 +4,9 @@
    registry is adopted as it is).
 2. the purposes (``{table}_purposes``): one record per purpose, with its legal basis, validity
    period and the scopes/policies it approves per OPD (JSON), so a purpose opens only those.
+3. access requests (``{table}_requests``, one part per data-owning OPD in
+   ``{table}_request_parts``) and the configured baseline each grant is added to
+   (``{table}_grant_baselines``), so a revocation or expiry returns to it (gateway.access_requests).
 """
 
 from __future__ import annotations
@@ -37,6 +40,30 @@ MIGRATIONS = (
             "CREATE TABLE {table}_purposes (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
             "description TEXT NOT NULL, legal_basis TEXT NOT NULL, valid_from DATE, "
             "valid_until DATE, approvals TEXT NOT NULL)",
+        ),
+    ),
+    Migration(
+        3,
+        "access requests decided per data-owning OPD",
+        sqlite=(
+            "CREATE TABLE {table}_requests (id TEXT PRIMARY KEY, application TEXT NOT NULL, "
+            "purposes TEXT NOT NULL, requested_by TEXT NOT NULL, note TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, valid_until TEXT)",
+            "CREATE TABLE {table}_request_parts (request_id TEXT NOT NULL, owner TEXT NOT NULL, "
+            "scopes TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, "
+            "decided_by TEXT NOT NULL, decided_at TEXT, PRIMARY KEY (request_id, owner))",
+            "CREATE TABLE {table}_grant_baselines (kind TEXT NOT NULL, key TEXT NOT NULL, "
+            "value TEXT NOT NULL, PRIMARY KEY (kind, key))",
+        ),
+        postgres=(
+            "CREATE TABLE {table}_requests (id TEXT PRIMARY KEY, application TEXT NOT NULL, "
+            "purposes TEXT NOT NULL, requested_by TEXT NOT NULL, note TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, valid_until TEXT)",
+            "CREATE TABLE {table}_request_parts (request_id TEXT NOT NULL, owner TEXT NOT NULL, "
+            "scopes TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, "
+            "decided_by TEXT NOT NULL, decided_at TEXT, PRIMARY KEY (request_id, owner))",
+            "CREATE TABLE {table}_grant_baselines (kind TEXT NOT NULL, key TEXT NOT NULL, "
+            "value TEXT NOT NULL, PRIMARY KEY (kind, key))",
         ),
     ),
 )

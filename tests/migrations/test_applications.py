@@ -25,8 +25,8 @@ pytestmark = pytest.mark.anyio
 
 TABLE = "jamajama_applications"
 KEY = f"applications:{TABLE}"
-#: the registry's newest step (2: purposes)
-HEAD = 2
+#: the registry's newest step (3: access requests)
+HEAD = 3
 
 
 @pytest.fixture

@@ -13,7 +13,15 @@ from starlette.routing import BaseRoute
 from gateway.portal.session import Session
 
 #: page modules, in navigation order
-MODULES: tuple[str, ...] = ("beranda", "masuk", "dasbor", "katalog", "operator")
+MODULES: tuple[str, ...] = (
+    "beranda",
+    "masuk",
+    "dasbor",
+    "katalog",
+    "akses",
+    "audit",
+    "operator",
+)
 
 
 @dataclass(frozen=True, slots=True)

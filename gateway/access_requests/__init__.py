@@ -1,0 +1,1 @@
+"""Access requests (Pengajuan akses): a consumer asks, each data-owning OPD decides its part."""
