@@ -1,7 +1,7 @@
 """One walk over a client operation: fragments resolved and ``@skip``/``@include`` decided once.
 
 Every component that reads an operation (limits, cost, authorization, masking, audit subjects,
-response shaping; the planner next) iterates its selection sets through an ``OperationWalk``
+response shaping, the planner) iterates its selection sets through an ``OperationWalk``
 instead of resolving fragments and conditions on its own, so a corner case is handled in one
 place. Like Apollo Router's ``traverse``, the walk gives each selection with what it needs: a
 field with the type it is selected on and its definition, a fragment (inline or named) with its
@@ -10,7 +10,7 @@ type condition resolved against the schema.
 Two modes:
 - **document mode** (``variables=None``): blind to variable values; literal conditions are
   applied, variable ones are carried on each selection (``conditions``). For results cached per
-  document: cost, the authorization rewrite (and the planner). Limits use it ``as_written``
+  document: cost, the authorization rewrite, the planner. Limits use it ``as_written``
   (literal-excluded selections kept): they bound what validation reads, which is everything.
 - **request mode** (``variables`` given, coerced): selections whose conditions fail are not
   yielded. For what depends on the request: masking, audit subjects, shaping.

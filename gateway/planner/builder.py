@@ -30,18 +30,19 @@ from graphql import (
 )
 
 from gateway.errors import PlanningError
+from gateway.operation import Conditions
 from gateway.planner.aliasing import alias_conflicts
 from gateway.planner.fetch import assemble_plan
 from gateway.planner.plan import LIST_MARKER, KeyRename, QueryPlan
 from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
 from gateway.planner.selections import (
-    Conditions,
     Field,
     Fragment,
     Selection,
     add_field,
     add_fragment,
     add_typename,
+    field_set_walk,
     fields_from_selection_set,
     normalize,
     select_operation,
@@ -148,6 +149,7 @@ class _Planner:
         self._collecting: set[tuple[str, str]] = set()
         self._entity_types: dict[str, bool] = {}
         self._conditional_requires: list[tuple[FetchGroup, Conditions, _At, list[Selection]]] = []
+        self._field_sets = field_set_walk()
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -156,7 +158,8 @@ class _Planner:
 
         ``{ upc: name }`` and an internal ``upc`` cannot share a response key in one document.
         """
-        return _alias_internal(fields_from_selection_set(selection_set), self._client_aliases)
+        fields = fields_from_selection_set(selection_set, self._field_sets)
+        return _alias_internal(fields, self._client_aliases)
 
     # -- groups ---------------------------------------------------------------------------------
 

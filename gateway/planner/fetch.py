@@ -23,6 +23,7 @@ from graphql import (
     visit,
 )
 
+from gateway.operation import Condition
 from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -36,7 +37,7 @@ from gateway.planner.plan import (
     RequiredSelection,
     SequenceNode,
 )
-from gateway.planner.selections import Condition, Field, Selection, to_selection_set
+from gateway.planner.selections import Field, Selection, to_selection_set
 
 if TYPE_CHECKING:
     from gateway.planner.builder import FetchGroup

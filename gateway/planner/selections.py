@@ -1,8 +1,10 @@
 """The planner's working form of selections, for client operations and subgraph fetches alike.
 
-A client operation is normalised once: named fragments are inlined, static ``@skip``/``@include``
-are applied, variable-driven ones become ``Condition``s carried by the selection. The same mutable
-structures then accumulate what each fetch group asks its subgraph, and print as its document.
+A client operation is read through the one operation walk (``gateway.operation``) in document
+mode: it resolves named fragments, applies literal ``@skip``/``@include`` and carries variable
+ones as ``Condition``s, so plans stay cached per document and condition semantics live in one
+place. This module copies what the walk yields into mutable structures, which then accumulate
+what each fetch group asks its subgraph and print as its document.
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from dataclasses import dataclass, field
 
 from graphql import (
     ArgumentNode,
-    BooleanValueNode,
     DirectiveNode,
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
@@ -28,17 +27,8 @@ from graphql import (
 )
 
 from gateway.errors import PlanningError
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """``@include(if: $variable)`` (``passes_when=True``) or ``@skip(if: $variable)`` (False)."""
-
-    variable: str
-    passes_when: bool
-
-
-Conditions = tuple[Condition, ...]
+from gateway.operation import Condition, Conditions, OperationWalk
+from gateway.operation import Field as WalkedField
 
 
 @dataclass(slots=True, eq=False)
@@ -86,77 +76,60 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Oper
 
 
 def normalize(document: DocumentNode, operation: OperationDefinitionNode) -> list[Selection]:
-    """The operation's root selections with fragments inlined and static conditions applied."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    return _selections(operation.selection_set, fragments)
+    """The operation's root selections, as the walk's document mode yields them."""
+    walk = OperationWalk(document, operation)
+    return _copied(walk, operation.selection_set)
 
 
-def _selections(
-    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
-) -> list[Selection]:
+def _copied(walk: OperationWalk, selection_set: SelectionSetNode) -> list[Selection]:
+    """Fresh mutable copies of the walked selections (a fragment spread twice is copied twice:
+    the planner edits them in place)."""
     result: list[Selection] = []
-    for node in selection_set.selections if selection_set else ():
-        conditions = _conditions(node)
-        if conditions is None:
-            continue  # statically skipped
-        if isinstance(node, FieldNode):
-            arguments = tuple(node.arguments or ())
+    for selection in walk.selections(selection_set, None):
+        if isinstance(selection, WalkedField):
+            node = selection.node
+            arguments = tuple(node.arguments) if node.arguments else ()
+            sub = node.selection_set
+            name = node.name.value
             result.append(
                 Field(
-                    response_key=node.alias.value if node.alias else node.name.value,
-                    name=node.name.value,
+                    response_key=node.alias.value if node.alias else name,
+                    name=name,
                     arguments=arguments,
-                    conditions=conditions,
-                    selections=_selections(node.selection_set, fragments),
+                    conditions=selection.conditions,
+                    selections=_copied(walk, sub) if sub is not None else [],
                     arguments_text=arguments_text(arguments),
                 )
             )
-        elif isinstance(node, InlineFragmentNode):
+        else:
             result.append(
                 Fragment(
-                    type_condition=node.type_condition.name.value if node.type_condition else None,
-                    conditions=conditions,
-                    selections=_selections(node.selection_set, fragments),
-                )
-            )
-        elif isinstance(node, FragmentSpreadNode):
-            definition = fragments[node.name.value]
-            result.append(
-                Fragment(
-                    type_condition=definition.type_condition.name.value,
-                    conditions=conditions,
-                    selections=_selections(definition.selection_set, fragments),
+                    type_condition=selection.type_condition,
+                    conditions=selection.conditions,
+                    selections=_copied(walk, selection.selection_set),
                 )
             )
     return result
-
-
-def _conditions(node: SelectionNode) -> Conditions | None:
-    """Variable conditions of a selection, or None when a literal condition excludes it."""
-    conditions: list[Condition] = []
-    for directive in node.directives or ():
-        name = directive.name.value
-        if name not in ("skip", "include"):
-            continue
-        value = next((a.value for a in directive.arguments or () if a.name.value == "if"), None)
-        passes_when = name == "include"
-        if isinstance(value, BooleanValueNode):
-            if value.value != passes_when:
-                return None
-        elif isinstance(value, VariableNode):
-            conditions.append(Condition(value.name.value, passes_when))
-    return tuple(conditions)
 
 
 def arguments_text(arguments: tuple[ArgumentNode, ...]) -> str:
     return ", ".join(print_ast(a) for a in arguments)
 
 
-def fields_from_selection_set(selection_set: SelectionSetNode) -> list[Selection]:
-    """A federation field set (key, requires, provides) as planner selections."""
-    return _selections(selection_set, {})
+def field_set_walk() -> OperationWalk:
+    """A document-mode walk for the federation field sets (key, requires, provides) of one plan.
+
+    Field sets have no named fragments, so one walk serves them all; its memo then reads each
+    supergraph field set once per plan (they live as long as the supergraph).
+    """
+    return OperationWalk.of_selection_set(SelectionSetNode(selections=()))
+
+
+def fields_from_selection_set(
+    selection_set: SelectionSetNode, walk: OperationWalk
+) -> list[Selection]:
+    """A federation field set as planner selections, read through ``walk`` (``field_set_walk``)."""
+    return _copied(walk, selection_set)
 
 
 def add_field(target: list[Selection], template: Field) -> Field:

@@ -28,6 +28,8 @@ from gateway.executor.response import ResponseShaper
 from gateway.limits.config import CostSection
 from gateway.limits.cost import CostEstimator
 from gateway.operation import OperationWalk
+from gateway.planner import build_query_plan
+from gateway.planner.printer import print_plan
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.auth.harness import dev_section
 
@@ -158,3 +160,43 @@ def test_authorization_reports_what_the_values_written_in_would_refuse(
     variables = {"a": a, "b": b}
     literal = CONDITIONAL.replace("$a)", f"{str(a).lower()})").replace("$b)", f"{str(b).lower()})")
     assert authorize(access, CONDITIONAL, variables).errors == authorize(access, literal, {}).errors
+
+
+# The planner reads the operation through the same walk (document mode): a field behind a
+# variable condition, in a named fragment spread inside an inline fragment on an interface, is
+# planned under that condition and costed; a literal ``false`` drops it from both.
+NESTED = """
+query Nested($v: Boolean!) { animals { id ... on Animal { ...Checked } } }
+fragment Checked on Dog { lastCheckup @include(if: $v) }
+"""
+CHECKUP_SCHEMA = build_schema(
+    """
+    directive @cost(weight: Int!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+    type Query { animals: [Animal!]! }
+    interface Animal { id: ID! name: String! }
+    type Dog implements Animal { id: ID! name: String! lastCheckup: String! @cost(weight: 7) }
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("condition", "asked", "costed"),
+    [
+        ("@include(if: $v)", "lastCheckup @include(if: $v)", True),
+        ("@include(if: true)", "lastCheckup\n", True),
+        ("@include(if: false)", None, False),
+        ("@skip(if: true)", None, False),
+    ],
+)
+def test_the_planner_and_the_cost_estimator_agree_on_a_nested_conditional_field(
+    zoo: Supergraph, condition: str, asked: str | None, costed: bool
+) -> None:
+    query = NESTED.replace("@include(if: $v)", condition)
+    document, operation = parsed(query)
+    plan = print_plan(build_query_plan(zoo, document, "Nested"))
+    cost = CostEstimator(CostSection()).estimate(CHECKUP_SCHEMA, document, operation)
+    assert cost == 10 * (1 + (7 if costed else 0))
+    if asked is None:
+        assert "lastCheckup" not in plan and 'Fetch(service: "vet")' not in plan
+    else:
+        assert asked in plan and 'Fetch(service: "vet")' in plan
