@@ -249,6 +249,8 @@ def build_transport(
         request_headers=propagated_headers if section.propagate_headers else None,
         send_headers=send_headers,
         ssl_context=tls_context(section.tls),
+        max_response_bytes=section.max_response_bytes,
+        max_response_bytes_by_subgraph=section.max_response_bytes_by_subgraph,
     )
     breaker = None
     if section.circuit_breaker.enabled:
