@@ -3,7 +3,9 @@
 An ``INTERNAL_SERVER_ERROR`` carries only a generic message and the request id
 (``extensions.requestId``) that finds the details in the logs. A subgraph's own errors
 (``extensions.serviceName``) keep their path and code; their message is replaced unless the
-configuration passes subgraph errors through.
+configuration passes subgraph errors through. ``serviceName`` is the one tag of every error a
+subgraph caused — its GraphQL errors and the transport's failures (status, timeout, size) alike —
+so this is the one place that decides what of a subgraph reaches clients.
 """
 
 from __future__ import annotations
