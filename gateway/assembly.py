@@ -111,6 +111,9 @@ class Services:
         if secured:
             if self._audit is None and settings.audit.enabled:
                 self._audit = open_audit_log(settings.audit)
+                if self.metrics is not None:
+                    self._audit.on_queue_depth = self.metrics.audit_queue_depth
+                    self._audit.on_dropped = self.metrics.audit_record_dropped
             access = AccessControl(
                 supergraph,
                 settings.auth,
@@ -156,8 +159,6 @@ class Services:
             close = getattr(self.transport, "aclose", None)
             if close is not None:
                 await close()
-            if self._audit is not None:
-                await self._audit.aclose()
             if self.tracing is not None:
                 self.tracing.shutdown()
             if self._audit is not None:  # records still being written, then the final checkpoint
