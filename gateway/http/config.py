@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from gateway.http.overload import OverloadSection
 from gateway.sections import Section
 
 
@@ -60,6 +61,8 @@ class HttpSection(Section):
     readiness_timeout: float = Field(default=2.0, gt=0)
     csrf: CsrfSection = CsrfSection()
     cors: CorsSection = CorsSection()
+    #: requests in flight, deadline, load shedding (gateway/http/overload.py)
+    overload: OverloadSection = OverloadSection()
 
 
 class TrustedApplication(Section):

@@ -109,6 +109,13 @@ class GatewayMetrics:
             ["reason"],
             registry=target,
         )
+        self.shed = Counter(
+            "jamajama_requests_shed",
+            "GraphQL requests answered 503 by overload protection, by reason "
+            "(OVERLOADED, DEADLINE_EXCEEDED)",
+            ["reason"],
+            registry=target,
+        )
         self._max_operations = max_operation_labels
         self._operations: set[str] = set()
         self._request_children: dict[tuple[str, str], Any] = {}
@@ -155,6 +162,9 @@ class GatewayMetrics:
 
     def circuit(self, subgraph: str, is_open: bool) -> None:
         self.circuit_open.labels(subgraph).set(1 if is_open else 0)
+
+    def request_shed(self, reason: str) -> None:
+        self.shed.labels(reason).inc()
 
     def audit_queue_depth(self, depth: int) -> None:
         self.audit_queue.set(depth)
