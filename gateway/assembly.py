@@ -86,6 +86,8 @@ class Services:
         transport, breaker = build_transport(settings, metrics, tracing)
         # Always present: with APQ off a persisted query gets PERSISTED_QUERY_NOT_SUPPORTED.
         persisted = PersistedOperations.from_section(settings.persisted_queries)
+        if metrics is not None:
+            persisted.on_unavailable = metrics.shared_store_unavailable
         limits = OperationLimits(settings.limits)
         return cls(settings, transport, limits, metrics, tracing, persisted, breaker)
 
@@ -148,7 +150,8 @@ class Services:
         """Tokens, consumer applications and rate limits in front of a secured gateway."""
         auth = self.settings.auth
         limit = self.settings.rate_limit
-        limiter = RateLimiter(limit) if limit.enabled else None
+        unavailable = self.metrics.shared_store_unavailable if self.metrics is not None else None
+        limiter = RateLimiter(limit, on_unavailable=unavailable) if limit.enabled else None
         return HttpGuard(auth, create_registry(auth.applications), limiter)
 
     def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:

@@ -83,8 +83,11 @@ class HttpGuard:
             application = principal.application if principal.authenticated else None
             try:
                 decision = await self.limiter.hit(application, client)
-            except RateLimitUnavailableError as error:  # Redis down: availability over counting
-                logger.warning("rate limiter unavailable, request admitted: %s", error)
+            except RateLimitUnavailableError as error:  # Redis down, on_redis_unavailable closed
+                logger.error("rate limiter unavailable, request refused: %s", error.message)
+                message = "The rate limiter is unavailable; retry later."
+                refusal = {"message": message, "extensions": {"code": error.code}}
+                return Admission(status=503, body={"errors": [refusal]})
             else:
                 if not decision.allowed:
                     who = f'application "{application}"' if application else "anonymous callers"

@@ -89,5 +89,9 @@ class PersistedSection(Section):
     max_document_length: int = Field(default=50_000, ge=1)
     #: how long Redis keeps an APQ entry (seconds)
     redis_ttl_seconds: int = Field(default=86_400, ge=1)
+    #: Redis unavailable: ``open`` treats an APQ hash as unknown (the client resends the query),
+    #: ``closed`` answers 503 ``PERSISTED_QUERY_STORE_UNAVAILABLE``. Trusted documents never
+    #: depend on Redis (served from this process's manifests)
+    on_store_unavailable: Literal["open", "closed"] = "open"
     #: trusted documents by application id (``anonymous`` for callers without one)
     trusted: dict[str, TrustedApplication] = Field(default_factory=dict)

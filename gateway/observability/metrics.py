@@ -116,6 +116,12 @@ class GatewayMetrics:
             ["reason"],
             registry=target,
         )
+        self.store_unavailable = Counter(
+            "jamajama_shared_store_unavailable",
+            "Failed calls to a shared store (Redis), by store (apq, rate_limit)",
+            ["store"],
+            registry=target,
+        )
         self._max_operations = max_operation_labels
         self._operations: set[str] = set()
         self._request_children: dict[tuple[str, str], Any] = {}
@@ -162,6 +168,9 @@ class GatewayMetrics:
 
     def circuit(self, subgraph: str, is_open: bool) -> None:
         self.circuit_open.labels(subgraph).set(1 if is_open else 0)
+
+    def shared_store_unavailable(self, store: str) -> None:
+        self.store_unavailable.labels(store).inc()
 
     def request_shed(self, reason: str) -> None:
         self.shed.labels(reason).inc()

@@ -23,3 +23,7 @@ class RateLimitSection(Section):
     anonymous_limit: int = Field(default=120, ge=1)
     #: application id -> requests per window
     applications: dict[str, int] = Field(default_factory=dict)
+    #: Redis unavailable: ``open`` admits the request uncounted (logged, and counted in
+    #: ``jamajama_shared_store_unavailable{store="rate_limit"}``); ``closed`` answers 503
+    #: ``RATE_LIMIT_UNAVAILABLE``
+    on_redis_unavailable: Literal["open", "closed"] = "open"

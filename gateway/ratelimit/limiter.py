@@ -3,10 +3,14 @@
 ``hit(key)`` counts one request in the current window and says whether it is allowed and, if not,
 after how many seconds the window resets (the ``Retry-After`` of the 429). Redis keeps one counter
 per key and window (``INCR`` + ``EXPIRE`` in one round trip), so every replica sees the same count.
+When Redis is unavailable the limiter fails open by default (availability over counting: the
+request is admitted, the failure logged and counted) or closed (``RateLimitUnavailableError``),
+per ``on_redis_unavailable``; it recovers by itself when Redis answers again.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -15,6 +19,8 @@ from typing import Any, Protocol
 
 from gateway.errors import GatewayError
 from gateway.ratelimit.config import RateLimitSection
+
+logger = logging.getLogger("jamajama.ratelimit")
 
 
 class RateLimitUnavailableError(GatewayError):
@@ -94,8 +100,11 @@ class RateLimiter:
         section: RateLimitSection,
         counter: Counter | None = None,
         clock: Callable[[], float] = time.time,
+        on_unavailable: Callable[[str], None] | None = None,
     ) -> None:
         self._section = section
+        #: called with ``"rate_limit"`` each time the counter store fails (a metric)
+        self.on_unavailable = on_unavailable
         if counter is None:
             counter = (
                 RedisCounter(section.redis_url, section.key_prefix)
@@ -115,7 +124,15 @@ class RateLimiter:
         window = self._section.window_seconds
         key = f"app:{application}" if application is not None else f"anonymous:{client or '-'}"
         now = self._clock()
-        count = await self._counter.incr(key, window, now)
+        try:
+            count = await self._counter.incr(key, window, now)
+        except RateLimitUnavailableError as error:
+            if self.on_unavailable is not None:
+                self.on_unavailable("rate_limit")
+            if self._section.on_redis_unavailable == "closed":
+                raise
+            logger.warning("rate limiter unavailable, request admitted uncounted: %s", error)
+            return Decision(True, limit, limit, window)
         reset = max(1, math.ceil((math.floor(now / window) + 1) * window - now))
         return Decision(count <= limit, limit, max(0, limit - count), reset)
 
