@@ -58,8 +58,8 @@ class AuditSection(Section):
     write_timeout_seconds: float = Field(default=2.0, gt=0)
     #: PostgreSQL: connections of this process's pool (psycopg_pool)
     pool_size: int = Field(default=4, ge=1)
-    #: PostgreSQL ``lock_timeout`` / ``statement_timeout`` of the audit connections; SQLite: the
-    #: busy timeout is ``lock_timeout_seconds``
+    #: PostgreSQL ``lock_timeout`` / ``statement_timeout`` of the audit connections (SQLite waits
+    #: for its file lock up to ``write_timeout_seconds``)
     lock_timeout_seconds: float = Field(default=1.0, gt=0)
     statement_timeout_seconds: float = Field(default=2.0, gt=0)
     #: records of operations without personal data waiting to be written in the background;

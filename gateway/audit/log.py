@@ -211,7 +211,7 @@ def open_audit_log(section: AuditSection, *, production: bool = False) -> AuditL
         store = postgres
     else:
         store = SqliteAuditStore(
-            section.sqlite_path, section.table, busy_timeout=section.lock_timeout_seconds
+            section.sqlite_path, section.table, busy_timeout=section.write_timeout_seconds
         )
     checkpoints = checkpoint_file(section)
     anchor = Anchor(
