@@ -3,8 +3,8 @@
 The executor only needs "send this GraphQL request body to that subgraph, give me the decoded JSON
 response". Tests plug in a fake (no network); production uses ``HttpTransport``: one shared httpx
 client (connection pool, keep-alive), per-subgraph timeouts, orjson both ways. Every failure becomes
-a ``SubgraphError`` carrying the subgraph name in ``extensions.serviceName`` — the one tag every
-subgraph-originated error carries, so ``gateway/http/errors.py`` redacts them all in one place:
+a ``SubgraphError`` carrying the subgraph name in ``extensions.service`` (Apollo Router's shape,
+which the reference corpus checks; ``gateway/http/errors.py`` redacts it like ``serviceName``):
 
 - ``SUBREQUEST_HTTP_ERROR``: connection failure, timeout, non-2xx status;
 - ``SUBREQUEST_MALFORMED_RESPONSE``: a body that is not JSON or not a GraphQL response object;
@@ -46,7 +46,7 @@ def http_error(subgraph: str, reason: str, **extensions: Any) -> SubgraphError:
     return SubgraphError(
         f"HTTP fetch failed from '{subgraph}': {reason}",
         code=HTTP_ERROR,
-        serviceName=subgraph,
+        service=subgraph,
         **extensions,
     )
 
@@ -56,7 +56,7 @@ def malformed_response(subgraph: str, reason: str) -> SubgraphError:
     return SubgraphError(
         f"Malformed response from '{subgraph}': {reason}",
         code=MALFORMED_RESPONSE,
-        serviceName=subgraph,
+        service=subgraph,
     )
 
 
@@ -65,7 +65,7 @@ def response_too_large(subgraph: str, limit: int) -> SubgraphError:
     return SubgraphError(
         f"Response from '{subgraph}' exceeds {limit} bytes",
         code=RESPONSE_TOO_LARGE,
-        serviceName=subgraph,
+        service=subgraph,
     )
 
 

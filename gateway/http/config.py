@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from gateway.http.overload import OverloadSection
 from gateway.sections import Section
 
 
@@ -41,6 +40,19 @@ class CorsSection(Section):
     max_age: int = Field(default=600, ge=0)
 
 
+class OverloadSection(Section):
+    """The ``[http.overload]`` section (applied by gateway/http/overload.py)."""
+
+    #: GraphQL requests served at once by this process; beyond, 503 at once (0: no limit)
+    max_in_flight: int = Field(default=512, ge=0)
+    #: seconds a GraphQL request may take before it is abandoned with 503 (0: no deadline)
+    deadline_seconds: float = Field(default=60.0, ge=0)
+    #: the ``Retry-After`` of a shed request (seconds)
+    retry_after_seconds: int = Field(default=1, ge=0)
+    #: paths guarded (the GraphQL endpoint and what executes plans)
+    paths: list[str] = Field(default_factory=lambda: ["/graphql", "/graphql/plan"])
+
+
 class HttpSection(Section):
     """How the gateway speaks HTTP."""
 
@@ -61,7 +73,6 @@ class HttpSection(Section):
     readiness_timeout: float = Field(default=2.0, gt=0)
     csrf: CsrfSection = CsrfSection()
     cors: CorsSection = CorsSection()
-    #: requests in flight, deadline, load shedding (gateway/http/overload.py)
     overload: OverloadSection = OverloadSection()
 
 

@@ -15,26 +15,12 @@ import asyncio
 from collections.abc import Callable
 
 import orjson
-from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.sections import Section
+from gateway.http.config import OverloadSection
 
 OVERLOADED = "OVERLOADED"
 DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
-
-
-class OverloadSection(Section):
-    """The ``[http.overload]`` section."""
-
-    #: GraphQL requests served at once by this process; beyond, 503 at once (0: no limit)
-    max_in_flight: int = Field(default=512, ge=0)
-    #: seconds a GraphQL request may take before it is abandoned with 503 (0: no deadline)
-    deadline_seconds: float = Field(default=60.0, ge=0)
-    #: the ``Retry-After`` of a shed request (seconds)
-    retry_after_seconds: int = Field(default=1, ge=0)
-    #: paths guarded (the GraphQL endpoint and what executes plans)
-    paths: list[str] = Field(default_factory=lambda: ["/graphql", "/graphql/plan"])
 
 
 class OverloadGuard:

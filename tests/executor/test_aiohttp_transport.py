@@ -132,4 +132,4 @@ async def test_unreachable_subgraph_error_does_not_reveal_its_address(
     with pytest.raises(SubgraphError) as caught:
         await transport.fetch("reviews", "http://127.0.0.1:9/graphql", QUERY)
     assert caught.value.message == "HTTP fetch failed from 'reviews': could not connect"
-    assert caught.value.extensions == {"serviceName": "reviews"}
+    assert caught.value.extensions == {"service": "reviews"}

@@ -239,7 +239,7 @@ async def test_failing_subgraph_degrades_only_its_fields(supergraph: Supergraph)
         {
             "message": "HTTP fetch failed from 'reviews': 500: Internal Server Error",
             "path": ["users", "@"],
-            "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": "reviews"},
+            "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "service": "reviews"},
         }
     ]
     assert state.covered == [("users", "@")]
@@ -276,10 +276,7 @@ async def test_malformed_entity_response_is_one_error(supergraph: Supergraph, pa
     state = await _executor(supergraph, transport).execute(USERS_THEN_REVIEWS, {})
     assert len(state.errors) == 1
     error = state.errors[0]
-    assert error["extensions"] == {
-        "code": "SUBREQUEST_MALFORMED_RESPONSE",
-        "serviceName": "reviews",
-    }
+    assert error["extensions"] == {"code": "SUBREQUEST_MALFORMED_RESPONSE", "service": "reviews"}
     assert error["path"] == ["users", "@"]
     assert state.data["users"] == [
         {"__typename": "User", "id": "1"},

@@ -79,7 +79,7 @@ async def test_a_streamed_oversized_body_is_refused_without_being_read(huge: Hug
     finally:
         await transport.aclose()
     assert error.code == "SUBGRAPH_RESPONSE_TOO_LARGE"
-    assert error.extensions == {"serviceName": "huge"}
+    assert error.extensions == {"service": "huge"}
     # the subgraph could only fill the socket buffers, not send its 64 MiB
     assert huge.sent < 24 * MiB
     assert peak < 8 * MiB, f"peak allocation during the fetch: {peak / MiB:.1f} MiB"

@@ -46,7 +46,7 @@ async def test_non_2xx_is_http_error_naming_the_subgraph() -> None:
     error = caught.value
     assert error.code == "SUBREQUEST_HTTP_ERROR"
     assert error.message == "HTTP fetch failed from 'alpha': 503: Service Unavailable"
-    assert error.extensions == {"serviceName": "alpha", "http": {"status": 503}}
+    assert error.extensions == {"service": "alpha", "http": {"status": 503}}
 
 
 @pytest.mark.anyio
@@ -55,7 +55,7 @@ async def test_non_json_body_is_malformed_response() -> None:
     with pytest.raises(SubgraphError) as caught:
         await transport.fetch("beta", "http://beta.test/graphql", {"query": "{ a }"})
     assert caught.value.code == "SUBREQUEST_MALFORMED_RESPONSE"
-    assert caught.value.extensions == {"serviceName": "beta"}
+    assert caught.value.extensions == {"service": "beta"}
     assert "'beta'" in caught.value.message
 
 
@@ -68,7 +68,7 @@ async def test_connect_error_is_http_error() -> None:
     with pytest.raises(SubgraphError) as caught:
         await transport.fetch("alpha", "http://alpha.test/graphql", {"query": "{ a }"})
     assert caught.value.code == "SUBREQUEST_HTTP_ERROR"
-    assert caught.value.extensions["serviceName"] == "alpha"
+    assert caught.value.extensions["service"] == "alpha"
     assert "connection refused" in caught.value.message
 
 

@@ -208,7 +208,7 @@ def test_a_subgraph_http_failure_is_redacted_like_its_graphql_errors() -> None:
         assert errors == [
             {
                 "message": "Subgraph errors redacted",
-                "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": "accounts"},
+                "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "service": "accounts"},
             }
         ]
     settings = {"http": {"subgraph_errors": "pass"}}
