@@ -19,6 +19,7 @@ from typing import Protocol, cast
 #: command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "subgraph": ("subgraphs.serve", "serve one OPD subgraph (`jamajama subgraph serve NAME`)"),
+    "rest": ("subgraphs.rest.serve", "serve one REST OPD (`jamajama rest serve NAME`)"),
     "schema": ("subgraphs.export", "write or check the subgraph SDL files in schema/"),
     "dev": ("gateway.dev", "start every OPD subgraph and the gateway on embedded defaults"),
     "gateway": ("gateway.serve", "serve the federation gateway over HTTP"),
@@ -37,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: the runtime dependencies (nor of the production image)
 NEEDS_EXTRA: dict[str, tuple[str, str]] = {
     "subgraph": ("demo", "faker"),
+    "rest": ("demo", "faker"),
     "dev": ("demo", "faker"),
 }
 

@@ -20,7 +20,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 # importing nothing else of the gateway); this module only composes them.
 from gateway.audit.config import AuditSection
 from gateway.auth.config import ApplicationsSection, AuthSection, JwtSection
-from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
+from gateway.auth.demo import (
+    DEMO_APPLICATIONS,
+    DEMO_PURPOSES,
+    DEV_AUDIENCE,
+    DEV_IDENTIFIER_KEY,
+    DEV_ISSUER,
+    DEV_SECRET,
+)
 from gateway.executor.config import SubgraphsSection
 from gateway.http.config import HttpSection, PersistedSection
 from gateway.limits.config import LimitsSection
@@ -113,7 +120,12 @@ def dev_settings(base: Settings, state_dir: Path) -> Settings:
                 audience=DEV_AUDIENCE,
             ),
             "applications": ApplicationsSection(
-                sqlite_path=state_dir / "applications.sqlite3", seed=list(DEMO_APPLICATIONS)
+                sqlite_path=state_dir / "applications.sqlite3",
+                seed=list(DEMO_APPLICATIONS),
+                purposes=list(DEMO_PURPOSES),
+            ),
+            "identifiers": base.auth.identifiers.model_copy(
+                update={"key": SecretStr(DEV_IDENTIFIER_KEY), "key_file": None}
             ),
         }
     )

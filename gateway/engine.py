@@ -32,7 +32,7 @@ from graphql.execution.values import get_variable_values
 
 from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
-from gateway.errors import GatewayError
+from gateway.errors import ErrorDict, GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.response import ResponseShaper
@@ -47,7 +47,6 @@ from gateway.supergraph import Supergraph, load_supergraph
 
 logger = logging.getLogger("jamajama.gateway")
 
-ErrorDict = dict[str, Any]
 Planner = Callable[..., QueryPlan]
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -316,7 +315,7 @@ class Gateway:
 
     def _start(self, request: GraphQLRequest) -> _Run:
         """Parse, validate, select the operation, check its kind, coerce the variables."""
-        prepared = self._prepare_document(request.query)
+        prepared = self._prepare_document(request.query, request.principal)
         operation = self._prepare_operation(prepared, request.operation_name)
         allowed = request.allowed_operations
         if allowed is not None and operation.kind not in allowed:
@@ -367,7 +366,8 @@ class Gateway:
         if run.operation.needs_subgraphs and rewritten is not None and node is not None:
             name = node.name.value if node.name else None
             plan = self._plan(run.request.query, rewritten, name, node, variant=guarded.plan_key)
-            state = await self._executor.execute(plan, run.coerced)
+            # the caller's variables with its cursors unsealed (access control's hook)
+            state = await self._executor.execute(plan, dict(guarded.variables))
             raw = state.data
             covered.extend(state.covered)
             errors.extend(state.errors)
@@ -391,14 +391,18 @@ class Gateway:
             self._access_shapers.put(key, shaper)
         return shaper
 
-    def query_plan(self, query: str, operation_name: str | None = None) -> QueryPlan | None:
-        """The plan of an operation as an open gateway would run it (None: no subgraph needed).
+    def query_plan(
+        self, query: str, operation_name: str | None = None, principal: Principal | None = None
+    ) -> QueryPlan | None:
+        """The plan of an operation as this gateway would run it for ``principal`` (None: no
+        subgraph needed). With access control that is the operation rewritten for the caller's
+        grants, so the plan names nothing the caller's schema hides.
 
         For tools (GraphiQL's plan view); raises ``GatewayError`` with the request's errors when
         the operation cannot be planned.
         """
         try:
-            prepared = self._prepare_document(query)
+            prepared = self._prepare_document(query, principal)
             operation = self._prepare_operation(prepared, operation_name)
         except _RequestFailure as failure:
             first = failure.errors[0]
@@ -406,9 +410,23 @@ class Gateway:
             raise GatewayError(first["message"], code=code) from failure
         if not operation.needs_subgraphs or prepared.document is None:
             return None
-        return self._plan(query, prepared.document, operation_name, operation.node)
+        if self.access is None:
+            return self._plan(query, prepared.document, operation_name, operation.node)
+        guarded = self.access.prepare(
+            principal or ANONYMOUS, query, prepared.document, operation.node, {}
+        )
+        if guarded.rejection:
+            first = guarded.rejection[0]
+            raise GatewayError(first["message"], code=first["extensions"]["code"])
+        rewritten, node = guarded.authorized.document, guarded.authorized.operation
+        if rewritten is None or node is None:
+            return None
+        name = node.name.value if node.name else None
+        return self._plan(query, rewritten, name, node, variant=guarded.plan_key)
 
-    def _prepare_document(self, query: str) -> _PreparedDocument:
+    def _prepare_document(
+        self, query: str, principal: Principal | None = None
+    ) -> _PreparedDocument:
         prepared = self._documents.get(query)
         if prepared is None:
             prepared = self._parse_and_validate(query)
@@ -416,8 +434,21 @@ class Gateway:
             if prepared.errors is None or len(query) <= _CACHED_FAILURE_LENGTH:
                 self._documents.put(query, prepared)
         if prepared.errors is not None:
-            raise _RequestFailure(prepared.errors)
+            raise _RequestFailure(self._errors_for(query, prepared.errors, principal))
         return prepared
+
+    def _errors_for(
+        self, query: str, errors: list[ErrorDict], principal: Principal | None
+    ) -> list[ErrorDict]:
+        """Validation errors told from the caller's filtered schema, so no message or "did you
+        mean" hint names a field that schema hides (access control only)."""
+        if self.access is None or not any(_code(e) == VALIDATION_FAILED for e in errors):
+            return errors
+        schema = self.access.filtered_schema(self.access.grants(principal or ANONYMOUS))
+        found = validate(schema, parse(query))
+        if not found:  # cannot happen (the filtered schema is a subset); never leak the hint
+            return [{**e, "message": _DID_YOU_MEAN.sub("", e["message"])} for e in errors]
+        return [_request_error(error, VALIDATION_FAILED) for error in found]
 
     def _parse_and_validate(self, query: str) -> _PreparedDocument:
         limits = self.limits
@@ -513,6 +544,13 @@ def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResu
     if errors:
         return GatewayResult({"errors": errors, "data": data})
     return GatewayResult({"data": data})
+
+
+_DID_YOU_MEAN = re.compile(r" Did you mean .*$")
+
+
+def _code(error: ErrorDict) -> Any:
+    return error.get("extensions", {}).get("code")
 
 
 def _select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:

@@ -27,6 +27,7 @@ import httpx
 from gateway.auth.access import AccessControl
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest
 from gateway.errors import GatewayError
+from gateway.registry.store import ANONYMOUS_APPLICATION
 from gateway.registry.usage import UsageRecorder
 from gateway.supergraph import Supergraph
 
@@ -131,7 +132,15 @@ class ReloadingGateway:
         gateway = self._current  # one read: the whole request runs on this generation
         result = await gateway.process(request)
         if self.usage is not None and result.executed:
-            self.usage.record(gateway.supergraph.api_schema, request.query, request.operation_name)
+            caller = request.principal
+            application = (
+                caller.application
+                if caller is not None and caller.authenticated and caller.application
+                else ANONYMOUS_APPLICATION
+            )
+            self.usage.record(
+                gateway.supergraph.api_schema, request.query, request.operation_name, application
+            )
         return result
 
     async def execute(

@@ -30,6 +30,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.assembly import Assembly, assemble, links_authorization
 from gateway.audit.keys import require_production_keys
+from gateway.auth.identifiers import require_identifier_key
 from gateway.config import Settings, dev_settings, load_settings
 from gateway.errors import GatewayError
 from gateway.gc_tuning import tune_garbage_collector
@@ -178,6 +179,8 @@ def build(options: StartOptions) -> Assembly:
         if not options.dev_auth and (sdl is None or links_authorization(sdl)):
             # the production profile (docs/configuration.md), on a supergraph that is audited
             require_production_keys(settings.audit, settings.auth.enabled)
+            if settings.auth.enabled:
+                require_identifier_key(settings.auth.identifiers)
         if sdl is None:
             poll = settings.registry_poll
             if options.registry:

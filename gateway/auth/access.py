@@ -5,11 +5,16 @@ The engine calls three things per request, in this order:
    rewritten for the caller's grants (cached per document, operation and grants: the walk's
    document mode, blind to variable values), a key for the plan cache (the set of removals), so
    plans are never shared across rights, and what the request's variables make of it (the
-   walk's request mode): the errors of what was removed and the coordinates it touches.
-2. the engine plans and executes ``prepared.document`` (when not None) and shapes the response
-   with the *client's* operation, passing ``prepared.covered`` so removed fields are plain nulls.
-3. ``release(prepared, data, errors, raw_data, ...)``: masks values, scrubs error messages, answers
-   introspection from the schema filtered for the caller, then writes the audit record. When the
+   walk's request mode): the errors of what was removed, the coordinates it touches, and the
+   variables to execute with (the cursors the caller sent, unsealed; a cursor that does not
+   unseal rejects the request with ``BAD_USER_INPUT`` before any subgraph call).
+2. the engine plans and executes ``prepared.plan_document`` with ``prepared.variables`` and
+   shapes the response with the *client's* operation, passing ``prepared.covered`` so removed
+   fields are plain nulls.
+3. ``release(prepared, data, errors, raw_data, ...)``: pseudonymises identifiers and seals cursors
+   (``masking``), scrubs error messages, answers introspection from the schema filtered for the
+   caller, then writes the audit record. What the response released (identifiers per kind) and
+   the identifiers of refused lookups are left on ``prepared.outcome`` for the audit layer. When the
    operation touched personal data the record must be durable first; if the audit store fails,
    the data is withheld (fail closed).
 """
@@ -21,7 +26,7 @@ import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,18 +60,33 @@ from gateway.auth.authorize import (
     collect_subjects,
 )
 from gateway.auth.config import AuthSection
-from gateway.auth.directives import AuthRequirements
-from gateway.auth.masking import Masker
+from gateway.auth.cursors import CursorSeal, InvalidCursorError
+from gateway.auth.directives import AuthRequirements, Requirement
+from gateway.auth.identifiers import Identifiers, identifier_key
+from gateway.auth.masking import Masker, Released
 from gateway.auth.policies import PolicyEvaluator
 from gateway.auth.principal import Grants, Principal
 from gateway.gc_tuning import note_eviction
 from gateway.operation import OperationWalk
+from gateway.operation.conditions import all_hold
 from gateway.operation.introspection import introspection_document
 from gateway.supergraph import Supergraph
 
 logger = logging.getLogger("jamajama.access")
 
 AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+
+
+@dataclass(slots=True)
+class AccessOutcome:
+    """What one response handed out, for the audit layer to index (filled by ``release``)."""
+
+    #: (kind, real value) of every identifier the response carried, in clear or as a pseudonym
+    released: list[tuple[str, str]] = field(default_factory=list)
+    #: (kind, value) of every lookup by identifier that was refused
+    refused_lookups: tuple[tuple[str, str], ...] = ()
+    #: how many cursors were sealed
+    cursors: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +104,9 @@ class PreparedAccess:
     document_hash: str
     #: non-empty in reject mode when something was refused: answer these and nothing else
     rejection: tuple[dict[str, Any], ...] = ()
+    #: the variables to execute ``plan_document`` with (cursors unsealed)
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    outcome: AccessOutcome = field(default_factory=AccessOutcome)
 
     @property
     def document(self) -> DocumentNode:
@@ -129,6 +152,9 @@ class AccessControl:
         self.fail_closed = fail_closed
         self.schema = supergraph.api_schema
         self.requirements = AuthRequirements.from_supergraph(supergraph)
+        key = identifier_key(section.identifiers)
+        self.identifiers = Identifiers(section.identifiers, key)
+        self._require_lookup_rights()
         self.policies = PolicyEvaluator(section.policies, section.purpose_header)
         self.authorizer = OperationAuthorizer(
             supergraph.api_schema,
@@ -139,13 +165,30 @@ class AccessControl:
                 subject_fields if subject_fields is not None else AuditSection().subject_fields,
             ),
             possible_types=supergraph.possible_types,
+            lookups=self.identifiers.arguments,
+            cursor_argument=self.identifiers.cursor_argument,
         )
-        self.masker = Masker(supergraph.api_schema, section.masking, supergraph.possible_types)
+        self.seal = CursorSeal(key)
+        self.masker = Masker(
+            supergraph.api_schema, self.identifiers, self.seal, supergraph.possible_types
+        )
         self._cache: OrderedDict[tuple[str, str | None, Grants], AuthorizedOperation] = (
             OrderedDict()
         )
         self._cache_size = cache_size
         self._schemas: dict[frozenset[str], GraphQLSchema] = {}
+
+    def _require_lookup_rights(self) -> None:
+        """A lookup by identifier needs what reading it in clear needs (scope + purpose)."""
+        policies = frozenset(self.identifiers.section.reveal_policies)
+        for coordinate, (_, kind) in self.identifiers.arguments.items():
+            parent, _, name = coordinate.partition(".")
+            scope = frozenset({self.identifiers.kinds[kind].reveal_scope})
+            self.requirements.require(
+                parent,
+                name,
+                Requirement(True, ((scope,),), ((policies,),) if policies else ()),
+            )
 
     # -- before planning ---------------------------------------------------------------------
 
@@ -174,10 +217,16 @@ class AccessControl:
         walk = OperationWalk(document, operation, self.schema, dict(variables or {}))
         decided = authorized.for_request(walk.variables or {})
         rejection: tuple[dict[str, Any], ...] = ()
+        execution = dict(variables or {})
         if authorized.forbidden:
             rejection = tuple(authorized.errors())
         elif self.section.mode == "reject" and decided.refusals:
             rejection = tuple(decided.errors())
+        else:
+            try:
+                execution = self._unsealed(authorized, principal, execution)
+            except InvalidCursorError as error:
+                rejection = (error.to_graphql_error(),)
         return PreparedAccess(
             principal=principal,
             grants=grants,
@@ -186,7 +235,24 @@ class AccessControl:
             walk=walk,
             document_hash=hashlib.sha256(query.encode()).hexdigest(),
             rejection=rejection,
+            variables=execution,
+            outcome=AccessOutcome(refused_lookups=decided.refused_lookups),
         )
+
+    def _unsealed(
+        self, authorized: AuthorizedOperation, principal: Principal, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``variables`` plus each cursor argument unsealed (``InvalidCursorError`` if forged)."""
+        for cursor in authorized.cursors:
+            given = cursor.source.value(variables)
+            if not all_hold(cursor.conditions, variables):
+                given = None  # its field is not in this request's response
+            variables[cursor.variable] = (
+                None
+                if given is None
+                else self.seal.unseal(given, principal.application, cursor.coordinate)
+            )
+        return variables
 
     def _authorized(
         self,
@@ -221,9 +287,10 @@ class AccessControl:
         raw_variables: Mapping[str, Any] | None = None,
         disclosures: Disclosures | None = None,
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The response the caller may see, after its audit record is written. ``disclosures``:
-        identifiers released in cursors or keys, and refused lookups, filed with the record."""
-        hidden = self.masker.hidden(prepared.principal.scopes)
+        """The response the caller may see, after its audit record is written. Every identifier
+        the response carries (fields, keys, sealed cursors; in clear or as a pseudonym) and every
+        refused lookup is filed with the record, with any extra ``disclosures``."""
+        hidden = self.identifiers.hidden(prepared.grants)
         if prepared.rejection:
             data, errors = None, list(prepared.rejection)
         elif data is not None:
@@ -232,16 +299,20 @@ class AccessControl:
             for refusal in prepared.decided.refusals:
                 if "." in refusal.coordinate:  # a field (type refusals drop fragments only)
                     _clear(data, refusal.path)
-            data = self.masker.mask_data(data, prepared.walk, hidden)
-        if hidden:
-            errors = self.masker.scrub_errors(errors)
+            released = self.masker.mask_data(
+                data, prepared.walk, hidden, prepared.principal.application
+            )
+            self._note(prepared.outcome, released)
+        errors = self.masker.scrub_errors(errors, hidden)
         subjects = collect_subjects(raw_data) if raw_data is not None and data is not None else ()
         decided = prepared.decided
-        revealed = {f for f in decided.coordinates if f in self.section.masking.fields}
-        personal = decided.personal or bool(revealed - hidden)
+        personal = decided.personal or any(
+            self.identifiers.fields.get(c) not in (None, *hidden) for c in decided.coordinates
+        )
         event = self._event(prepared, subjects, errors, data, request_id, personal)
         if self.audit is None:
             return data, errors
+        disclosures = _disclosed_by(prepared.outcome, disclosures)
         if disclosures:
             event = self._disclosed(event, disclosures)
         if personal or subjects or disclosures:
@@ -256,6 +327,11 @@ class AccessControl:
         else:
             self.audit.append_later(event)  # bounded queue: a full one drops, never blocks
         return data, errors
+
+    @staticmethod
+    def _note(outcome: AccessOutcome, released: Released) -> None:
+        outcome.released = list(dict.fromkeys(released.identifiers))
+        outcome.cursors = released.cursors
 
     async def _append_durably(self, event: AuditEvent) -> bool:
         """Write a record before its data leaves; False when the audit store is unavailable."""
@@ -448,3 +524,13 @@ def _named(field: FieldDefinitionNode) -> str:
     while not isinstance(type_node, NamedTypeNode):
         type_node = type_node.type
     return type_node.name.value
+
+
+def _disclosed_by(outcome: AccessOutcome, extra: Disclosures | None) -> Disclosures:
+    """What the response let out or asked about besides its subjects, for the audit index."""
+    released = {value for _, value in outcome.released}
+    refused = {value for _, value in outcome.refused_lookups}
+    if extra is not None:
+        released |= extra.released
+        refused |= extra.refused_lookups
+    return Disclosures(frozenset(released), frozenset(refused))

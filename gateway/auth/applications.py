@@ -1,5 +1,10 @@
 """The registry of consumer applications: which scopes and purposes each is approved for.
 
+A purpose (``Purpose``: name, description, legal basis, validity period, and per OPD the scopes
+and policies it approves) is a record of its own: an application approved for a purpose may use,
+under it, only the scopes the purpose approves for the application's OPD (UU 27/2022 ties a
+purpose to categories of data), and only while the purpose is valid.
+
 A token only names an application; what that application may do is decided here. An application
 missing from the registry, or revoked, gets anonymous access only. Lookups are not cached, so a
 revocation takes effect on the next request. Two stores: embedded SQLite (default) and PostgreSQL
@@ -15,11 +20,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from gateway.auth.config import ApplicationSeed, ApplicationsSection
+from gateway.auth.config import ApplicationSeed, ApplicationsSection, PurposeSeed
 from gateway.auth.errors import RegistryError
 from gateway.errors import GatewayError
 from gateway.migrations import applications as migrations
@@ -57,10 +63,56 @@ class Application:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    """A purpose of processing and what it approves, per OPD: ``{opd: (scopes, policies)}``."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    legal_basis: str = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+    approvals: dict[str, tuple[frozenset[str], frozenset[str]]] = field(
+        default_factory=dict, hash=False
+    )
+
+    @classmethod
+    def from_seed(cls, seed: PurposeSeed) -> Purpose:
+        return cls(
+            id=seed.id,
+            name=seed.name or seed.id,
+            description=seed.description,
+            legal_basis=seed.legal_basis,
+            valid_from=seed.valid_from,
+            valid_until=seed.valid_until,
+            approvals={
+                opd: (frozenset(a.scopes), frozenset(a.policies))
+                for opd, a in seed.approvals.items()
+            },
+        )
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def approved_for(self, opd: str, day: date) -> tuple[frozenset[str], frozenset[str]] | None:
+        """(scopes, policies) this purpose opens for ``opd`` on ``day``; None: it opens nothing."""
+        return self.approvals.get(opd) if self.valid_on(day) else None
+
+
 class ApplicationRegistry(Protocol):
     """Where applications are registered; every method may raise ``RegistryError``."""
 
     async def get(self, application_id: str) -> Application | None: ...
+
+    #: the configured purposes, written by ``seed_registry`` (set by ``create_registry``)
+    purpose_seeds: tuple[PurposeSeed, ...]
+
+    async def purpose(self, purpose_id: str) -> Purpose | None: ...
+
+    async def put_purpose(self, purpose: Purpose) -> None: ...
 
     async def put(self, application: Application) -> None: ...
 
@@ -95,6 +147,50 @@ def _values(app: Application) -> tuple[Any, ...]:
 
 
 _COLUMNS = "id, name, opd, scopes, purposes, revoked"
+_PURPOSE_COLUMNS = "id, name, description, legal_basis, valid_from, valid_until, approvals"
+_PURPOSE_UPDATE = (
+    "name=excluded.name, description=excluded.description, legal_basis=excluded.legal_basis, "
+    "valid_from=excluded.valid_from, valid_until=excluded.valid_until, "
+    "approvals=excluded.approvals"
+)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _purpose_row(values: tuple[Any, ...]) -> Purpose:
+    purpose_id, name, description, legal_basis, valid_from, valid_until, approvals = values
+    return Purpose(
+        id=purpose_id,
+        name=name,
+        description=description,
+        legal_basis=legal_basis,
+        valid_from=_day(valid_from),
+        valid_until=_day(valid_until),
+        approvals={
+            opd: (frozenset(a.get("scopes", ())), frozenset(a.get("policies", ())))
+            for opd, a in json.loads(approvals).items()
+        },
+    )
+
+
+def _purpose_values(purpose: Purpose) -> tuple[Any, ...]:
+    approvals = {
+        opd: {"scopes": sorted(scopes), "policies": sorted(policies)}
+        for opd, (scopes, policies) in sorted(purpose.approvals.items())
+    }
+    return (
+        purpose.id,
+        purpose.name,
+        purpose.description,
+        purpose.legal_basis,
+        purpose.valid_from,
+        purpose.valid_until,
+        json.dumps(approvals),
+    )
 
 
 class SqliteApplicationRegistry:
@@ -104,6 +200,7 @@ class SqliteApplicationRegistry:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._table = table
+        self.purpose_seeds: tuple[PurposeSeed, ...] = ()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         if str(path) != ":memory:":
             sqlite_wal(self._conn)
@@ -142,6 +239,24 @@ class SqliteApplicationRegistry:
         rows = self._conn.execute(f"SELECT {_COLUMNS} FROM {self._table} ORDER BY id").fetchall()
         return [_row(r) for r in rows]
 
+    async def purpose(self, purpose_id: str) -> Purpose | None:
+        try:
+            row = self._conn.execute(
+                f"SELECT {_PURPOSE_COLUMNS} FROM {self._table}_purposes WHERE id = ?",
+                (purpose_id,),
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise RegistryError(f"the application registry cannot be read: {error}") from error
+        return _purpose_row(row) if row else None
+
+    async def put_purpose(self, purpose: Purpose) -> None:
+        values = _purpose_values(purpose)
+        self._conn.execute(
+            f"INSERT INTO {self._table}_purposes ({_PURPOSE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT(id) DO UPDATE SET {_PURPOSE_UPDATE}",
+            (*values[:4], *(d.isoformat() if d else None for d in values[4:6]), values[6]),
+        )
+
     async def aclose(self) -> None:
         self._conn.close()
 
@@ -154,6 +269,7 @@ class PostgresApplicationRegistry:
     ) -> None:
         self._url = url
         self._table = table
+        self.purpose_seeds: tuple[PurposeSeed, ...] = ()
         self._conn: Any = None
         self._lock = asyncio.Lock()
         self._migrate_at_start = migrate_at_start
@@ -231,12 +347,28 @@ class PostgresApplicationRegistry:
         cursor = await self._run(f"SELECT {_COLUMNS} FROM {self._table} ORDER BY id")
         return [_row(r) for r in await cursor.fetchall()]
 
+    async def purpose(self, purpose_id: str) -> Purpose | None:
+        cursor = await self._run(
+            f"SELECT {_PURPOSE_COLUMNS} FROM {self._table}_purposes WHERE id = %s", (purpose_id,)
+        )
+        row = await cursor.fetchone()
+        return _purpose_row(row) if row else None
+
+    async def put_purpose(self, purpose: Purpose) -> None:
+        await self._run(
+            f"INSERT INTO {self._table}_purposes ({_PURPOSE_COLUMNS}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (id) DO UPDATE SET {_PURPOSE_UPDATE.replace('excluded', 'EXCLUDED')}",
+            _purpose_values(purpose),
+        )
+
     async def drop(self) -> None:
         """Drop the table and forget its schema version (tests)."""
         import psycopg
 
         async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
             await conn.execute(f"DROP TABLE IF EXISTS {self._table}")
+            await conn.execute(f"DROP TABLE IF EXISTS {self._table}_purposes")
             cursor = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,))
             found = await cursor.fetchone()
             if found and found[0]:
@@ -249,7 +381,14 @@ class PostgresApplicationRegistry:
             self._conn = None
 
 
-async def seed_registry(registry: ApplicationRegistry, seeds: Iterable[ApplicationSeed]) -> None:
+async def seed_registry(
+    registry: ApplicationRegistry,
+    seeds: Iterable[ApplicationSeed],
+    purposes: Iterable[PurposeSeed] | None = None,
+) -> None:
+    """Upsert ``seeds`` and the purposes (``purposes``, else the registry's configured ones)."""
+    for purpose in registry.purpose_seeds if purposes is None else purposes:
+        await registry.put_purpose(Purpose.from_seed(purpose))
     for seed in seeds:
         await registry.put(Application.from_seed(seed))
 
@@ -260,12 +399,15 @@ def create_registry(section: ApplicationsSection) -> ApplicationRegistry:
     if section.backend == "postgres":
         if not section.postgres_url:
             raise RegistryError("auth.applications.postgres_url is required for backend postgres")
-        registry = PostgresApplicationRegistry(
+        shared = PostgresApplicationRegistry(
             section.postgres_url, section.table, section.migrate_at_start
         )
-        registry.check_schema()
-        return registry
-    return SqliteApplicationRegistry(section.sqlite_path, section.table)
+        shared.check_schema()
+        registry: ApplicationRegistry = shared
+    else:
+        registry = SqliteApplicationRegistry(section.sqlite_path, section.table)
+    registry.purpose_seeds = tuple(section.purposes)
+    return registry
 
 
 async def open_registry(section: ApplicationsSection) -> ApplicationRegistry:

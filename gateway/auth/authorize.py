@@ -10,6 +10,13 @@ becomes an error with the response path of the removed field and code
 paths are covered, so no second "cannot return null" error appears). A selection set left empty
 removes its parent field as well. In reject mode the caller gets the errors and nothing else.
 
+Two more rewrites protect identifiers (``gateway.auth.identifiers``): a lookup by identifier
+(``penduduk(nik:)``) is refused like a field unless the caller has the reveal rights, and the
+refused identifier is kept for the audit log (``RequestAuthorization.refused_lookups``); every
+cursor argument (``after``) becomes a reserved variable (``jamajamaCursor0``...) whose value the
+access layer unseals per request (``AuthorizedOperation.cursors``), so the plan stays cacheable and
+a subgraph only ever receives a cursor the gateway sealed for this caller and list.
+
 The rewrite also adds, to every selection of a data-subject type (``Penduduk``: ``nik``), a field
 under a reserved alias, so the audit log learns every resident an operation returned even when the
 client did not ask for the identifier. The shaper drops it: the client never sees it.
@@ -22,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     GraphQLCompositeType,
@@ -36,9 +44,14 @@ from graphql import (
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
+    StringValueNode,
+    ValueNode,
+    VariableDefinitionNode,
+    VariableNode,
     get_named_type,
 )
 
@@ -53,6 +66,9 @@ from gateway.operation.conditions import all_hold
 #: SUBJECT_ALIAS (and aliases starting with it): where the gateway fetches data-subject
 #: identifiers for the audit log (gateway/audit/subjects.py)
 _RESERVED = f"the alias {SUBJECT_ALIAS} is reserved by the gateway"
+#: prefix of the variables that carry unsealed cursors to subgraphs
+CURSOR_VARIABLE = "jamajamaCursor"
+_RESERVED_VARIABLE = f"variables named {CURSOR_VARIABLE}… are reserved by the gateway"
 
 Path = tuple[str, ...]
 
@@ -79,6 +95,46 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class ArgumentSource:
+    """Where a request's argument value comes from: a literal, a variable, or nothing."""
+
+    literal: str | None = None
+    variable: str | None = None
+
+    @classmethod
+    def of(cls, node: ValueNode | None) -> ArgumentSource:
+        if isinstance(node, StringValueNode):
+            return cls(literal=node.value)
+        if isinstance(node, VariableNode):
+            return cls(variable=node.name.value)
+        return cls()
+
+    def value(self, variables: Mapping[str, Any]) -> Any:
+        return self.literal if self.variable is None else variables.get(self.variable)
+
+
+@dataclass(frozen=True, slots=True)
+class CursorArgument:
+    """A cursor argument rewritten into the reserved ``variable`` (unsealed per request)."""
+
+    variable: str
+    #: the field the cursor belongs to (``Query.daftarPenduduk``): part of the seal
+    coordinate: str
+    source: ArgumentSource
+    #: the variable ``@skip``/``@include`` around its field: unsealed only when they hold
+    conditions: Conditions = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedLookup:
+    """A refused lookup by identifier, whose value the audit log records."""
+
+    kind: str
+    source: ArgumentSource
+    conditions: Conditions = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Touch:
     """A field coordinate the rewritten operation asks for, under its conditions."""
 
@@ -97,6 +153,8 @@ class RequestAuthorization:
     coordinates: frozenset[str]
     #: whether any of them is personal data
     personal: bool
+    #: (kind, identifier) of each refused lookup by identifier (for the audit log)
+    refused_lookups: tuple[tuple[str, str], ...] = ()
 
     def errors(self) -> list[dict[str, Any]]:
         return [refusal.error() for refusal in self.refusals]
@@ -125,6 +183,9 @@ class AuthorizedOperation:
     shape_operation: OperationDefinitionNode | None = None
     #: the operation uses the gateway's reserved alias: refuse it whole, in every mode
     forbidden: bool = False
+    #: cursor arguments moved into reserved variables of ``document``
+    cursors: tuple[CursorArgument, ...] = ()
+    lookups: tuple[RefusedLookup, ...] = ()
 
     def for_request(self, variables: Mapping[str, Any]) -> RequestAuthorization:
         refusals = tuple(
@@ -135,10 +196,19 @@ class AuthorizedOperation:
             ).values()
         )
         touched = [t for t in self.touched if all_hold(t.conditions, variables)]
+        lookups = tuple(
+            dict.fromkeys(
+                (lookup.kind, str(value))
+                for lookup in self.lookups
+                if all_hold(lookup.conditions, variables)
+                and (value := lookup.source.value(variables)) is not None
+            )
+        )
         return RequestAuthorization(
             refusals=refusals,
             coordinates=frozenset(t.coordinate for t in touched),
             personal=any(t.personal for t in touched),
+            refused_lookups=lookups,
         )
 
     def errors(self) -> list[dict[str, Any]]:
@@ -163,8 +233,13 @@ class OperationAuthorizer:
         personal_policies: frozenset[str] = frozenset(),
         subject_fields: Mapping[str, tuple[str, ...]] | None = None,
         possible_types: Mapping[str, frozenset[str]] | None = None,
+        lookups: Mapping[str, tuple[str, str]] | None = None,
+        cursor_argument: str | None = None,
     ) -> None:
         self.schema = schema
+        #: ``Type.field`` -> (argument, identifier kind) of lookups by identifier
+        self.lookups = dict(lookups or {})
+        self.cursor_argument = cursor_argument
         self.requirements = requirements
         self.personal_policies = personal_policies
         self.subject_fields = dict(subject_fields or {})
@@ -181,9 +256,12 @@ class OperationAuthorizer:
         assert walk.root is not None, "validated operations have a root type"
         rewrite = _Rewrite(self, grants, walk)
         selection_set = rewrite.selection_set(operation.selection_set, walk.root, (), (), ())
+        for name in _reserved_variables(operation):
+            rewrite.refusals.append(Refusal((), (), f"${name}", _RESERVED_VARIABLE))
+            rewrite.forbidden = True
         rewritten_operation: OperationDefinitionNode | None = None
         if selection_set is not None and rewrite.fetches:
-            rewritten_operation = _with_selections(operation, selection_set)
+            rewritten_operation = _with_selections(operation, selection_set, rewrite.cursors)
         shape_operation: OperationDefinitionNode | None = None
         if rewrite.refused_types:
             shaping = _Rewrite(self, grants, walk, shape_only=True)
@@ -198,16 +276,37 @@ class OperationAuthorizer:
             shape_document=_document(shape_operation),
             shape_operation=shape_operation,
             forbidden=rewrite.forbidden,
+            cursors=tuple(rewrite.cursors),
+            lookups=tuple(dict.fromkeys(rewrite.lookups)),
         )
 
 
+def _reserved_variables(operation: OperationDefinitionNode) -> list[str]:
+    """The variables the client defines under the prefix the gateway reserves for cursors."""
+    return [
+        d.variable.name.value
+        for d in operation.variable_definitions or ()
+        if d.variable.name.value.startswith(CURSOR_VARIABLE)
+    ]
+
+
 def _with_selections(
-    operation: OperationDefinitionNode, selection_set: SelectionSetNode
+    operation: OperationDefinitionNode,
+    selection_set: SelectionSetNode,
+    cursors: list[CursorArgument] | None = None,
 ) -> OperationDefinitionNode:
+    definitions = tuple(operation.variable_definitions or ()) + tuple(
+        VariableDefinitionNode(
+            variable=VariableNode(name=NameNode(value=c.variable)),
+            type=NamedTypeNode(name=NameNode(value="String")),
+            directives=(),
+        )
+        for c in cursors or ()
+    )
     return OperationDefinitionNode(
         operation=operation.operation,
         name=operation.name,
-        variable_definitions=operation.variable_definitions,
+        variable_definitions=definitions,
         directives=operation.directives,
         selection_set=selection_set,
     )
@@ -250,6 +349,8 @@ class _Rewrite:
         self.refusals: list[Refusal] = []
         self.covered: list[tuple[str, ...]] = []
         self.touched: list[Touch] = []
+        self.cursors: list[CursorArgument] = []
+        self.lookups: list[RefusedLookup] = []
         #: whether any kept field needs a subgraph (not only __typename / introspection)
         self.fetches = False
 
@@ -327,6 +428,7 @@ class _Rewrite:
         why = self.owner.requirements.check_field(parent.name, name, self.grants)
         if why is not None and not self.shape_only:
             self._refuse(here, here_covered, coordinate, why, conditions)
+            self._refused_lookup(node, coordinate, conditions)
             return None
         definition = field.definition
         assert definition is not None, "validated operations select known fields"
@@ -357,10 +459,42 @@ class _Rewrite:
         return FieldNode(
             alias=node.alias,
             name=node.name,
-            arguments=node.arguments,
+            arguments=self._arguments(
+                node, f"{field.parent.name}.{field.name}" if field.parent else "", conditions
+            ),
             directives=node.directives,
             selection_set=sub,
         )
+
+    def _arguments(
+        self, node: FieldNode, coordinate: str, conditions: Conditions
+    ) -> tuple[ArgumentNode, ...]:
+        """The field's arguments, its cursor (if any) moved into a reserved variable."""
+        name = self.owner.cursor_argument
+        arguments = tuple(node.arguments or ())
+        if name is None or self.shape_only:
+            return arguments
+        kept: list[ArgumentNode] = []
+        for argument in arguments:
+            value = argument.value
+            if argument.name.value == name and not isinstance(value, NullValueNode):
+                variable = f"{CURSOR_VARIABLE}{len(self.cursors)}"
+                source = ArgumentSource.of(value)
+                self.cursors.append(CursorArgument(variable, coordinate, source, conditions))
+                value = VariableNode(name=NameNode(value=variable))
+                argument = ArgumentNode(name=argument.name, value=value)
+            kept.append(argument)
+        return tuple(kept)
+
+    def _refused_lookup(self, node: FieldNode, coordinate: str, conditions: Conditions) -> None:
+        lookup = self.owner.lookups.get(coordinate)
+        if lookup is None:
+            return
+        argument, kind = lookup
+        for given in node.arguments or ():
+            if given.name.value == argument:
+                source = ArgumentSource.of(given.value)
+                self.lookups.append(RefusedLookup(kind, source, conditions))
 
     def _refuse(
         self, path: Path, covered: Path, coordinate: str, why: str, conditions: Conditions

@@ -1,4 +1,4 @@
-"""The ``[auth]`` configuration section: tokens, claims, consumer applications, policies, masking.
+"""The ``[auth]`` configuration section: tokens, claims, applications, policies, identifiers.
 
 Closed by default: authorization is enforced, an operation's unauthorized parts are removed,
 unregistered applications are anonymous, unknown policies deny. ``docs/configuration.md`` lists
@@ -7,6 +7,7 @@ every key.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -64,6 +65,27 @@ class ApplicationSeed(Section):
     revoked: bool = False
 
 
+class PurposeApproval(Section):
+    """What a purpose opens for the applications of one OPD."""
+
+    scopes: list[str] = Field(default_factory=list)
+    policies: list[str] = Field(default_factory=list)
+
+
+class PurposeSeed(Section):
+    """A purpose of processing (UU 27/2022), written to the registry at start (upserted)."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    #: dasar hukum: the regulation that allows the processing
+    legal_basis: str = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+    #: OPD -> the scopes and policies this purpose approves for that OPD's applications
+    approvals: dict[str, PurposeApproval] = Field(default_factory=dict)
+
+
 class ApplicationsSection(Section):
     """The registry of consumer applications: which scopes and purposes each is approved for."""
 
@@ -75,6 +97,8 @@ class ApplicationsSection(Section):
     #: ``jamajama migrate``; SQLite always migrates at start)
     migrate_at_start: bool = False
     seed: list[ApplicationSeed] = Field(default_factory=list)
+    #: purposes written to the registry at start (an application's purposes name these)
+    purposes: list[PurposeSeed] = Field(default_factory=list)
 
 
 class PolicySection(Section):
@@ -102,14 +126,54 @@ def _default_policies() -> dict[str, PolicySection]:
     return {"data_pribadi": PolicySection(purpose_approved=True)}
 
 
-class MaskingSection(Section):
-    """Values returned masked unless the caller holds a scope."""
+class IdentifierKind(Section):
+    """One kind of identifier (NIK, No. KK, NISN, JKN card number) and the scope that reveals it."""
 
-    #: field coordinate -> scope that reveals the full value
-    fields: dict[str, str] = Field(default_factory=lambda: {"Penduduk.nik": "kependudukan:nik"})
-    keep_prefix: int = Field(default=4, ge=0)
-    keep_suffix: int = Field(default=4, ge=0)
-    mask_char: str = Field(default="x", min_length=1, max_length=1)
+    #: field coordinates that carry it in a response (``Penduduk.nik``), entity keys included
+    fields: list[str] = Field(default_factory=list)
+    #: arguments that look a record up by it (``Query.penduduk.nik``): they need the reveal rights
+    arguments: list[str] = Field(default_factory=list)
+    #: the scope that shows the real value (with every ``reveal_policies`` granted)
+    reveal_scope: str
+    #: what it looks like in free text (error messages and extensions are scrubbed of it)
+    pattern: str = Field(default=r"\d{16}", min_length=1)
+
+
+def _default_identifiers() -> dict[str, IdentifierKind]:
+    return {
+        "nik": IdentifierKind(
+            fields=["Penduduk.nik"],
+            arguments=["Query.penduduk.nik"],
+            reveal_scope="kependudukan:nik",
+        ),
+        "no_kk": IdentifierKind(
+            fields=["Keluarga.noKk"],
+            arguments=["Query.keluarga.noKk"],
+            reveal_scope="kependudukan:nik",
+        ),
+        "nisn": IdentifierKind(
+            fields=["PesertaDidik.nisn"], reveal_scope="pendidikan:nisn", pattern=r"\d{10}"
+        ),
+        "nomor_kartu_jkn": IdentifierKind(
+            fields=["KepesertaanJkn.nomorKartu"], reveal_scope="kesehatan:jkn", pattern=r"\d{13}"
+        ),
+    }
+
+
+class IdentifiersSection(Section):
+    """The one declaration of identifiers: where they travel, and who sees them (security.md)."""
+
+    kinds: dict[str, IdentifierKind] = Field(default_factory=_default_identifiers)
+    #: policies that must be granted besides the reveal scope (personal data: approved purpose)
+    reveal_policies: list[str] = Field(default_factory=lambda: ["data_pribadi"])
+    #: key of pseudonyms and sealed cursors (at least 32 bytes); or ``key_file`` (a secret file).
+    #: Neither: a random key per process (pseudonyms and cursors change at restart; warned)
+    key: SecretStr | None = None
+    key_file: Path | None = None
+    #: response fields holding a subgraph cursor (sealed on the way out)
+    cursor_fields: list[str] = Field(default_factory=lambda: ["PageInfo.endCursor"])
+    #: the argument that brings a cursor back (unsealed on the way in)
+    cursor_argument: str = "after"
 
 
 class AuthSection(Section):
@@ -128,4 +192,4 @@ class AuthSection(Section):
     claims: ClaimsSection = ClaimsSection()
     applications: ApplicationsSection = ApplicationsSection()
     policies: dict[str, PolicySection] = Field(default_factory=_default_policies)
-    masking: MaskingSection = MaskingSection()
+    identifiers: IdentifiersSection = IdentifiersSection()

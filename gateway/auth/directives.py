@@ -148,6 +148,13 @@ class AuthRequirements:
                         fields[(type_name, field_name)] = requirement
         return cls(supergraph, types, fields)
 
+    def require(self, parent: str, field_name: str, requirement: Requirement) -> None:
+        """Add what the gateway's own declarations ask of a field (lookups by identifier)."""
+        key = (parent, field_name)
+        self.fields[key] = self.fields.get(key, NO_REQUIREMENT).merge(requirement)
+        self._effective.clear()
+        self.policy_names = self.policy_names | requirement.policy_names
+
     def of_type(self, type_name: str) -> Requirement:
         return self.types.get(type_name, NO_REQUIREMENT)
 

@@ -8,6 +8,7 @@ the application is approved for them; an unregistered or revoked application is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -81,16 +82,32 @@ class Authenticator:
         if application.revoked:
             reason = f'application "{said.application}" has been revoked'
             return _downgrade(said, reason).with_purpose(purpose)
+        opd = application.opd or said.opd
+        approvals = await self._approvals(application.purposes, opd or "")
         return Principal(
             authenticated=True,
             application=application.id,
-            opd=application.opd or said.opd,
+            opd=opd,
             user=said.user,
             scopes=said.scopes & application.scopes,
             roles=said.roles,
-            approved_purposes=application.purposes,
+            approved_purposes=frozenset(approvals),
             claims=said.claims,
+            purpose_approvals=MappingProxyType(approvals),
         ).with_purpose(purpose)
+
+    async def _approvals(
+        self, purposes: frozenset[str], opd: str
+    ) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+        """The application's purposes that are recorded, valid today and approve its OPD."""
+        today = date.today()
+        approvals = {}
+        for purpose_id in sorted(purposes):
+            record = await self._registry.purpose(purpose_id)
+            approval = record.approved_for(opd, today) if record is not None else None
+            if approval is not None:
+                approvals[purpose_id] = approval
+        return approvals
 
 
 def _downgrade(said: Principal, reason: str) -> Principal:

@@ -1,17 +1,18 @@
-"""Masking: values such as the NIK are returned masked unless the caller holds the revealing scope.
+"""Protection of a shaped response: identifiers pseudonymised, cursors sealed, errors scrubbed.
 
-``1871011204900001`` becomes ``1871xxxxxxxx0001``: the region prefix and the serial stay, so the
-masked value is stable (the same resident always reads the same) and still useful to a dashboard,
-but it cannot be used to look the resident up. Masking follows the client's operation (the
-operation walk in request mode: fragments resolved, ``@skip``/``@include`` decided like the
-shaper decided them) over the shaped response, so aliases, fragments and conditions cannot route
-around it; error messages are scrubbed of anything that looks like a full identifier.
+Follows the client's operation (the operation walk in request mode: fragments resolved,
+``@skip``/``@include`` decided like the shaper decided them) over the shaped response, so
+aliases, fragments and conditions cannot route around it. For a caller without the reveal rights
+of a kind, every field declared as carrying it (entity keys included: they are fields the client
+selects) reads the caller's pseudonym (``gateway.auth.identifiers``). Every cursor field is sealed
+for the caller and the list it belongs to (``gateway.auth.cursors``), whoever the caller is.
+Error messages and extensions are scrubbed of anything shaped like a hidden identifier.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -22,103 +23,152 @@ from graphql import (
     is_composite_type,
 )
 
-from gateway.auth.config import MaskingSection
-from gateway.operation import Fragment, OperationWalk
+from gateway.auth.cursors import CursorSeal
+from gateway.auth.identifiers import Identifiers
+from gateway.operation import Field, Fragment, OperationWalk
 
-_LONG_NUMBER = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+@dataclass(slots=True)
+class Released:
+    """What one response carried: identifiers per kind (the real values, shown in clear or as a
+    pseudonym), for the audit layer to index (``gateway/audit`` reads ``AccessOutcome``)."""
+
+    identifiers: list[tuple[str, str]] = field(default_factory=list)
+    cursors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """One masking pass: who the response is for and what stays hidden from them."""
+
+    walk: OperationWalk
+    hidden: frozenset[str]
+    application: str | None
+    released: Released
 
 
 class Masker:
-    """Masks configured field coordinates for callers without the revealing scope."""
+    """Pseudonymises declared identifiers and seals cursors in shaped responses."""
 
     def __init__(
         self,
         schema: GraphQLSchema,
-        section: MaskingSection,
+        identifiers: Identifiers,
+        seal: CursorSeal,
         possible_types: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self._schema = schema
-        self._section = section
-        self._fields = dict(section.fields)
+        self.identifiers = identifiers
+        self.seal = seal
         self._possible = dict(possible_types or {})
 
-    def mask_value(self, value: str) -> str:
-        prefix, suffix = self._section.keep_prefix, self._section.keep_suffix
-        if len(value) <= prefix + suffix:
-            return self._section.mask_char * len(value)
-        middle = self._section.mask_char * (len(value) - prefix - suffix)
-        return value[:prefix] + middle + (value[len(value) - suffix :] if suffix else "")
+    def _declared(self, coordinates: Mapping[str, str], parent: str, name: str) -> str | None:
+        found = coordinates.get(f"{parent}.{name}")
+        if found is not None:
+            return found
+        for implementation in self._possible.get(parent, ()):
+            found = coordinates.get(f"{implementation}.{name}")
+            if found is not None:
+                return found
+        return None
 
-    def hidden(self, scopes: frozenset[str]) -> frozenset[str]:
-        """The coordinates masked for a caller holding ``scopes``."""
-        return frozenset(c for c, scope in self._fields.items() if scope not in scopes)
-
-    def _masked_here(self, parent: str, field_name: str, hidden: frozenset[str]) -> bool:
-        if f"{parent}.{field_name}" in hidden:
+    def _is_cursor(self, parent: str, name: str) -> bool:
+        cursors = self.identifiers.cursor_fields
+        if f"{parent}.{name}" in cursors:
             return True
-        return any(f"{o}.{field_name}" in hidden for o in self._possible.get(parent, ()))
+        return any(f"{o}.{name}" in cursors for o in self._possible.get(parent, ()))
 
-    def mask_data(self, data: Any, walk: OperationWalk, hidden: frozenset[str]) -> Any:
-        """Mask ``data`` (the shaped response data) in place for the ``hidden`` coordinates.
+    def mask_data(
+        self,
+        data: Any,
+        walk: OperationWalk,
+        hidden: frozenset[str],
+        application: str | None = None,
+    ) -> Released:
+        """Protect ``data`` (the shaped response data) in place; what it released.
 
         ``walk`` is the client's operation in request mode: the selections the response holds.
         """
-        if not hidden or not isinstance(data, dict):
-            return data
-        if walk.root is not None:
-            self._walk(data, walk, walk.operation.selection_set, walk.root, hidden)
-        return data
+        released = Released()
+        if isinstance(data, dict) and walk.root is not None:
+            state = _Pass(walk, hidden, application, released)
+            self._walk(data, state, walk.operation.selection_set, walk.root, "")
+        return released
 
     def _walk(
         self,
         value: Any,
-        walk: OperationWalk,
+        state: _Pass,
         selection_set: SelectionSetNode,
         parent: GraphQLNamedType,
-        hidden: frozenset[str],
+        connection: str,
     ) -> None:
         if isinstance(value, list):
             for item in value:
-                self._walk(item, walk, selection_set, parent, hidden)
+                self._walk(item, state, selection_set, parent, connection)
             return
         if not isinstance(value, dict):
             return
-        for selection in walk.selections(selection_set, parent):
+        for selection in state.walk.selections(selection_set, parent):
             if isinstance(selection, Fragment):
                 # every fragment, whatever the runtime type: masking more is safe, less is not
                 target = selection.target if is_composite_type(selection.target) else parent
                 assert target is not None
-                self._walk(value, walk, selection.selection_set, target, hidden)
-                continue
-            key, name = selection.key, selection.name
-            definition = selection.definition
-            if key not in value or definition is None:
-                continue
-            if self._masked_here(parent.name, name, hidden):
-                value[key] = self._mask_any(value[key])
-            elif selection.node.selection_set is not None:
-                named = get_named_type(definition.type)
-                self._walk(value[key], walk, selection.node.selection_set, named, hidden)
+                self._walk(value, state, selection.selection_set, target, connection)
+            elif selection.key in value and selection.definition is not None:
+                self._field(value, state, selection, parent, connection)
 
-    def _mask_any(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.mask_value(value)
+    def _field(
+        self,
+        value: dict[str, Any],
+        state: _Pass,
+        selection: Field,
+        parent: GraphQLNamedType,
+        connection: str,
+    ) -> None:
+        key, name = selection.key, selection.name
+        definition = selection.definition
+        assert definition is not None
+        kind = self._declared(self.identifiers.fields, parent.name, name)
+        if kind is not None:
+            value[key] = self._identifier(value[key], kind, state)
+        elif self._is_cursor(parent.name, name):
+            value[key] = self._cursor(value[key], state, connection)
+        elif selection.node.selection_set is not None:
+            if self.identifiers.cursor_argument in definition.args:
+                connection = f"{parent.name}.{name}"
+            named = get_named_type(definition.type)
+            self._walk(value[key], state, selection.node.selection_set, named, connection)
+
+    def _identifier(self, value: Any, kind: str, state: _Pass) -> Any:
         if isinstance(value, list):
-            return [self._mask_any(v) for v in value]
-        return value
+            return [self._identifier(v, kind, state) for v in value]
+        if not isinstance(value, str):
+            return value
+        state.released.identifiers.append((kind, value))
+        if kind not in state.hidden:
+            return value
+        return self.identifiers.pseudonym(kind, state.application, value)
 
-    def scrub_text(self, text: str) -> str:
-        """Mask every 16-digit number in a message (NIK and KK numbers share the shape)."""
-        return _LONG_NUMBER.sub(lambda m: self.mask_value(m.group(0)), text)
+    def _cursor(self, value: Any, state: _Pass, connection: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        state.released.cursors += 1
+        return self.seal.seal(value, state.application, connection)
 
-    def scrub_errors(self, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [self._scrub(error) for error in errors]
+    def scrub_errors(
+        self, errors: list[dict[str, Any]], hidden: frozenset[str]
+    ) -> list[dict[str, Any]]:
+        """Errors with every hidden identifier in their messages and extensions masked."""
+        if not hidden:
+            return errors
+        return [self._scrub(error, hidden) for error in errors]
 
-    def _scrub(self, value: Any) -> Any:
+    def _scrub(self, value: Any, hidden: frozenset[str]) -> Any:
         if isinstance(value, str):
-            return self.scrub_text(value)
+            return self.identifiers.scrub_text(value, hidden)
         if isinstance(value, dict):
-            return {k: self._scrub(v) for k, v in value.items()}
+            return {k: self._scrub(v, hidden) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._scrub(v) for v in value]
+            return [self._scrub(v, hidden) for v in value]
         return value

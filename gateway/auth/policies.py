@@ -64,6 +64,8 @@ class PolicyEvaluator:
                 )
             if policy.purposes is not None and principal.purpose not in policy.purposes:
                 return f'purpose "{principal.purpose}" is not allowed for this data'
+            if not principal.purpose_opens(name):
+                return f'purpose "{principal.purpose}" does not approve the policy "{name}"'
         return None
 
     def evaluate_all(

@@ -422,16 +422,19 @@ class GraphQLEndpoint:
         return response, 200, None
 
     async def plan(self, request: Request) -> Response:
-        """The query plan of an operation, for GraphiQL's plan view (authenticated callers)."""
+        """The query plan of an operation, for GraphiQL's plan view (authenticated callers): the
+        plan of the operation as rewritten for the caller, naming nothing its schema hides."""
         media = media_type_of(request.headers.get("content-type"))
         if media != JSON:
             body = _error_body("content-type must be application/json", UNSUPPORTED_MEDIA_TYPE)
             return _json_response(body, JSON, 415)
+        principal = None
         if self.guard is not None:
             admission = await self.guard.admit(request.headers, _client_host(request))
             if not admission.admitted:
                 return _json_response(admission.body, JSON, admission.status, admission.headers)
-            if admission.principal is None or not admission.principal.authenticated:
+            principal = admission.principal
+            if principal is None or not principal.authenticated:
                 message = "the query plan is shown to authenticated callers only"
                 return _json_response(_error_body(message, "UNAUTHENTICATED"), JSON, 401)
         try:
@@ -444,7 +447,8 @@ class GraphQLEndpoint:
             return _json_response(_error_body(error.message, error.code), JSON, error.status)
         current = cast(Gateway, getattr(self.gateway, "current", self.gateway))
         try:
-            query_plan = current.query_plan(params["query"], params["operation_name"])
+            # the caller's plan: its rewrite, validated against its filtered schema
+            query_plan = current.query_plan(params["query"], params["operation_name"], principal)
         except GatewayError as error:
             return _json_response({"errors": [error.to_graphql_error()]}, JSON, 400)
         text = print_plan(query_plan) if query_plan is not None else None

@@ -2,6 +2,8 @@
 
 1. the schema that shipped before migrations existed (``CREATE TABLE IF NOT EXISTS``: an existing
    registry is adopted as it is).
+2. the purposes (``{table}_purposes``): one record per purpose, with its legal basis, validity
+   period and the scopes/policies it approves per OPD (JSON), so a purpose opens only those.
 """
 
 from __future__ import annotations
@@ -21,6 +23,20 @@ MIGRATIONS = (
             "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, "
             "name TEXT NOT NULL, opd TEXT NOT NULL, scopes TEXT NOT NULL, "
             "purposes TEXT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE)",
+        ),
+    ),
+    Migration(
+        2,
+        "purposes bound to data categories",
+        sqlite=(
+            "CREATE TABLE {table}_purposes (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+            "description TEXT NOT NULL, legal_basis TEXT NOT NULL, valid_from TEXT, "
+            "valid_until TEXT, approvals TEXT NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE {table}_purposes (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+            "description TEXT NOT NULL, legal_basis TEXT NOT NULL, valid_from DATE, "
+            "valid_until DATE, approvals TEXT NOT NULL)",
         ),
     ),
 )

@@ -3,7 +3,10 @@
 1. the schema that shipped before migrations existed (``CREATE ... IF NOT EXISTS``: an existing
    database is adopted as it is);
 2. who published (``author``: the token's team, plus the person the publisher named) and, for an
-   admin override of a refused breaking change, the recorded reason.
+   admin override of a refused breaking change, the recorded reason;
+3. the consumer application per usage row (counts per (coordinate, application, operation); rows
+   reported before applications were carried become ``(unknown)``) and, per supergraph version, the
+   applications its breaking and deprecation changes affected (JSON, found by the publish check).
 """
 
 from __future__ import annotations
@@ -45,6 +48,24 @@ _AUTHORS = (
     "ALTER TABLE supergraph_versions ADD COLUMN override_reason TEXT",
 )
 
+#: SQLite cannot change a primary key in place: the usage table is rebuilt (same on PostgreSQL)
+_APPLICATIONS = (
+    """CREATE TABLE field_usage_by_application (
+        coordinate TEXT NOT NULL,
+        application TEXT NOT NULL DEFAULT '(unknown)',
+        operation TEXT NOT NULL,
+        operation_hash TEXT NOT NULL,
+        count BIGINT NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (coordinate, application, operation_hash))""",
+    "INSERT INTO field_usage_by_application (coordinate, application, operation, operation_hash, "
+    "count, last_seen) SELECT coordinate, '(unknown)', operation, operation_hash, count, last_seen "
+    "FROM field_usage",
+    "DROP TABLE field_usage",
+    "ALTER TABLE field_usage_by_application RENAME TO field_usage",
+    "ALTER TABLE supergraph_versions ADD COLUMN affected TEXT",
+)
+
 MIGRATIONS = (
     Migration(
         1,
@@ -53,6 +74,12 @@ MIGRATIONS = (
         postgres=_initial("BIGSERIAL PRIMARY KEY"),
     ),
     Migration(2, "version authors and override reasons", sqlite=_AUTHORS, postgres=_AUTHORS),
+    Migration(
+        3,
+        "consumer applications in usage and in the version log",
+        sqlite=_APPLICATIONS,
+        postgres=_APPLICATIONS,
+    ),
 )
 
 

@@ -65,6 +65,7 @@ def build_query_plan(
     if operation.operation == OperationType.SUBSCRIPTION:
         raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
     planner.plan_root(normalize(document, operation), kind)
+    planner.supply_requires_unconditionally()
     root_name = planner.schema.mutation_type if kind == "mutation" else planner.schema.query_type
     for group in planner.groups:
         parent = "_Entity" if group.is_entity or root_name is None else root_name.name
@@ -146,6 +147,7 @@ class _Planner:
         self._kind = "query"
         self._collecting: set[tuple[str, str]] = set()
         self._entity_types: dict[str, bool] = {}
+        self._conditional_requires: list[tuple[FetchGroup, Conditions, _At, list[Selection]]] = []
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -211,6 +213,28 @@ class _Planner:
             entry = next(e for g, e in candidates if g == group.service)
             at = _At(group, group.selections, root.name, (), None, ())
             self._descend(at, root_field, entry)
+
+    def supply_requires_unconditionally(self) -> None:
+        """Required fields a conditional field asked for, where its fetch also runs without it.
+
+        They were supplied under the field's condition, but the representation of every object
+        the fetch sends carries them: when the fetch is not itself under that condition, supply
+        them unconditionally too (a skipped field must not take its entity's other fields with it).
+        """
+        for group, conditions, plain_at, required in self._conditional_requires:
+            common = set(group.condition_sets[0]) if group.condition_sets else set()
+            for condition_set in group.condition_sets[1:]:
+                common &= set(condition_set)
+            if not set(conditions) <= common:
+                group.depend_on(self._plan_set(plain_at, self._field_set_copy(required)))
+
+    def _field_set_copy(self, selections: list[Selection]) -> list[Selection]:
+        return [
+            replace(s, selections=self._field_set_copy(s.selections))
+            if isinstance(s, Field)
+            else Fragment(s.type_condition, s.conditions, self._field_set_copy(s.selections))
+            for s in selections
+        ]
 
     def _root_group_for(
         self,
@@ -314,8 +338,8 @@ class _Planner:
         for selection in selections:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
-                if not self._possible(condition) & self._possible(type_name):
-                    continue  # never applies here
+                if not self._possible(condition) & self._returned(graph, type_name):
+                    continue  # never applies to what this subgraph returns here
                 if not self._local(graph, condition, selection.selections, provided):
                     return False
                 continue
@@ -351,6 +375,8 @@ class _Planner:
         at.group.condition_sets.append(conditions)
         touched = {at.group}
         if not fld.selections:
+            if self._is_composite(at.parent_type, fld.name):
+                add_typename(added.selections)  # every sub-selection was statically skipped
             return touched
         child_type, depth = self._field_type(at.parent_type, fld.name)
         if self._is_abstract(child_type):
@@ -575,6 +601,13 @@ class _Planner:
         for handled in (*local, *on_interface):
             touched |= self._plan_field(at, handled)
         rest = _without(selections, {id(f) for f in (*local, *on_interface)})
+        return touched | self._plan_through_interface_owner(at, rest)
+
+    def _plan_through_interface_owner(self, at: _At, rest: list[Selection]) -> set[FetchGroup]:
+        """Jump from an @interfaceObject position to a subgraph that knows the implementations
+        (a resolvable key of the interface there), for ``__typename`` and ``rest``."""
+        interface = at.parent_type
+        service = at.group.service
         owners = [
             graph
             for graph, info in self.sg.graphs_of_type(interface).items()
@@ -587,7 +620,7 @@ class _Planner:
             target_at = self._follow(at, interface, route)
             add_typename(target_at.target)
             target_at.group.condition_sets.append(at.conditions)
-            return touched | {target_at.group} | self._plan_abstract(target_at, rest)
+            return {target_at.group} | self._plan_abstract(target_at, rest)
         where = ".".join(p for p in at.path if p != LIST_MARKER) or interface
         raise PlanningError(
             f"cannot plan {where}: {service} returns {interface} as an @interfaceObject, and no "
@@ -628,6 +661,7 @@ class _Planner:
                 f"resolves it has a @key of {type_name} that {service} can supply"
             )
         _, route, entry = best
+        plain = at
         if fld.conditions:
             # What the jump needs from the source is needed only when the field is included.
             conditional = add_fragment(at.target, None, fld.conditions)
@@ -644,6 +678,9 @@ class _Planner:
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
+            if fld.conditions and len(route) == 1:
+                plain_at = replace(plain, exclude=source_at.exclude)
+                self._conditional_requires.append((last.group, fld.conditions, plain_at, required))
             supplied = self._plan_set(source_at, required)
             last.group.depend_on(supplied)
             typed = self._typenamed(type_name, required)
@@ -881,7 +918,7 @@ class _Planner:
             if isinstance(selection, Fragment):
                 condition = selection.type_condition or type_name
                 if condition in self.schema.type_map and (
-                    self._possible(condition) & self._possible(type_name)
+                    self._possible(condition) & self._returned(graph, type_name)
                 ):
                     cost += self._estimate_set(
                         graph, condition, selection.selections, provided, depth
@@ -925,6 +962,10 @@ class _Planner:
         named: GraphQLNamedType = output
         return named.name, depth
 
+    def _is_composite(self, type_name: str, field_name: str) -> bool:
+        named = self.schema.type_map.get(self._field_type(type_name, field_name)[0])
+        return isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
+
     def _is_abstract(self, type_name: str) -> bool:
         return isinstance(
             self.schema.type_map.get(type_name), GraphQLInterfaceType | GraphQLUnionType
@@ -933,6 +974,12 @@ class _Planner:
     def _possible(self, type_name: str) -> frozenset[str]:
         if self._is_abstract(type_name):
             return self.sg.possible_types.get(type_name, frozenset())
+        return frozenset({type_name})
+
+    def _returned(self, graph: str, type_name: str) -> frozenset[str]:
+        """The object types ``graph`` may return at a position of ``type_name``."""
+        if self._is_abstract(type_name):
+            return self.sg.runtime_types(type_name, graph)
         return frozenset({type_name})
 
     def _applies(self, condition: str | None, object_type: str) -> bool:
@@ -949,11 +996,17 @@ def _flatten_root(selections: list[Selection], conditions: Conditions = ()) -> l
     for selection in selections:
         if isinstance(selection, Field):
             if conditions:
-                selection = replace(selection, conditions=conditions + selection.conditions)
+                selection = replace(selection, conditions=_joined(conditions, selection.conditions))
             fields.append(selection)
         else:
-            fields.extend(_flatten_root(selection.selections, conditions + selection.conditions))
+            inner = _joined(conditions, selection.conditions)
+            fields.extend(_flatten_root(selection.selections, inner))
     return fields
+
+
+def _joined(outer: Conditions, inner: Conditions) -> Conditions:
+    """Both sets of conditions, each once (a directive may not repeat on one selection)."""
+    return outer + tuple(c for c in inner if c not in outer)
 
 
 def _direct_fields(selections: list[Selection], abstract: str, sg: Supergraph) -> list[Field]:

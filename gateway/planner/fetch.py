@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -136,7 +137,8 @@ class _Assembler:
         definitions = [self.variables[name] for name in self.variables if name in used]
         name = None
         if self.operation_name:
-            name = f"{self.operation_name}__{group.service}__{self._fetch_index}"
+            service = _NOT_IN_NAMES.sub("_", group.service)  # "product-reviews" is no GraphQL name
+            name = f"{self.operation_name}__{service}__{self._fetch_index}"
         self._fetch_index += 1
         requires: tuple[RepresentationRule, ...] | None = None
         if group.is_entity:
@@ -196,6 +198,8 @@ def _transitive_reduction(parents: dict[int, list[FetchGroup]]) -> dict[int, lis
         reduced[group_id] = [p for p in direct if p.id not in implied]
     return reduced
 
+
+_NOT_IN_NAMES = re.compile(r"[^_0-9A-Za-z]")
 
 _REPRESENTATIONS = VariableDefinitionNode(
     variable=VariableNode(name=NameNode(value="representations")),

@@ -4,7 +4,9 @@ A change is breaking when an operation that worked could stop working: a removed
 argument or enum value; a changed field or argument type; a new required argument or input field;
 an input field or argument made nullable -> non-null. Each change names the field coordinates
 (``Type.field``) whose use makes it dangerous; a change is refused when an operation used one of
-them within the usage window, and accepted with a warning otherwise.
+them within the usage window, and accepted with a warning otherwise. A new deprecation (field,
+argument, enum value, input field) is never refused; the check names the consumer applications
+that used what it endangers, as it does for every breaking change, so that they can be told.
 """
 
 from __future__ import annotations
@@ -37,14 +39,64 @@ class Change:
     endangered: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationUse:
+    """A consumer application's executions of operations that used an endangered field."""
+
+    application: str
+    count: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"application": self.application, "count": self.count}
+
+
+def applications_of(uses: list[OperationUse]) -> list[ApplicationUse]:
+    """Executions per application, most first (then by name)."""
+    totals: dict[str, int] = {}
+    for use in uses:
+        totals[use.application] = totals.get(use.application, 0) + use.count
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [ApplicationUse(name, count) for name, count in ranked]
+
+
+def render_applications(applications: list[ApplicationUse]) -> str:
+    """``sibansos (3x), sehat-lampung (2x)``."""
+    return ", ".join(f"{a.application} ({a.count}x)" for a in applications)
+
+
 @dataclass(slots=True)
 class ChangeVerdict:
+    """A change and the (application, operation) pairs that used its endangered fields."""
+
     change: Change
     used_by: list[OperationUse] = field(default_factory=list)
+    #: False for a deprecation: reported with its applications, never refused
+    breaking: bool = True
 
     @property
     def refused(self) -> bool:
-        return bool(self.used_by)
+        return self.breaking and bool(self.used_by)
+
+    @property
+    def applications(self) -> list[ApplicationUse]:
+        return applications_of(self.used_by)
+
+    @property
+    def operations(self) -> list[tuple[str, int]]:
+        """(operation name, executions) over every application, most first."""
+        totals: dict[str, int] = {}
+        for use in self.used_by:
+            totals[use.operation] = totals.get(use.operation, 0) + use.count
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+    def affected(self) -> dict[str, object]:
+        """What the version log keeps: the change and the applications it affected."""
+        return {
+            "kind": "breaking" if self.breaking else "deprecated",
+            "coordinate": self.change.coordinate,
+            "message": self.change.message,
+            "applications": [a.to_dict() for a in self.applications],
+        }
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,9 +105,15 @@ class ChangeVerdict:
             "message": self.change.message,
             "refused": self.refused,
             "used_by": [
-                {"operation": u.operation, "hash": u.operation_hash, "count": u.count}
+                {
+                    "operation": u.operation,
+                    "hash": u.operation_hash,
+                    "count": u.count,
+                    "application": u.application,
+                }
                 for u in self.used_by
             ],
+            "applications": [a.to_dict() for a in self.applications],
         }
 
 
@@ -207,6 +265,67 @@ def find_breaking_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[Change
                             f"{name}.{fname}",
                             f"required input field {name}.{fname} was added",
                             endangered,
+                        )
+                    )
+    return changes
+
+
+def _newly_deprecated(before: object, after: object) -> str | None:
+    """The deprecation reason ``after`` has and ``before`` had not (None otherwise)."""
+    reason = getattr(after, "deprecation_reason", None)
+    if before is None or reason is None or getattr(before, "deprecation_reason", None):
+        return None
+    return str(reason)
+
+
+def find_new_deprecations(old: GraphQLSchema, new: GraphQLSchema) -> list[Change]:
+    """Fields, arguments, enum values and input fields deprecated in ``new`` but not in ``old``.
+
+    Each endangers what its breaking removal would: the field itself (a field, an argument), or
+    the fields that return or take the type (an enum value, an input field).
+    """
+    changes: list[Change] = []
+    for name, t in _user_types(new).items():
+        before = old.type_map.get(name)
+        if type(before) is not type(t):
+            continue
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
+            assert isinstance(before, GraphQLObjectType | GraphQLInterfaceType)
+            for field_name, f in t.fields.items():
+                coordinate = f"{name}.{field_name}"
+                previous = before.fields.get(field_name)
+                reason = _newly_deprecated(previous, f)
+                if reason is not None:
+                    message = f"field {coordinate} was deprecated: {reason}"
+                    changes.append(Change("FIELD_DEPRECATED", coordinate, message, (coordinate,)))
+                for arg_name, arg in f.args.items():
+                    old_arg = previous.args.get(arg_name) if previous is not None else None
+                    reason = _newly_deprecated(old_arg, arg)
+                    if reason is not None:
+                        where = f"{coordinate}({arg_name}:)"
+                        message = f"argument {where} was deprecated: {reason}"
+                        changes.append(Change("ARG_DEPRECATED", where, message, (coordinate,)))
+        elif isinstance(t, GraphQLEnumType | GraphQLInputObjectType):
+            assert isinstance(before, GraphQLEnumType | GraphQLInputObjectType)
+            members = t.values if isinstance(t, GraphQLEnumType) else t.fields
+            previous_members = (
+                before.values if isinstance(before, GraphQLEnumType) else before.fields
+            )
+            what, kind = (
+                ("enum value", "ENUM_VALUE_DEPRECATED")
+                if isinstance(t, GraphQLEnumType)
+                else ("input field", "INPUT_FIELD_DEPRECATED")
+            )
+            for member, value in members.items():
+                reason = _newly_deprecated(previous_members.get(member), value)
+                if reason is not None:
+                    where = f"{name}.{member}"
+                    changes.append(
+                        Change(
+                            kind,
+                            where,
+                            f"{what} {where} was deprecated: {reason}",
+                            tuple(_fields_returning(old, name)),
                         )
                     )
     return changes

@@ -8,7 +8,10 @@ An OPD team publishes with its own token::
 
 ``--sdl`` may be a file or a live subgraph URL (asked for ``_service { sdl }``). ``check`` prints
 what a publish would do without publishing: the registry's verdict and the schema diff clients
-would see. Every command prints text for people; ``--json`` prints the registry's JSON answer.
+would see; each breaking change and each newly deprecated field names the consumer applications
+that used it. ``registry log`` lists, under each version, the applications its breaking and
+deprecation changes affected (as its publish check found them). Every command prints text for
+people; ``--json`` prints the registry's JSON answer.
 Exit codes: 0 accepted, 1 refused, 2 usage/network.
 """
 
@@ -381,6 +384,18 @@ def _print_versions(body: dict[str, Any], subgraph: str | None) -> None:
         if v.get("override_reason"):
             line += f"  (override: {v['override_reason']})"
         print(line)
+        for entry in v.get("affected") or []:
+            print(f"       {_affected_line(entry)}")
+
+
+def _affected_line(entry: dict[str, Any]) -> str:
+    """``breaking: field X.y was removed; applications: sibansos (3x)`` (one log entry)."""
+    from gateway.registry.checks import ApplicationUse, render_applications
+
+    users = render_applications(
+        [ApplicationUse(a["application"], int(a["count"])) for a in entry["applications"]]
+    )
+    return f"{entry['kind']}: {entry['message']}; applications: {users or 'none in the window'}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 Each change is graded: **breaking** (an operation that worked may stop working; the registry's own
 definition, ``checks.find_breaking_changes``), **dangerous** (operations keep validating but may
 behave differently: a new enum value or union member a client may not handle, a changed default,
-a newly deprecated field) or **safe** (a new type or field). The diff compares API schemas, i.e.
+a new deprecation) or **safe** (a new type or field). The diff compares API schemas, i.e.
 what clients see, not the subgraph SDL.
 """
 
@@ -14,14 +14,13 @@ from typing import Literal
 
 from graphql import (
     DangerousChangeType,
-    GraphQLEnumType,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     find_dangerous_changes,
 )
 
-from gateway.registry.checks import find_breaking_changes
+from gateway.registry.checks import find_breaking_changes, find_new_deprecations
 
 Action = Literal["added", "changed", "removed"]
 Severity = Literal["breaking", "dangerous", "safe"]
@@ -71,37 +70,12 @@ def _safe_and_deprecations(old: GraphQLSchema, new: GraphQLSchema) -> list[Schem
         before = old_types.get(name)
         if before is None:
             continue
-        for field_name, f in t.fields.items():
-            coordinate = f"{name}.{field_name}"
-            previous = before.fields.get(field_name)
-            if previous is None:
-                changes.append(SchemaChange("added", "safe", f"field {coordinate} was added"))
-            elif f.deprecation_reason is not None and previous.deprecation_reason is None:
-                changes.append(
-                    SchemaChange(
-                        "changed",
-                        "dangerous",
-                        f"field {coordinate} was deprecated: {f.deprecation_reason}",
-                    )
-                )
-    for name, named in new.type_map.items():
-        before_enum = old.type_map.get(name)
-        if isinstance(named, GraphQLEnumType) and isinstance(before_enum, GraphQLEnumType):
-            for value_name, value in named.values.items():
-                previous_value = before_enum.values.get(value_name)
-                if (
-                    previous_value is not None
-                    and value.deprecation_reason is not None
-                    and previous_value.deprecation_reason is None
-                ):
-                    changes.append(
-                        SchemaChange(
-                            "changed",
-                            "dangerous",
-                            f"enum value {name}.{value_name} was deprecated: "
-                            f"{value.deprecation_reason}",
-                        )
-                    )
+        for field_name in t.fields:
+            if field_name not in before.fields:
+                message = f"field {name}.{field_name} was added"
+                changes.append(SchemaChange("added", "safe", message))
+    deprecated = find_new_deprecations(old, new)
+    changes += [SchemaChange("changed", "dangerous", c.message) for c in deprecated]
     return changes
 
 

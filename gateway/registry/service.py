@@ -18,10 +18,12 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
 
 A publish is accepted only if the whole supergraph still composes and no breaking change touches a
 field some operation used within the usage window; breaking changes to unused fields are accepted
-with a warning. The admin token may publish over refused breaking changes (never over composition
-errors) by giving an ``override_reason``, which the version log keeps. ``author`` names the person
-publishing; the log records it after the token's identity (``opd:kesehatan/budi``), so the team
-part is always the authenticated one.
+with a warning. Every breaking change and every new deprecation names the consumer
+applications that used it in the window (the gateway reports usage per application), and the
+version log keeps what the publish check found. The admin token may publish over refused
+breaking changes (never over composition errors) by giving an ``override_reason``, which the
+version log keeps. ``author`` names the person publishing; the log records it after the token's
+identity (``opd:kesehatan/budi``), so the team part is always the authenticated one.
 """
 
 from __future__ import annotations
@@ -44,8 +46,14 @@ from gateway.composition.compose import SubgraphSource, compose
 from gateway.errors import GatewayError
 from gateway.favicon import favicon_route
 from gateway.registry.catalogue import build_catalogue, render_catalogue_html
-from gateway.registry.checks import ChangeVerdict, find_breaking_changes
+from gateway.registry.checks import (
+    ChangeVerdict,
+    find_breaking_changes,
+    find_new_deprecations,
+    render_applications,
+)
 from gateway.registry.store import (
+    UNKNOWN_APPLICATION,
     OperationUse,
     RegistryStore,
     RegistryStoreError,
@@ -77,6 +85,8 @@ class CheckResult:
     based_on: int | None = None
     #: an admin published over refused breaking changes, for this reason
     override_reason: str | None = None
+    #: new deprecations, with the operations and applications that used what they endanger
+    deprecations: list[ChangeVerdict] = field(default_factory=list)
 
     @property
     def overridden(self) -> bool:
@@ -98,9 +108,10 @@ class CheckResult:
                     f"({self.override_reason}) of breaking changes to fields in use:"
                 ]
             for v in refused:
-                ops = ", ".join(f"{u.operation} ({u.count}x)" for u in v.used_by)
-                lines.append(f"  - {v.change.message}; used by {ops}")
-            return "\n".join(lines)
+                ops = ", ".join(f"{name} ({count}x)" for name, count in v.operations)
+                apps = render_applications(v.applications)
+                lines.append(f"  - {v.change.message}; used by {ops}; applications: {apps}")
+            return "\n".join(lines + self._deprecation_lines())
         if self.unchanged:
             return f"{self.subgraph}: unchanged, nothing to publish"
         warnings = [v.change.message for v in self.changes]
@@ -109,7 +120,18 @@ class CheckResult:
         )
         if warnings:
             head += "; breaking changes to fields no recent operation used: " + "; ".join(warnings)
-        return head
+        return "\n".join([head, *self._deprecation_lines()])
+
+    def _deprecation_lines(self) -> list[str]:
+        lines = []
+        for v in self.deprecations:
+            users = render_applications(v.applications) or "no application in the usage window"
+            lines.append(f"  ~ {v.change.message}; used by applications: {users}")
+        return lines
+
+    def affected(self) -> list[dict[str, Any]]:
+        """Each breaking change and new deprecation with the applications it affected."""
+        return [v.affected() for v in [*self.changes, *self.deprecations]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +142,7 @@ class CheckResult:
             "composition_errors": self.composition_errors,
             "changes": [v.to_dict() for v in self.changes],
             "warnings": [v.change.message for v in self.changes if not v.refused],
+            "deprecations": [v.to_dict() for v in self.deprecations],
             "version": self.version.summary() if self.version else None,
             "overridden": self.overridden,
             "override_reason": self.override_reason,
@@ -170,6 +193,7 @@ class Registry:
                 name, accepted=False, composition_errors=[e.to_dict() for e in result.errors]
             )
         verdicts: list[ChangeVerdict] = []
+        deprecations: list[ChangeVerdict] = []
         try:
             new = load_supergraph(result.supergraph_sdl, authorization_enforced=True).api_schema
         except GatewayError as exc:  # composes, but the gateway could not serve it
@@ -195,16 +219,26 @@ class Registry:
                 old = None
         if old is not None:
             since = now - self.usage_window_days * DAY
-            for change in find_breaking_changes(old, new):
-                uses: dict[str, OperationUse] = {}
-                for coordinate in change.endangered:
-                    for use in self.store.operations_using(coordinate, since):
-                        uses.setdefault(use.operation_hash, use)
-                verdicts.append(
-                    ChangeVerdict(change, sorted(uses.values(), key=lambda u: -u.count))
-                )
+            verdicts = [
+                ChangeVerdict(c, self._uses(c.endangered, since))
+                for c in find_breaking_changes(old, new)
+            ]
+            deprecations = [
+                ChangeVerdict(c, self._uses(c.endangered, since), breaking=False)
+                for c in find_new_deprecations(old, new)
+            ]
         accepted = not any(v.refused for v in verdicts)
-        return CheckResult(name, accepted, [], verdicts, result.supergraph_sdl)
+        return CheckResult(
+            name, accepted, [], verdicts, result.supergraph_sdl, deprecations=deprecations
+        )
+
+    def _uses(self, coordinates: tuple[str, ...], since: float) -> list[OperationUse]:
+        """Each (application, operation) that used one of ``coordinates``, counted once."""
+        uses: dict[tuple[str, str], OperationUse] = {}
+        for coordinate in coordinates:
+            for use in self.store.operations_using(coordinate, since):
+                uses.setdefault((use.application, use.operation_hash), use)
+        return sorted(uses.values(), key=lambda u: (-u.count, u.application, u.operation))
 
     def publish(
         self,
@@ -238,6 +272,7 @@ class Registry:
                         based_on=result.based_on,
                         author=author,
                         override_reason=result.override_reason,
+                        affected=result.affected(),
                     )
                 except StaleBase:
                     continue  # another registry replica published meanwhile: compose again
@@ -331,18 +366,34 @@ def _subgraph_entry(version: SubgraphVersion) -> dict[str, Any]:
     }
 
 
-def _usage_rows(body: Any) -> list[tuple[str, str, list[str], int]]:
-    """``{operations: [{operation, hash, coordinates, count}]}`` as ``record_usage`` arguments;
+@dataclass(frozen=True, slots=True)
+class _UsageRow:
+    operation: str
+    operation_hash: str
+    coordinates: list[str]
+    count: int
+    application: str
+
+
+def _usage_rows(body: Any) -> list[_UsageRow]:
+    """``{operations: [{operation, hash, coordinates, count, application}]}``; a report without
+    ``application`` (a gateway from before applications were reported) counts as ``(unknown)``.
     ``KeyError``/``TypeError``/``ValueError``/``AttributeError`` on a malformed report."""
-    return [
-        (
-            str(op.get("operation") or "(anonymous)"),
-            str(op["hash"]),
-            [str(c) for c in op.get("coordinates", [])],
-            int(op.get("count", 1)),
+    rows = []
+    for op in list(body["operations"]):
+        application = str(op.get("application") or UNKNOWN_APPLICATION)
+        if len(application) > 200:
+            raise ValueError("an application id is at most 200 characters")
+        rows.append(
+            _UsageRow(
+                str(op.get("operation") or "(anonymous)"),
+                str(op["hash"]),
+                [str(c) for c in op.get("coordinates", [])],
+                int(op.get("count", 1)),
+                application,
+            )
         )
-        for op in list(body["operations"])
-    ]
+    return rows
 
 
 class _Api:
@@ -498,7 +549,13 @@ class _Api:
 
         def record() -> None:
             for row in rows:
-                self.store.record_usage(*row)
+                self.store.record_usage(
+                    row.operation,
+                    row.operation_hash,
+                    row.coordinates,
+                    row.count,
+                    application=row.application,
+                )
 
         await run_in_threadpool(record)
         return JSONResponse({"recorded": len(rows)})

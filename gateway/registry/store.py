@@ -5,7 +5,9 @@ One SQL dialect-light implementation over two drivers: ``sqlite3`` (embedded def
 rendered per backend by ``gateway.migrations.runner.Dialect``. Every accepted publish (or
 rollback) is a new supergraph version that records the exact subgraph versions it was composed
 from, who did it (the token's identity and the author it named), when, and why an admin overrode
-a refused breaking change. The tables are created and changed by ``gateway.migrations.registry``.
+a refused breaking change, and which consumer applications its breaking and deprecation changes
+affected. Usage is counted per (field coordinate, consumer application, operation). The tables
+are created and changed by ``gateway.migrations.registry``.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class SupergraphVersion:
     author: str = ""  # as SubgraphVersion.author
     #: an admin published over a refused breaking change, for this reason
     override_reason: str | None = None
+    #: what the publish check found: each breaking or deprecation change and the applications
+    #: that used it in the usage window (``Affected.to_dict``); empty for rollbacks and old rows
+    affected: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.author:
@@ -89,7 +94,14 @@ class SupergraphVersion:
             "subgraph": self.subgraph,
             "subgraph_versions": self.subgraph_versions,
             "override_reason": self.override_reason,
+            "affected": list(self.affected),
         }
+
+
+#: the application of usage rows recorded before the gateway reported one (migration 3)
+UNKNOWN_APPLICATION = "(unknown)"
+#: the application of a request without a (valid) token, or of a gateway with auth off
+ANONYMOUS_APPLICATION = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,9 @@ class OperationUse:
     operation_hash: str
     count: int
     last_seen: float
+    #: the consumer application that ran it (``anonymous`` without a token; ``(unknown)`` for
+    #: usage reported before applications were carried)
+    application: str = UNKNOWN_APPLICATION
 
 
 def etag_of(sdl: str) -> str:
@@ -114,7 +129,7 @@ def iso_date(epoch: float) -> str:
 
 _SUPERGRAPH_COLUMNS = (
     "version, sdl, etag, created_at, created_by, action, subgraph, subgraph_versions, author, "
-    "override_reason"
+    "override_reason, affected"
 )
 _SUBGRAPH_COLUMNS = "id, name, url, sdl, published_by, published_at, author"
 
@@ -303,12 +318,14 @@ class RegistryStore:
         based_on: int | None = -1,
         author: str | None = None,
         override_reason: str | None = None,
+        affected: Iterable[dict[str, Any]] = (),
     ) -> SupergraphVersion:
         """Store a subgraph version and the supergraph composed with it, atomically.
 
         ``based_on`` is the supergraph version the composition started from (None: none yet);
         if another publish landed meanwhile, ``StaleBase`` is raised and nothing is stored.
-        ``author`` defaults to ``by``; ``override_reason`` records an admin override.
+        ``author`` defaults to ``by``; ``override_reason`` records an admin override;
+        ``affected`` what the check found (kept with the version for ``registry log``).
         """
         at = time.time() if at is None else at
         author = author or by
@@ -332,7 +349,17 @@ class RegistryStore:
             members: dict[str, int] = json.loads(previous[0]) if previous else {}
             members[name] = int(new_id)
             made = SupergraphVersion(
-                0, supergraph_sdl, "", at, by, "publish", name, members, author, override_reason
+                0,
+                supergraph_sdl,
+                "",
+                at,
+                by,
+                "publish",
+                name,
+                members,
+                author,
+                override_reason,
+                tuple(affected),
             )
             return self._insert_supergraph(cur, made)
 
@@ -356,7 +383,7 @@ class RegistryStore:
         etag = etag_of(made.sdl)
         cur.execute(
             f"INSERT INTO supergraph_versions ({_SUPERGRAPH_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 version,
                 made.sdl,
@@ -368,6 +395,7 @@ class RegistryStore:
                 json.dumps(made.subgraph_versions, sort_keys=True),
                 made.author,
                 made.override_reason,
+                json.dumps(list(made.affected), sort_keys=True) if made.affected else None,
             ),
         )
         return dataclasses.replace(made, version=version, etag=etag)
@@ -381,27 +409,32 @@ class RegistryStore:
         coordinates: Iterable[str],
         count: int = 1,
         at: float | None = None,
+        application: str = ANONYMOUS_APPLICATION,
     ) -> None:
-        """Count one (or ``count``) executions of an operation and the fields it used."""
+        """Count one (or ``count``) executions of an operation by a consumer application and
+        the fields it used."""
         at = time.time() if at is None else at
         with self._tx() as cur:
             for coordinate in sorted(set(coordinates)):
                 cur.execute(
-                    "INSERT INTO field_usage (coordinate, operation, operation_hash, count, "
-                    "last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (coordinate, operation_hash) "
+                    "INSERT INTO field_usage (coordinate, application, operation, operation_hash, "
+                    "count, last_seen) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (coordinate, application, operation_hash) "
                     "DO UPDATE SET count = field_usage.count + excluded.count, "
                     "last_seen = excluded.last_seen, operation = excluded.operation",
-                    (coordinate, operation, operation_hash, count, at),
+                    (coordinate, application, operation, operation_hash, count, at),
                 )
 
     def operations_using(self, coordinate: str, since: float) -> list[OperationUse]:
+        """Each (application, operation) that used ``coordinate`` since ``since``, most first."""
         with self._tx() as cur:
             rows = cur.all(
-                "SELECT operation, operation_hash, count, last_seen FROM field_usage "
-                "WHERE coordinate = ? AND last_seen >= ? ORDER BY count DESC, operation",
+                "SELECT operation, operation_hash, count, last_seen, application FROM field_usage "
+                "WHERE coordinate = ? AND last_seen >= ? "
+                "ORDER BY count DESC, application, operation",
                 (coordinate, since),
             )
-        return [OperationUse(r[0], r[1], int(r[2]), float(r[3])) for r in rows]
+        return [OperationUse(r[0], r[1], int(r[2]), float(r[3]), r[4]) for r in rows]
 
 
 _DIALECTS = {"sqlite": SQLITE, "postgres": POSTGRES}
@@ -425,4 +458,5 @@ def _supergraph(row: Any) -> SupergraphVersion:
         subgraph_versions={k: int(v) for k, v in json.loads(row[7]).items()},
         author=row[8] or row[4],
         override_reason=row[9],
+        affected=tuple(json.loads(row[10])) if row[10] else (),
     )

@@ -1,8 +1,11 @@
-"""Field usage records: which field coordinates (``Type.field``) each operation uses.
+"""Field usage records: which field coordinates (``Type.field``) each operation uses, and which
+consumer application ran it.
 
-The gateway counts executions per operation in memory (no I/O on the request path) and flushes
-them periodically to a sink: the registry's store directly (shared SQLite/PostgreSQL) or the
-registry's ``POST /api/usage``. The registry reads them to refuse breaking changes to used fields.
+The gateway counts executions per (application, operation) in memory (no I/O on the request
+path) and flushes them periodically to a sink: the registry's store directly (shared
+SQLite/PostgreSQL) or the registry's ``POST /api/usage``. The registry reads them to refuse
+breaking changes to used fields and to name the applications a breaking change or a deprecation
+affects.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ from graphql import (
     visit,
 )
 
-from gateway.registry.store import RegistryStore
+from gateway.registry.store import ANONYMOUS_APPLICATION, RegistryStore
 
 logger = logging.getLogger("jamajama.usage")
 
-#: (operation name, operation hash) -> (coordinates, count)
-Batch = dict[tuple[str, str], tuple[frozenset[str], int]]
+#: (application, operation name, operation hash) -> (coordinates, count)
+Batch = dict[tuple[str, str, str], tuple[frozenset[str], int]]
 
 
 def field_coordinates(schema: GraphQLSchema, query: str) -> frozenset[str]:
@@ -76,8 +79,10 @@ class StoreUsageSink:
 
     async def write(self, batch: Batch) -> None:
         def write_all() -> None:
-            for (operation, op_hash), (coordinates, count) in batch.items():
-                self.store.record_usage(operation, op_hash, coordinates, count)
+            for (application, operation, op_hash), (coordinates, count) in batch.items():
+                self.store.record_usage(
+                    operation, op_hash, coordinates, count, application=application
+                )
 
         await asyncio.to_thread(write_all)
 
@@ -93,8 +98,14 @@ class HttpUsageSink:
 
     async def write(self, batch: Batch) -> None:
         operations = [
-            {"operation": name, "hash": op_hash, "coordinates": sorted(coords), "count": count}
-            for (name, op_hash), (coords, count) in batch.items()
+            {
+                "operation": name,
+                "hash": op_hash,
+                "coordinates": sorted(coords),
+                "count": count,
+                "application": application,
+            }
+            for (application, name, op_hash), (coords, count) in batch.items()
         ]
         response = await self._client.post("/api/usage", json={"operations": operations})
         response.raise_for_status()
@@ -114,7 +125,14 @@ class UsageRecorder:
         )
         self._cache_size = cache_size
 
-    def record(self, schema: GraphQLSchema, query: str, operation_name: str | None) -> None:
+    def record(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        operation_name: str | None,
+        application: str = ANONYMOUS_APPLICATION,
+    ) -> None:
+        """Count one execution of ``query`` by ``application`` (no I/O)."""
         key = (id(schema), query)
         analysed = self._coordinates.get(key)
         if analysed is None:
@@ -129,9 +147,10 @@ class UsageRecorder:
             return
         op_hash = hashlib.sha256(query.encode()).hexdigest()[:16]
         name = operation_name or document_name or f"(anonymous {op_hash[:8]})"
-        previous = self._pending.get((name, op_hash))
+        pending = (application, name, op_hash)
+        previous = self._pending.get(pending)
         count = previous[1] + 1 if previous else 1
-        self._pending[(name, op_hash)] = (coordinates, count)
+        self._pending[pending] = (coordinates, count)
 
     async def flush(self) -> None:
         if not self._pending:

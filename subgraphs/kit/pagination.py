@@ -1,8 +1,10 @@
 """Cursor pagination for every list that can grow with the data (``first``/``after``).
 
-A page is a ``XxxConnection { nodes pageInfo { hasNextPage endCursor } totalCount }``. Cursors are
-opaque (base64 of the last key) and pages use keyset reads (``key > cursor ORDER BY key``), so a
-deep page costs the same as the first. ``first`` is capped at :data:`MAX_FIRST`.
+A page is a ``XxxConnection { nodes pageInfo { hasNextPage endCursor } totalCount }``. Cursors
+name the last row by its storage row id, never by its key (a key may be a NIK: personal data
+should not travel in a cursor), and pages use keyset reads (``key > (the key of that row) ORDER
+BY key``), so a deep page costs the same as the first. ``first`` is capped at
+:data:`MAX_FIRST`. The gateway seals these cursors again for each application (issue 12).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from .store import Row, Store, within_region
 T = TypeVar("T")
 DEFAULT_FIRST = 20
 MAX_FIRST = 100
+#: the column under which a page's rows carry their row id
+_ROWID = "_page_rowid"
 
 
 @strawberry.federation.type(
@@ -38,20 +42,20 @@ class Connection(Generic[T]):
     total_count: int
 
 
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(f"k:{key}".encode()).decode()
+def encode_cursor(rowid: int) -> str:
+    return base64.urlsafe_b64encode(f"r:{rowid}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
-    if not text.startswith("k:"):
+    if not text.startswith("r:") or not text[2:].isdigit():
         raise InvalidInput(
             "`after` must be an endCursor returned by a previous page", reason="INVALID_CURSOR"
         )
-    return text[2:]
+    return int(text[2:])
 
 
 def check_first(first: int) -> int:
@@ -82,10 +86,10 @@ def fetch_page(
 ) -> Page:
     """One keyset page of `table` filtered by `where` (two statements: the page and the count)."""
     check_first(first)
-    sql = f"SELECT * FROM {table} WHERE {where}"
+    sql = f"SELECT rowid AS {_ROWID}, * FROM {table} WHERE {where}"
     page_params = list(params)
     if after is not None:
-        sql += f" AND {key} > ?"
+        sql += f" AND {key} > (SELECT {key} FROM {table} WHERE rowid = ?)"
         page_params.append(decode_cursor(after))
     sql += f" ORDER BY {key} LIMIT ?"
     rows = store.query(sql, [*page_params, first + 1])
@@ -93,7 +97,7 @@ def fetch_page(
     total = int(total_row[0]) if total_row else 0
     has_next = len(rows) > first
     rows = rows[:first]
-    end = encode_cursor(rows[-1][key]) if rows else None
+    end = encode_cursor(rows[-1][_ROWID]) if rows else None
     return Page(rows, has_next, end, total)
 
 

@@ -62,11 +62,11 @@ async def test_every_access_to_a_resident_is_found(
             {"n": relative},
             True,
         ),
-        (  # refused: not an access
+        (  # a refused lookup: no data, but the attempt is filed under the NIK for the DPO
             "query Refused($n: String!) { penduduk(nik: $n) { kepesertaanJkn { aktif } } }",
             dashboard,
             {"n": nik},
-            False,
+            True,
         ),
         (
             "query Other($n: String!) { penduduk(nik: $n) { nama } }",
@@ -95,6 +95,8 @@ async def test_every_access_to_a_resident_is_found(
     )
     assert first.fields == ("Penduduk.nama", "Query.penduduk")
     assert first.request_id == "test" and first.outcome == "ok" and first.personal
+    refused = next(r.event for r in history if r.event.operation_name == "Refused")
+    assert refused.application == "dasbor-gubernur" and refused.outcome != "ok"
     assert (await gateway.audit.verify()).ok
     # the KK is a data subject too
     assert [r.event.operation_name for r in await gateway.audit.subject(no_kk)] == ["Family"]
@@ -113,16 +115,10 @@ async def test_refused_operation_is_recorded_with_what_was_refused(
     records = await gateway.audit.store.records()
     event = records[-1].event
     assert event.application == "developer" and event.outcome == "partial"
-    # the resident was looked up (its masked NIK left): recorded, but not as personal data
-    assert event.subjects == (gateway.audit.subject_hash(nik),)
+    # a lookup by NIK needs the NIK's reveal rights (issue 12): refused whole, nothing fetched
+    assert event.subjects == ()
     assert not event.personal
-    assert event.refused == (
-        (
-            "penduduk.tanggalLahir",
-            "Penduduk.tanggalLahir",
-            'purpose "pengujian" is not approved for application "developer" (approved: none)',
-        ),
-    )
+    assert event.refused == (("penduduk", "Query.penduduk", "it needs the scope kependudukan:nik"),)
 
 
 async def test_no_identifier_is_stored_in_clear(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.auth.applications import SqliteApplicationRegistry, seed_registry
-from gateway.auth.demo import DEMO_APPLICATIONS
+from gateway.auth.demo import DEMO_APPLICATIONS, DEMO_PURPOSES
 from gateway.auth.identity import Authenticator
 from tests.auth.harness import (  # noqa: F401  (fixtures used by the tests of this package)
     dev_section,
@@ -26,7 +26,7 @@ def anyio_backend() -> str:
 @pytest.fixture
 async def registry() -> AsyncIterator[SqliteApplicationRegistry]:
     store = SqliteApplicationRegistry(":memory:")
-    await seed_registry(store, DEMO_APPLICATIONS)
+    await seed_registry(store, DEMO_APPLICATIONS, DEMO_PURPOSES)
     yield store
     await store.aclose()
 

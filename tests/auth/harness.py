@@ -23,8 +23,15 @@ from gateway.audit.store import SqliteAuditStore
 from gateway.auth.access import AccessControl
 from gateway.auth.applications import SqliteApplicationRegistry, seed_registry
 from gateway.auth.cli import mint_token
-from gateway.auth.config import AuthSection, JwtSection
-from gateway.auth.demo import DEMO_APPLICATIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_SECRET
+from gateway.auth.config import AuthSection, IdentifiersSection, JwtSection
+from gateway.auth.demo import (
+    DEMO_APPLICATIONS,
+    DEMO_PURPOSES,
+    DEV_AUDIENCE,
+    DEV_IDENTIFIER_KEY,
+    DEV_ISSUER,
+    DEV_SECRET,
+)
 from gateway.auth.identity import Authenticator
 from gateway.auth.principal import Principal
 from gateway.engine import Gateway, GraphQLRequest
@@ -45,6 +52,7 @@ SIGNING_KEY = b"test-signing-key-0123456789abcdef"
 
 def dev_section(**overrides: Any) -> AuthSection:
     jwt = JwtSection(secret=DEV_SECRET, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)  # type: ignore[arg-type]
+    overrides.setdefault("identifiers", IdentifiersSection(key=DEV_IDENTIFIER_KEY))  # type: ignore[arg-type]
     return AuthSection(jwt=jwt, **overrides)
 
 
@@ -152,7 +160,7 @@ PrincipalFactory = Callable[..., Awaitable[Principal]]
 @pytest.fixture
 async def principal() -> AsyncIterator[PrincipalFactory]:
     registry = SqliteApplicationRegistry(":memory:")
-    await seed_registry(registry, DEMO_APPLICATIONS)
+    await seed_registry(registry, DEMO_APPLICATIONS, DEMO_PURPOSES)
     authenticator = Authenticator(dev_section(), registry)
 
     async def make(

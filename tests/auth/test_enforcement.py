@@ -2,6 +2,9 @@
 
 The supergraph (schema/supergraph.graphql) carries the OPD's directives: ``@authenticated`` on
 aggregates and root lookups, ``@requiresScopes`` + ``@policy(data_pribadi)`` on personal fields.
+A lookup by identifier (``penduduk(nik:)``) also needs the NIK's reveal rights
+(``[auth.identifiers]``); callers without them reach residents through region lists and read
+per-application pseudonyms (tests/auth/test_identifiers.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,22 @@ query Warga($nik: String!) {
   }
 }
 """
+#: residents of a region: how callers without the NIK's reveal rights reach personal data
+LISTING = """
+{
+  daftarPenduduk(wilayahKode: "18", first: 3) {
+    nodes {
+      nik
+      nama
+      tanggalLahir
+      kepesertaanJkn { segmen aktif }
+      keluarga { noKk penerimaBansos { tahun } desilKesejahteraan }
+    }
+  }
+}
+"""
+#: sibansos paying assistance, its token narrowed to the NIK and civil registration
+NIK_ONLY = ["kependudukan:nik", "kependudukan:read"]
 
 
 def codes(response: dict[str, Any]) -> list[tuple[list[Any], str]]:
@@ -80,9 +99,9 @@ async def test_dashboard_is_refused_personal_fields_with_paths(
 ) -> None:
     gateway = await secured()
     query = "query($nik: String!) { penduduk(nik: $nik) { nik kepesertaanJkn { segmen } } }"
-    response = await gateway.run(query, await principal("dasbor-gubernur"), {"nik": nik})
-    masked = nik[:4] + "x" * 8 + nik[-4:]
-    assert response["data"] == {"penduduk": {"nik": masked, "kepesertaanJkn": None}}
+    caller = await principal("sibansos", purpose="penyaluran_bansos", scopes=NIK_ONLY)
+    response = await gateway.run(query, caller, {"nik": nik})
+    assert response["data"] == {"penduduk": {"nik": nik, "kepesertaanJkn": None}}
     assert codes(response) == [(["penduduk", "kepesertaanJkn"], UNAUTHORIZED)]
     assert response["errors"][0]["message"] == (
         "Unauthorized field Penduduk.kepesertaanJkn: it needs the scope kesehatan:read"
@@ -95,7 +114,8 @@ async def test_non_null_refused_field_nulls_its_parent_without_extra_errors(
 ) -> None:
     gateway = await secured()
     query = "query($nik: String!) { penduduk(nik: $nik) { nik tanggalLahir } }"
-    response = await gateway.run(query, await principal("dasbor-gubernur"), {"nik": nik})
+    caller = await principal("sibansos", purpose="penyaluran_bansos", scopes=NIK_ONLY[:1])
+    response = await gateway.run(query, caller, {"nik": nik})
     assert response["data"] == {"penduduk": None}
     assert codes(response) == [(["penduduk", "tanggalLahir"], UNAUTHORIZED)]
 
@@ -119,8 +139,8 @@ async def test_purpose_must_be_approved_for_the_application(
 ) -> None:
     gateway = await secured()
     caller = await principal("sehat-lampung", purpose="penyaluran_bansos")
-    response = await gateway.run(RESIDENT, caller, {"nik": nik})
-    assert response["data"] == {"penduduk": None}
+    response = await gateway.run(LISTING, caller)
+    assert response["data"] == {"daftarPenduduk": None}
     assert response["errors"][0]["extensions"]["reason"] == (
         'purpose "penyaluran_bansos" is not approved for application "sehat-lampung" '
         "(approved: pelayanan_kesehatan)"
@@ -132,7 +152,7 @@ async def test_application_without_any_approved_purpose(
 ) -> None:
     gateway = await secured()
     caller = await principal("developer", purpose="pengujian")
-    response = await gateway.run(RESIDENT, caller, {"nik": nik})
+    response = await gateway.run(LISTING, caller)
     assert "(approved: none)" in response["errors"][0]["message"]
 
 
@@ -154,14 +174,14 @@ async def test_health_app_gets_health_data_but_not_assistance(
 ) -> None:
     gateway = await secured()
     caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
-    response = await gateway.run(RESIDENT, caller, {"nik": nik})
-    resident = response["data"]["penduduk"]
-    assert resident["nik"] == nik[:4] + "xxxxxxxx" + nik[-4:]
+    response = await gateway.run(LISTING, caller)
+    resident = response["data"]["daftarPenduduk"]["nodes"][0]
+    assert resident["nik"].startswith("NIK-")  # its pseudonym
     assert "kepesertaanJkn" in resident  # allowed (null when the resident is not a member)
     assert resident["keluarga"] is None  # penerimaBansos is non-null: its null reaches keluarga
     assert codes(response) == [
-        (["penduduk", "keluarga", "penerimaBansos"], UNAUTHORIZED),
-        (["penduduk", "keluarga", "desilKesejahteraan"], UNAUTHORIZED),
+        (["daftarPenduduk", "nodes", "keluarga", "penerimaBansos"], UNAUTHORIZED),
+        (["daftarPenduduk", "nodes", "keluarga", "desilKesejahteraan"], UNAUTHORIZED),
     ]
     text = gateway.transport.text()
     assert "penerimaBansos" not in text and "desilKesejahteraan" not in text
@@ -172,51 +192,43 @@ async def test_reject_mode_refuses_the_whole_operation(
 ) -> None:
     gateway = await secured(mode="reject")
     caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
-    response = await gateway.run(RESIDENT, caller, {"nik": nik})
+    response = await gateway.run(LISTING, caller)
     assert "data" not in response
     assert codes(response) == [
-        (["penduduk", "keluarga", "penerimaBansos"], UNAUTHORIZED),
-        (["penduduk", "keluarga", "desilKesejahteraan"], UNAUTHORIZED),
+        (["daftarPenduduk", "nodes", "keluarga", "penerimaBansos"], UNAUTHORIZED),
+        (["daftarPenduduk", "nodes", "keluarga", "desilKesejahteraan"], UNAUTHORIZED),
     ]
     assert gateway.transport.bodies == []
     # an operation within the caller's rights runs normally in reject mode
-    allowed = "query($nik: String!) { penduduk(nik: $nik) { nama kepesertaanJkn { aktif } } }"
-    assert "errors" not in await gateway.run(allowed, caller, {"nik": nik})
+    allowed = '{ daftarPenduduk(wilayahKode: "18") { nodes { nama kepesertaanJkn { aktif } } } }'
+    assert "errors" not in await gateway.run(allowed, caller)
+
+
+NODES = 'daftarPenduduk(wilayahKode: "18", first: 5) { nodes'
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        "query($nik: String!) { penduduk(nik: $nik) { nomor: nik } }",
-        "query($nik: String!) { penduduk(nik: $nik) { ...Id } } fragment Id on Penduduk { nik }",
-        "query($nik: String!) { penduduk(nik: $nik) { ... on Penduduk { a: nik b: nik } } }",
-        "query($nik: String!) { penduduk(nik: $nik) { keluarga { anggota { nik } } } }",
-        "query($nik: String!) { penduduk(nik: $nik) { keluarga { kepalaKeluarga { nik } } } }",
-        'query($nik: String!) { penduduk(nik: $nik) { nik } daftarPenduduk(wilayahKode: "18") '
-        "{ nodes { nik } } }",
+        f"{{ {NODES} {{ nomor: nik }} }} }}",
+        f"{{ {NODES} {{ ...Id }} }} }} fragment Id on Penduduk {{ nik }}",
+        f"{{ {NODES} {{ ... on Penduduk {{ a: nik b: nik }} }} }} }}",
+        f"{{ {NODES} {{ keluarga {{ noKk anggota {{ nik }} }} }} }} }}",
+        f"{{ {NODES} {{ keluarga {{ kepalaKeluarga {{ nik }} }} }} }} }}",
+        f"{{ {NODES} {{ nik }} pageInfo {{ endCursor }} }} }}",
     ],
 )
-async def test_nik_is_masked_through_aliases_fragments_and_relations(
-    secured: SecuredFactory, principal: PrincipalFactory, opd_world: OpdWorld, nik: str, query: str
+async def test_nik_is_pseudonymised_through_aliases_fragments_and_relations(
+    secured: SecuredFactory, principal: PrincipalFactory, opd_world: OpdWorld, query: str
 ) -> None:
     gateway = await secured()
     caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
-    response = await gateway.run(query, caller, {"nik": nik})
+    response = await gateway.run(query, caller)
+    assert "errors" not in response, response
     text = json.dumps(response)
-    assert "xxxxxxxx" in text
+    assert "NIK-" in text
     for known in opd_world.niks():
         assert known not in text
-
-
-async def test_masked_nik_is_stable(
-    secured: SecuredFactory, principal: PrincipalFactory, nik: str
-) -> None:
-    gateway = await secured()
-    caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
-    query = "query($nik: String!) { penduduk(nik: $nik) { nik } }"
-    first = await gateway.run(query, caller, {"nik": nik})
-    second = await gateway.run(query, caller, {"nik": nik})
-    assert first == second == {"data": {"penduduk": {"nik": nik[:4] + "xxxxxxxx" + nik[-4:]}}}
 
 
 async def test_error_messages_never_carry_a_full_nik(
@@ -224,12 +236,15 @@ async def test_error_messages_never_carry_a_full_nik(
 ) -> None:
     gateway = await secured()
     caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
-    bad = "1871019999990001"  # no valid birth date: the subgraph's error names the NIK
+    bad = "1871019999990001"  # not a region code: the subgraph's error names it
     response = await gateway.run(
-        "query($nik: String!) { penduduk(nik: $nik) { nama } }", caller, {"nik": bad}
+        "query($kode: String!) { daftarPenduduk(wilayahKode: $kode) { totalCount } }",
+        caller,
+        {"kode": bad},
     )
+    assert response["errors"], response
     assert bad not in json.dumps(response)
-    assert "1871xxxxxxxx0001" in response["errors"][0]["message"]
+    assert "x" * 16 in json.dumps(response)
 
 
 async def test_plans_are_not_shared_between_callers_with_different_rights(
@@ -237,7 +252,7 @@ async def test_plans_are_not_shared_between_callers_with_different_rights(
 ) -> None:
     gateway = await secured()
     full = await principal("sibansos", purpose="penyaluran_bansos")
-    dashboard = await principal("dasbor-gubernur")
+    dashboard = await principal("sibansos", purpose="penyaluran_bansos", scopes=NIK_ONLY)
     query = "query($nik: String!) { penduduk(nik: $nik) { nik kepesertaanJkn { segmen } } }"
     assert "errors" not in await gateway.run(query, full, {"nik": nik})
     gateway.transport.bodies.clear()
@@ -281,7 +296,8 @@ async def test_introspection_shows_each_caller_its_own_schema(
         "{ __schema { queryType { fields { name } } } }", await principal("dasbor-gubernur")
     )
     names = {f["name"] for f in schema["data"]["__schema"]["queryType"]["fields"]}
-    assert "penduduk" in names and "daftarPenduduk" not in names
+    assert "kabupatenKota" in names
+    assert "penduduk" not in names and "daftarPenduduk" not in names
 
 
 @pytest.mark.parametrize(
@@ -313,7 +329,7 @@ async def test_the_audit_alias_is_reserved(
     secured: SecuredFactory, principal: PrincipalFactory, nik: str
 ) -> None:
     gateway = await secured()
-    caller = await principal("sehat-lampung", purpose="pelayanan_kesehatan")
+    caller = await principal("sibansos", purpose="penyaluran_bansos")
     query = "query($nik: String!) { penduduk(nik: $nik) { jamajamaAuditSubject: nama nama } }"
     response = await gateway.run(query, caller, {"nik": nik})
     assert nik not in json.dumps(response)

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.assembly import assemble, links_authorization
 from gateway.auth.cli import mint_token
-from gateway.auth.demo import DEMO_APPLICATIONS
+from gateway.auth.demo import DEMO_APPLICATIONS, DEMO_PURPOSES, DEV_IDENTIFIER_KEY
 from gateway.config import Settings, dev_settings
 from tests.auth.harness import SUPERGRAPH, OpdWorld
 
@@ -104,4 +104,42 @@ async def test_rate_limit_is_429_with_retry_after(client: httpx.AsyncClient) -> 
 def test_dev_settings_register_the_demo_applications(tmp_path: Path) -> None:
     settings = dev_settings(Settings(), tmp_path)
     assert [a.id for a in settings.auth.applications.seed] == [a.id for a in DEMO_APPLICATIONS]
+    assert settings.auth.applications.purposes == list(DEMO_PURPOSES)
+    key = settings.auth.identifiers.key
+    assert key is not None and key.get_secret_value() == DEV_IDENTIFIER_KEY
     assert settings.audit.sqlite_path == tmp_path / "audit.sqlite3"
+
+
+async def test_validation_hints_come_from_the_callers_schema(client: httpx.AsyncClient) -> None:
+    body = {"query": '{ daftarPendudu(wilayahKode: "18") { totalCount } }'}
+    full = await client.post(
+        "/graphql", json=body, headers=headers("sibansos", "penyaluran_bansos")
+    )
+    assert 'Did you mean "daftarPenduduk"' in full.json()["errors"][0]["message"]
+    dashboard = await client.post("/graphql", json=body, headers=headers("dasbor-gubernur"))
+    [error] = dashboard.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "daftarPenduduk" not in error["message"]  # its schema has no such field
+
+
+async def test_the_plan_is_the_callers_plan(client: httpx.AsyncClient) -> None:
+    query = (
+        '{ kabupatenKota { kode jumlahPenduduk } daftarPenduduk(wilayahKode: "18") '
+        "{ nodes { nama tanggalLahir } } }"
+    )
+    full = await client.post(
+        "/graphql/plan", json={"query": query}, headers=headers("sibansos", "penyaluran_bansos")
+    )
+    assert "tanggalLahir" in full.json()["plan"]
+    dashboard = await client.post(
+        "/graphql/plan", json={"query": query}, headers=headers("dasbor-gubernur")
+    )
+    plan = dashboard.json()["plan"]
+    assert "jumlahPenduduk" in plan
+    assert "daftarPenduduk" not in plan and "tanggalLahir" not in plan
+    hint = await client.post(
+        "/graphql/plan",
+        json={"query": '{ daftarPendudu(wilayahKode: "18") { totalCount } }'},
+        headers=headers("dasbor-gubernur"),
+    )
+    assert hint.status_code == 400 and "daftarPenduduk" not in hint.text

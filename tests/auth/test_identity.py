@@ -248,10 +248,10 @@ async def test_seeding_again_does_not_undo_a_revocation(
     registry: SqliteApplicationRegistry,
 ) -> None:
     from gateway.auth.applications import seed_registry
-    from gateway.auth.demo import DEMO_APPLICATIONS
+    from gateway.auth.demo import DEMO_APPLICATIONS, DEMO_PURPOSES
 
     assert await registry.revoke("sibansos")
-    await seed_registry(registry, DEMO_APPLICATIONS)  # e.g. a gateway restart
+    await seed_registry(registry, DEMO_APPLICATIONS, DEMO_PURPOSES)  # e.g. a gateway restart
     assert (await registry.get("sibansos")).revoked  # type: ignore[union-attr]
 
 

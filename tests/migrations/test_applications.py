@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from gateway.auth.applications import (
     Application,
     PostgresApplicationRegistry,
+    Purpose,
     SqliteApplicationRegistry,
     create_registry,
 )
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.anyio
 
 TABLE = "jamajama_applications"
 KEY = f"applications:{TABLE}"
+#: the registry's newest step (2: purposes)
+HEAD = 2
 
 
 @pytest.fixture
@@ -54,6 +58,15 @@ EXPECTED = Application(
     frozenset({"penyaluran_bansos"}),
     revoked=True,
 )
+PURPOSE = Purpose(
+    "penyaluran_bansos",
+    "Penyaluran bansos",
+    "Paying assistance",
+    "UU 13/2011",
+    date(2025, 1, 1),
+    None,
+    {"Dinas Sosial": (frozenset({"sosial:read"}), frozenset({"data_pribadi"}))},
+)
 
 
 async def test_a_sqlite_registry_from_before_migrations_is_adopted(tmp_path: Path) -> None:
@@ -64,10 +77,12 @@ async def test_a_sqlite_registry_from_before_migrations_is_adopted(tmp_path: Pat
     registry = SqliteApplicationRegistry(path)
     try:
         assert await registry.get("sibansos") == EXPECTED
+        await registry.put_purpose(PURPOSE)  # step 2 added the purposes
+        assert await registry.purpose(PURPOSE.id) == PURPOSE
     finally:
         await registry.aclose()
     with closing(sqlite3.connect(path)) as conn:
-        assert current_version(conn, SQLITE, KEY) == 1
+        assert current_version(conn, SQLITE, KEY) == HEAD
 
 
 @pytest.mark.postgres
@@ -85,7 +100,9 @@ async def test_a_postgres_registry_is_refused_until_migrated(pg_schema: str) -> 
     migrated = create_registry(section.model_copy(update={"migrate_at_start": True}))
     try:
         assert await migrated.get("sibansos") == EXPECTED
+        await migrated.put_purpose(PURPOSE)
+        assert await migrated.purpose(PURPOSE.id) == PURPOSE
     finally:
         await migrated.aclose()
     with pg_connect(pg_schema) as conn:
-        assert current_version(conn, POSTGRES, KEY) == 1
+        assert current_version(conn, POSTGRES, KEY) == HEAD

@@ -72,6 +72,7 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     config.write_text(
         f'[audit]\nbackend = "postgres"\npostgres_url = "{url}"\nsubject_key = "{SUBJECT_KEY}"\n'
         f'signing_key = "{SUBJECT_KEY}"\ncheckpoint_file = "{tmp_path / "checkpoints.jsonl"}"\n'
+        f'[auth.identifiers]\nkey = "{"i" * 32}"\n'
         f'[auth.applications]\nbackend = "postgres"\npostgres_url = "{url}"\n'
         f'[registry]\ndatabase_url = "{POSTGRES_URL}"\ndatabase_schema = "{pg_schema}"\n'
     )
@@ -95,7 +96,7 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     assert main(["migrate", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "audit (PostgreSQL 127.0.0.1:5432/test): version 0 -> 2" in out
-    assert f"registry (PostgreSQL 127.0.0.1:5432/test schema {pg_schema}): version 0 -> 2" in out
+    assert f"registry (PostgreSQL 127.0.0.1:5432/test schema {pg_schema}): version 0 -> 3" in out
     assert main(["migrate", "--status", "--config", str(config)]) == 0
     # the replicas now start
     RegistryStore.postgres(POSTGRES_URL, pg_schema).close()

@@ -1,4 +1,5 @@
-"""The registry's migrations: today's databases are adopted, then gain authors and reasons."""
+"""The registry's migrations: today's databases are adopted, then gain authors and reasons, and
+usage per consumer application (old usage rows become ``(unknown)``)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,11 @@ def _check_adopted(store: RegistryStore) -> None:
     assert current is not None and current.sdl == "SG1"
     assert (current.author, current.override_reason) == ("opd:products", None)
     assert store.current_subgraphs()["products"].author == "opd:products"
-    assert store.operations_using("Query.a", 0.0)[0].count == 3
+    old_use = store.operations_using("Query.a", 0.0)[0]  # reported before applications were
+    assert (old_use.count, old_use.application) == (3, "(unknown)")
+    store.record_usage("Q", "h", ["Query.a"], 2, application="sibansos")  # its own row
+    uses = {u.application: u.count for u in store.operations_using("Query.a", 0.0)}
+    assert uses == {"(unknown)": 3, "sibansos": 2}
     made = store.record_publish(
         "products", "http://p", "type Query { b: Int }", "admin", "SG2", override_reason="ok"
     )
@@ -83,7 +88,7 @@ def test_a_sqlite_registry_from_before_migrations_is_adopted(tmp_path: Path) -> 
     finally:
         store.close()
     with closing(sqlite3.connect(path)) as conn:
-        assert current_version(conn, SQLITE, "registry") == registry_migrations.plan().head == 2
+        assert current_version(conn, SQLITE, "registry") == registry_migrations.plan().head == 3
 
 
 @pytest.mark.postgres
@@ -101,5 +106,5 @@ def test_a_postgres_registry_refuses_an_old_schema_until_migrated(pg_schema: str
     finally:
         store.close()
     with pg_connect(pg_schema) as conn:
-        assert current_version(conn, POSTGRES, "registry") == 2
+        assert current_version(conn, POSTGRES, "registry") == 3
     RegistryStore.postgres(POSTGRES_URL, pg_schema).close()  # now current: opens

@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.auth.access import AccessControl
-from gateway.auth.config import MaskingSection, PolicySection
+from gateway.auth.config import IdentifierKind, IdentifiersSection, PolicySection
+from gateway.auth.cursors import CursorSeal
+from gateway.auth.identifiers import Identifiers
 from gateway.auth.masking import Masker
 from gateway.auth.principal import Principal
 from gateway.executor.response import ResponseShaper
@@ -36,6 +38,8 @@ fragment Seen on Animal { id name @include(if: $v) }
 """
 LITERAL = HIDDEN.replace("@include(if: $v)", "@include(if: false)")
 CALLER = Principal(authenticated=True, application="zoo-app")
+
+KEY = b"test-identifier-key-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -95,16 +99,23 @@ def shaped_and_masked(zoo: Supergraph, query: str, variables: dict[str, Any]) ->
     raw = {"animals": [{"__typename": "Bird", "id": "b1", "name": "1871011204900001"}]}
     data, errors = shaper.shape(raw, variables)
     assert errors == []
-    masker = Masker(
-        zoo.api_schema, MaskingSection(fields={"Bird.name": "reveal"}), zoo.possible_types
+    section = IdentifiersSection(
+        kinds={"name": IdentifierKind(fields=["Bird.name"], reveal_scope="r")}
     )
+    identifiers = Identifiers(section, KEY)
+    masker = Masker(zoo.api_schema, identifiers, CursorSeal(KEY), zoo.possible_types)
     walk = OperationWalk(document, operation, zoo.api_schema, variables)
-    return masker.mask_data(data, walk, masker.hidden(frozenset()))
+    masker.mask_data(data, walk, frozenset({"name"}), "app")
+    return data
 
 
 def test_masking_masks_the_field_exactly_when_the_response_holds_it(zoo: Supergraph) -> None:
+    section = IdentifiersSection(
+        kinds={"name": IdentifierKind(fields=["Bird.name"], reveal_scope="r")}
+    )
+    pseudonym = Identifiers(section, KEY).pseudonym("name", "app", "1871011204900001")
     assert shaped_and_masked(zoo, HIDDEN, {"v": True}) == {
-        "animals": [{"id": "b1", "name": "1871xxxxxxxx0001"}]
+        "animals": [{"id": "b1", "name": pseudonym}]
     }
     assert shaped_and_masked(zoo, HIDDEN, {"v": False}) == {"animals": [{"id": "b1"}]}
     assert shaped_and_masked(zoo, LITERAL, {}) == {"animals": [{"id": "b1"}]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import build_schema
 
-from gateway.registry.checks import find_breaking_changes
+from gateway.registry.checks import find_breaking_changes, find_new_deprecations
 
 OLD = """
 type Query { penduduk(nik: String!, limit: Int): Penduduk  cari(filter: Filter): [Penduduk] }
@@ -61,3 +61,41 @@ def test_input_field_made_non_null_is_breaking_and_endangers_fields_taking_it() 
 def test_removed_enum_value_endangers_fields_returning_the_enum() -> None:
     changes = find_breaking_changes(build_schema(OLD), build_schema(OLD.replace(" MENINGGAL", "")))
     assert changes[0].endangered == ("Penduduk.status",)
+
+
+def test_new_deprecations_name_what_their_removal_would_endanger() -> None:
+    new = (
+        OLD.replace("nama: String status", 'nama: String @deprecated(reason: "pakai nik") status')
+        .replace("limit: Int)", 'limit: Int @deprecated(reason: "semua"))')
+        .replace(" MENINGGAL", ' MENINGGAL @deprecated(reason: "status baru")')
+        .replace("kota: String", 'kota: String @deprecated(reason: "pakai kode")')
+    )
+    found = {
+        c.coordinate: (c.kind, c.message, c.endangered)
+        for c in find_new_deprecations(build_schema(OLD), build_schema(new))
+    }
+    assert found == {
+        "Penduduk.nama": (
+            "FIELD_DEPRECATED",
+            "field Penduduk.nama was deprecated: pakai nik",
+            ("Penduduk.nama",),
+        ),
+        "Query.penduduk(limit:)": (
+            "ARG_DEPRECATED",
+            "argument Query.penduduk(limit:) was deprecated: semua",
+            ("Query.penduduk",),
+        ),
+        "Status.MENINGGAL": (
+            "ENUM_VALUE_DEPRECATED",
+            "enum value Status.MENINGGAL was deprecated: status baru",
+            ("Penduduk.status",),
+        ),
+        "Filter.kota": (
+            "INPUT_FIELD_DEPRECATED",
+            "input field Filter.kota was deprecated: pakai kode",
+            ("Query.cari",),
+        ),
+    }
+    # already deprecated before: nothing new; not a breaking change either
+    assert find_new_deprecations(build_schema(new), build_schema(new)) == []
+    assert find_breaking_changes(build_schema(OLD), build_schema(new)) == []

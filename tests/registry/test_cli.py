@@ -18,14 +18,14 @@ from gateway.registry.service import Registry, create_app
 from gateway.registry.store import RegistryStore
 from gateway.registry.tokens import DEV_ADMIN_TOKEN, dev_token
 from tests.registry.test_reload import V1, V2
-from tests.servers import ServerThread as Server
+from tests.servers import ServerThread
 
 
 @pytest.fixture
 def registry_url(tmp_path: Path) -> Iterator[str]:
     store = RegistryStore.sqlite(tmp_path / "registry.sqlite3")
     app = create_app(Registry(store), {"products": "tok-products"}, "tok-admin")
-    with Server(app) as server:
+    with ServerThread(app, loop="asyncio", http="h11") as server:
         yield server.url
     store.close()
 
@@ -133,11 +133,15 @@ def test_an_admin_overrides_a_refused_breaking_change_with_a_reason_the_log_keep
     v1.write_text(V1)
     without_price.write_text(V1.replace(" price: Int", ""))
     assert _publish(registry_url, v1, "--author", "budi@dinkes") == 0
-    usage = {"operations": [{"operation": "Harga", "hash": "h1", "coordinates": ["Product.price"]}]}
+    used = {"operation": "Harga", "hash": "h1", "coordinates": ["Product.price"]}
+    usage = {"operations": [{**used, "application": "simrs"}]}
     admin = {"Authorization": "Bearer tok-admin"}
     assert httpx.post(f"{registry_url}/api/usage", json=usage, headers=admin).status_code == 200
     assert _publish(registry_url, without_price) == 1
-    assert "Product.price was removed; used by Harga (1x)" in capsys.readouterr().err
+    assert (
+        "Product.price was removed; used by Harga (1x); applications: simrs (1x)"
+        in capsys.readouterr().err
+    )
     target = ["--url", "http://p/graphql", "--sdl", str(without_price), "--registry", registry_url]
     override = ["--override", "SIMRS moved to hargaBaru (ticket 42)"]
     assert main(["publish", "products", *target, "--token", "tok-products", *override]) == 2
@@ -145,9 +149,12 @@ def test_an_admin_overrides_a_refused_breaking_change_with_a_reason_the_log_keep
     assert main(["publish", "products", *target, "--token", "tok-admin", *override]) == 0
     assert "accepted as supergraph version 2 by an admin override" in capsys.readouterr().out
     assert main(["registry", "log", "--registry", registry_url]) == 0
-    first, second = capsys.readouterr().out.splitlines()
+    first, second, affected = capsys.readouterr().out.splitlines()
     assert "opd:products/budi@dinkes" in first
     assert second.endswith("publish products  (override: SIMRS moved to hargaBaru (ticket 42))")
+    assert affected == (
+        "       breaking: field Product.price was removed; applications: simrs (1x)"
+    )
 
 
 def test_bootstrap_publishes_running_subgraphs_in_the_order_given(
@@ -162,7 +169,7 @@ def test_bootstrap_publishes_running_subgraphs_in_the_order_given(
         return JSONResponse({"data": {"_service": {"sdl": V1}}})
 
     app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
-    with Server(app) as subgraph:
+    with ServerThread(app, loop="asyncio", http="h11") as subgraph:
         spec = f"products={subgraph.url}/graphql"
         common = ["--registry", registry_url, "--token", "tok-admin"]
         assert main(["registry", "bootstrap", spec, *common]) == 0

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.engine import Gateway
+from gateway.auth.principal import Principal
+from gateway.engine import Gateway, GraphQLRequest
 from gateway.errors import GatewayError
 from gateway.registry.service import Registry, create_app
 from gateway.registry.store import RegistryStore
@@ -166,6 +167,25 @@ async def test_breaking_change_to_a_field_in_use_is_refused_naming_field_and_ope
     # price was never used: removing it is accepted, with a warning
     accepted = (await env.publish(V2.replace(" price: Int", ""))).json()
     assert accepted["accepted"] and accepted["warnings"] == ["field Product.price was removed"]
+    await gateway.aclose()
+
+
+async def test_usage_is_reported_per_consumer_application(env: Env) -> None:
+    await env.publish(V2)
+    recorder = UsageRecorder(StoreUsageSink(env.store))
+    gateway = await env.gateway(usage=recorder)
+    query = "query Stok { products { stock } }"
+    sibansos = Principal(authenticated=True, application="sibansos")
+    downgraded = Principal(application="dicabut", downgraded="the application was revoked")
+    for caller in (sibansos, sibansos, None, downgraded):
+        result = await gateway.process(GraphQLRequest(query, principal=caller))
+        assert "errors" not in result.response
+    await recorder.flush()
+    uses = env.store.operations_using("Product.stock", 0.0)
+    assert [(u.application, u.operation, u.count) for u in uses] == [
+        ("anonymous", "Stok", 2),  # no token, and a revoked application's token
+        ("sibansos", "Stok", 2),
+    ]
     await gateway.aclose()
 
 

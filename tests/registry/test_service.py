@@ -165,6 +165,93 @@ def test_usage_endpoint_records_operations(client: TestClient, registry: Registr
     assert registry.store.operations_using("Query.products", 0)[0].operation == "Q"
 
 
+def _used(registry: Registry) -> None:
+    """Harga (price) by two applications, Nama (name) by one."""
+    record = registry.store.record_usage
+    record("Harga", "h-harga", ["Query.products", "Product.price"], 3, application="sibansos")
+    record("Harga", "h-harga", ["Query.products", "Product.price"], 2, application="sehat-lampung")
+    record("Nama", "h-nama", ["Query.products", "Product.name"], 1, application="sehat-lampung")
+
+
+def test_check_names_the_applications_a_breaking_change_affects(
+    client: TestClient, registry: Registry
+) -> None:
+    publish(client, "products", PRODUCTS)
+    _used(registry)
+    body = publish(client, "products", PRODUCTS.replace("  price: Int\n", ""))
+    assert body["status"] == 409
+    [change] = body["changes"]
+    assert change["applications"] == [
+        {"application": "sibansos", "count": 3},
+        {"application": "sehat-lampung", "count": 2},
+    ]
+    assert {(u["application"], u["operation"]) for u in change["used_by"]} == {
+        ("sibansos", "Harga"),
+        ("sehat-lampung", "Harga"),
+    }
+    assert (
+        "field Product.price was removed; used by Harga (5x); "
+        "applications: sibansos (3x), sehat-lampung (2x)"
+    ) in body["message"]
+
+
+def test_a_new_deprecation_names_its_applications_and_the_log_keeps_them(
+    client: TestClient, registry: Registry
+) -> None:
+    publish(client, "products", PRODUCTS)
+    _used(registry)
+    deprecated = PRODUCTS.replace(
+        "  name: String!\n", '  name: String! @deprecated(reason: "use title")\n  title: String\n'
+    )
+    check = client.post(
+        "/api/subgraphs/products/check",
+        json={"url": "http://products.test/graphql", "sdl": deprecated},
+        headers=as_("products"),
+    ).json()
+    assert check["accepted"] and check["changes"] == []
+    [notice] = check["deprecations"]
+    assert (notice["coordinate"], notice["refused"]) == ("Product.name", False)
+    assert notice["applications"] == [{"application": "sehat-lampung", "count": 1}]
+    line = (
+        "~ field Product.name was deprecated: use title; used by applications: sehat-lampung (1x)"
+    )
+    assert line in check["message"]
+    assert publish(client, "products", deprecated)["accepted"]
+    # an unused field removed (a warning) and the log keeping both kinds
+    removed = deprecated.replace("  title: String\n", "")
+    assert publish(client, "products", removed)["accepted"]
+    first, second, third = client.get("/api/supergraph/versions").json()["versions"]
+    assert first["affected"] == []
+    assert second["affected"] == [
+        {
+            "kind": "deprecated",
+            "coordinate": "Product.name",
+            "message": "field Product.name was deprecated: use title",
+            "applications": [{"application": "sehat-lampung", "count": 1}],
+        }
+    ]
+    assert third["affected"] == [
+        {
+            "kind": "breaking",
+            "coordinate": "Product.title",
+            "message": "field Product.title was removed",
+            "applications": [],
+        }
+    ]
+
+
+def test_usage_reports_carry_the_application(client: TestClient, registry: Registry) -> None:
+    op = {"operation": "Q", "hash": "h", "coordinates": ["Query.products"], "count": 2}
+    reports = [{**op, "application": "sibansos"}, op]  # the second from an older gateway
+    response = client.post("/api/usage", json={"operations": reports}, headers=as_("admin"))
+    assert response.status_code == 200
+    uses = registry.store.operations_using("Query.products", 0)
+    assert [(u.application, u.count) for u in uses] == [("(unknown)", 2), ("sibansos", 2)]
+    too_long = [{**op, "application": "x" * 201}]
+    refused = client.post("/api/usage", json={"operations": too_long}, headers=as_("admin"))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "BAD_REQUEST"
+
+
 def test_catalogue_lists_opds_fields_personal_data_and_guards(client: TestClient) -> None:
     publish(client, "products", PRODUCTS)
     publish(client, "reviews", REVIEWS)

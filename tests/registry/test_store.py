@@ -58,6 +58,19 @@ def test_usage_is_counted_per_operation_and_windowed(store: RegistryStore) -> No
     assert store.operations_using("Product.price", since=0.0) == []
 
 
+def test_usage_is_counted_per_application_and_operation(store: RegistryStore) -> None:
+    store.record_usage("Harga", "h1", ["Product.price"], 3, at=10.0, application="sibansos")
+    store.record_usage("Harga", "h1", ["Product.price"], 2, at=20.0, application="sehat-lampung")
+    store.record_usage("Harga", "h1", ["Product.price"], 1, at=30.0, application="sibansos")
+    store.record_usage("Harga", "h1", ["Product.price"], at=40.0)  # no application: anonymous
+    uses = store.operations_using("Product.price", since=0.0)
+    assert [(u.application, u.operation, u.count, u.last_seen) for u in uses] == [
+        ("sibansos", "Harga", 4, 30.0),
+        ("sehat-lampung", "Harga", 2, 20.0),
+        ("anonymous", "Harga", 1, 40.0),
+    ]
+
+
 def test_a_publish_composed_against_an_old_version_is_refused_as_stale(
     store: RegistryStore,
 ) -> None:

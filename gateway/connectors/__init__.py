@@ -1,0 +1,1 @@
+"""Apollo Connectors: OPD REST APIs in the graph from an SDL (@source/@connect)."""
