@@ -88,6 +88,8 @@ class Services:
         transport, breaker = build_transport(settings, metrics, tracing)
         # Always present: with APQ off a persisted query gets PERSISTED_QUERY_NOT_SUPPORTED.
         persisted = PersistedOperations.from_section(settings.persisted_queries)
+        if metrics is not None:
+            persisted.on_unavailable = metrics.shared_store_unavailable
         limits = OperationLimits(settings.limits)
         return cls(settings, transport, limits, metrics, tracing, persisted, breaker)
 
@@ -113,6 +115,9 @@ class Services:
         if secured:
             if self._audit is None and settings.audit.enabled:
                 self._audit = open_audit_log(settings.audit)
+                if self.metrics is not None:
+                    self._audit.on_queue_depth = self.metrics.audit_queue_depth
+                    self._audit.on_dropped = self.metrics.audit_record_dropped
             access = AccessControl(
                 supergraph,
                 settings.auth,
@@ -147,7 +152,8 @@ class Services:
         """Tokens, consumer applications and rate limits in front of a secured gateway."""
         auth = self.settings.auth
         limit = self.settings.rate_limit
-        limiter = RateLimiter(limit) if limit.enabled else None
+        unavailable = self.metrics.shared_store_unavailable if self.metrics is not None else None
+        limiter = RateLimiter(limit, on_unavailable=unavailable) if limit.enabled else None
         addresses = ClientAddresses(limit.trusted_proxies, limit.forwarded_header)
         return HttpGuard(
             auth,
@@ -166,8 +172,6 @@ class Services:
             close = getattr(self.transport, "aclose", None)
             if close is not None:
                 await close()
-            if self._audit is not None:
-                await self._audit.aclose()
             if self.tracing is not None:
                 self.tracing.shutdown()
             if self._audit is not None:  # records still being written, then the final checkpoint
@@ -260,6 +264,8 @@ def build_transport(
         request_headers=propagated_headers if section.propagate_headers else None,
         send_headers=send_headers,
         ssl_context=tls_context(section.tls),
+        max_response_bytes=section.max_response_bytes,
+        max_response_bytes_by_subgraph=section.max_response_bytes_by_subgraph,
     )
     breaker = None
     if section.circuit_breaker.enabled:

@@ -108,7 +108,10 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def dev_settings(base: Settings, state_dir: Path) -> Settings:
-    """``base`` with the development token secret and the demo applications (never production)."""
+    """``base`` with the development token secret and the demo applications (never production).
+
+    A configured ``[audit]`` section is kept (the operator chose where records go); without one
+    the audit log is a SQLite file in ``state_dir``."""
     auth: AuthSection = base.auth.model_copy(
         update={
             "jwt": JwtSection(
@@ -126,5 +129,7 @@ def dev_settings(base: Settings, state_dir: Path) -> Settings:
             ),
         }
     )
-    audit = AuditSection(sqlite_path=state_dir / "audit.sqlite3")
+    audit = base.audit
+    if "audit" not in base.model_fields_set:
+        audit = AuditSection(sqlite_path=state_dir / "audit.sqlite3")
     return base.model_copy(update={"auth": auth, "audit": audit})

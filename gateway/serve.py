@@ -10,12 +10,15 @@ processes on one socket and replaces a worker that dies; each worker assembles i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
+import signal
 import socket
 import sys
 import traceback
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from gateway.assembly import Assembly, assemble, links_authorization
 from gateway.audit.keys import require_production_keys
 from gateway.auth.exposure import add_exposure_argument, exposure_refused
 from gateway.auth.identifiers import require_identifier_key
-from gateway.config import dev_settings, load_settings
+from gateway.config import Settings, dev_settings, load_settings
 from gateway.errors import GatewayError
 from gateway.gc_tuning import tune_garbage_collector
 from gateway.observability.metrics import mark_process_dead, multiprocess_dir
@@ -177,6 +180,7 @@ def build(options: StartOptions) -> Assembly:
         settings = load_settings(Path(options.config) if options.config else None)
         if options.dev_auth:
             settings = dev_settings(settings, Path("var/dev"))
+            print(_dev_auth_notice(settings), file=sys.stderr, flush=True)
         sdl = _supergraph_sdl(options)
         if not options.dev_auth and (sdl is None or links_authorization(sdl)):
             # the production profile (docs/configuration.md), on a supergraph that is audited
@@ -205,6 +209,20 @@ def build(options: StartOptions) -> Assembly:
     if unknown:
         raise StartError(f"unknown subgraph(s): {', '.join(unknown)}", 2)
     return assembly
+
+
+def _dev_auth_notice(settings: Settings) -> str:
+    """What ``--dev-auth`` changed, said at start (it replaces the token settings)."""
+    audit = settings.audit
+    where = (
+        f"PostgreSQL table {audit.table}"
+        if audit.backend == "postgres"
+        else f"SQLite {audit.sqlite_path}"
+    )
+    return (
+        "jamajama gateway: --dev-auth: development tokens (jamajama token mint) and the demo "
+        f"applications in var/dev replace [auth]; audit log: {where}"
+    )
 
 
 def _supergraph_sdl(options: StartOptions) -> str | None:
@@ -264,8 +282,27 @@ def _run_one(options: StartOptions) -> int:
     if options.tune_gc:
         tune_garbage_collector()
     _announce(options, sock)
-    uvicorn.Server(_uvicorn_config(assembly.app, options)).run(sockets=[sock])
+    _Server(_uvicorn_config(assembly.app, options)).run(sockets=[sock])
     return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a SIGTERM it drained cleanly ends with exit status 0.
+
+    uvicorn re-raises the signal after its graceful shutdown, so the process dies of it (-15);
+    supervisors and orchestrators then report a requested stop as a crash. SIGINT is re-raised
+    as before (an interactive interrupt).
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals = [
+                    sig for sig in self._captured_signals if sig != signal.SIGTERM
+                ]
 
 
 def _listen(options: StartOptions) -> socket.socket:
@@ -322,7 +359,9 @@ class _Supervisor(Multiprocess):
 
     @property
     def failed(self) -> bool:
-        return any(process.exitcode not in (None, 0) for process in self.processes)
+        # a worker stopped by the supervisor's own SIGTERM (uvicorn re-raises it) did not fail
+        clean = (None, 0, -signal.SIGTERM) if self.should_exit.is_set() else (None, 0)
+        return any(process.exitcode not in clean for process in self.processes)
 
 
 def _run_workers(options: StartOptions, workers: int) -> int:

@@ -53,3 +53,15 @@ class AuditSection(Section):
     subject_fields: dict[str, str | list[str]] = Field(default_factory=lambda: dict(_SUBJECTS))
     #: refuse operations touching personal data while the audit store is unavailable
     fail_closed: bool = True
+    #: seconds a request waits for its audit record before the store counts as unavailable
+    #: (``AUDIT_UNAVAILABLE``): a stalled database withholds personal data, it never hangs requests
+    write_timeout_seconds: float = Field(default=2.0, gt=0)
+    #: PostgreSQL: connections of this process's pool (psycopg_pool)
+    pool_size: int = Field(default=4, ge=1)
+    #: PostgreSQL ``lock_timeout`` / ``statement_timeout`` of the audit connections (SQLite waits
+    #: for its file lock up to ``write_timeout_seconds``)
+    lock_timeout_seconds: float = Field(default=1.0, gt=0)
+    statement_timeout_seconds: float = Field(default=2.0, gt=0)
+    #: records of operations without personal data waiting to be written in the background;
+    #: beyond this they are dropped (``jamajama_audit_records_dropped{reason="queue_full"}``)
+    background_queue_size: int = Field(default=1000, ge=1)

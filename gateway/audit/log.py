@@ -3,7 +3,12 @@
 Data subjects (NIK, KK numbers) are stored only as keyed hashes (HMAC-SHA256 with
 ``audit.subject_key``), so the log itself reveals no identifier, yet ``subject(nik)`` finds every
 operation that touched a resident. ``append`` returns only once the record is durable; it raises
-``AuditUnavailableError`` otherwise, and the gateway then withholds personal data (fail closed).
+``AuditUnavailableError`` otherwise — also when the store does not answer within
+``write_timeout`` — and the gateway then withholds personal data (fail closed).
+
+Records of operations without personal data nobody waits for: ``append_later`` puts them in a
+bounded queue written by one background task. A full queue drops the record (counted, logged)
+instead of piling up work that would later stand between a personal request and the database.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gateway.audit.anchor import Anchor
@@ -40,11 +46,22 @@ class AuditLog:
         signing_key: bytes | None = None,
         *,
         anchor: Anchor | None = None,
+        write_timeout: float = 2.0,
+        queue_size: int = 1000,
     ) -> None:
         self.store = store
         self._subject_key = subject_key
         self._signing_key = signing_key
         self.anchor = anchor
+        self.write_timeout = write_timeout
+        self._queue: deque[AuditEvent] = deque()
+        self._queue_size = queue_size
+        self._writer: asyncio.Task[None] | None = None
+        #: background records not written: ``queue_full`` or ``unavailable``
+        self.dropped: dict[str, int] = {"queue_full": 0, "unavailable": 0}
+        #: observers (metrics): the queue depth when it changes, a dropped record's reason
+        self.on_queue_depth: Callable[[int], None] | None = None
+        self.on_dropped: Callable[[str], None] | None = None
 
     @property
     def public_key(self) -> str | None:
@@ -57,10 +74,67 @@ class AuditLog:
         return subject_hash(self._subject_key, value)
 
     async def append(self, event: AuditEvent) -> AuditRecord:
-        record = await self.store.append(event, self._signing_key)
+        try:
+            async with asyncio.timeout(self.write_timeout):
+                record = await self.store.append(event, self._signing_key)
+        except TimeoutError as error:
+            raise AuditUnavailableError(
+                f"the audit store did not answer within {self.write_timeout:g} s"
+            ) from error
         if self.anchor is not None:
             self.anchor.appended()
         return record
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    def append_later(self, event: AuditEvent) -> bool:
+        """Queue the record of an operation without personal data; False when the queue is full
+        and the record is dropped (never blocks the request)."""
+        if len(self._queue) >= self._queue_size:
+            self._drop("queue_full", "the background queue is full")
+            return False
+        self._queue.append(event)
+        self._depth_changed()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        return True
+
+    async def drain(self) -> None:
+        """Wait until the queued records are written (shutdown, tests)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.wait([self._writer])
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            event = self._queue.popleft()
+            try:
+                await self.append(event)
+            except AuditUnavailableError as error:
+                self._drop("unavailable", error.message)
+            except Exception:  # a bug must not stop the writer: later records still go out
+                logger.exception("audit record of an operation without personal data lost")
+                self._drop("unavailable", "unexpected error")
+            finally:
+                self._depth_changed()
+
+    def _drop(self, reason: str, detail: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        if self.on_dropped is not None:
+            self.on_dropped(reason)
+        count = self.dropped[reason]
+        if count & (count - 1) == 0:  # 1st, 2nd, 4th, 8th...: a log line, not a log flood
+            logger.warning(
+                "audit record of an operation without personal data dropped (%s, %d so far): %s",
+                reason,
+                count,
+                detail,
+            )
+
+    def _depth_changed(self) -> None:
+        if self.on_queue_depth is not None:
+            self.on_queue_depth(len(self._queue))
 
     async def checkpoint(self) -> Checkpoint | None:
         """Anchor the head now (``jamajama audit checkpoint``, tests)."""
@@ -100,7 +174,8 @@ class AuditLog:
         return await self.store.by_subject(self.subject_hash(value))
 
     async def aclose(self) -> None:
-        """Anchor the final head, then close the store."""
+        """Write the queued records, anchor the final head, then close the store."""
+        await self.drain()
         if self.anchor is not None:
             await self.anchor.aclose()
         await self.store.aclose()
@@ -124,11 +199,20 @@ def open_audit_log(section: AuditSection, *, production: bool = False) -> AuditL
     if section.backend == "postgres":
         if not section.postgres_url:
             raise AuditUnavailableError("audit.postgres_url is required for backend postgres")
-        postgres = PostgresAuditStore(section.postgres_url, section.table, section.migrate_at_start)
+        postgres = PostgresAuditStore(
+            section.postgres_url,
+            section.table,
+            section.migrate_at_start,
+            pool_size=section.pool_size,
+            lock_timeout=section.lock_timeout_seconds,
+            statement_timeout=section.statement_timeout_seconds,
+        )
         postgres.check_schema()  # at start: an older schema refuses to start
         store = postgres
     else:
-        store = SqliteAuditStore(section.sqlite_path, section.table)
+        store = SqliteAuditStore(
+            section.sqlite_path, section.table, busy_timeout=section.write_timeout_seconds
+        )
     checkpoints = checkpoint_file(section)
     anchor = Anchor(
         store,
@@ -141,4 +225,11 @@ def open_audit_log(section: AuditSection, *, production: bool = False) -> AuditL
         every_records=section.checkpoint_every_records,
         every_seconds=section.checkpoint_every_seconds,
     )
-    return AuditLog(store, keys.subject, keys.signing, anchor=anchor)
+    return AuditLog(
+        store,
+        keys.subject,
+        keys.signing,
+        anchor=anchor,
+        write_timeout=section.write_timeout_seconds,
+        queue_size=section.background_queue_size,
+    )

@@ -6,13 +6,17 @@ WAL with ``synchronous=FULL``; PostgreSQL: a committed transaction), serialised 
 replicas extend one chain. Subject hashes go to an index table for ``subject`` lookups; ``verify``
 compares that index with the hashed bodies, so removing an index row is detected too.
 ``checkpoint`` records a signed checkpoint of the head in ``<table>_checkpoints``, one writer at a
-time (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a tried advisory lock of its own).
+time (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an advisory lock of its own).
 
 The tables refuse ``UPDATE`` and ``DELETE`` (PostgreSQL also ``TRUNCATE``) with triggers, so a
 mistaken statement cannot rewrite history; whoever drops the triggers is still caught by
 ``verify``. Tables and triggers come from ``gateway.migrations.audit``: the SQLite store migrates
 when it opens; the PostgreSQL store checks the schema once before its first connection and
 refuses an older one unless ``migrate_at_start``.
+
+A stalled database must fail fast, not hang requests: PostgreSQL connections come from a
+bounded pool (psycopg_pool) and carry ``lock_timeout`` and ``statement_timeout``; SQLite waits
+at most its busy timeout. Either way the caller gets ``AuditUnavailableError``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -80,13 +85,17 @@ def _record(row: tuple[Any, ...], subjects: tuple[str, ...] | None = None) -> Au
 class SqliteAuditStore:
     """One SQLite file; writes happen in a worker thread so the event loop never waits on fsync."""
 
-    def __init__(self, path: Path | str, table: str = "jamajama_audit") -> None:
+    def __init__(
+        self, path: Path | str, table: str = "jamajama_audit", *, busy_timeout: float = 10.0
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._table = table
-        self._lock = asyncio.Lock()
+        # held by the worker thread, not the coroutine: a caller that stops waiting (timeout)
+        # cannot let another transaction start on the connection while its own still runs
+        self._lock = threading.Lock()
         self._conn = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=10
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=busy_timeout
         )
         sqlite_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -97,11 +106,14 @@ class SqliteAuditStore:
             raise
 
     async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        async with self._lock:
-            try:
-                return await asyncio.to_thread(work, self._conn)
-            except sqlite3.Error as error:
-                raise AuditUnavailableError(f"the audit store failed: {error}") from error
+        def locked() -> Any:
+            with self._lock:
+                return work(self._conn)
+
+        try:
+            return await asyncio.to_thread(locked)
+        except sqlite3.Error as error:
+            raise AuditUnavailableError(f"the audit store failed: {error}") from error
 
     async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord:
         table = self._table
@@ -204,21 +216,41 @@ class SqliteAuditStore:
         return result
 
     async def aclose(self) -> None:
-        self._conn.close()
+        def close() -> None:
+            with self._lock:
+                self._conn.close()
+
+        await asyncio.to_thread(close)
 
 
 class PostgresAuditStore:
-    """PostgreSQL shared by gateway replicas (psycopg 3 async; one connection, reconnects)."""
+    """PostgreSQL shared by gateway replicas (psycopg 3 async, a psycopg_pool of connections).
+
+    The pool is opened on first use, in the running event loop. Every connection has
+    ``lock_timeout`` and ``statement_timeout``, and waiting for a free connection is bounded by
+    ``connect_timeout``: a locked table or a stalled server becomes ``AuditUnavailableError``
+    within seconds, and the pool replaces broken connections by itself (no restart).
+    """
 
     def __init__(
-        self, url: str, table: str = "jamajama_audit", migrate_at_start: bool = False
+        self,
+        url: str,
+        table: str = "jamajama_audit",
+        migrate_at_start: bool = False,
+        *,
+        pool_size: int = 4,
+        lock_timeout: float = 1.0,
+        statement_timeout: float = 2.0,
+        connect_timeout: float = 5.0,
     ) -> None:
         self._url = url
         self._table = table
         self._lock_id = zlib.crc32(table.encode())
         self._checkpoint_lock_id = zlib.crc32(f"{table}_checkpoints".encode())
-        self._conn: Any = None
-        self._lock = asyncio.Lock()
+        self._pool: Any = None
+        self._pool_size = pool_size
+        self._timeouts_ms = (int(lock_timeout * 1000), int(statement_timeout * 1000))
+        self._connect_timeout = connect_timeout
         self._migrate_at_start = migrate_at_start
         self._schema_ready = False
 
@@ -236,8 +268,8 @@ class PostgresAuditStore:
         self._schema_ready = True
         return True
 
-    async def _connection(self) -> Any:
-        import psycopg
+    async def _ready_pool(self) -> Any:
+        from psycopg_pool import AsyncConnectionPool
 
         if not self._schema_ready:
             try:
@@ -246,24 +278,39 @@ class PostgresAuditStore:
                 raise AuditUnavailableError(error.message) from error
             if not ready:
                 raise AuditUnavailableError("the audit database is unavailable")
-        if self._conn is None or self._conn.closed:
-            self._conn = await psycopg.AsyncConnection.connect(
-                self._url, autocommit=True, connect_timeout=5
+        if self._pool is None:
+            self._pool = AsyncConnectionPool(
+                self._url,
+                min_size=1,
+                max_size=self._pool_size,
+                open=False,
+                timeout=self._connect_timeout,
+                kwargs={"autocommit": True, "connect_timeout": max(1, int(self._connect_timeout))},
+                configure=self._configure,
+                name=f"audit-{self._table}",
             )
-        return self._conn
+            await self._pool.open(wait=False)
+        return self._pool
+
+    async def _configure(self, conn: Any) -> None:
+        """Each new pooled connection: bounded lock and statement waits (the URL's own options,
+        e.g. a ``search_path``, are kept)."""
+        lock_ms, statement_ms = self._timeouts_ms
+        await conn.execute(f"SET lock_timeout = {lock_ms}")
+        await conn.execute(f"SET statement_timeout = {statement_ms}")
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
         import psycopg
+        from psycopg_pool import PoolTimeout
 
-        async with self._lock:
-            try:
-                conn = await self._connection()
+        try:
+            pool = await self._ready_pool()
+            async with pool.connection() as conn:
                 return await work(conn)
-            except psycopg.Error as error:
-                if self._conn is not None:
-                    await self._conn.close()
-                self._conn = None
-                raise AuditUnavailableError("the audit database is unavailable") from error
+        except PoolTimeout as error:
+            raise AuditUnavailableError("no audit database connection available") from error
+        except psycopg.Error as error:
+            raise AuditUnavailableError("the audit database is unavailable") from error
 
     async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord:
         table = self._table
@@ -324,18 +371,23 @@ class PostgresAuditStore:
 
     async def checkpoint(self, make: MakeCheckpoint) -> Checkpoint | None:
         """Record a checkpoint of the head if it moved since the last one. One writer at a time
-        across replicas: a transaction-scoped advisory lock, tried, not awaited (a replica that
-        finds another one writing skips: that one anchors a head at least as recent)."""
+        across replicas: a transaction-scoped advisory lock, awaited up to ``lock_timeout``, then
+        skipped (None). Skipping at once would lose a final head: the replica holding the lock
+        may have read the head before this replica's last record committed; after the wait the
+        head is read again."""
         table = self._table
 
         async def work(conn: Any) -> Checkpoint | None:
+            import psycopg
+
+            try:
+                return await locked(conn)
+            except psycopg.errors.LockNotAvailable:
+                return None  # another writer held it past lock_timeout: it anchors, not this one
+
+        async def locked(conn: Any) -> Checkpoint | None:
             async with conn.transaction():
-                cursor = await conn.execute(
-                    "SELECT pg_try_advisory_xact_lock(%s)", (self._checkpoint_lock_id,)
-                )
-                locked = await cursor.fetchone()
-                if not locked or not locked[0]:
-                    return None
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._checkpoint_lock_id,))
                 cursor = await conn.execute(
                     f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
                 )
@@ -384,6 +436,6 @@ class PostgresAuditStore:
                 await conn.execute(f"DELETE FROM {VERSION_TABLE} WHERE store = %s", (key,))
 
     async def aclose(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -21,7 +21,6 @@ The engine calls three things per request, in this order:
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -178,7 +177,6 @@ class AccessControl:
         )
         self._cache_size = cache_size
         self._schemas: dict[frozenset[str], GraphQLSchema] = {}
-        self._background: set[asyncio.Task[None]] = set()
 
     def _require_lookup_rights(self) -> None:
         """A lookup by identifier needs what reading it in clear needs (scope + purpose)."""
@@ -327,9 +325,7 @@ class AccessControl:
                     }
                 ]
         else:
-            task = asyncio.get_running_loop().create_task(self._append_quietly(event))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self.audit.append_later(event)  # bounded queue: a full one drops, never blocks
         return data, errors
 
     @staticmethod
@@ -347,17 +343,10 @@ class AccessControl:
             return False
         return True
 
-    async def _append_quietly(self, event: AuditEvent) -> None:
-        assert self.audit is not None
-        try:
-            await self.audit.append(event)
-        except AuditUnavailableError as error:
-            logger.warning("audit record of an operation without personal data lost: %s", error)
-
     async def drain(self) -> None:
         """Wait for audit records still being written (shutdown, tests)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        if self.audit is not None:
+            await self.audit.drain()
 
     def _disclosed(self, event: AuditEvent, disclosures: Disclosures) -> AuditEvent:
         assert self.audit is not None

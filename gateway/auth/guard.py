@@ -118,8 +118,14 @@ class HttpGuard:
             return Admission(principal=principal)
         authenticated = principal is not None and principal.authenticated
         application = principal.application if principal is not None and authenticated else None
-        decision = await self._counted(self.limiter.hit(application, client, n))
-        if decision is None or decision.allowed:
+        try:
+            decision = await self.limiter.hit(application, client, n)
+        except RateLimitUnavailableError as error:  # Redis down, on_redis_unavailable closed
+            logger.error("rate limiter unavailable, request refused: %s", error.message)
+            refusal = {"message": "The rate limiter is unavailable; retry later."}
+            refusal["extensions"] = {"code": error.code}
+            return Admission(status=503, body={"errors": [refusal]})
+        if decision.allowed:
             return Admission(principal=principal)
         who = f'application "{application}"' if application else "anonymous callers"
         message = (
@@ -132,8 +138,8 @@ class HttpGuard:
     async def _counted(count: Awaitable[_T]) -> _T | None:
         try:
             return await count
-        except RateLimitUnavailableError as error:  # Redis down: availability over counting
-            logger.warning("rate limiter unavailable, request admitted: %s", error)
+        except RateLimitUnavailableError as error:  # failed-auth counting: fails open, logged
+            logger.warning("rate limiter unavailable, failed authentication not counted: %s", error)
             return None
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.executor.transport import http_error, malformed_response
+from gateway.executor.transport import http_error, malformed_response, response_too_large
 
 _REQUEST_HEADERS = {
     "content-type": "application/json",
@@ -37,6 +37,11 @@ class AiohttpTransport:
     ever shared between client requests). Mutations are never shared. Whatever makes a request
     caller-specific (a propagated header, a signature) must be part of the request bytes or
     headers, and so of the key.
+
+    ``max_response_bytes`` caps a subgraph's body (``max_response_bytes_by_subgraph`` per name; 0:
+    no cap). The cap is checked against ``Content-Length`` and again while the body streams in, so
+    an oversized answer is never held in memory: one faulty subgraph cannot exhaust the gateway
+    shared by every agency. The fetch fails with ``SUBGRAPH_RESPONSE_TOO_LARGE``.
     """
 
     def __init__(
@@ -51,7 +56,11 @@ class AiohttpTransport:
         request_headers: Callable[[], Mapping[str, str] | None] | None = None,
         send_headers: Callable[[str, str, bytes], Mapping[str, str]] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        max_response_bytes: int = 0,
+        max_response_bytes_by_subgraph: Mapping[str, int] | None = None,
     ) -> None:
+        self._max_bytes = max_response_bytes
+        self._max_bytes_by_subgraph = dict(max_response_bytes_by_subgraph or {})
         self._default_timeout = aiohttp.ClientTimeout(total=timeout)
         self._timeouts = {
             name: aiohttp.ClientTimeout(total=seconds) for name, seconds in (timeouts or {}).items()
@@ -126,7 +135,14 @@ class AiohttpTransport:
             async with self._client().post(
                 url, data=payload, headers=headers, timeout=timeout
             ) as response:
-                return response.status, response.reason or "", await response.read()
+                limit = self._max_bytes_by_subgraph.get(subgraph, self._max_bytes)
+                if limit <= 0:
+                    return response.status, response.reason or "", await response.read()
+                return (
+                    response.status,
+                    response.reason or "",
+                    await _read_capped(response, subgraph, limit),
+                )
         except TimeoutError as error:
             raise http_error(subgraph, "request timed out") from error
         except aiohttp.ClientConnectorError as error:
@@ -140,6 +156,24 @@ class AiohttpTransport:
             await self._session.close()
             # Let the connector close its transports before the loop goes away.
             await asyncio.sleep(0)
+
+
+async def _read_capped(response: aiohttp.ClientResponse, subgraph: str, limit: int) -> bytes:
+    """The body, or ``SUBGRAPH_RESPONSE_TOO_LARGE`` as soon as it passes ``limit`` bytes (the
+    connection is then dropped, not drained)."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        response.close()
+        raise response_too_large(subgraph, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise response_too_large(subgraph, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _is_mutation(body: dict[str, Any]) -> bool:

@@ -45,6 +45,10 @@ class SubgraphsSection(Section):
     #: open connections to one subgraph host (0: no per-host limit)
     max_connections_per_host: int = Field(default=0, ge=0)
     keepalive_seconds: float = Field(default=30.0, gt=0)
+    #: bytes a subgraph's response body may have (checked while streaming; 0: no cap)
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    #: per-subgraph caps overriding ``max_response_bytes``, by subgraph name
+    max_response_bytes_by_subgraph: dict[str, int] = Field(default_factory=dict)
     #: identical query calls in flight share one request
     deduplicate: bool = True
     #: client request headers copied to subgraph calls, e.g. ["x-jamajama-purpose"]

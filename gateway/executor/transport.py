@@ -3,10 +3,12 @@
 The executor only needs "send this GraphQL request body to that subgraph, give me the decoded JSON
 response". Tests plug in a fake (no network); production uses ``HttpTransport``: one shared httpx
 client (connection pool, keep-alive), per-subgraph timeouts, orjson both ways. Every failure becomes
-a ``SubgraphError`` carrying the subgraph name in ``extensions.service``:
+a ``SubgraphError`` carrying the subgraph name in ``extensions.service`` (Apollo Router's shape,
+which the reference corpus checks; ``gateway/http/errors.py`` redacts it like ``serviceName``):
 
 - ``SUBREQUEST_HTTP_ERROR``: connection failure, timeout, non-2xx status;
-- ``SUBREQUEST_MALFORMED_RESPONSE``: a body that is not JSON or not a GraphQL response object.
+- ``SUBREQUEST_MALFORMED_RESPONSE``: a body that is not JSON or not a GraphQL response object;
+- ``SUBGRAPH_RESPONSE_TOO_LARGE``: a body larger than the configured cap (stopped while reading).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from gateway.errors import SubgraphError
 
 HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
 MALFORMED_RESPONSE = "SUBREQUEST_MALFORMED_RESPONSE"
+RESPONSE_TOO_LARGE = "SUBGRAPH_RESPONSE_TOO_LARGE"
 
 _REQUEST_HEADERS = {
     "content-type": "application/json",
@@ -53,6 +56,15 @@ def malformed_response(subgraph: str, reason: str) -> SubgraphError:
     return SubgraphError(
         f"Malformed response from '{subgraph}': {reason}",
         code=MALFORMED_RESPONSE,
+        service=subgraph,
+    )
+
+
+def response_too_large(subgraph: str, limit: int) -> SubgraphError:
+    """A ``SUBGRAPH_RESPONSE_TOO_LARGE``: the body passed ``limit`` bytes, not read further."""
+    return SubgraphError(
+        f"Response from '{subgraph}' exceeds {limit} bytes",
+        code=RESPONSE_TOO_LARGE,
         service=subgraph,
     )
 

@@ -47,6 +47,7 @@ from gateway.http.csrf import (
 )
 from gateway.http.errors import mask_errors
 from gateway.http.health import Readiness, health, ready_endpoint
+from gateway.http.overload import OverloadGuard
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.observability.context import new_request_id, request_id
 from gateway.observability.metrics import GatewayMetrics, operation_name_of
@@ -511,9 +512,10 @@ def create_app(
         routes.append(Route("/graphql/plan", endpoint.plan, methods=["POST"]))
         routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
         routes.extend(dev_tokens.routes(guard))
-    return Starlette(
-        routes=routes, middleware=_cors(section, endpoint.id_header), lifespan=lifespan
-    )
+    shed = metrics.request_shed if metrics is not None else None
+    middleware = [Middleware(OverloadGuard, section=section.overload, on_shed=shed)]
+    middleware += _cors(section, endpoint.id_header)
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def _lifespan(

@@ -40,6 +40,19 @@ class CorsSection(Section):
     max_age: int = Field(default=600, ge=0)
 
 
+class OverloadSection(Section):
+    """The ``[http.overload]`` section (applied by gateway/http/overload.py)."""
+
+    #: GraphQL requests served at once by this process; beyond, 503 at once (0: no limit)
+    max_in_flight: int = Field(default=512, ge=0)
+    #: seconds a GraphQL request may take before it is abandoned with 503 (0: no deadline)
+    deadline_seconds: float = Field(default=60.0, ge=0)
+    #: the ``Retry-After`` of a shed request (seconds)
+    retry_after_seconds: int = Field(default=1, ge=0)
+    #: paths guarded (the GraphQL endpoint and what executes plans)
+    paths: list[str] = Field(default_factory=lambda: ["/graphql", "/graphql/plan"])
+
+
 class HttpSection(Section):
     """How the gateway speaks HTTP."""
 
@@ -60,6 +73,7 @@ class HttpSection(Section):
     readiness_timeout: float = Field(default=2.0, gt=0)
     csrf: CsrfSection = CsrfSection()
     cors: CorsSection = CorsSection()
+    overload: OverloadSection = OverloadSection()
 
 
 class TrustedApplication(Section):
@@ -86,5 +100,9 @@ class PersistedSection(Section):
     max_document_length: int = Field(default=50_000, ge=1)
     #: how long Redis keeps an APQ entry (seconds)
     redis_ttl_seconds: int = Field(default=86_400, ge=1)
+    #: Redis unavailable: ``open`` treats an APQ hash as unknown (the client resends the query),
+    #: ``closed`` answers 503 ``PERSISTED_QUERY_STORE_UNAVAILABLE``. Trusted documents never
+    #: depend on Redis (served from this process's manifests)
+    on_store_unavailable: Literal["open", "closed"] = "open"
     #: trusted documents by application id (``anonymous`` for callers without one)
     trusted: dict[str, TrustedApplication] = Field(default_factory=dict)

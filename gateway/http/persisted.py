@@ -10,7 +10,15 @@
   an application may run nothing else: a freeform query is accepted only when its text is in the
   manifest (``QUERY_NOT_IN_SAFELIST`` otherwise), and APQ registration is refused.
 
-Stores are in memory by default (bounded LRU); with ``backend = "redis"`` replicas share them.
+APQ documents are in memory by default (bounded LRU); with ``backend = "redis"`` replicas share
+them. Trusted documents are always served from this process's memory: every replica reads the
+same manifests from its configuration at start, so they never depend on Redis — a Redis that
+restarts empty, or is down when a gateway starts, cannot lock an application out.
+
+When Redis is unavailable, APQ follows ``on_store_unavailable``: ``open`` (default) treats the
+hash as unknown, so the client resends the query (APQ restricts nothing, only bandwidth is lost);
+``closed`` answers 503 ``PERSISTED_QUERY_STORE_UNAVAILABLE``. Each failure is logged and counted
+(``jamajama_shared_store_unavailable{store="apq"}``); recovery needs no restart.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,17 +66,11 @@ class StoreUnavailableError(Exception):
 
 
 class DocumentStore(Protocol):
-    """Where APQ documents and trusted manifests live."""
+    """Where APQ documents live."""
 
     async def get_apq(self, sha256: str) -> str | None: ...
 
     async def put_apq(self, sha256: str, query: str) -> None: ...
-
-    async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None: ...
-
-    async def get_trusted(self, application: str, document_id: str) -> str | None: ...
-
-    async def is_trusted_text(self, application: str, sha256: str) -> bool: ...
 
     async def aclose(self) -> None: ...
 
@@ -78,15 +80,13 @@ def sha256_hex(text: str) -> str:
 
 
 class MemoryStore:
-    """Everything in this process: a bounded LRU of APQ documents, manifests as dicts."""
+    """APQ documents in this process: a bounded LRU."""
 
     def __init__(self, max_entries: int = 10_000, max_chars: int = 32 * 1024 * 1024) -> None:
         self._apq: OrderedDict[str, str] = OrderedDict()
         self._max = max_entries
         self._max_chars = max_chars
         self._chars = 0
-        self._trusted: dict[str, dict[str, str]] = {}
-        self._trusted_texts: dict[str, set[str]] = {}
 
     async def get_apq(self, sha256: str) -> str | None:
         query = self._apq.get(sha256)
@@ -104,16 +104,6 @@ class MemoryStore:
             _, dropped = self._apq.popitem(last=False)
             self._chars -= len(dropped)
 
-    async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None:
-        self._trusted[application] = dict(documents)
-        self._trusted_texts[application] = {sha256_hex(text) for text in documents.values()}
-
-    async def get_trusted(self, application: str, document_id: str) -> str | None:
-        return self._trusted.get(application, {}).get(document_id)
-
-    async def is_trusted_text(self, application: str, sha256: str) -> bool:
-        return sha256 in self._trusted_texts.get(application, ())
-
     def __len__(self) -> int:
         return len(self._apq)
 
@@ -122,21 +112,14 @@ class MemoryStore:
 
 
 class RedisStore:
-    """APQ entries and manifests in Redis, shared by every gateway replica.
+    """APQ entries in Redis (``{prefix}:apq:{sha256}``, with a TTL), shared by every replica."""
 
-    Keys: ``{prefix}:apq:{sha256}`` (with a TTL), ``{prefix}:trusted:{app}`` (hash id -> document),
-    ``{prefix}:trusted-texts:{app}`` (set of document sha256s). Hits on trusted documents are kept
-    in a small local cache (manifests change only when loaded).
-    """
-
-    def __init__(self, url: str, prefix: str, ttl_seconds: int, local_entries: int = 4096) -> None:
+    def __init__(self, url: str, prefix: str, ttl_seconds: int) -> None:
         import redis.asyncio as redis_asyncio
 
         self._redis = redis_asyncio.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
         self._ttl = ttl_seconds
-        self._local: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._local_max = local_entries
 
     async def _call(self, command: str, *args: Any) -> Any:
         from redis.exceptions import RedisError
@@ -153,37 +136,25 @@ class RedisStore:
     async def put_apq(self, sha256: str, query: str) -> None:
         await self._call("SET", f"{self._prefix}:apq:{sha256}", query, "EX", self._ttl)
 
-    async def load_trusted(self, application: str, documents: Mapping[str, str]) -> None:
-        key, texts = (
-            f"{self._prefix}:trusted:{application}",
-            f"{self._prefix}:trusted-texts:{application}",
-        )
-        await self._call("DEL", key, texts)
-        if documents:
-            pairs = [item for pair in documents.items() for item in pair]
-            await self._call("HSET", key, *pairs)
-            await self._call("SADD", texts, *{sha256_hex(t) for t in documents.values()})
-        self._local.clear()
-
-    async def get_trusted(self, application: str, document_id: str) -> str | None:
-        cached = self._local.get((application, document_id))
-        if cached is not None:
-            return cached
-        value = await self._call("HGET", f"{self._prefix}:trusted:{application}", document_id)
-        if value is None:
-            return None
-        text: str = value.decode()
-        self._local[(application, document_id)] = text
-        if len(self._local) > self._local_max:
-            self._local.popitem(last=False)
-        return text
-
-    async def is_trusted_text(self, application: str, sha256: str) -> bool:
-        key = f"{self._prefix}:trusted-texts:{application}"
-        return bool(await self._call("SISMEMBER", key, sha256))
-
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+class TrustedDocuments:
+    """The trusted documents of each application, from the manifests, in this process."""
+
+    def __init__(self, manifests: Mapping[str, Mapping[str, str]]) -> None:
+        self._documents = {app: dict(documents) for app, documents in manifests.items()}
+        self._texts = {
+            app: frozenset(sha256_hex(text) for text in documents.values())
+            for app, documents in manifests.items()
+        }
+
+    def get(self, application: str, document_id: str) -> str | None:
+        return self._documents.get(application, {}).get(document_id)
+
+    def has_text(self, application: str, sha256: str) -> bool:
+        return sha256 in self._texts.get(application, ())
 
 
 def read_manifest(path: Path) -> dict[str, str]:
@@ -221,6 +192,9 @@ class PersistedOperations:
     store: DocumentStore
     manifests: dict[str, dict[str, str]] = field(default_factory=dict)
     enforced: frozenset[str] = frozenset()
+    trusted: TrustedDocuments = field(default_factory=lambda: TrustedDocuments({}))
+    #: called with ``"apq"`` each time the shared store fails (a metric)
+    on_unavailable: Callable[[str], None] | None = None
 
     @classmethod
     def from_section(cls, section: PersistedSection) -> PersistedOperations:
@@ -231,12 +205,11 @@ class PersistedOperations:
             store = MemoryStore(section.memory_entries, section.memory_chars)
         manifests = {app: read_manifest(entry.manifest) for app, entry in section.trusted.items()}
         enforced = frozenset(a for a, entry in section.trusted.items() if entry.mode == "enforce")
-        return cls(section, store, manifests, enforced)
+        return cls(section, store, manifests, enforced, TrustedDocuments(manifests))
 
     async def start(self) -> None:
-        """Load the manifests into the store (runs in the server's event loop)."""
-        for application, documents in self.manifests.items():
-            await self.store.load_trusted(application, documents)
+        """Nothing to load: trusted documents are read at construction, APQ fills on demand (a
+        gateway starts whether or not Redis is up)."""
 
     async def aclose(self) -> None:
         await self.store.aclose()
@@ -268,7 +241,7 @@ class PersistedOperations:
             if persisted is not None:
                 return await self._by_apq(query, persisted, app, enforced)
             assert query is not None
-            if enforced and not await self.store.is_trusted_text(app, sha256_hex(query)):
+            if enforced and not self.trusted.has_text(app, sha256_hex(query)):
                 raise PersistedError(
                     NOT_IN_SAFELIST,
                     "This application may only run its trusted documents; the query is not one "
@@ -276,8 +249,7 @@ class PersistedOperations:
                     403,
                 )
             return query
-        except StoreUnavailableError as error:
-            logger.error("persisted operation store unavailable: %s", error)
+        except StoreUnavailableError as error:  # the APQ store, with on_store_unavailable closed
             raise PersistedError(
                 STORE_UNAVAILABLE, "The persisted operation store is unavailable.", 503
             ) from error
@@ -285,9 +257,9 @@ class PersistedOperations:
     async def _by_document_id(self, document_id: Any, app: str) -> str:
         if not isinstance(document_id, str) or not document_id:
             raise PersistedError("BAD_REQUEST", "documentId must be a non-empty string")
-        text = await self.store.get_trusted(app, document_id)
+        text = self.trusted.get(app, document_id)
         if text is None and document_id.startswith("sha256:"):
-            text = await self.store.get_trusted(app, document_id.removeprefix("sha256:"))
+            text = self.trusted.get(app, document_id.removeprefix("sha256:"))
         if text is None:
             raise PersistedError(
                 NOT_IN_LIST, f'Persisted document "{document_id}" is not in the trusted list.'
@@ -302,7 +274,7 @@ class PersistedOperations:
             raise PersistedError(
                 "BAD_REQUEST", "extensions.persistedQuery needs version 1 and a sha256Hash string"
             )
-        trusted = await self.store.get_trusted(app, sha256) if app in self.manifests else None
+        trusted = self.trusted.get(app, sha256)
         if trusted is not None:
             return trusted
         if enforced:
@@ -325,12 +297,20 @@ class PersistedOperations:
     async def _apq_get(self, sha256: str) -> str | None:
         try:
             return await self.store.get_apq(sha256.lower())
-        except StoreUnavailableError as error:  # the client resends the query: degrade
-            logger.warning("APQ store unavailable: %s", error)
-            return None
+        except StoreUnavailableError as error:
+            self._unavailable(error)
+            return None  # open: the client resends the query
 
     async def _apq_put(self, sha256: str, query: str) -> None:
         try:
             await self.store.put_apq(sha256, query)
         except StoreUnavailableError as error:
-            logger.warning("APQ store unavailable: %s", error)
+            self._unavailable(error)
+
+    def _unavailable(self, error: StoreUnavailableError) -> None:
+        """Log and count a failure of the shared store; re-raise it when configured closed."""
+        if self.on_unavailable is not None:
+            self.on_unavailable("apq")
+        logger.warning("APQ store unavailable (%s): %s", self.section.on_store_unavailable, error)
+        if self.section.on_store_unavailable == "closed":
+            raise error

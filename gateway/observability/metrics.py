@@ -96,6 +96,32 @@ class GatewayMetrics:
             registry=target,
             multiprocess_mode="livemax",
         )
+        self.audit_queue = Gauge(
+            "jamajama_audit_queue_depth",
+            "Audit records of operations without personal data waiting to be written",
+            registry=target,
+            multiprocess_mode="livesum",
+        )
+        self.audit_dropped = Counter(
+            "jamajama_audit_records_dropped",
+            "Audit records of operations without personal data not written, by reason "
+            "(queue_full, unavailable)",
+            ["reason"],
+            registry=target,
+        )
+        self.shed = Counter(
+            "jamajama_requests_shed",
+            "GraphQL requests answered 503 by overload protection, by reason "
+            "(OVERLOADED, DEADLINE_EXCEEDED)",
+            ["reason"],
+            registry=target,
+        )
+        self.store_unavailable = Counter(
+            "jamajama_shared_store_unavailable",
+            "Failed calls to a shared store (Redis), by store (apq, rate_limit)",
+            ["store"],
+            registry=target,
+        )
         self._max_operations = max_operation_labels
         self._operations: set[str] = set()
         self._request_children: dict[tuple[str, str], Any] = {}
@@ -142,6 +168,18 @@ class GatewayMetrics:
 
     def circuit(self, subgraph: str, is_open: bool) -> None:
         self.circuit_open.labels(subgraph).set(1 if is_open else 0)
+
+    def shared_store_unavailable(self, store: str) -> None:
+        self.store_unavailable.labels(store).inc()
+
+    def request_shed(self, reason: str) -> None:
+        self.shed.labels(reason).inc()
+
+    def audit_queue_depth(self, depth: int) -> None:
+        self.audit_queue.set(depth)
+
+    def audit_record_dropped(self, reason: str) -> None:
+        self.audit_dropped.labels(reason).inc()
 
     def exposition(self) -> bytes:
         """The text exposition of every worker's metrics (multi-process) or this process's."""

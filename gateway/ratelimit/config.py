@@ -42,3 +42,8 @@ class RateLimitSection(Section):
             except ValueError as error:
                 raise ValueError(f"{entry!r} is not an IP address or CIDR") from error
         return value
+
+    #: Redis unavailable: ``open`` admits the request uncounted (logged, and counted in
+    #: ``jamajama_shared_store_unavailable{store="rate_limit"}``); ``closed`` answers 503
+    #: ``RATE_LIMIT_UNAVAILABLE``
+    on_redis_unavailable: Literal["open", "closed"] = "open"

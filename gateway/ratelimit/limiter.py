@@ -6,10 +6,14 @@ window resets (the ``Retry-After`` of the 429). Failed authentications are count
 address (``failed``), and ``blocked`` says whether an address has had too many this window.
 Redis keeps one counter per key and window (``INCRBY`` + ``EXPIRE`` in one round trip), so every
 replica sees the same count.
+When Redis is unavailable the limiter fails open by default (availability over counting: the
+request is admitted, the failure logged and counted) or closed (``RateLimitUnavailableError``),
+per ``on_redis_unavailable``; it recovers by itself when Redis answers again.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -18,6 +22,8 @@ from typing import Any, Protocol
 
 from gateway.errors import GatewayError
 from gateway.ratelimit.config import RateLimitSection
+
+logger = logging.getLogger("jamajama.ratelimit")
 
 
 class RateLimitUnavailableError(GatewayError):
@@ -111,8 +117,11 @@ class RateLimiter:
         section: RateLimitSection,
         counter: Counter | None = None,
         clock: Callable[[], float] = time.time,
+        on_unavailable: Callable[[str], None] | None = None,
     ) -> None:
         self._section = section
+        #: called with ``"rate_limit"`` each time the counter store fails (a metric)
+        self.on_unavailable = on_unavailable
         if counter is None:
             counter = (
                 RedisCounter(section.redis_url, section.key_prefix)
@@ -134,7 +143,16 @@ class RateLimiter:
         limit = self.limit_for(application)
         key = f"app:{application}" if application is not None else f"anonymous:{client or '-'}"
         now = self._clock()
-        count = await self._counter.incr(key, self._section.window_seconds, now, operations)
+        window = self._section.window_seconds
+        try:
+            count = await self._counter.incr(key, window, now, operations)
+        except RateLimitUnavailableError as error:
+            if self.on_unavailable is not None:
+                self.on_unavailable("rate_limit")
+            if self._section.on_redis_unavailable == "closed":
+                raise
+            logger.warning("rate limiter unavailable, request admitted uncounted: %s", error)
+            return Decision(True, limit, limit, window)
         return self._decision(limit, count, now)
 
     async def failed(self, client: str | None) -> Decision:

@@ -65,8 +65,16 @@ async def test_redis_counters_are_shared_by_replicas() -> None:
 
 @pytest.mark.redis
 async def test_redis_down_is_reported_not_hidden() -> None:
+    # fail open (the default): admitted uncounted, and reported (the metric's callback)
+    reported: list[str] = []
     counter = RedisCounter("redis://127.0.0.1:1/0", "x")
-    limiter = RateLimiter(SECTION, counter)
+    limiter = RateLimiter(SECTION, counter, on_unavailable=reported.append)
+    decision = await limiter.hit("sibansos")
+    assert decision.allowed and reported == ["rate_limit"]
+    await limiter.aclose()
+    # fail closed: the caller is told
+    closed = SECTION.model_copy(update={"on_redis_unavailable": "closed"})
+    limiter = RateLimiter(closed, RedisCounter("redis://127.0.0.1:1/0", "x"))
     with pytest.raises(RateLimitUnavailableError):
         await limiter.hit("sibansos")
     await limiter.aclose()

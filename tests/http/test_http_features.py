@@ -199,3 +199,22 @@ def test_ready_needs_reachable_subgraphs() -> None:
         down = client.get("/ready")
         assert down.status_code == 503
         assert down.json()["subgraphs"]["reviews"].startswith("unreachable")
+
+
+def test_a_subgraph_http_failure_is_redacted_like_its_graphql_errors() -> None:
+    # issue 14, finding 4: the transport's status text reached clients past the redaction
+    with running_gateway(lambda body: 502) as running, httpx.Client(base_url=running.url) as c:
+        errors = c.post("/graphql", json={"query": "{ me { id } }"}).json()["errors"]
+        assert errors == [
+            {
+                "message": "Subgraph errors redacted",
+                "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "service": "accounts"},
+            }
+        ]
+    settings = {"http": {"subgraph_errors": "pass"}}
+    with (
+        running_gateway(lambda body: 502, settings) as running,
+        httpx.Client(base_url=running.url) as c,
+    ):
+        errors = c.post("/graphql", json={"query": "{ me { id } }"}).json()["errors"]
+        assert errors[0]["message"] == "HTTP fetch failed from 'accounts': 502: Bad Gateway"

@@ -81,7 +81,10 @@ async def test_breaker_ignores_client_errors() -> None:
 
 
 def test_breaker_over_http_stops_calling_a_down_subgraph() -> None:
-    settings = {"subgraphs": {"circuit_breaker": {"failure_threshold": 2, "reset_seconds": 60}}}
+    settings: dict[str, Any] = {
+        "subgraphs": {"circuit_breaker": {"failure_threshold": 2, "reset_seconds": 60}},
+        "http": {"subgraph_errors": "pass"},  # the operator's view of the message
+    }
     with (
         running_gateway(lambda body: 502, settings) as running,
         httpx.Client(base_url=running.url) as client,
@@ -97,7 +100,10 @@ def test_breaker_over_http_stops_calling_a_down_subgraph() -> None:
 
 
 def test_per_subgraph_timeout() -> None:
-    settings = {"subgraphs": {"timeout": 10, "timeouts": {"accounts": 0.2}}}
+    settings: dict[str, Any] = {
+        "subgraphs": {"timeout": 10, "timeouts": {"accounts": 0.2}},
+        "http": {"subgraph_errors": "pass"},
+    }
     with running_gateway(settings=settings) as running, httpx.Client(base_url=running.url) as c:
         running.subgraph.delay = 1.0
         body = c.post("/graphql", json={"query": "{ me { id } }"}).json()
@@ -139,8 +145,9 @@ def test_signed_requests_pass_the_kit_and_unsigned_ones_are_refused() -> None:
         assert client.post("/graphql", json={"query": "{ me { id } }"}).json() == ok.json()
         headers = running.subgraph.requests[-1][1]
         assert headers["x-jamajama-signature"].startswith("v2=")
+    passed = {"http": {"subgraph_errors": "pass"}}
     with (
-        running_gateway(subgraph_app=_kit_verifying(b"s3cret")) as running,
+        running_gateway(settings=passed, subgraph_app=_kit_verifying(b"s3cret")) as running,
         httpx.Client(base_url=running.url) as client,
     ):
         refused = client.post("/graphql", json={"query": "{ me { id } }"}).json()
