@@ -122,8 +122,8 @@ class HttpGuard:
             decision = await self.limiter.hit(application, client, n)
         except RateLimitUnavailableError as error:  # Redis down, on_redis_unavailable closed
             logger.error("rate limiter unavailable, request refused: %s", error.message)
-            refusal = {"message": "The rate limiter is unavailable; retry later."}
-            refusal["extensions"] = {"code": error.code}
+            message = "The rate limiter is unavailable; retry later."
+            refusal = {"message": message, "extensions": {"code": error.code}}
             return Admission(status=503, body={"errors": [refusal]})
         if decision.allowed:
             return Admission(principal=principal)
