@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -156,16 +157,28 @@ def supergraph_for(urls: dict[str, str], for_apollo: bool) -> str:
 def start_subgraphs(
     args: argparse.Namespace, logdir: Path
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    """The five OPD subgraphs, one process each under one shell, pinned to the load CPU."""
+    """The five OPD subgraphs, one process each under one shell, pinned to the load CPU.
+
+    With ``--subgraphs-tree DIR`` their code is DIR's (a worktree of another commit: "before"),
+    run by this tree's interpreter with DIR first on the import path; the data stays this tree's.
+    """
     ports = {name: run.free_port() for name in OPDS}
+    env = dict(os.environ)
+    serve = JAMAJAMA
+    if args.subgraphs_tree:
+        env["PYTHONPATH"] = str(args.subgraphs_tree.resolve())
+        code = "import sys; from gateway.cli import main; sys.exit(main())"
+        serve = f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+    data_dir = REPO / "var" / "data"
     commands = [
-        f"{JAMAJAMA} subgraph serve {name} --host 127.0.0.1 --port {port} "
-        f"--scale {args.data_scale} --seed 18 > {logdir / name}.log 2>&1 &"
+        f"{serve} subgraph serve {name} --host 127.0.0.1 --port {port} "
+        f"--scale {args.data_scale} --seed 18 --data-dir {data_dir} > {logdir / name}.log 2>&1 &"
         for name, port in ports.items()
     ]
     proc = subprocess.Popen(
         ["taskset", "-c", run.LOAD_CPU, "bash", "-c", " ".join(commands) + " wait"],
-        cwd=REPO,  # var/data: the generated data, cached
+        cwd=args.subgraphs_tree or REPO,
+        env=env,
         start_new_session=True,
     )
     urls = {name: f"http://127.0.0.1:{port}/graphql" for name, port in ports.items()}
@@ -248,6 +261,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up (default 3)")
     parser.add_argument("--connections", type=int, default=20, help="default 20")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--sharing",
+        choices=("on", "off"),
+        default="on",
+        help="ours: in-flight sharing of identical subgraph fetches (`[subgraphs] deduplicate`)",
+    )
+    parser.add_argument(
+        "--subgraphs-tree",
+        type=Path,
+        help="serve the OPD subgraphs from this source tree (e.g. a worktree of the base commit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -270,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         supergraph.write_text(supergraph_for(urls, for_apollo=False))
         apollo_supergraph = logdir / "supergraph.apollo.graphql"
         apollo_supergraph.write_text(supergraph_for(urls, for_apollo=True))
+        config = BENCH / "gateways" / "jamajama-opd.toml"
+        if args.sharing == "off":
+            config = logdir / "jamajama-opd.toml"
+            config.write_text(
+                (BENCH / "gateways" / "jamajama-opd.toml").read_text()
+                + "\n[subgraphs]\ndeduplicate = false\n"
+            )
         headers = {"Authorization": f"Bearer {mint_token()}", PURPOSE_HEADER: PURPOSE}
         for operation in operations:
             opdir = logdir / operation
@@ -298,7 +329,12 @@ def main(argv: list[str] | None = None) -> int:
                 gw_here = run.Gateway(
                     gw.name,
                     gw.label,
-                    [p.replace("{apollo_supergraph}", str(apollo_supergraph)) for p in gw.command],
+                    [
+                        p.replace("{apollo_supergraph}", str(apollo_supergraph)).replace(
+                            str(BENCH / "gateways" / "jamajama-opd.toml"), str(config)
+                        )
+                        for p in gw.command
+                    ],
                     gw.path,
                     workdir if gw.name == "ours" else BENCH,
                     gw.needs_node,

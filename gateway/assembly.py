@@ -41,6 +41,7 @@ from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.planner import build_query_plan
+from gateway.ratelimit.client import ClientAddresses
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.registry.usage import HttpUsageSink, UsageRecorder
 from gateway.reload import ReloadingGateway, reloading_gateway_from_registry
@@ -146,7 +147,8 @@ class Services:
         auth = self.settings.auth
         limit = self.settings.rate_limit
         limiter = RateLimiter(limit) if limit.enabled else None
-        return HttpGuard(auth, create_registry(auth.applications), limiter)
+        addresses = ClientAddresses(limit.trusted_proxies, limit.forwarded_header)
+        return HttpGuard(auth, create_registry(auth.applications), limiter, addresses=addresses)
 
     def app(self, gateway: Gateway | ReloadingGateway, guard: HttpGuard | None = None) -> Starlette:
         """The ASGI app; at shutdown (after the audit writes are drained) it also closes what
@@ -223,20 +225,21 @@ def build_transport(
 ) -> tuple[SubgraphTransport, CircuitBreaker | None]:
     """aiohttp (options from ``[subgraphs]``) <- circuit breaker <- metrics and spans."""
     section = settings.subgraphs
-    send: list[Callable[[str, bytes], Mapping[str, str]]] = []
+    send: list[Callable[[str, str, bytes], Mapping[str, str]]] = []
     if section.signing.key is not None:
         send.append(RequestSigner(section.signing.key.get_secret_value()))
     if tracing is not None:
-        send.append(tracing.traceparent)
+        traceparent = tracing.traceparent
+        send.append(lambda subgraph, url, body: traceparent(subgraph, body))
     send_headers = None
     if len(send) == 1:
         send_headers = send[0]
     elif send:
 
-        def send_headers(subgraph: str, body: bytes) -> Mapping[str, str]:
+        def send_headers(subgraph: str, url: str, body: bytes) -> Mapping[str, str]:
             headers: dict[str, str] = {}
             for hook in send:
-                headers.update(hook(subgraph, body))
+                headers.update(hook(subgraph, url, body))
             return headers
 
     transport: SubgraphTransport = AiohttpTransport(

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("gateway.registry.publish_cli", "publish an OPD's subgraph to the registry"),
     "check": ("gateway.registry.check_cli", "check what publishing a subgraph would do"),
     "migrate": ("gateway.migrations.cli", "bring the stores' schemas up to date (migrations)"),
+    "portal": ("gateway.portal.cli", "serve the SPLP portal (dashboard, catalogue, operator)"),
 }
 
 

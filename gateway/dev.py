@@ -30,6 +30,8 @@ from types import FrameType
 
 import httpx
 
+from gateway.auth.exposure import EXPOSE_FLAG, add_exposure_argument, exposure_refused
+
 #: the OPD subgraphs in start and publish order (each extends only entities of those before it)
 SUBGRAPH_NAMES: tuple[str, ...] = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")
 READY_TIMEOUT_S = 60.0
@@ -94,6 +96,7 @@ def services(args: argparse.Namespace) -> list[Service]:
         health="/healthz",
         health_expects=(("status", "ok"),),
     )
+    portal_port = args.portal_port or args.gateway_port + 200
     gateway = Service(
         "gateway",
         args.gateway_port,
@@ -106,6 +109,7 @@ def services(args: argparse.Namespace) -> list[Service]:
             "--port",
             str(args.gateway_port),
             "--dev-auth",
+            *((EXPOSE_FLAG,) if args.dangerously_expose_dev_auth else ()),
         ),
         health_expects=(("status", "ok"),),
         after_previous=True,
@@ -115,13 +119,29 @@ def services(args: argparse.Namespace) -> list[Service]:
             ("JAMAJAMA_REGISTRY_POLL__USAGE_TOKEN", DEV_ADMIN_TOKEN),
             ("JAMAJAMA_REGISTRY_POLL__USAGE_INTERVAL_SECONDS", "2"),
             ("JAMAJAMA_REGISTRY_POLL__CACHE_PATH", "var/dev/supergraph.cache.graphql"),
+            # the portal's origin, and no other
+            ("JAMAJAMA_HTTP__CORS__ALLOW_ORIGINS", f'["http://{args.host}:{portal_port}"]'),
         ),
     )
-    return [*subgraphs, registry, gateway]
+    portal = Service(
+        "portal",
+        portal_port,
+        _jamajama(
+            "portal", "--dev", "--host", args.host, "--port", str(portal_port),
+            "--gateway", f"http://{args.host}:{args.gateway_port}", "--registry", registry_url,
+        ),
+        endpoint="/",
+        health="/healthz",
+        health_expects=(("service", "portal"),),
+    )  # fmt: skip
+    return [*subgraphs, registry, gateway, portal]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address of every service (loopback: %(default)s)"
+    )
+    add_exposure_argument(parser)
     parser.add_argument(
         "--base-port", type=int, default=4001, help="port of the first subgraph (%(default)s)"
     )
@@ -130,6 +150,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--registry-port", type=int, default=4100, help="port of the registry (%(default)s)"
+    )
+    parser.add_argument(
+        "--portal-port", type=int, help="port of the portal (default: the gateway's + 200, 4200)"
     )
     parser.add_argument("--seed", type=int, default=18, help="generator seed (%(default)s)")
     parser.add_argument(
@@ -294,6 +317,10 @@ class Loop:
 
 
 def run(args: argparse.Namespace) -> int:
+    refused = exposure_refused(args.host, True, args.dangerously_expose_dev_auth)
+    if refused is not None:
+        print(f"jamajama dev: {refused}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     planned = services(args)
     busy = [s for s in planned if _port_in_use(args.host, s.port)]
@@ -301,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
         ports = ", ".join(f"{s.name} {s.port}" for s in busy)
         print(
             f"port(s) already in use: {ports}; stop what uses them or pass --base-port, "
-            "--registry-port, --gateway-port",
+            "--registry-port, --gateway-port, --portal-port",
             file=sys.stderr,
         )
         return 1

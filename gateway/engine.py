@@ -32,7 +32,7 @@ from graphql.execution.values import get_variable_values
 
 from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
-from gateway.errors import GatewayError
+from gateway.errors import ErrorDict, GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.response import ResponseShaper
@@ -47,7 +47,6 @@ from gateway.supergraph import Supergraph, load_supergraph
 
 logger = logging.getLogger("jamajama.gateway")
 
-ErrorDict = dict[str, Any]
 Planner = Callable[..., QueryPlan]
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -27,6 +27,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.assembly import Assembly, assemble, links_authorization
 from gateway.audit.keys import require_production_keys
+from gateway.auth.exposure import add_exposure_argument, exposure_refused
 from gateway.auth.identifiers import require_identifier_key
 from gateway.config import dev_settings, load_settings
 from gateway.errors import GatewayError
@@ -82,8 +83,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dev-auth",
         action="store_true",
-        help="accept development tokens (jamajama token mint) for the demo applications",
+        help="accept development tokens (jamajama token mint) for the demo applications; "
+        "loopback hosts only",
     )
+    add_exposure_argument(parser)
 
 
 def parse_subgraph_urls(pairs: list[str]) -> dict[str, str]:
@@ -150,6 +153,9 @@ def start_options(args: argparse.Namespace) -> tuple[StartOptions, int]:
         tune_gc=server.tune_gc,
         metrics=settings.telemetry.metrics,
     )
+    refused = exposure_refused(options.host, options.dev_auth, args.dangerously_expose_dev_auth)
+    if refused is not None:
+        raise StartError(refused, 2)
     return options, args.workers if args.workers is not None else server.workers
 
 
@@ -235,6 +241,12 @@ def _compose_live(specs: list[str]) -> str:
     return result.supergraph_sdl
 
 
+#: uvicorn options of the gateway's edge: uvicorn does not rewrite the client address from
+#: X-Forwarded-For (it would trust FORWARDED_ALLOW_IPS, 127.0.0.1 by default); the guard believes
+#: forwarded addresses from ``[rate_limit] trusted_proxies`` only (gateway/ratelimit/client.py)
+EDGE_OPTIONS: dict[str, object] = {"proxy_headers": False}
+
+
 def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -242,7 +254,7 @@ def _uvicorn_config(app: Starlette | str, options: StartOptions, **extra: object
         http="httptools" if _installed("httptools") else "h11",
         log_level=options.log_level,
         access_log=False,
-        **extra,  # type: ignore[arg-type]
+        **{**EDGE_OPTIONS, **extra},  # type: ignore[arg-type]
     )
 
 

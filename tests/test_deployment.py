@@ -8,6 +8,7 @@ at no service.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -38,10 +39,61 @@ def test_every_service_command_is_a_valid_jamajama_invocation(name: str) -> None
     build_parser(argv).parse_args(argv)  # SystemExit on an unknown command or option
 
 
+#: a value for each secret the compose file requires (``${VAR:?message}``)
+_REQUIRED = re.compile(r"\$\{([A-Z0-9_]+):\?[^}]*\}")
+
+
+def _required_env() -> dict[str, str]:
+    names = set(_REQUIRED.findall((ROOT / "docker-compose.yml").read_text()))
+    return {name: f"test-{name.lower()}-0123456789abcdef0123456789" for name in names}
+
+
 def _settings(path: str, monkeypatch: pytest.MonkeyPatch, service: str) -> Any:
+    env = _required_env()
     for key, value in (SERVICES[service].get("environment") or {}).items():
-        monkeypatch.setenv(key, re.sub(r"\$\{[^:}]+:-([^}]*)\}", r"\1", str(value)))
+        monkeypatch.setenv(key, _REQUIRED.sub(lambda m: env[m.group(1)], str(value)))
     return load_settings(ROOT / path.removeprefix("/app/"))
+
+
+def test_the_compose_file_has_no_default_secrets() -> None:
+    """Issue 12: no published fallback secret; PostgreSQL with a password, not ``trust``."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert ":-" not in "".join(re.findall(r"\$\{[^}]*\}", text))
+    assert set(_required_env()) == {
+        "POSTGRES_PASSWORD",
+        "JAMAJAMA_AUTH_SECRET",
+        "JAMAJAMA_AUDIT_SUBJECT_KEY",
+        "JAMAJAMA_AUDIT_SIGNING_KEY",
+        "JAMAJAMA_SUBGRAPH_SIGNING_KEY",
+        "JAMAJAMA_REGISTRY_ADMIN_TOKEN",
+        "JAMAJAMA_IDENTIFIER_KEY",
+    }
+    postgres = SERVICES["postgres"]["environment"]
+    assert "POSTGRES_HOST_AUTH_METHOD" not in postgres and "POSTGRES_PASSWORD" in postgres
+    for name in ("migrate", "registry", "gateway"):  # every service that opens PostgreSQL
+        assert SERVICES[name]["environment"]["PGPASSWORD"] == postgres["POSTGRES_PASSWORD"]
+    # the documented generator sets every required secret, each to fresh randomness
+    script = ROOT / "deploy" / "new-env.sh"
+    assert "sh deploy/new-env.sh > .env" in text
+    runs = [subprocess.run(["sh", str(script)], capture_output=True, text=True, check=True)]
+    runs.append(subprocess.run(["sh", str(script)], capture_output=True, text=True, check=True))
+    generated = [dict(line.split("=", 1) for line in r.stdout.splitlines()) for r in runs]
+    assert set(generated[0]) == set(_required_env())
+    for name, value in generated[0].items():
+        assert re.fullmatch(r"[0-9a-f]{64}", value) and value != generated[1][name]
+
+
+def test_the_gateways_believe_forwarded_addresses_from_the_load_balancer_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = _settings("deploy/gateway.toml", monkeypatch, "gateway")
+    balancer = SERVICES["load-balancer"]["networks"]["default"]["ipv4_address"]
+    assert settings.rate_limit.trusted_proxies == [balancer]
+    assert settings.rate_limit.forwarded_header == "x-forwarded-for"
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(balancer) in ipaddress.ip_network(subnet)
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in nginx
 
 
 def test_gateways_follow_the_registry_which_the_publish_service_fills(
@@ -56,6 +108,7 @@ def test_gateways_follow_the_registry_which_the_publish_service_fills(
     depends = SERVICES["gateway"]["depends_on"]
     assert depends["publish"] == {"condition": "service_completed_successfully"}
     assert settings.auth.jwt.secret is not None
+    assert settings.auth.identifiers.key is not None  # the replicas share pseudonyms and cursors
     assert settings.audit.backend == "postgres" and settings.rate_limit.backend == "redis"
 
 
@@ -99,9 +152,6 @@ def test_the_documented_token_command_mints_a_token_the_stack_accepts(
     assert claims["azp"] == "sibansos" and claims["iss"] == settings.auth.jwt.issuer
 
 
-REQUIRED_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+):\?")
-
-
 def _compose_config(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
@@ -117,7 +167,7 @@ def _compose_config(environment: dict[str, str]) -> subprocess.CompletedProcess[
 def test_docker_compose_accepts_the_file_and_requires_its_secrets() -> None:
     """Debian's docker-compose (``apt-get install docker-compose``) validates without an engine;
     every secret without a default (``${VAR:?}``) must be set, or the stack refuses to start."""
-    required = set(REQUIRED_VARIABLE.findall((ROOT / "docker-compose.yml").read_text()))
+    required = set(_required_env())
     assert "JAMAJAMA_AUDIT_SIGNING_KEY" in required
     result = _compose_config({name: "x" * 32 for name in required})
     assert result.returncode == 0, result.stderr

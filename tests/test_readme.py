@@ -88,6 +88,7 @@ class Ports:
     def __init__(self) -> None:
         base = _free_port_range(8)
         self.moved = {4000: base, 4100: base + 6, 4013: base + 7}  # 4013: `subgraph serve`
+        self.moved[4200] = base + 200  # the portal: the gateway's port + 200
         self.moved |= {4001 + i: base + 1 + i for i in range(5)}
 
     def rewrite(self, text: str) -> str:
@@ -158,7 +159,7 @@ def test_every_readme_command_works_as_written(dev: tuple[Ports, list[str]], wor
     text = README.read_text()
     block = re.search(r"^```\n(wilayah .*?)^```", text, flags=re.M | re.S)
     assert block is not None, "the README shows what `jamajama dev` prints"
-    assert [line.split() for line in dev_lines[1:8]] == [
+    assert [line.split() for line in dev_lines[1:9]] == [
         line.split() for line in ports.rewrite(block.group(1)).splitlines()
     ]
 

@@ -49,7 +49,7 @@ class AiohttpTransport:
         deduplicate: bool = True,
         max_connections_per_host: int = 0,
         request_headers: Callable[[], Mapping[str, str] | None] | None = None,
-        send_headers: Callable[[str, bytes], Mapping[str, str]] | None = None,
+        send_headers: Callable[[str, str, bytes], Mapping[str, str]] | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._default_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -65,7 +65,8 @@ class AiohttpTransport:
         #: caller-specific headers (e.g. propagated from the client request): part of the
         #: de-duplication key
         self._request_headers = request_headers
-        #: headers computed when a request is sent (signature, traceparent): not part of the key
+        #: headers computed when a request is sent, from (subgraph, url, body): the signature,
+        #: traceparent; not part of the key
         self._send_headers = send_headers
         self._ssl = ssl_context
 
@@ -120,7 +121,7 @@ class AiohttpTransport:
         if extra or self._send_headers is not None:
             headers = {**_REQUEST_HEADERS, **(extra or {})}
             if self._send_headers is not None:
-                headers.update(self._send_headers(subgraph, payload))
+                headers.update(self._send_headers(subgraph, url, payload))
         try:
             async with self._client().post(
                 url, data=payload, headers=headers, timeout=timeout

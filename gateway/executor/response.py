@@ -37,10 +37,9 @@ from graphql import (
     execute_sync,
 )
 
+from gateway.errors import ErrorDict
 from gateway.operation import INTROSPECTION_FIELDS, OperationWalk, condition_variables
 from gateway.operation.introspection import introspection_document, only_meta_fields
-
-ErrorDict = dict[str, Any]
 
 # Field kinds and value kinds (ints: compared by identity in the hot loop).
 _TYPENAME, _INTROSPECTION, _VALUE, _UNKNOWN_TYPENAME = 0, 1, 2, 3

@@ -307,6 +307,12 @@ class GraphQLEndpoint:
         except _BadRequest as error:
             self.metrics.refused()
             return _json_response(_error_body(error.message, error.code), media_type, error.status)
+        if isinstance(operations, list) and self.guard is not None:  # a batch of N counts N
+            peer = _client_host(request)
+            charged = await self.guard.charge(principal, headers, peer, len(operations) - 1)
+            if not charged.admitted:
+                self.metrics.refused()
+                return _json_response(charged.body, media_type, charged.status, charged.headers)
         if not isinstance(operations, list):
             response, status, extra = await self.run_operation(
                 operations, is_get, principal, rid, media_type, headers

@@ -62,9 +62,15 @@ def _host_name(host_header: str | None) -> str | None:
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
 
 
+#: headers a proxy adds: a request relayed by a proxy on this machine is not a local browser's
+_FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
 def local(request: Request) -> bool:
-    """A request from this machine, addressed to this machine by a loopback name."""
+    """A request from this machine, addressed to this machine by a loopback name, not relayed."""
     client = request.client.host if request.client else None
+    if any(name in request.headers for name in _FORWARDED):
+        return False
     return _loopback_address(client) and _loopback_address(_host_name(request.headers.get("host")))
 
 

@@ -10,10 +10,12 @@ composer knows) and masks unexpected errors.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
@@ -21,15 +23,18 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from gateway.favicon import favicon_route
 from gateway.http import graphiql
 
+from . import lean
 from .errors import INTERNAL_SERVER_ERROR, SubgraphError
+from .fastpath import FastPath
 from .loaders import Loaders, batch_by_key
 from .signing import SignatureRequired, configured_keys
 from .store import Store
@@ -94,13 +99,26 @@ class OpdSchema(strawberry.federation.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+#: Documents whose parse and validation are kept: the gateway sends the same few documents
+#: (one per planned fetch) with different variables, so each is parsed and validated once.
+DOCUMENT_CACHE_SIZE: Final = 256
+
+
 def federation_schema(query: type, types: Sequence[type] = ()) -> OpdSchema:
-    return OpdSchema(
+    """The OPD schema: Federation 2.9, unexpected errors masked, documents cached, lean resolvers
+    (subgraphs/kit/lean.py) for the argument-free fields."""
+    schema = OpdSchema(
         query=query,
         types=list(types),
         federation_version=FEDERATION_VERSION,
-        extensions=[_MaskUnexpectedErrors],
+        extensions=[
+            _MaskUnexpectedErrors,
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ],
     )
+    lean.install(schema)
+    return schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +147,81 @@ class _GraphQLApp(GraphQL[Context, None]):
 
 _SUBGRAPH_PAGE = graphiql.PageOptions(mode="subgraph")
 
+#: ``0`` turns the direct executor off (every request through Strawberry).
+FAST_PATH_ENV: Final = "JAMAJAMA_SUBGRAPH_FAST_PATH"
+
+
+def fast_path_enabled() -> bool:
+    return os.environ.get(FAST_PATH_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+class _FastGraphQL:
+    """``/graphql`` with the direct executor (subgraphs/kit/fastpath.py) in front of Strawberry.
+
+    A JSON POST the executor answers without any error gets its answer; every other request
+    (GET, GraphiQL, multipart, errors, unsupported documents) goes to Strawberry, with the body
+    it sent replayed."""
+
+    def __init__(self, strawberry_app: _GraphQLApp, store: Store) -> None:
+        self.strawberry_app = strawberry_app
+        self.store = store
+        self.fast = FastPath(strawberry_app.schema)  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or ())
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not headers.get(b"content-type", b"").startswith(b"application/json")
+            or b"multipart" in headers.get(b"accept", b"")
+        ):
+            await self.strawberry_app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        answer = None
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            payload = None
+        if payload is not None:
+            answer = await self.fast.answer(payload, Context(self.store))
+        if answer is not None:
+            response = Response(orjson.dumps(answer), media_type="application/json")
+            await response(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.strawberry_app(scope, replay, send)
+
 
 def build_app(
-    subgraph: Subgraph, store: Store, signing_keys: Sequence[bytes] | None = None
+    subgraph: Subgraph,
+    store: Store,
+    signing_keys: Sequence[bytes] | None = None,
+    fast_path: bool | None = None,
 ) -> Starlette:
     """The subgraph's ASGI app. With signing keys (default: ``JAMAJAMA_SUBGRAPH_SIGNING_KEYS``)
-    ``/graphql`` answers only requests signed by the gateway (subgraphs/kit/signing.py)."""
-    graphql_app = _GraphQLApp(subgraph.schema, store)
+    ``/graphql`` answers only requests signed by the gateway (subgraphs/kit/signing.py). The
+    direct executor answers what it can unless `fast_path` (default:
+    ``$JAMAJAMA_SUBGRAPH_FAST_PATH``, on) is off."""
+    strawberry_app = _GraphQLApp(subgraph.schema, store)
+    use_fast = fast_path_enabled() if fast_path is None else fast_path
+    graphql_app = _FastGraphQL(strawberry_app, store) if use_fast else strawberry_app
     keys = configured_keys() if signing_keys is None else list(signing_keys)
 
     async def health(request: Request) -> JSONResponse:

@@ -1,11 +1,14 @@
-"""Per-application rate limits: memory and Redis counters, and the 429 with Retry-After."""
+"""Rate limits: memory and Redis counters per application, per operation and per failed
+authentication, and the client address behind trusted proxies."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from pydantic import ValidationError
 
+from gateway.ratelimit.client import ClientAddresses
 from gateway.ratelimit.config import RateLimitSection
 from gateway.ratelimit.limiter import (
     MemoryCounter,
@@ -67,3 +70,62 @@ async def test_redis_down_is_reported_not_hidden() -> None:
     with pytest.raises(RateLimitUnavailableError):
         await limiter.hit("sibansos")
     await limiter.aclose()
+
+
+async def test_operations_and_failed_authentications_are_counted() -> None:
+    clock = Clock(1_200_000.0)
+    section = SECTION.model_copy(update={"failed_auth_limit": 2})
+    limiter = RateLimiter(section, MemoryCounter(), clock)
+    assert (await limiter.hit("sibansos", operations=5)).allowed
+    refused = await limiter.hit("sibansos", operations=1)
+    assert not refused.allowed and refused.remaining == 0
+    assert await limiter.blocked("10.0.0.9") is None
+    assert (await limiter.failed("10.0.0.9")).allowed
+    assert await limiter.blocked("10.0.0.9") is None
+    assert (await limiter.failed("10.0.0.9")).allowed  # the 2nd is still within the limit
+    blocked = await limiter.blocked("10.0.0.9")
+    assert blocked is not None and not blocked.allowed and blocked.retry_after == 60
+    assert await limiter.blocked("10.0.0.10") is None
+    clock.now += 60
+    assert await limiter.blocked("10.0.0.9") is None
+
+
+@pytest.mark.redis
+async def test_redis_counts_batches_and_failures() -> None:
+    prefix = f"jamajama-test:{uuid.uuid4().hex}"
+    section = SECTION.model_copy(
+        update={"backend": "redis", "key_prefix": prefix, "failed_auth_limit": 1}
+    )
+    limiter = RateLimiter(section, clock=Clock(1_800_010.0))
+    try:
+        assert (await limiter.hit("sibansos", operations=5)).allowed
+        assert not (await limiter.hit("sibansos", operations=1)).allowed
+        assert await limiter.blocked("10.1.1.1") is None
+        await limiter.failed("10.1.1.1")
+        assert await limiter.blocked("10.1.1.1") is not None
+    finally:
+        await limiter.aclose()
+
+
+def test_client_address_from_trusted_proxies_only() -> None:
+    addresses = ClientAddresses(["10.0.0.0/8", "::1"])
+    xff = {"x-forwarded-for": "192.0.2.1, 198.51.100.7, 10.0.0.3"}
+    assert addresses.resolve("10.0.0.2", xff) == "198.51.100.7"  # right-most untrusted
+    assert addresses.resolve("203.0.113.1", xff) == "203.0.113.1"  # peer not trusted
+    assert addresses.resolve("::1", {"x-forwarded-for": "2001:db8::5"}) == "2001:db8::5"
+    assert addresses.resolve("10.0.0.2", {}) == "10.0.0.2"
+    assert addresses.resolve("10.0.0.2", {"x-forwarded-for": "garbage"}) == "10.0.0.2"
+    assert addresses.resolve(None, xff) is None
+    # a client's Forwarded header passes an X-Forwarded-For proxy untouched: not read
+    assert addresses.resolve("10.0.0.2", {"forwarded": "for=192.0.2.1"}) == "10.0.0.2"
+    rfc = ClientAddresses(["10.0.0.0/8"], "forwarded")
+    forwarded = {"forwarded": 'for=192.0.2.1;proto=http, for="[2001:db8::9]:443", for=10.0.0.4'}
+    assert rfc.resolve("10.0.0.2", forwarded) == "2001:db8::9"
+    assert rfc.resolve("10.0.0.2", {"x-forwarded-for": "192.0.2.1"}) == "10.0.0.2"
+    assert ClientAddresses([]).resolve("127.0.0.1", xff) == "127.0.0.1"
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ValidationError, match="not an IP address or CIDR"):
+        RateLimitSection(trusted_proxies=["nginx"])
+    assert RateLimitSection(trusted_proxies=["172.28.0.10", "10.0.0.0/8"]).trusted_proxies

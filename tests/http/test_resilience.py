@@ -12,7 +12,6 @@ from starlette.types import ASGIApp
 
 from gateway.errors import SubgraphError
 from gateway.executor.resilience import CircuitBreaker
-from gateway.executor.signing import RequestSigner, verify
 from gateway.executor.transport import http_error
 from subgraphs.kit.signing import SignatureRequired
 from tests.http.servers import running_gateway
@@ -136,8 +135,10 @@ def test_signed_requests_pass_the_kit_and_unsigned_ones_are_refused() -> None:
     ):
         ok = client.post("/graphql", json={"query": "{ me { id } }"})
         assert ok.json() == {"data": {"me": {"id": "1"}}}
+        # the same query again: a fresh nonce, not a replay
+        assert client.post("/graphql", json={"query": "{ me { id } }"}).json() == ok.json()
         headers = running.subgraph.requests[-1][1]
-        assert headers["x-jamajama-signature"].startswith("v1=")
+        assert headers["x-jamajama-signature"].startswith("v2=")
     with (
         running_gateway(subgraph_app=_kit_verifying(b"s3cret")) as running,
         httpx.Client(base_url=running.url) as client,
@@ -147,19 +148,6 @@ def test_signed_requests_pass_the_kit_and_unsigned_ones_are_refused() -> None:
             "HTTP fetch failed from 'accounts': 401: Unauthorized"
         )
         assert running.subgraph.requests == []
-
-
-def test_signature_binds_body_subgraph_and_time() -> None:
-    sign = RequestSigner("k")
-    headers = sign("accounts", b'{"query":"{ me { id } }"}')
-    body = b'{"query":"{ me { id } }"}'
-    assert verify([b"k"], headers, body, "accounts") is None
-    assert verify([b"k"], headers, body + b" ", "accounts") == "the signature does not match"
-    assert verify([b"k"], headers, body, "products") == "the signature does not match"
-    assert verify([b"x"], headers, body, "accounts") == "the signature does not match"
-    late = float(headers["x-jamajama-timestamp"]) + 301
-    assert verify([b"k"], headers, body, "accounts", now=late) == "the signature has expired"
-    assert verify([b"k"], {}, body, "accounts") == "the request is not signed by the gateway"
 
 
 @pytest.fixture

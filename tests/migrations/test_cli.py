@@ -72,6 +72,7 @@ def test_a_cluster_migrates_once_explicitly_then_starts(
     config.write_text(
         f'[audit]\nbackend = "postgres"\npostgres_url = "{url}"\nsubject_key = "{SUBJECT_KEY}"\n'
         f'signing_key = "{SUBJECT_KEY}"\ncheckpoint_file = "{tmp_path / "checkpoints.jsonl"}"\n'
+        f'[auth.identifiers]\nkey = "{"i" * 32}"\n'
         f'[auth.applications]\nbackend = "postgres"\npostgres_url = "{url}"\n'
         f'[registry]\ndatabase_url = "{POSTGRES_URL}"\ndatabase_schema = "{pg_schema}"\n'
     )

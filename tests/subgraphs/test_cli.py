@@ -95,12 +95,13 @@ def test_dev_services_are_the_five_subgraphs_the_registry_and_the_gateway() -> N
     assert [(s.name, s.port) for s in services] == [
         ("wilayah", 4001), ("kependudukan", 4002), ("kesehatan", 4003),
         ("pendidikan", 4004), ("sosial", 4005), ("registry", 4100), ("gateway", 4000),
+        ("portal", 4200),
     ]  # fmt: skip
     assert services[1].argv[1:] == (
         "-m", "gateway.cli", "subgraph", "serve", "kependudukan", "--host", "127.0.0.1",
         "--port", "4002", "--seed", "18", "--scale", "0.001",
     )  # fmt: skip
-    registry, gateway = services[-2:]
+    registry, gateway = services[-3:-1]
     assert registry.argv[3:6] == ("registry", "serve", "--dev")
     # the gateway starts once the subgraphs are published, follows the registry, and shows
     # subgraph errors unredacted (development only)
