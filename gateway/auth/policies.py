@@ -51,21 +51,28 @@ class PolicyEvaluator:
         if missing:
             return f"it needs the scopes {', '.join(missing)}"
         if policy.purpose_approved or policy.purposes is not None:
-            if principal.purpose is None:
-                return (
-                    f"personal data needs a declared purpose: send the {self._header} header "
-                    "with a purpose your application is approved for"
-                )
-            if policy.purpose_approved and not principal.purpose_approved:
-                approved = ", ".join(sorted(principal.approved_purposes)) or "none"
-                return (
-                    f'purpose "{principal.purpose}" is not approved for application '
-                    f'"{principal.application}" (approved: {approved})'
-                )
-            if policy.purposes is not None and principal.purpose not in policy.purposes:
-                return f'purpose "{principal.purpose}" is not allowed for this data'
-            if not principal.purpose_opens(name):
-                return f'purpose "{principal.purpose}" does not approve the policy "{name}"'
+            return self._purpose_refusal(name, policy, principal)
+        return None
+
+    def _purpose_refusal(
+        self, name: str, policy: PolicySection, principal: Principal
+    ) -> str | None:
+        """Why the declared purpose does not open ``name``, for a policy that asks for one."""
+        if principal.purpose is None:
+            return (
+                f"personal data needs a declared purpose: send the {self._header} header "
+                "with a purpose your application is approved for"
+            )
+        if policy.purpose_approved and not principal.purpose_approved:
+            approved = ", ".join(sorted(principal.approved_purposes)) or "none"
+            return (
+                f'purpose "{principal.purpose}" is not approved for application '
+                f'"{principal.application}" (approved: {approved})'
+            )
+        if policy.purposes is not None and principal.purpose not in policy.purposes:
+            return f'purpose "{principal.purpose}" is not allowed for this data'
+        if not principal.purpose_opens(name):
+            return f'purpose "{principal.purpose}" does not approve the policy "{name}"'
         return None
 
     def evaluate_all(

@@ -81,24 +81,12 @@ def read_supergraph_connectors(supergraph: str) -> dict[str, ConnectorSubgraph]:
             isinstance(definition, EnumTypeDefinitionNode)
             and definition.name.value == "join__Graph"
         ):
-            for value in definition.values or ():
-                for join in _joins(value.directives, "join__graph"):
-                    names[value.name.value] = str(directive_args(join).get("name"))
+            names.update(_graph_names(definition))
         elif isinstance(definition, SchemaDefinitionNode):
             schema.extend(definition.directives or ())
         elif isinstance(definition, ObjectTypeDefinitionNode):
             objects.append(definition)
-    links: dict[str, dict[str, object]] = {}
-    by_kind: dict[str, Per] = {"source": defaultdict(list), "link": defaultdict(list)}
-    for join in _joins(tuple(schema), "join__directive"):
-        kind = str(directive_args(join).get("name"))
-        for graph in _graphs(join):
-            if kind == "link":
-                args = directive_args(join).get("args") or {}
-                if CONNECT_SPEC.match(str(args.get("url", ""))):
-                    links[graph] = args
-            elif kind in by_kind:
-                by_kind[kind][graph].append(join)
+    links, by_kind = _schema_joins(schema)
     models: dict[str, ConnectorSubgraph] = {}
     problems: list[Problem] = []
     for graph, link in links.items():
@@ -110,6 +98,33 @@ def read_supergraph_connectors(supergraph: str) -> dict[str, ConnectorSubgraph]:
     if problems:
         raise ConnectorSchemaError("supergraph", problems)
     return models
+
+
+def _graph_names(definition: EnumTypeDefinitionNode) -> dict[str, str]:
+    """``join__Graph`` value -> subgraph name."""
+    names: dict[str, str] = {}
+    for value in definition.values or ():
+        for join in _joins(value.directives, "join__graph"):
+            names[value.name.value] = str(directive_args(join).get("name"))
+    return names
+
+
+def _schema_joins(
+    schema: list[ConstDirectiveNode],
+) -> tuple[dict[str, dict[str, object]], dict[str, Per]]:
+    """The connect-spec ``@link`` arguments per graph, and the other joined directives by kind."""
+    links: dict[str, dict[str, object]] = {}
+    by_kind: dict[str, Per] = {"source": defaultdict(list), "link": defaultdict(list)}
+    for join in _joins(tuple(schema), "join__directive"):
+        kind = str(directive_args(join).get("name"))
+        for graph in _graphs(join):
+            if kind == "link":
+                args = directive_args(join).get("args") or {}
+                if CONNECT_SPEC.match(str(args.get("url", ""))):
+                    links[graph] = args
+            elif kind in by_kind:
+                by_kind[kind][graph].append(join)
+    return links, by_kind
 
 
 def _subgraph(

@@ -72,82 +72,125 @@ def validate(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
     return problems
 
 
-def _connector(c: Connector, model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
+def _connector(connector: Connector, model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
+    """Every problem of one ``@connect``: placement, URL, headers, variables, shape, entity."""
+    out = _url_problems(connector, model)
+    out += _headers(connector.headers, connector.coordinate)
+    out += _variable_problems(connector, info)
+    out += _shape_problems(connector, info)
+    if connector.entity and connector.field is not None:
+        out += _entity_problems(connector, info)
+    return out
+
+
+def _url_problems(connector: Connector, model: ConnectorSubgraph) -> list[Problem]:
     out: list[Problem] = []
 
     def problem(code: str, message: str) -> None:
-        out.append(Problem(code, message, c.coordinate))
+        out.append(Problem(code, message, connector.coordinate))
 
-    on_type = c.field is None
-    if on_type and c.version < (0, 2):
+    if connector.field is None and connector.version < (0, 2):
         problem("CONNECTOR_VERSION_UNSUPPORTED", "@connect on a type needs connect v0.2")
-    if c.source is not None and c.source not in model.sources:
-        problem("CONNECTOR_SOURCE_UNKNOWN", f"no @source named {c.source!r}")
-    first = c.url.parts[0] if c.url.parts else ""
+    if connector.source is not None and connector.source not in model.sources:
+        problem("CONNECTOR_SOURCE_UNKNOWN", f"no @source named {connector.source!r}")
+    first = connector.url.parts[0] if connector.url.parts else ""
     absolute = isinstance(first, str) and re.match(r"^[a-z]+://", first) is not None
-    if c.source is not None and absolute:
+    if connector.source is not None and absolute:
         problem("CONNECTOR_URL_INVALID", "with a source, the URL must be relative")
-    if c.source is None and not (
+    if connector.source is None and not (
         isinstance(first, str) and re.match(r"^https?://[^/?]+([/?]|$)", first)
     ):
         problem("CONNECTOR_URL_INVALID", "without a source, the URL must be an absolute http(s) "
                 "URL whose host has no expression")  # fmt: skip
-    out += _headers(c.headers, c.coordinate)
-    # variables
-    type_fields = info.types[c.parent_type].fields if c.parent_type in info.types else {}
-    refs = c.references()
-    url_refs = c.url.references()
-    for selection in (c.path, c.query_params):
-        if selection is not None:
-            url_refs |= references(selection)
+    return out
+
+
+def _variable_problems(connector: Connector, info: SchemaInfo) -> list[Problem]:
+    out: list[Problem] = []
+
+    def problem(code: str, message: str) -> None:
+        out.append(Problem(code, message, connector.coordinate))
+
+    parent = connector.parent_type
+    type_fields = info.types[parent].fields if parent in info.types else {}
+    refs = connector.references()
     names = {name for name, _ in refs}
     for name in sorted(names - VARIABLES):
         problem("CONNECTOR_VARIABLE_UNKNOWN", f"unknown variable {name}")
     for name, key in sorted(refs, key=str):
         if key is None:
             continue
-        if name == "$args" and key not in c.arguments:
+        if name == "$args" and key not in connector.arguments:
             problem("CONNECTOR_ARGUMENT_UNKNOWN", f"$args.{key}: the field has no argument {key!r}")
         if name in ("$this", "$batch") and key not in type_fields:
-            problem(
-                "CONNECTOR_FIELD_UNKNOWN", f"{name}.{key}: {c.parent_type} has no field {key!r}"
-            )
-    for name, key in sorted(url_refs, key=str):
-        if key is not None and name in ("$args", "$this", "$batch") and is_identifier(key):
-            problem("CONNECTOR_IDENTIFIER_IN_URL",
-                    f"{name}.{key} is a personal identifier: send it in a header or the body, "
-                    "not in the URL")  # fmt: skip
+            problem("CONNECTOR_FIELD_UNKNOWN", f"{name}.{key}: {parent} has no field {key!r}")
+    out += _identifiers_in_url(connector)
+    on_type = connector.field is None
     if "$batch" in names and not on_type:
         problem("CONNECTOR_BATCH_INVALID", "$batch is only available to connectors on types")
     if "$batch" in names and "$this" in names:
         problem("CONNECTOR_BATCH_INVALID", "$batch and $this cannot be used together")
     if on_type and "$args" in names:
         problem("CONNECTOR_VARIABLE_UNKNOWN", "$args is not available to connectors on types")
-    if c.root and "$this" in names:
+    if connector.root and "$this" in names:
         problem("CONNECTOR_VARIABLE_UNKNOWN", "$this is not available on root fields")
-    # shape
-    out += [Problem("CONNECTOR_SELECTION_INVALID", m, c.coordinate)
-            for m in _shape(c.selection, c.returns.name, info)]  # fmt: skip
-    if "$batch" in names:
-        produced = _top_keys(c.selection)
-        for key in c.key_fields("$batch"):
-            if key not in produced:
-                problem("CONNECTOR_BATCH_INVALID", f"the batch key {key!r} must be selected")
-    # entities
-    if c.entity and not on_type:
-        entity_type = info.types.get(c.returns.name)
-        if c.parent_type != "Query":
-            problem("CONNECTOR_ENTITY_INVALID", "entity: true is only allowed on Query fields")
-        elif c.returns.is_list or c.returns.non_null or entity_type is None:
-            problem("CONNECTOR_ENTITY_INVALID",
-                    "an entity connector returns a nullable single object type")  # fmt: skip
-        elif not c.arguments:
-            problem("CONNECTOR_ENTITY_INVALID", "an entity connector needs arguments (its key)")
-        else:
-            for argument in c.arguments:
-                if argument not in entity_type.fields:
-                    problem("CONNECTOR_ENTITY_INVALID", f"no field {argument!r} for the argument")
     return out
+
+
+def _identifiers_in_url(connector: Connector) -> list[Problem]:
+    """Personal identifiers the URL, path or query parameters would carry (they get logged)."""
+    url_refs = connector.url.references()
+    for selection in (connector.path, connector.query_params):
+        if selection is not None:
+            url_refs |= references(selection)
+    return [
+        Problem(
+            "CONNECTOR_IDENTIFIER_IN_URL",
+            f"{name}.{key} is a personal identifier: send it in a header or the body, "
+            "not in the URL",
+            connector.coordinate,
+        )
+        for name, key in sorted(url_refs, key=str)
+        if key is not None and name in ("$args", "$this", "$batch") and is_identifier(key)
+    ]
+
+
+def _shape_problems(connector: Connector, info: SchemaInfo) -> list[Problem]:
+    out = [Problem("CONNECTOR_SELECTION_INVALID", m, connector.coordinate)
+           for m in _shape(connector.selection, connector.returns.name, info)]  # fmt: skip
+    if "$batch" in {name for name, _ in connector.references()}:
+        produced = _top_keys(connector.selection)
+        out += [
+            Problem(
+                "CONNECTOR_BATCH_INVALID",
+                f"the batch key {key!r} must be selected",
+                connector.coordinate,
+            )
+            for key in connector.key_fields("$batch")
+            if key not in produced
+        ]
+    return out
+
+
+def _entity_problems(connector: Connector, info: SchemaInfo) -> list[Problem]:
+    """An ``entity: true`` connector on a field: a nullable single object looked up by its key."""
+
+    def problem(message: str) -> list[Problem]:
+        return [Problem("CONNECTOR_ENTITY_INVALID", message, connector.coordinate)]
+
+    entity_type = info.types.get(connector.returns.name)
+    if connector.parent_type != "Query":
+        return problem("entity: true is only allowed on Query fields")
+    if connector.returns.is_list or connector.returns.non_null or entity_type is None:
+        return problem("an entity connector returns a nullable single object type")
+    if not connector.arguments:
+        return problem("an entity connector needs arguments (its key)")
+    return [
+        problem_
+        for argument in connector.arguments
+        if argument not in entity_type.fields
+        for problem_ in problem(f"no field {argument!r} for the argument")
+    ]
 
 
 def _headers(headers: tuple[HeaderMapping, ...], where: str) -> list[Problem]:

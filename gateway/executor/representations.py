@@ -41,24 +41,7 @@ def objects_at(data: Any, path: tuple[PathElement, ...]) -> list[dict[str, Any]]
     """
     level: list[Any] = [data]
     for element in path:
-        following: list[Any] = []
-        append = following.append
-        if element == LIST_MARKER:
-            for value in level:
-                kind = type(value)
-                if kind is list:
-                    following.extend(value)
-                elif kind is dict:
-                    append(value)
-        else:
-            for value in level:
-                kind = type(value)
-                if kind is dict:
-                    if element in value:
-                        append(value[element])
-                elif kind is list:
-                    _field_of_items(value, element, following)
-        level = following
+        level = _list_items(level) if element == LIST_MARKER else _field_values(level, element)
     found: list[dict[str, Any]] = []
     for value in level:
         kind = type(value)
@@ -67,6 +50,32 @@ def objects_at(data: Any, path: tuple[PathElement, ...]) -> list[dict[str, Any]]
         elif kind is list:
             _objects(value, found)
     return found
+
+
+def _list_items(level: list[Any]) -> list[Any]:
+    """One ``@`` step: the items of each list, and each object as itself."""
+    following: list[Any] = []
+    for value in level:
+        kind = type(value)
+        if kind is list:
+            following.extend(value)
+        elif kind is dict:
+            following.append(value)
+    return following
+
+
+def _field_values(level: list[Any], element: PathElement) -> list[Any]:
+    """One key step: the value of ``element`` on each object, lists walked item by item."""
+    following: list[Any] = []
+    append = following.append
+    for value in level:
+        kind = type(value)
+        if kind is dict:
+            if element in value:
+                append(value[element])
+        elif kind is list:
+            _field_of_items(value, element, following)
+    return following
 
 
 def _field_of_items(items: list[Any], element: PathElement, following: list[Any]) -> None:

@@ -277,36 +277,9 @@ class _Walk:
         if kind == _LEAF:
             return raw
         if kind == _COMPOSITE:
-            selection = shape.selection
-            assert selection is not None
-            if not isinstance(raw, dict):
-                result = self.invalid(field.invalid_message)
-            else:
-                fields = selection.fixed
-                if fields is None:
-                    fields = selection.fields_for(raw.get("__typename"))
-                result = (
-                    self.invalid(field.invalid_message)
-                    if fields is None
-                    else self.object(raw, fields)
-                )
+            result = self._composite(raw, shape, field)
         elif kind == _LIST:
-            item_shape = shape.item
-            assert item_shape is not None
-            if not isinstance(raw, list):
-                result = self.invalid(field.invalid_message)
-            else:
-                items: list[Any] = []
-                path = self.path
-                result = items
-                for index, item in enumerate(raw):
-                    path.append(index)
-                    completed = self.value(item, item_shape, field)
-                    path.pop()
-                    if completed is _BUBBLE:
-                        result = _BUBBLE
-                        break
-                    items.append(completed)
+            result = self._list(raw, shape, field)
         elif isinstance(raw, str) and raw in shape.enum_values:
             return raw
         else:
@@ -314,6 +287,36 @@ class _Walk:
         if result is _BUBBLE:
             return _BUBBLE if shape.non_null else None
         return result
+
+    def _composite(self, raw: Any, shape: _Shape, field: _Field) -> Any:
+        """An object value: its selection for the concrete type, or invalid."""
+        selection = shape.selection
+        assert selection is not None
+        if not isinstance(raw, dict):
+            return self.invalid(field.invalid_message)
+        fields = selection.fixed
+        if fields is None:
+            fields = selection.fields_for(raw.get("__typename"))
+        if fields is None:
+            return self.invalid(field.invalid_message)
+        return self.object(raw, fields)
+
+    def _list(self, raw: Any, shape: _Shape, field: _Field) -> Any:
+        """A list value item by item; an item that bubbles makes the whole list bubble."""
+        item_shape = shape.item
+        assert item_shape is not None
+        if not isinstance(raw, list):
+            return self.invalid(field.invalid_message)
+        items: list[Any] = []
+        path = self.path
+        for index, item in enumerate(raw):
+            path.append(index)
+            completed = self.value(item, item_shape, field)
+            path.pop()
+            if completed is _BUBBLE:
+                return _BUBBLE
+            items.append(completed)
+        return items
 
     def invalid(self, message: str) -> _Bubble:
         self.errors.append({"message": message, "path": list(self.path)})
@@ -436,40 +439,45 @@ def _compile_object(fields: tuple[_Field, ...]) -> _FastObject:
         "    out = {}",
     ]
     for index, field in enumerate(fields):
-        key = repr(field.key)
-        shape = field.shape
-        if field.kind == _TYPENAME:
-            lines.append(f"    out[{key}] = {field.typename!r}")
-        elif field.kind == _INTROSPECTION:
-            lines.append(f"    out[{key}] = None if intro is None else intro.get({key})")
-        elif field.kind == _UNKNOWN_TYPENAME or shape is None:
-            lines.append("    raise Anomaly")
-        elif shape.kind == _LEAF and not shape.non_null:
-            lines.append(f"    out[{key}] = value.get({key})")
-        else:
-            lines.append(f"    r = value.get({key})")
-            if shape.kind == _LEAF:
-                lines.append("    if r is None: raise Anomaly")
-                lines.append(f"    out[{key}] = r")
-            elif shape.kind == _ENUM:
-                namespace[f"e{index}"] = shape.enum_values
-                check = f"type(r) is not str or r not in e{index}"
-                if shape.non_null:
-                    lines.append(f"    if r is None or {check}: raise Anomaly")
-                else:
-                    lines.append(f"    if r is not None and ({check}): raise Anomaly")
-                lines.append(f"    out[{key}] = r")
-            else:
-                namespace[f"c{index}"] = _completer(shape)
-                if shape.non_null:
-                    lines.append("    if r is None: raise Anomaly")
-                    lines.append(f"    out[{key}] = c{index}(r)")
-                else:
-                    lines.append(f"    out[{key}] = None if r is None else c{index}(r)")
+        lines.extend(_field_lines(index, field, namespace))
     lines.append("    return out")
     exec(compile("\n".join(lines), "<response shape>", "exec"), namespace)
     function: _FastObject = namespace["shape"]
     return function
+
+
+def _field_lines(index: int, field: _Field, namespace: dict[str, Any]) -> list[str]:
+    """The generated lines that shape one field (helpers they call go into ``namespace``)."""
+    key = repr(field.key)
+    shape = field.shape
+    if field.kind == _TYPENAME:
+        return [f"    out[{key}] = {field.typename!r}"]
+    if field.kind == _INTROSPECTION:
+        return [f"    out[{key}] = None if intro is None else intro.get({key})"]
+    if field.kind == _UNKNOWN_TYPENAME or shape is None:
+        return ["    raise Anomaly"]
+    if shape.kind == _LEAF and not shape.non_null:
+        return [f"    out[{key}] = value.get({key})"]
+    lines = [f"    r = value.get({key})"]
+    if shape.kind == _LEAF:
+        lines.append("    if r is None: raise Anomaly")
+        lines.append(f"    out[{key}] = r")
+    elif shape.kind == _ENUM:
+        namespace[f"e{index}"] = shape.enum_values
+        check = f"type(r) is not str or r not in e{index}"
+        if shape.non_null:
+            lines.append(f"    if r is None or {check}: raise Anomaly")
+        else:
+            lines.append(f"    if r is not None and ({check}): raise Anomaly")
+        lines.append(f"    out[{key}] = r")
+    else:
+        namespace[f"c{index}"] = _completer(shape)
+        if shape.non_null:
+            lines.append("    if r is None: raise Anomaly")
+            lines.append(f"    out[{key}] = c{index}(r)")
+        else:
+            lines.append(f"    out[{key}] = None if r is None else c{index}(r)")
+    return lines
 
 
 def _completer(shape: _Shape) -> _Completer:

@@ -173,8 +173,7 @@ def find_breaking_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[Change
                     + tuple(f"{name}.{f}" for f in getattr(old_type, "fields", {}) or {}),
                 )
             )
-            continue
-        if type(new_type) is not type(old_type):
+        elif type(new_type) is not type(old_type):
             changes.append(
                 Change(
                     "TYPE_KIND_CHANGED",
@@ -183,90 +182,129 @@ def find_breaking_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[Change
                     tuple(_fields_returning(old, name)),
                 )
             )
+        else:
+            changes.extend(_same_kind_changes(old, name, old_type, new_type))
+    return changes
+
+
+def _same_kind_changes(
+    old: GraphQLSchema, name: str, old_type: GraphQLNamedType, new_type: GraphQLNamedType
+) -> list[Change]:
+    """Breaking changes inside a type that kept its kind, by kind."""
+    if isinstance(old_type, GraphQLObjectType | GraphQLInterfaceType):
+        assert isinstance(new_type, GraphQLObjectType | GraphQLInterfaceType)
+        return _output_field_changes(name, old_type, new_type)
+    if isinstance(old_type, GraphQLEnumType):
+        assert isinstance(new_type, GraphQLEnumType)
+        return _enum_value_changes(old, name, old_type, new_type)
+    if isinstance(old_type, GraphQLUnionType):
+        assert isinstance(new_type, GraphQLUnionType)
+        return _union_member_changes(old, name, old_type, new_type)
+    if isinstance(old_type, GraphQLInputObjectType):
+        assert isinstance(new_type, GraphQLInputObjectType)
+        return _input_field_changes(old, name, old_type, new_type)
+    return []
+
+
+def _output_field_changes(
+    name: str,
+    old_type: GraphQLObjectType | GraphQLInterfaceType,
+    new_type: GraphQLObjectType | GraphQLInterfaceType,
+) -> list[Change]:
+    changes: list[Change] = []
+    for fname, old_field in old_type.fields.items():
+        coordinate = f"{name}.{fname}"
+        new_field = new_type.fields.get(fname)
+        if new_field is None:
+            changes.append(
+                Change(
+                    "FIELD_REMOVED",
+                    coordinate,
+                    f"field {coordinate} was removed",
+                    (coordinate,),
+                )
+            )
             continue
-        if isinstance(old_type, GraphQLObjectType | GraphQLInterfaceType):
-            assert isinstance(new_type, GraphQLObjectType | GraphQLInterfaceType)
-            for fname, old_field in old_type.fields.items():
-                coordinate = f"{name}.{fname}"
-                new_field = new_type.fields.get(fname)
-                if new_field is None:
-                    changes.append(
-                        Change(
-                            "FIELD_REMOVED",
-                            coordinate,
-                            f"field {coordinate} was removed",
-                            (coordinate,),
-                        )
-                    )
-                    continue
-                changes.extend(_field_changes(coordinate, old_field, new_field))
-        elif isinstance(old_type, GraphQLEnumType):
-            assert isinstance(new_type, GraphQLEnumType)
-            for value in old_type.values:
-                if value not in new_type.values:
-                    changes.append(
-                        Change(
-                            "ENUM_VALUE_REMOVED",
-                            f"{name}.{value}",
-                            f"enum value {name}.{value} was removed",
-                            tuple(_fields_returning(old, name)),
-                        )
-                    )
-        elif isinstance(old_type, GraphQLUnionType):
-            assert isinstance(new_type, GraphQLUnionType)
-            new_members = {t.name for t in new_type.types}
-            for member in old_type.types:
-                if member.name not in new_members:
-                    changes.append(
-                        Change(
-                            "UNION_MEMBER_REMOVED",
-                            name,
-                            f"{member.name} is no longer a member of union {name}",
-                            tuple(_fields_returning(old, name)),
-                        )
-                    )
-        elif isinstance(old_type, GraphQLInputObjectType):
-            assert isinstance(new_type, GraphQLInputObjectType)
-            endangered = tuple(_fields_returning(old, name))
-            for fname, old_input in old_type.fields.items():
-                coordinate = f"{name}.{fname}"
-                new_input = new_type.fields.get(fname)
-                if new_input is None:
-                    changes.append(
-                        Change(
-                            "INPUT_FIELD_REMOVED",
-                            coordinate,
-                            f"input field {coordinate} was removed",
-                            endangered,
-                        )
-                    )
-                elif str(new_input.type) != str(old_input.type):
-                    made_required = str(new_input.type) == f"{old_input.type}!"
-                    changes.append(
-                        Change(
-                            "INPUT_FIELD_MADE_REQUIRED"
-                            if made_required
-                            else "INPUT_FIELD_TYPE_CHANGED",
-                            coordinate,
-                            f"input field {coordinate} changed type from {old_input.type} to "
-                            f"{new_input.type}",
-                            endangered,
-                        )
-                    )
-            for fname, new_input in new_type.fields.items():
-                if (
-                    fname not in old_type.fields
-                    and is_non_null_type(new_input.type)
-                    and (new_input.default_value is None or new_input.default_value is _undefined())
-                ):
-                    changes.append(
-                        Change(
-                            "REQUIRED_INPUT_FIELD_ADDED",
-                            f"{name}.{fname}",
-                            f"required input field {name}.{fname} was added",
-                            endangered,
-                        )
-                    )
+        changes.extend(_field_changes(coordinate, old_field, new_field))
+    return changes
+
+
+def _enum_value_changes(
+    old: GraphQLSchema, name: str, old_type: GraphQLEnumType, new_type: GraphQLEnumType
+) -> list[Change]:
+    return [
+        Change(
+            "ENUM_VALUE_REMOVED",
+            f"{name}.{value}",
+            f"enum value {name}.{value} was removed",
+            tuple(_fields_returning(old, name)),
+        )
+        for value in old_type.values
+        if value not in new_type.values
+    ]
+
+
+def _union_member_changes(
+    old: GraphQLSchema, name: str, old_type: GraphQLUnionType, new_type: GraphQLUnionType
+) -> list[Change]:
+    new_members = {t.name for t in new_type.types}
+    return [
+        Change(
+            "UNION_MEMBER_REMOVED",
+            name,
+            f"{member.name} is no longer a member of union {name}",
+            tuple(_fields_returning(old, name)),
+        )
+        for member in old_type.types
+        if member.name not in new_members
+    ]
+
+
+def _input_field_changes(
+    old: GraphQLSchema,
+    name: str,
+    old_type: GraphQLInputObjectType,
+    new_type: GraphQLInputObjectType,
+) -> list[Change]:
+    changes: list[Change] = []
+    endangered = tuple(_fields_returning(old, name))
+    for fname, old_input in old_type.fields.items():
+        coordinate = f"{name}.{fname}"
+        new_input = new_type.fields.get(fname)
+        if new_input is None:
+            changes.append(
+                Change(
+                    "INPUT_FIELD_REMOVED",
+                    coordinate,
+                    f"input field {coordinate} was removed",
+                    endangered,
+                )
+            )
+        elif str(new_input.type) != str(old_input.type):
+            made_required = str(new_input.type) == f"{old_input.type}!"
+            changes.append(
+                Change(
+                    "INPUT_FIELD_MADE_REQUIRED" if made_required else "INPUT_FIELD_TYPE_CHANGED",
+                    coordinate,
+                    f"input field {coordinate} changed type from {old_input.type} to "
+                    f"{new_input.type}",
+                    endangered,
+                )
+            )
+    for fname, new_input in new_type.fields.items():
+        if (
+            fname not in old_type.fields
+            and is_non_null_type(new_input.type)
+            and (new_input.default_value is None or new_input.default_value is _undefined())
+        ):
+            changes.append(
+                Change(
+                    "REQUIRED_INPUT_FIELD_ADDED",
+                    f"{name}.{fname}",
+                    f"required input field {name}.{fname} was added",
+                    endangered,
+                )
+            )
     return changes
 
 

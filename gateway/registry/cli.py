@@ -409,42 +409,56 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with RegistryClient(args.registry, args.token) as client:
-            if args.registry_command == "subgraphs":
-                body = client.subgraphs()
-                if args.json:
-                    print(json.dumps(body, indent=2))
-                for s in [] if args.json else body["subgraphs"]:
-                    print(
-                        f"{s['name']:<14} {s['url']:<36} #{s['version_id']:<4} "
-                        f"{when(s['published_at'])}  {s.get('author') or s['published_by']}"
-                    )
-            elif args.registry_command in ("log", "versions"):
-                body = (
-                    client.subgraph_versions(args.subgraph)
-                    if args.subgraph
-                    else client.supergraph_versions()
-                )
-                if args.json:
-                    print(json.dumps(body, indent=2))
-                else:
-                    _print_versions(body, args.subgraph)
-            elif args.registry_command == "supergraph":
-                sys.stdout.write(client.supergraph(args.version))
-            elif args.registry_command == "rollback":
-                status, body = client.rollback(args.version, args.author)
-                if args.json:
-                    print(json.dumps(body, indent=2))
-                elif status == 200:
-                    print(
-                        f"supergraph version {body['version']['version']} is version "
-                        f"{body['rolled_back_to']} again"
-                    )
-                else:
-                    print(f"{body['error']['code']}: {body['error']['message']}", file=sys.stderr)
-                return 0 if status == 200 else 1
-            elif args.registry_command == "catalogue":
-                print(json.dumps(client.catalogue(), indent=2))
+            return _remote_command(client, args)
     except (httpx.HTTPError, ValueError) as exc:
         print(f"jamajama registry: {exc}", file=sys.stderr)
         return 2
+
+
+def _remote_command(client: RegistryClient, args: argparse.Namespace) -> int:
+    """The sub-commands that ask a running registry; the exit status."""
+    if args.registry_command == "subgraphs":
+        _print_subgraphs(client.subgraphs(), as_json=args.json)
+    elif args.registry_command in ("log", "versions"):
+        body = (
+            client.subgraph_versions(args.subgraph)
+            if args.subgraph
+            else client.supergraph_versions()
+        )
+        if args.json:
+            print(json.dumps(body, indent=2))
+        else:
+            _print_versions(body, args.subgraph)
+    elif args.registry_command == "supergraph":
+        sys.stdout.write(client.supergraph(args.version))
+    elif args.registry_command == "rollback":
+        return _rollback(client, args)
+    elif args.registry_command == "catalogue":
+        print(json.dumps(client.catalogue(), indent=2))
     return 0
+
+
+def _print_subgraphs(body: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(body, indent=2))
+        return
+    for subgraph in body["subgraphs"]:
+        print(
+            f"{subgraph['name']:<14} {subgraph['url']:<36} #{subgraph['version_id']:<4} "
+            f"{when(subgraph['published_at'])}  "
+            f"{subgraph.get('author') or subgraph['published_by']}"
+        )
+
+
+def _rollback(client: RegistryClient, args: argparse.Namespace) -> int:
+    status, body = client.rollback(args.version, args.author)
+    if args.json:
+        print(json.dumps(body, indent=2))
+    elif status == 200:
+        print(
+            f"supergraph version {body['version']['version']} is version "
+            f"{body['rolled_back_to']} again"
+        )
+    else:
+        print(f"{body['error']['code']}: {body['error']['message']}", file=sys.stderr)
+    return 0 if status == 200 else 1

@@ -54,69 +54,87 @@ _UNIONS = (UnionTypeDefinitionNode, UnionTypeExtensionNode)
 
 def build_api_schema(document: DocumentNode, features: Sequence[LinkedFeature]) -> GraphQLSchema:
     """Build the API schema from the supergraph document."""
-    inaccessible = next(
-        (f.directive("inaccessible") for f in features if f.spec_name == "inaccessible"), None
-    )
+    api_filter = _ApiFilter(document, features)
+    definitions = [
+        kept
+        for definition in document.definitions
+        if (kept := api_filter.definition(definition)) is not None
+    ]
+    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
 
-    def is_machinery(name: str) -> bool:
-        return any(feature.owns(name) for feature in features)
 
-    def hidden(node: Any) -> bool:
-        return inaccessible is not None and any(
-            d.name.value == inaccessible for d in node.directives or ()
+class _ApiFilter:
+    """What of the supergraph document a client sees: no machinery, nothing ``@inaccessible``."""
+
+    def __init__(self, document: DocumentNode, features: Sequence[LinkedFeature]) -> None:
+        self._features = features
+        self._inaccessible = next(
+            (f.directive("inaccessible") for f in features if f.spec_name == "inaccessible"), None
         )
+        self._hidden_types = {
+            d.name.value
+            for d in document.definitions
+            if isinstance(d, TypeDefinitionNode | TypeExtensionNode)
+            and (self._hidden(d) or self._is_machinery(d.name.value))
+        }
 
-    hidden_types = {
-        d.name.value
-        for d in document.definitions
-        if isinstance(d, TypeDefinitionNode | TypeExtensionNode)
-        and (hidden(d) or is_machinery(d.name.value))
-    }
-
-    def keep_directives(node: Any) -> tuple[ConstDirectiveNode, ...]:
-        return tuple(d for d in node.directives or () if not is_machinery(d.name.value))
-
-    def visible_named(nodes: Sequence[NamedTypeNode] | None) -> tuple[NamedTypeNode, ...]:
-        return tuple(n for n in nodes or () if n.name.value not in hidden_types)
-
-    def clean_args(args: Sequence[InputValueDefinitionNode] | None) -> tuple[Any, ...]:
-        return tuple(
-            _replace(a, directives=keep_directives(a)) for a in args or () if not hidden(a)
-        )
-
-    definitions: list[DefinitionNode] = []
-    for definition in document.definitions:
+    def definition(self, definition: DefinitionNode) -> DefinitionNode | None:
+        """The definition as clients see it, or None when they do not see it at all."""
         if isinstance(definition, DirectiveDefinitionNode):
-            if not is_machinery(definition.name.value):
-                definitions.append(_replace(definition, arguments=clean_args(definition.arguments)))
-            continue
+            if self._is_machinery(definition.name.value):
+                return None
+            return _replace(definition, arguments=self._clean_args(definition.arguments))
         if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
-            definitions.append(_replace(definition, directives=keep_directives(definition)))
-            continue
+            return _replace(definition, directives=self._keep_directives(definition))
         if not isinstance(definition, TypeDefinitionNode | TypeExtensionNode):
-            continue
-        if definition.name.value in hidden_types:
-            continue
-        changes: dict[str, Any] = {"directives": keep_directives(definition)}
+            return None
+        if definition.name.value in self._hidden_types:
+            return None
+        return _replace(definition, **self._type_changes(definition))
+
+    def _type_changes(self, definition: TypeDefinitionNode | TypeExtensionNode) -> dict[str, Any]:
+        changes: dict[str, Any] = {"directives": self._keep_directives(definition)}
         if isinstance(definition, _FIELDED):
             changes["fields"] = tuple(
-                _replace(f, directives=keep_directives(f), arguments=clean_args(f.arguments))
+                _replace(
+                    f, directives=self._keep_directives(f), arguments=self._clean_args(f.arguments)
+                )
                 for f in definition.fields or ()
-                if not hidden(f) and _type_name(f) not in hidden_types
+                if not self._hidden(f) and _type_name(f) not in self._hidden_types
             )
-            changes["interfaces"] = visible_named(definition.interfaces)
+            changes["interfaces"] = self._visible_named(definition.interfaces)
         elif isinstance(definition, _INPUTS):
-            changes["fields"] = clean_args(definition.fields)
+            changes["fields"] = self._clean_args(definition.fields)
         elif isinstance(definition, _ENUMS):
             changes["values"] = tuple(
-                _replace(v, directives=keep_directives(v))
+                _replace(v, directives=self._keep_directives(v))
                 for v in definition.values or ()
-                if not hidden(v)
+                if not self._hidden(v)
             )
         elif isinstance(definition, _UNIONS):
-            changes["types"] = visible_named(definition.types)
-        definitions.append(_replace(definition, **changes))
-    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+            changes["types"] = self._visible_named(definition.types)
+        return changes
+
+    def _is_machinery(self, name: str) -> bool:
+        return any(feature.owns(name) for feature in self._features)
+
+    def _hidden(self, node: Any) -> bool:
+        return self._inaccessible is not None and any(
+            d.name.value == self._inaccessible for d in node.directives or ()
+        )
+
+    def _keep_directives(self, node: Any) -> tuple[ConstDirectiveNode, ...]:
+        return tuple(d for d in node.directives or () if not self._is_machinery(d.name.value))
+
+    def _visible_named(self, nodes: Sequence[NamedTypeNode] | None) -> tuple[NamedTypeNode, ...]:
+        return tuple(n for n in nodes or () if n.name.value not in self._hidden_types)
+
+    def _clean_args(self, args: Sequence[InputValueDefinitionNode] | None) -> tuple[Any, ...]:
+        return tuple(
+            _replace(a, directives=self._keep_directives(a))
+            for a in args or ()
+            if not self._hidden(a)
+        )
 
 
 def _type_name(field: FieldDefinitionNode) -> str:

@@ -11,7 +11,9 @@ from graphql import (
     EnumTypeDefinitionNode,
     GraphQLError,
     GraphQLInterfaceType,
+    GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLUnionType,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -41,70 +43,104 @@ def load_supergraph(sdl: str, *, authorization_enforced: bool = False) -> Superg
     except (GraphQLError, TypeError) as error:
         raise SupergraphError(f"the supergraph SDL is not a valid schema: {error}") from error
     reader = _JoinReader(join)
-    subgraphs = reader.subgraphs(document)
-    type_graphs: dict[str, dict[str, TypeInSubgraph]] = {}
-    field_graphs: dict[tuple[str, str], dict[str, FieldInSubgraph]] = {}
-    possible_in: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    labels: set[str] = set()
-    implements_seen = False
-
+    placement = _Placement(reader, reader.subgraphs(document))
     for name, gql_type in schema.type_map.items():
         if name.startswith("__") or any(f.owns(name) for f in features):
             continue
-        nodes = [gql_type.ast_node, *(gql_type.extension_ast_nodes or ())]
-        directives = [d for node in nodes if node is not None for d in node.directives or ()]
-        graphs = reader.type_graphs(directives, subgraphs)
-        if not graphs:  # a type no @join__type names (older composers): known everywhere
-            graphs = {g: TypeInSubgraph(graph=g) for g in subgraphs}
-        type_graphs[name] = graphs
-        if isinstance(gql_type, GraphQLObjectType | GraphQLInterfaceType):
-            for graph, interface in reader.implements(directives, subgraphs):
-                implements_seen = True
-                if isinstance(gql_type, GraphQLObjectType):
-                    possible_in[graph][interface].add(name)
-            for field_name, gql_field in gql_type.fields.items():
-                field_directives = (
-                    list(gql_field.ast_node.directives or ()) if gql_field.ast_node else []
-                )
-                entries = reader.field_graphs(field_directives, subgraphs, gql_type.name, graphs)
-                field_graphs[(name, field_name)] = entries
-                labels.update(e.override_label for e in entries.values() if e.override_label)
-        if isinstance(gql_type, GraphQLUnionType):
-            members = reader.union_members(directives, subgraphs)
-            if members:
-                for graph, member in members:
-                    possible_in[graph][name].add(member)
-            else:
-                for graph in graphs:
-                    possible_in[graph][name] = {
-                        m.name for m in gql_type.types if graph in type_graphs.get(m.name, {})
-                    }
-
-    possible_types: dict[str, frozenset[str]] = {}
-    for name, gql_type in schema.type_map.items():
-        if isinstance(gql_type, GraphQLInterfaceType | GraphQLUnionType):
-            objects = frozenset(t.name for t in schema.get_possible_types(gql_type))
-            possible_types[name] = objects
-            if isinstance(gql_type, GraphQLInterfaceType) and not implements_seen:
-                for graph in type_graphs.get(name, {}):
-                    possible_in[graph][name] = {
-                        o for o in objects if graph in type_graphs.get(o, {})
-                    }
-    # Sub-interfaces: an object implementing I in a graph is also a possible type of I's parents.
+        placement.read_type(name, gql_type)
+    possible_types = placement.abstract_types(schema)
     return Supergraph(
         sdl=sdl,
         schema=schema,
         api_schema=api_schema,
-        subgraphs=subgraphs,
-        type_graphs=type_graphs,
-        field_graphs=field_graphs,
+        subgraphs=placement.subgraphs,
+        type_graphs=placement.type_graphs,
+        field_graphs=placement.field_graphs,
         possible_types_in={
-            g: {t: frozenset(objs) for t, objs in per.items()} for g, per in possible_in.items()
+            g: {t: frozenset(objs) for t, objs in per.items()}
+            for g, per in placement.possible_in.items()
         },
         possible_types=possible_types,
         features={f.identity: f.version for f in features},
-        override_labels=frozenset(labels),
+        override_labels=frozenset(placement.labels),
     )
+
+
+class _Placement:
+    """Where each type and field lives, and which objects each abstract type has per subgraph."""
+
+    def __init__(self, reader: _JoinReader, subgraphs: dict[str, Subgraph]) -> None:
+        self.reader = reader
+        self.subgraphs = subgraphs
+        self.type_graphs: dict[str, dict[str, TypeInSubgraph]] = {}
+        self.field_graphs: dict[tuple[str, str], dict[str, FieldInSubgraph]] = {}
+        self.possible_in: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self.labels: set[str] = set()
+        self.implements_seen = False
+
+    def read_type(self, name: str, gql_type: GraphQLNamedType) -> None:
+        nodes = [gql_type.ast_node, *(gql_type.extension_ast_nodes or ())]
+        directives = [d for node in nodes if node is not None for d in node.directives or ()]
+        graphs = self.reader.type_graphs(directives, self.subgraphs)
+        if not graphs:  # a type no @join__type names (older composers): known everywhere
+            graphs = {g: TypeInSubgraph(graph=g) for g in self.subgraphs}
+        self.type_graphs[name] = graphs
+        if isinstance(gql_type, GraphQLObjectType | GraphQLInterfaceType):
+            self._read_fielded(name, gql_type, directives, graphs)
+        if isinstance(gql_type, GraphQLUnionType):
+            self._read_union(name, gql_type, directives, graphs)
+
+    def _read_fielded(
+        self,
+        name: str,
+        gql_type: GraphQLObjectType | GraphQLInterfaceType,
+        directives: list[ConstDirectiveNode],
+        graphs: dict[str, TypeInSubgraph],
+    ) -> None:
+        for graph, interface in self.reader.implements(directives, self.subgraphs):
+            self.implements_seen = True
+            if isinstance(gql_type, GraphQLObjectType):
+                self.possible_in[graph][interface].add(name)
+        for field_name, gql_field in gql_type.fields.items():
+            field_directives = (
+                list(gql_field.ast_node.directives or ()) if gql_field.ast_node else []
+            )
+            entries = self.reader.field_graphs(
+                field_directives, self.subgraphs, gql_type.name, graphs
+            )
+            self.field_graphs[(name, field_name)] = entries
+            self.labels.update(e.override_label for e in entries.values() if e.override_label)
+
+    def _read_union(
+        self,
+        name: str,
+        gql_type: GraphQLUnionType,
+        directives: list[ConstDirectiveNode],
+        graphs: dict[str, TypeInSubgraph],
+    ) -> None:
+        members = self.reader.union_members(directives, self.subgraphs)
+        if members:
+            for graph, member in members:
+                self.possible_in[graph][name].add(member)
+            return
+        for graph in graphs:
+            self.possible_in[graph][name] = {
+                m.name for m in gql_type.types if graph in self.type_graphs.get(m.name, {})
+            }
+
+    def abstract_types(self, schema: GraphQLSchema) -> dict[str, frozenset[str]]:
+        """The objects of each interface and union; per subgraph too when no @join__implements."""
+        possible_types: dict[str, frozenset[str]] = {}
+        for name, gql_type in schema.type_map.items():
+            if isinstance(gql_type, GraphQLInterfaceType | GraphQLUnionType):
+                objects = frozenset(t.name for t in schema.get_possible_types(gql_type))
+                possible_types[name] = objects
+                if isinstance(gql_type, GraphQLInterfaceType) and not self.implements_seen:
+                    for graph in self.type_graphs.get(name, {}):
+                        self.possible_in[graph][name] = {
+                            o for o in objects if graph in self.type_graphs.get(o, {})
+                        }
+        return possible_types
 
 
 def parse_field_set(text: str) -> SelectionSetNode:

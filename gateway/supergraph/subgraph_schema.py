@@ -224,71 +224,96 @@ class _SchemaBuilder:
         self, gql_type: GraphQLNamedType, graph: str, *, whole: bool = False
     ) -> tuple[str, list[str]]:
         """One type's SDL in ``graph`` and the type names it references."""
-        supergraph = self.supergraph
-        name = gql_type.name
-        referenced: list[str] = []
         if isinstance(gql_type, GraphQLObjectType | GraphQLInterfaceType):
-            fields = []
-            for field_name, field in gql_type.fields.items():
-                if not whole and graph not in supergraph.graphs_of_field(name, field_name):
-                    continue
-                type_text = self._field_type(field, graph)
-                referenced.append(get_named_type(field.type).name)
-                referenced.extend(_named(type_text))
-                args = ""
-                if field.ast_node is not None and field.ast_node.arguments:
-                    args = "(" + ", ".join(_print_arg(a) for a in field.ast_node.arguments) + ")"
-                    referenced.extend(get_named_type(a.type).name for a in field.args.values())
-                fields.append(f"  {field_name}{args}: {type_text}\n")
-            if not fields and name == (
-                supergraph.schema.mutation_type.name if supergraph.schema.mutation_type else None
-            ):
-                return "", []
-            in_graph = supergraph.graphs_of_type(name).get(graph)
-            interface_object = in_graph is not None and in_graph.is_interface_object
-            kind = "interface" if isinstance(gql_type, GraphQLInterfaceType) else "type"
-            interfaces: list[str] = []
-            if interface_object:
-                kind = "type"
-            elif whole:
-                interfaces = [i.name for i in gql_type.interfaces]
-            else:
-                interfaces = self._interfaces(gql_type, graph)
-            referenced.extend(interfaces)
-            implements = " implements " + " & ".join(interfaces) if interfaces else ""
-            query = supergraph.schema.query_type
-            if not fields and (query is None or name != query.name):  # Query gets _service
-                fields = ["  _empty: Boolean\n"]  # an empty type still parses; nobody selects it
-            return f"{kind} {name}{implements} {{\n{''.join(fields)}}}", referenced
+            return self._print_fielded(gql_type, graph, whole=whole)
         if isinstance(gql_type, GraphQLUnionType):
-            members = sorted(
-                supergraph.runtime_types(name, graph)
-                if not whole
-                else (t.name for t in gql_type.types)
-            )
-            referenced.extend(members)
-            if not members:
-                return f"union {name}", referenced
-            return f"union {name} = " + " | ".join(members), referenced
+            return self._print_union(gql_type, graph, whole=whole)
         if isinstance(gql_type, GraphQLEnumType):
             values = [
                 v
                 for v, value in gql_type.values.items()
                 if whole or self._enum_value_in(value.ast_node, graph)
             ]
-            return f"enum {name} {{ " + " ".join(values) + " }", referenced
+            return f"enum {gql_type.name} {{ " + " ".join(values) + " }", []
         if isinstance(gql_type, GraphQLInputObjectType):
-            fields = []
-            for field_name, field in gql_type.fields.items():
-                if whole or self._input_field_in(field, graph):
-                    referenced.append(get_named_type(field.type).name)
-                    default = ""
-                    if field.ast_node is not None and field.ast_node.default_value is not None:
-                        default = " = " + print_ast(field.ast_node.default_value)
-                    fields.append(f"  {field_name}: {self._field_type(field, graph)}{default}\n")
-            return f"input {name} {{\n{''.join(fields)}}}", referenced
+            return self._print_input(gql_type, graph, whole=whole)
         assert isinstance(gql_type, GraphQLScalarType)
-        return f"scalar {name}", referenced
+        return f"scalar {gql_type.name}", []
+
+    def _print_fielded(
+        self, gql_type: GraphQLObjectType | GraphQLInterfaceType, graph: str, *, whole: bool
+    ) -> tuple[str, list[str]]:
+        supergraph = self.supergraph
+        name = gql_type.name
+        fields, referenced = self._output_fields(gql_type, graph, whole=whole)
+        if not fields and name == (
+            supergraph.schema.mutation_type.name if supergraph.schema.mutation_type else None
+        ):
+            return "", []
+        in_graph = supergraph.graphs_of_type(name).get(graph)
+        interface_object = in_graph is not None and in_graph.is_interface_object
+        kind = "interface" if isinstance(gql_type, GraphQLInterfaceType) else "type"
+        interfaces: list[str] = []
+        if interface_object:
+            kind = "type"
+        elif whole:
+            interfaces = [i.name for i in gql_type.interfaces]
+        else:
+            interfaces = self._interfaces(gql_type, graph)
+        referenced.extend(interfaces)
+        implements = " implements " + " & ".join(interfaces) if interfaces else ""
+        query = supergraph.schema.query_type
+        if not fields and (query is None or name != query.name):  # Query gets _service
+            fields = ["  _empty: Boolean\n"]  # an empty type still parses; nobody selects it
+        return f"{kind} {name}{implements} {{\n{''.join(fields)}}}", referenced
+
+    def _output_fields(
+        self, gql_type: GraphQLObjectType | GraphQLInterfaceType, graph: str, *, whole: bool
+    ) -> tuple[list[str], list[str]]:
+        """The field lines of an object or interface in ``graph``, and the types they reference."""
+        fields: list[str] = []
+        referenced: list[str] = []
+        for field_name, field in gql_type.fields.items():
+            if not whole and graph not in self.supergraph.graphs_of_field(
+                gql_type.name, field_name
+            ):
+                continue
+            type_text = self._field_type(field, graph)
+            referenced.append(get_named_type(field.type).name)
+            referenced.extend(_named(type_text))
+            args = ""
+            if field.ast_node is not None and field.ast_node.arguments:
+                args = "(" + ", ".join(_print_arg(a) for a in field.ast_node.arguments) + ")"
+                referenced.extend(get_named_type(a.type).name for a in field.args.values())
+            fields.append(f"  {field_name}{args}: {type_text}\n")
+        return fields, referenced
+
+    def _print_union(
+        self, gql_type: GraphQLUnionType, graph: str, *, whole: bool
+    ) -> tuple[str, list[str]]:
+        name = gql_type.name
+        members = sorted(
+            self.supergraph.runtime_types(name, graph)
+            if not whole
+            else (t.name for t in gql_type.types)
+        )
+        if not members:
+            return f"union {name}", members
+        return f"union {name} = " + " | ".join(members), members
+
+    def _print_input(
+        self, gql_type: GraphQLInputObjectType, graph: str, *, whole: bool
+    ) -> tuple[str, list[str]]:
+        fields: list[str] = []
+        referenced: list[str] = []
+        for field_name, field in gql_type.fields.items():
+            if whole or self._input_field_in(field, graph):
+                referenced.append(get_named_type(field.type).name)
+                default = ""
+                if field.ast_node is not None and field.ast_node.default_value is not None:
+                    default = " = " + print_ast(field.ast_node.default_value)
+                fields.append(f"  {field_name}: {self._field_type(field, graph)}{default}\n")
+        return f"input {gql_type.name} {{\n{''.join(fields)}}}", referenced
 
 
 def _directives(
