@@ -47,9 +47,10 @@ def test_jamajama_dev_refuses_a_non_loopback_host(capsys: pytest.CaptureFixture[
     assert main(["dev", "--host", "0.0.0.0", "--no-watch"]) == 2  # before anything starts
     assert "--dangerously-expose-dev-auth" in capsys.readouterr().err
     forced = parse("dev", "--host", "0.0.0.0", EXPOSE_FLAG)
-    gateway = dev.services(forced)[-1]  # type: ignore[arg-type]
-    assert gateway.name == "gateway" and EXPOSE_FLAG in gateway.argv
-    assert EXPOSE_FLAG not in dev.services(parse("dev"))[-1].argv  # type: ignore[arg-type]
+    (gateway,) = [s for s in dev.services(forced) if s.name == "gateway"]  # type: ignore[arg-type]
+    assert EXPOSE_FLAG in gateway.argv
+    (default,) = [s for s in dev.services(parse("dev")) if s.name == "gateway"]  # type: ignore[arg-type]
+    assert EXPOSE_FLAG not in default.argv
 
 
 def test_dev_tokens_are_not_handed_through_a_local_proxy(tmp_path: Path) -> None:
