@@ -313,13 +313,18 @@ class PostgresApplicationRegistry:
         import psycopg
 
         async with self._lock:
-            conn = await self._connection()
-            try:
-                return await conn.execute(sql, params)
-            except psycopg.OperationalError as error:
-                await conn.close()
-                self._conn = None
-                raise RegistryError("the application registry database failed") from error
+            while True:
+                # a connection kept from before an outage may be dead: retry once on a fresh one
+                reused = self._conn is not None and not self._conn.closed
+                conn = await self._connection()
+                try:
+                    return await conn.execute(sql, params)
+                except psycopg.OperationalError as error:
+                    await conn.close()
+                    self._conn = None
+                    if not reused:
+                        message = "the application registry database failed"
+                        raise RegistryError(message) from error
 
     async def get(self, application_id: str) -> Application | None:
         cursor = await self._run(

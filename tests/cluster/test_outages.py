@@ -119,13 +119,6 @@ def test_postgres_down_still_serves_aggregates_to_authenticated_applications(
     assert answer.status_code == 200 and answer.json()["data"]["provinsi"]["nama"], answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after PostgreSQL returns, the first request on each replica that reuses the "
-    "application registry's connection cut during the outage fails with 503 "
-    "APPLICATION_REGISTRY_UNAVAILABLE; the next one reconnects (no liveness check or retry "
-    "of a broken connection in gateway/auth/applications.py)",
-)
 def test_the_first_request_after_postgres_returns_is_served(
     proxied: tuple[Cluster, Proxy, Proxy],
 ) -> None:
