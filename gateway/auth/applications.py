@@ -19,8 +19,9 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -265,10 +266,18 @@ class PostgresApplicationRegistry:
     """PostgreSQL store shared by gateway replicas (psycopg 3, async; reconnects on failure)."""
 
     def __init__(
-        self, url: str, table: str = "jamajama_applications", migrate_at_start: bool = False
+        self,
+        url: str,
+        table: str = "jamajama_applications",
+        migrate_at_start: bool = False,
+        outage_grace_seconds: float = 0.0,
     ) -> None:
         self._url = url
         self._table = table
+        #: while the database is unreachable, an application read this long ago is still known,
+        #: without its purposes (aggregates only; personal data needs the live record)
+        self._outage_grace = outage_grace_seconds
+        self._last_read: dict[str, tuple[Application, float]] = {}
         self.purpose_seeds: tuple[PurposeSeed, ...] = ()
         self._conn: Any = None
         self._lock = asyncio.Lock()
@@ -327,11 +336,27 @@ class PostgresApplicationRegistry:
                         raise RegistryError(message) from error
 
     async def get(self, application_id: str) -> Application | None:
-        cursor = await self._run(
-            f"SELECT {_COLUMNS} FROM {self._table} WHERE id = %s", (application_id,)
-        )
-        row = await cursor.fetchone()
-        return _row(row) if row else None
+        try:
+            cursor = await self._run(
+                f"SELECT {_COLUMNS} FROM {self._table} WHERE id = %s", (application_id,)
+            )
+            row = await cursor.fetchone()
+        except RegistryError:
+            known = self._last_read.get(application_id)
+            if known is None or time.monotonic() - known[1] > self._outage_grace:
+                raise
+            logger.warning(
+                "application registry unreachable: %s known from its last read, "
+                "without purposes (no personal data)",
+                application_id,
+            )
+            return replace(known[0], purposes=frozenset())
+        application = _row(row) if row else None
+        if application is None:
+            self._last_read.pop(application_id, None)
+        elif self._outage_grace > 0:
+            self._last_read[application_id] = (application, time.monotonic())
+        return application
 
     async def put(self, application: Application) -> None:
         await self._run(
@@ -405,7 +430,10 @@ def create_registry(section: ApplicationsSection) -> ApplicationRegistry:
         if not section.postgres_url:
             raise RegistryError("auth.applications.postgres_url is required for backend postgres")
         shared = PostgresApplicationRegistry(
-            section.postgres_url, section.table, section.migrate_at_start
+            section.postgres_url,
+            section.table,
+            section.migrate_at_start,
+            section.outage_grace_seconds,
         )
         shared.check_schema()
         registry: ApplicationRegistry = shared

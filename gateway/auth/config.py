@@ -96,6 +96,9 @@ class ApplicationsSection(Section):
     #: PostgreSQL: apply schema migrations at start (default: refuse an older schema and name
     #: ``jamajama migrate``; SQLite always migrates at start)
     migrate_at_start: bool = False
+    #: PostgreSQL unreachable: an application read within this many seconds stays known without
+    #: its purposes, so it is still served aggregates (never personal data); 0: refuse (503)
+    outage_grace_seconds: float = Field(default=300.0, ge=0)
     seed: list[ApplicationSeed] = Field(default_factory=list)
     #: purposes written to the registry at start (an application's purposes name these)
     purposes: list[PurposeSeed] = Field(default_factory=list)
