@@ -162,9 +162,11 @@ async def _read_capped(response: aiohttp.ClientResponse, subgraph: str, limit: i
     """The body, or ``SUBGRAPH_RESPONSE_TOO_LARGE`` as soon as it passes ``limit`` bytes (the
     connection is then dropped, not drained)."""
     declared = response.content_length
-    if declared is not None and declared > limit:
-        response.close()
-        raise response_too_large(subgraph, limit)
+    if declared is not None:
+        if declared > limit:
+            response.close()
+            raise response_too_large(subgraph, limit)
+        return await response.read()  # aiohttp reads exactly the declared length
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(65536):
