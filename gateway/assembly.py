@@ -136,6 +136,7 @@ class Services:
             limits=self.limits,
             on_plan_cache=self.metrics.plan_cache_lookup if self.metrics is not None else None,
             validate_subgraph_operations=settings.planner.validate_subgraph_operations,
+            merge_fetches=settings.planner.merge_fetches,
             # with access control every caller is authorized, masked and audited on its own
             deduplicate_requests=deduplicate and access is None,
         )

@@ -41,6 +41,7 @@ from gateway.gc_tuning import note_eviction
 from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
+from gateway.planner.merge import merge_fetches
 from gateway.planner.plan import QueryPlan
 from gateway.planner.validation import SubgraphOperationValidator
 from gateway.supergraph import Supergraph, load_supergraph
@@ -186,6 +187,7 @@ class Gateway:
         on_plan_cache: Callable[[bool], None] | None = None,
         deduplicate_requests: bool = False,
         validate_subgraph_operations: bool = False,
+        merge_fetches: bool = True,
     ) -> None:
         self.supergraph = supergraph
         #: debug check of every new plan's subgraph operations (``[planner]``; tests turn it on)
@@ -197,6 +199,8 @@ class Gateway:
             self._owned_transport = transport = AiohttpTransport()
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
+        #: fetches to one subgraph that run at the same time go in one request (``[planner]``)
+        self._merge_fetches = merge_fetches
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
         #: authorization, masking and audit (None: an open gateway without auth directives)
         self.access = access
@@ -528,6 +532,8 @@ class Gateway:
         if plan is None:
             name = node.name.value if node.name else operation_name
             plan = self._planner(self.supergraph, document, name, override_labels=labels)
+            if self._merge_fetches:
+                plan = merge_fetches(plan)
             if self.plan_validator is not None:
                 self.plan_validator.check(plan)
             self._plans.put(key, plan)

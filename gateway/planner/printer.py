@@ -6,6 +6,7 @@ from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
     FlattenNode,
+    MergedFetchNode,
     ParallelNode,
     PlanNode,
     QueryPlan,
@@ -33,6 +34,8 @@ def _print_node(node: PlanNode, depth: int, lines: list[str]) -> None:
     match node:
         case FetchNode():
             _print_fetch(node, depth, lines)
+        case MergedFetchNode():
+            _print_merged(node, depth, lines)
         case FlattenNode(path=path, node=inner):
             lines.append(f'{pad}Flatten(path: "{".".join(path)}") {{')
             _print_fetch(inner, depth + 1, lines)
@@ -71,6 +74,28 @@ def _print_fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
         for rule in node.requires:
             lines.append(f"{inner}{_INDENT}{_print_rule(rule)}")
         lines.append(f"{inner}}} =>")
+    for text_line in node.operation.splitlines():
+        lines.append(f"{inner}{text_line}")
+    lines.append(f"{pad}}},")
+
+
+def _print_merged(node: MergedFetchNode, depth: int, lines: list[str]) -> None:
+    """Each part (where its answer goes, what it sends), then the one document sent."""
+    pad = _INDENT * depth
+    inner = pad + _INDENT
+    lines.append(f'{pad}MergedFetch(service: "{node.service}") {{')
+    for part in node.parts:
+        if part.fetch.requires is None:
+            lines.append(f"{inner}Root,")
+            continue
+        path = ".".join(part.path)
+        lines.append(
+            f'{inner}Flatten(path: "{path}", alias: {part.alias}, representations: '
+            f"${part.variable}) {{"
+        )
+        for rule in part.fetch.requires:
+            lines.append(f"{inner}{_INDENT}{_print_rule(rule)}")
+        lines.append(f"{inner}}},")
     for text_line in node.operation.splitlines():
         lines.append(f"{inner}{text_line}")
     lines.append(f"{pad}}},")
