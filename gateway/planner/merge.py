@@ -10,8 +10,14 @@ entity fetch's ``_entities`` field is aliased apart and takes its own representa
                                           e1: _entities(representations: $r1) { ... } }
 
 and root fetches keep their top-level fields (merged only when their response keys are disjoint
-from the other parts'). Fetches in *sequence* are not merged: a later fetch waits for the data of
-an earlier one, and delaying one branch's fetch to join another branch's would slow it down.
+from the other parts').
+
+Fetches in different *sequences* are merged only where no fetch that another waits on is
+delayed: sequences that start with fetches to the same subgraphs run those steps merged
+(``_zip``); a lone parallel fetch joins a later request of its sibling to its subgraph
+(``_sink``); fetches that end independent branches run together at the end (``_merge_tails``).
+Merging two fetches some other fetch waits on, on different branches, would make one branch
+wait for the other: that is never done.
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ def merge_fetches(plan: QueryPlan) -> QueryPlan:
     """``plan`` with the mergeable fetches of every ``ParallelNode`` merged (same plan if none)."""
     if plan.node is None:
         return plan
-    node = _merge_node(plan.node)
+    node = _merge_tails(_merge_node(plan.node))
     return plan if node is plan.node else QueryPlan(node=node)
 
 
@@ -213,6 +219,75 @@ def _sink(node: PlanNode, parts: list[_Part]) -> PlanNode | None:
                 children = (*node.nodes[:index], sunk, *node.nodes[index + 1 :])
                 return type(node)(children)
     return None  # not into a condition: it may not run
+
+
+def _merge_tails(node: PlanNode) -> PlanNode:
+    """The last fetches of independent branches, to one subgraph, go in one final request.
+
+    A fetch in a terminal position (nothing after it in any enclosing sequence) is waited on
+    by nobody but the end of the plan. When several branches end with fetches to the same
+    subgraph, they run together after everything else: no fetch another waits on is delayed,
+    and the plan's longest branch usually ends with such a fetch anyway.
+    """
+    tails: list[PlanNode] = []
+    _collect_tails(node, tails)
+    groups: list[tuple[list[PlanNode], list[_Part]]] = []
+    for tail in tails:
+        parts = _parts_of(tail)
+        for members, group_parts in groups:
+            joined = _join(group_parts, parts)
+            if joined is not None:
+                members.append(tail)
+                group_parts[:] = joined
+                break
+        else:
+            assert parts is not None
+            groups.append(([tail], list(parts)))
+    chosen = [(members, parts) for members, parts in groups if len(members) > 1]
+    if not chosen:
+        return node
+    removed = {id(member) for members, _ in chosen for member in members}
+    rest = _without(node, removed)
+    final = [_build(parts) for _, parts in chosen]
+    last: PlanNode = final[0] if len(final) == 1 else ParallelNode(tuple(final))
+    if rest is None:
+        return last
+    steps = rest.nodes if isinstance(rest, SequenceNode) else (rest,)
+    return SequenceNode((*steps, last))
+
+
+def _collect_tails(node: PlanNode, tails: list[PlanNode]) -> None:
+    if _parts_of(node) is not None:
+        tails.append(node)
+    elif isinstance(node, SequenceNode):
+        _collect_tails(node.nodes[-1], tails)
+    elif isinstance(node, ParallelNode):
+        for child in node.nodes:
+            _collect_tails(child, tails)
+
+
+def _without(node: PlanNode, removed: set[int]) -> PlanNode | None:
+    """``node`` without the tail fetches in ``removed`` (None when nothing is left)."""
+    if id(node) in removed:
+        return None
+    if isinstance(node, SequenceNode):
+        last = _without(node.nodes[-1], removed)
+        steps = [*node.nodes[:-1], *([] if last is None else [last])]
+    elif isinstance(node, ParallelNode):
+        kept = [_without(child, removed) for child in node.nodes]
+        steps = [child for child in kept if child is not None]
+    else:
+        return node
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return steps[0]
+    if isinstance(node, SequenceNode):
+        flat: list[PlanNode] = []
+        for step in steps:
+            flat.extend(step.nodes if isinstance(step, SequenceNode) else (step,))
+        return SequenceNode(tuple(flat))
+    return ParallelNode(tuple(_flatten(steps)))
 
 
 def _parts_of(node: PlanNode) -> list[_Part] | None:
