@@ -15,14 +15,14 @@ from the other parts').
 Fetches in different *sequences* are merged only where no fetch that another waits on is
 delayed: sequences that start with fetches to the same subgraphs run those steps merged
 (``_zip``); a lone parallel fetch joins a later request of its sibling to its subgraph
-(``_sink``); fetches that end independent branches run together at the end (``_merge_tails``).
+(``_sink``); fetches that end independent branches run together at the end (``merge_tails``).
 Merging two fetches some other fetch waits on, on different branches, would make one branch
 wait for the other: that is never done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from graphql import (
     ArgumentNode,
@@ -58,32 +58,238 @@ from gateway.planner.plan import (
 _REPRESENTATIONS = "representations"
 
 
-def merge_fetches(plan: QueryPlan) -> QueryPlan:
-    """``plan`` with the mergeable fetches of every ``ParallelNode`` merged (same plan if none)."""
+def merge_fetches(plan: QueryPlan, *, keep_apart: Container[str] = ()) -> QueryPlan:
+    """``plan`` with the fetches that can share a request merged (the same plan if none).
+
+    ``keep_apart``: subgraphs whose fetches are never merged (one that cannot answer several
+    aliased ``_entities`` fields in one document).
+    """
     if plan.node is None:
         return plan
-    node = _merge_tails(_merge_node(plan.node))
+    merger = _Merger(keep_apart)
+    node = merger.merge_tails(merger.merge_node(plan.node))
     return plan if node is plan.node else QueryPlan(node=node)
 
 
-def _merge_node(node: PlanNode) -> PlanNode:
-    match node:
-        case SequenceNode(nodes=nodes):
-            children: list[PlanNode] = []
-            for child in nodes:
-                merged = _merge_node(child)
-                children.extend(merged.nodes if isinstance(merged, SequenceNode) else (merged,))
-            return node if tuple(children) == nodes else SequenceNode(tuple(children))
-        case ParallelNode(nodes=nodes):
-            return _merge_parallel(tuple(_merge_node(child) for child in nodes), node)
-        case ConditionNode(condition=condition, if_clause=if_clause, else_clause=else_clause):
-            new_if = None if if_clause is None else _merge_node(if_clause)
-            new_else = None if else_clause is None else _merge_node(else_clause)
-            if new_if is if_clause and new_else is else_clause:
+class _Merger:
+    """The pass, with the subgraphs whose fetches are kept apart."""
+
+    def __init__(self, keep_apart: Container[str]) -> None:
+        self.keep_apart = keep_apart
+
+    def merge_node(self, node: PlanNode) -> PlanNode:
+        match node:
+            case SequenceNode(nodes=nodes):
+                children: list[PlanNode] = []
+                for child in nodes:
+                    merged = self.merge_node(child)
+                    children.extend(merged.nodes if isinstance(merged, SequenceNode) else (merged,))
+                return node if tuple(children) == nodes else SequenceNode(tuple(children))
+            case ParallelNode(nodes=nodes):
+                return self._merge_parallel(tuple(self.merge_node(child) for child in nodes), node)
+            case ConditionNode(condition=condition, if_clause=if_clause, else_clause=else_clause):
+                new_if = None if if_clause is None else self.merge_node(if_clause)
+                new_else = None if else_clause is None else self.merge_node(else_clause)
+                if new_if is if_clause and new_else is else_clause:
+                    return node
+                return ConditionNode(condition, new_if, new_else)
+            case _:
                 return node
-            return ConditionNode(condition, new_if, new_else)
-        case _:
+
+    def _merge_parallel(self, children: tuple[PlanNode, ...], original: ParallelNode) -> PlanNode:
+        """Merge a parallel node's leaves, zip its sequences' common steps, sink its lone leaves."""
+        nodes = self._merge_leaves(_flatten(children))
+        nodes = self._zip_sequences(nodes)
+        nodes = self._sink_leaves(nodes)
+        if tuple(nodes) == original.nodes:
+            return original
+        return nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes))
+
+    def _merge_leaves(self, nodes: list[PlanNode]) -> list[PlanNode]:
+        """Leaf fetches to one subgraph among parallel siblings become one merged fetch."""
+        result: list[PlanNode] = []
+        for node in nodes:
+            parts = self._parts_of(node)
+            if parts is not None:
+                for index, existing in enumerate(result):
+                    joined = _join(self._parts_of(existing), parts)
+                    if joined is not None:
+                        result[index] = _build(joined)
+                        break
+                else:
+                    result.append(node)
+            else:
+                result.append(node)
+        return result
+
+    def _zip_sequences(self, nodes: list[PlanNode]) -> list[PlanNode]:
+        """Two parallel sequences whose first steps are fetches to the same subgraphs run them
+        as merged steps, then their remainders in parallel: every step still follows its own
+        predecessors, and the merged requests answer both sequences at once."""
+        result = list(nodes)
+        changed = True
+        while changed:
+            changed = False
+            for i, first in enumerate(result):
+                for j in range(i + 1, len(result)):
+                    zipped = self._zip(first, result[j])
+                    if zipped is not None:
+                        result[i] = zipped
+                        del result[j]
+                        changed = True
+                        break
+                if changed:
+                    break
+        return result
+
+    def _zip(self, first: PlanNode, second: PlanNode) -> PlanNode | None:
+        if not isinstance(first, SequenceNode) or not isinstance(second, SequenceNode):
+            return None
+        steps: list[PlanNode] = []
+        count = 0
+        for a, b in zip(first.nodes, second.nodes, strict=False):
+            joined = _join(self._parts_of(a), self._parts_of(b))
+            if joined is None:
+                break
+            steps.append(_build(joined))
+            count += 1
+        if count == 0:
+            return None
+        rests = [_rest(first.nodes[count:]), _rest(second.nodes[count:])]
+        remaining = [rest for rest in rests if rest is not None]
+        if len(remaining) == 2:
+            steps.append(self._merge_parallel(tuple(remaining), ParallelNode(tuple(remaining))))
+        elif remaining:
+            steps.append(remaining[0])
+        flat: list[PlanNode] = []
+        for step in steps:
+            flat.extend(step.nodes if isinstance(step, SequenceNode) else (step,))
+        return flat[0] if len(flat) == 1 else SequenceNode(tuple(flat))
+
+    def _sink_leaves(self, nodes: list[PlanNode]) -> list[PlanNode]:
+        """A leaf fetch whose parallel sibling later sends a fetch to the same subgraph joins that
+        request. Only the leaf waits longer, and nothing waits on it alone: the parallel node
+        finishes when that sibling does, as before."""
+        result = list(nodes)
+        index = 0
+        while index < len(result):
+            parts = self._parts_of(result[index])
+            if parts is not None:
+                for other in range(len(result)):
+                    if other == index or self._parts_of(result[other]) is not None:
+                        continue
+                    sunk = self._sink(result[other], parts)
+                    if sunk is not None:
+                        result[other] = sunk
+                        del result[index]
+                        index -= 1
+                        break
+            index += 1
+        return result
+
+    def _sink(self, node: PlanNode, parts: list[_Part]) -> PlanNode | None:
+        """``node`` with ``parts`` joined to its first fetch to their subgraph, if it has one."""
+        own = self._parts_of(node)
+        if own is not None:
+            joined = _join(own, parts)
+            return None if joined is None else _build(joined)
+        if isinstance(node, SequenceNode | ParallelNode):
+            for index, child in enumerate(node.nodes):
+                sunk = self._sink(child, parts)
+                if sunk is not None:
+                    children = (*node.nodes[:index], sunk, *node.nodes[index + 1 :])
+                    return type(node)(children)
+        return None  # not into a condition: it may not run
+
+    def merge_tails(self, node: PlanNode) -> PlanNode:
+        """The last fetches of independent branches, to one subgraph, go in one final request.
+
+        A fetch in a terminal position (nothing after it in any enclosing sequence) is waited on
+        by nobody but the end of the plan. When several branches end with fetches to the same
+        subgraph, they run together after everything else: no fetch another waits on is delayed,
+        and the plan's longest branch usually ends with such a fetch anyway.
+        """
+        tails: list[PlanNode] = []
+        self._collect_tails(node, tails)
+        groups: list[tuple[list[PlanNode], list[_Part]]] = []
+        for tail in tails:
+            parts = self._parts_of(tail)
+            for members, group_parts in groups:
+                joined = _join(group_parts, parts)
+                if joined is not None:
+                    members.append(tail)
+                    group_parts[:] = joined
+                    break
+            else:
+                assert parts is not None
+                groups.append(([tail], list(parts)))
+        chosen = [(members, parts) for members, parts in groups if len(members) > 1]
+        if not chosen:
             return node
+        removed = {id(member) for members, _ in chosen for member in members}
+        rest = _without(node, removed)
+        final = [_build(parts) for _, parts in chosen]
+        last: PlanNode = final[0] if len(final) == 1 else ParallelNode(tuple(final))
+        if rest is None:
+            return last
+        steps = rest.nodes if isinstance(rest, SequenceNode) else (rest,)
+        return SequenceNode((*steps, last))
+
+    def _collect_tails(self, node: PlanNode, tails: list[PlanNode]) -> None:
+        if self._parts_of(node) is not None:
+            tails.append(node)
+        elif isinstance(node, SequenceNode):
+            self._collect_tails(node.nodes[-1], tails)
+        elif isinstance(node, ParallelNode):
+            for child in node.nodes:
+                self._collect_tails(child, tails)
+
+    def _parts_of(self, node: PlanNode) -> list[_Part] | None:
+        """The mergeable fetches a leaf node sends (None: not a mergeable leaf)."""
+        if isinstance(node, MergedFetchNode):
+            parts = []
+            for part in node.parts:
+                leaf = (
+                    part.fetch
+                    if part.fetch.requires is None
+                    else FlattenNode(part.path, part.fetch)
+                )
+                candidate = self._candidate(leaf)
+                if candidate is None:
+                    return None
+                parts.append(candidate)
+            return parts
+        candidate = self._candidate(node)
+        return None if candidate is None else [candidate]
+
+    def _candidate(self, node: PlanNode) -> _Part | None:
+        """A query fetch (root, or entity under a flatten) whose document this pass understands."""
+        if isinstance(node, FlattenNode):
+            fetch = node.node
+            if fetch.requires is None:
+                return None
+        elif isinstance(node, FetchNode):
+            fetch = node
+            if fetch.requires is not None:
+                return None
+        else:
+            return None
+        if fetch.operation_kind != "query" or fetch.service in self.keep_apart:
+            return None
+        try:
+            document = parse(fetch.operation, no_location=True)
+        except GraphQLError:
+            return None
+        operation = _only_operation(document)
+        if operation is None or operation.operation != OperationType.QUERY:
+            return None
+        if fetch.requires is not None and _entities_field(operation) is None:
+            return None
+        if fetch.requires is None and any(
+            not isinstance(s, FieldNode) for s in operation.selection_set.selections
+        ):
+            return None  # a fragment at the root: its keys cannot be told apart from other parts'
+        return _Part(node, operation)
 
 
 class _Part:
@@ -97,16 +303,6 @@ class _Part:
         self.keys = _response_keys(operation.selection_set.selections)
 
 
-def _merge_parallel(children: tuple[PlanNode, ...], original: ParallelNode) -> PlanNode:
-    """Merge a parallel node's leaves, zip its sequences' common steps, sink its lone leaves."""
-    nodes = _merge_leaves(_flatten(children))
-    nodes = _zip_sequences(nodes)
-    nodes = _sink_leaves(nodes)
-    if tuple(nodes) == original.nodes:
-        return original
-    return nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes))
-
-
 def _flatten(nodes: Iterable[PlanNode]) -> list[PlanNode]:
     flat: list[PlanNode] = []
     for node in nodes:
@@ -114,156 +310,10 @@ def _flatten(nodes: Iterable[PlanNode]) -> list[PlanNode]:
     return flat
 
 
-def _merge_leaves(nodes: list[PlanNode]) -> list[PlanNode]:
-    """Leaf fetches to one subgraph among parallel siblings become one merged fetch."""
-    result: list[PlanNode] = []
-    for node in nodes:
-        parts = _parts_of(node)
-        if parts is not None:
-            for index, existing in enumerate(result):
-                joined = _join(_parts_of(existing), parts)
-                if joined is not None:
-                    result[index] = _build(joined)
-                    break
-            else:
-                result.append(node)
-        else:
-            result.append(node)
-    return result
-
-
-def _zip_sequences(nodes: list[PlanNode]) -> list[PlanNode]:
-    """Two parallel sequences whose first steps are fetches to the same subgraphs run them
-    as merged steps, then their remainders in parallel: every step still follows its own
-    predecessors, and the merged requests answer both sequences at once."""
-    result = list(nodes)
-    changed = True
-    while changed:
-        changed = False
-        for i, first in enumerate(result):
-            for j in range(i + 1, len(result)):
-                zipped = _zip(first, result[j])
-                if zipped is not None:
-                    result[i] = zipped
-                    del result[j]
-                    changed = True
-                    break
-            if changed:
-                break
-    return result
-
-
-def _zip(first: PlanNode, second: PlanNode) -> PlanNode | None:
-    if not isinstance(first, SequenceNode) or not isinstance(second, SequenceNode):
-        return None
-    steps: list[PlanNode] = []
-    count = 0
-    for a, b in zip(first.nodes, second.nodes, strict=False):
-        joined = _join(_parts_of(a), _parts_of(b))
-        if joined is None:
-            break
-        steps.append(_build(joined))
-        count += 1
-    if count == 0:
-        return None
-    rests = [_rest(first.nodes[count:]), _rest(second.nodes[count:])]
-    remaining = [rest for rest in rests if rest is not None]
-    if len(remaining) == 2:
-        steps.append(_merge_parallel(tuple(remaining), ParallelNode(tuple(remaining))))
-    elif remaining:
-        steps.append(remaining[0])
-    flat: list[PlanNode] = []
-    for step in steps:
-        flat.extend(step.nodes if isinstance(step, SequenceNode) else (step,))
-    return flat[0] if len(flat) == 1 else SequenceNode(tuple(flat))
-
-
 def _rest(steps: tuple[PlanNode, ...]) -> PlanNode | None:
     if not steps:
         return None
     return steps[0] if len(steps) == 1 else SequenceNode(steps)
-
-
-def _sink_leaves(nodes: list[PlanNode]) -> list[PlanNode]:
-    """A leaf fetch whose parallel sibling later sends a fetch to the same subgraph joins that
-    request. Only the leaf waits longer, and nothing waits on it alone: the parallel node
-    finishes when that sibling does, as before."""
-    result = list(nodes)
-    index = 0
-    while index < len(result):
-        parts = _parts_of(result[index])
-        if parts is not None:
-            for other in range(len(result)):
-                if other == index or _parts_of(result[other]) is not None:
-                    continue
-                sunk = _sink(result[other], parts)
-                if sunk is not None:
-                    result[other] = sunk
-                    del result[index]
-                    index -= 1
-                    break
-        index += 1
-    return result
-
-
-def _sink(node: PlanNode, parts: list[_Part]) -> PlanNode | None:
-    """``node`` with ``parts`` joined to its first fetch to their subgraph, if it has one."""
-    own = _parts_of(node)
-    if own is not None:
-        joined = _join(own, parts)
-        return None if joined is None else _build(joined)
-    if isinstance(node, SequenceNode | ParallelNode):
-        for index, child in enumerate(node.nodes):
-            sunk = _sink(child, parts)
-            if sunk is not None:
-                children = (*node.nodes[:index], sunk, *node.nodes[index + 1 :])
-                return type(node)(children)
-    return None  # not into a condition: it may not run
-
-
-def _merge_tails(node: PlanNode) -> PlanNode:
-    """The last fetches of independent branches, to one subgraph, go in one final request.
-
-    A fetch in a terminal position (nothing after it in any enclosing sequence) is waited on
-    by nobody but the end of the plan. When several branches end with fetches to the same
-    subgraph, they run together after everything else: no fetch another waits on is delayed,
-    and the plan's longest branch usually ends with such a fetch anyway.
-    """
-    tails: list[PlanNode] = []
-    _collect_tails(node, tails)
-    groups: list[tuple[list[PlanNode], list[_Part]]] = []
-    for tail in tails:
-        parts = _parts_of(tail)
-        for members, group_parts in groups:
-            joined = _join(group_parts, parts)
-            if joined is not None:
-                members.append(tail)
-                group_parts[:] = joined
-                break
-        else:
-            assert parts is not None
-            groups.append(([tail], list(parts)))
-    chosen = [(members, parts) for members, parts in groups if len(members) > 1]
-    if not chosen:
-        return node
-    removed = {id(member) for members, _ in chosen for member in members}
-    rest = _without(node, removed)
-    final = [_build(parts) for _, parts in chosen]
-    last: PlanNode = final[0] if len(final) == 1 else ParallelNode(tuple(final))
-    if rest is None:
-        return last
-    steps = rest.nodes if isinstance(rest, SequenceNode) else (rest,)
-    return SequenceNode((*steps, last))
-
-
-def _collect_tails(node: PlanNode, tails: list[PlanNode]) -> None:
-    if _parts_of(node) is not None:
-        tails.append(node)
-    elif isinstance(node, SequenceNode):
-        _collect_tails(node.nodes[-1], tails)
-    elif isinstance(node, ParallelNode):
-        for child in node.nodes:
-            _collect_tails(child, tails)
 
 
 def _without(node: PlanNode, removed: set[int]) -> PlanNode | None:
@@ -290,21 +340,6 @@ def _without(node: PlanNode, removed: set[int]) -> PlanNode | None:
     return ParallelNode(tuple(_flatten(steps)))
 
 
-def _parts_of(node: PlanNode) -> list[_Part] | None:
-    """The mergeable fetches a leaf node sends (None: not a mergeable leaf)."""
-    if isinstance(node, MergedFetchNode):
-        parts = []
-        for part in node.parts:
-            leaf = part.fetch if part.fetch.requires is None else FlattenNode(part.path, part.fetch)
-            candidate = _candidate(leaf)
-            if candidate is None:
-                return None
-            parts.append(candidate)
-        return parts
-    candidate = _candidate(node)
-    return None if candidate is None else [candidate]
-
-
 def _join(first: list[_Part] | None, second: list[_Part] | None) -> list[_Part] | None:
     """``first`` and ``second`` as one request, when they go to one subgraph and fit together."""
     if first is None or second is None or first[0].fetch.service != second[0].fetch.service:
@@ -319,36 +354,6 @@ def _join(first: list[_Part] | None, second: list[_Part] | None) -> list[_Part] 
 
 def _build(parts: list[_Part]) -> PlanNode:
     return parts[0].node if len(parts) == 1 else _merged(parts)
-
-
-def _candidate(node: PlanNode) -> _Part | None:
-    """A query fetch (root, or entity under a flatten) whose document this pass understands."""
-    if isinstance(node, FlattenNode):
-        fetch = node.node
-        if fetch.requires is None:
-            return None
-    elif isinstance(node, FetchNode):
-        fetch = node
-        if fetch.requires is not None:
-            return None
-    else:
-        return None
-    if fetch.operation_kind != "query":
-        return None
-    try:
-        document = parse(fetch.operation, no_location=True)
-    except GraphQLError:
-        return None
-    operation = _only_operation(document)
-    if operation is None or operation.operation != OperationType.QUERY:
-        return None
-    if fetch.requires is not None and _entities_field(operation) is None:
-        return None
-    if fetch.requires is None and any(
-        not isinstance(s, FieldNode) for s in operation.selection_set.selections
-    ):
-        return None  # a fragment at the root: its keys cannot be told apart from other parts'
-    return _Part(node, operation)
 
 
 def _only_operation(document: DocumentNode) -> OperationDefinitionNode | None:

@@ -259,6 +259,12 @@ def test_mutations_and_conditional_fetches_are_not_merged() -> None:
         assert merge_fetches(plan) is plan
 
 
+def test_subgraphs_kept_apart_are_not_merged() -> None:
+    plan = QueryPlan(ParallelNode((FetchNode("a", "{ x }"), FetchNode("a", "{ y }"))))
+    assert isinstance(merge_fetches(plan).node, MergedFetchNode)
+    assert merge_fetches(plan, keep_apart={"a"}) is plan
+
+
 def test_generated_names_avoid_client_variables_and_response_keys() -> None:
     plan = QueryPlan(
         ParallelNode(
