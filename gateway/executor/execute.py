@@ -229,7 +229,7 @@ class PlanExecutor:
             for part, _ in working:
                 self._add_fetch_failure(error, part.path, state)
             return
-        by_part = _errors_by_part(errors, working)
+        by_part = _errors_by_part(errors, working, data is not None)
         retry: list[MergedFetchPart] = []
         for index, (part, entity_part) in enumerate(working):
             if data is None and not by_part[index]:
@@ -321,13 +321,16 @@ class _EntityPart:
 
 
 def _errors_by_part(
-    errors: list[dict[str, Any]], working: list[tuple[MergedFetchPart, _EntityPart | None]]
+    errors: list[dict[str, Any]],
+    working: list[tuple[MergedFetchPart, _EntityPart | None]],
+    has_data: bool,
 ) -> list[list[dict[str, Any]]]:
     """Each error of a merged answer, given to the part its path starts in.
 
     An entity part's error path ``[alias, i, ...]`` becomes ``["_entities", i, ...]``, as its
-    own request would have answered; an error whose path names no part (or has none) goes to
-    every part, as each separate request would have reported it.
+    own request would have answered. An error whose path names no part (or has none) fails
+    every part when the answer has no data (each separate request would have reported it);
+    beside data it is reported once, with the first part.
     """
     owner: dict[str, int] = {}
     for index, (part, entity_part) in enumerate(working):
@@ -341,7 +344,7 @@ def _errors_by_part(
         path = _usable_path(error.get("path"))
         owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
         if path is None or owning is None:
-            for part_errors in by_part:
+            for part_errors in by_part[:1] if has_data else by_part:
                 part_errors.append(error)
             continue
         if working[owning][1] is not None:

@@ -230,3 +230,23 @@ async def test_a_part_with_no_objects_sends_an_empty_list_or_no_merge(
     [body] = transport.bodies("reviews")
     assert body["query"] == USER_REVIEWS.operation  # only one part had work: its own fetch
     assert state.data["users"][0]["reviews"] == [{"body": "one"}]
+
+
+@pytest.mark.anyio
+async def test_an_error_naming_no_part_is_reported_once_beside_data_and_by_each_part_without(
+    supergraph: Supergraph,
+) -> None:
+    def with_data(body: dict[str, Any]) -> dict[str, Any]:
+        return _answer(body) | {"errors": [{"message": "slow"}]}
+
+    transport = FakeTransport(responses(accounts=_root_data, reviews=with_data))
+    state = await _executor(supergraph, transport).execute(PLAN, {})
+    assert [(e["message"], e.get("path")) for e in state.errors] == [("slow", None)]
+    assert state.data["latest"] == [{"body": "new"}]
+
+    failed = {"data": None, "errors": [{"message": "down"}]}
+    transport = FakeTransport(responses(accounts=_root_data, reviews=failed))
+    state = await _executor(supergraph, transport).execute(PLAN, {})
+    assert [e["message"] for e in state.errors] == ["down", "down", "down"]
+    assert state.covered == [("users", "@"), ("topProducts", "@"), ()]
+    assert len(transport.bodies("reviews")) == 1  # nothing re-sent: every part failed
