@@ -64,11 +64,25 @@ def merge_fetches(plan: QueryPlan, *, keep_apart: Container[str] = ()) -> QueryP
     ``keep_apart``: subgraphs whose fetches are never merged (one that cannot answer several
     aliased ``_entities`` fields in one document).
     """
-    if plan.node is None:
-        return plan
+    if plan.node is None or not _repeats_a_subgraph(plan.node):
+        return plan  # one fetch per subgraph: nothing to merge (and no document to parse)
     merger = _Merger(keep_apart)
     node = merger.merge_tails(merger.merge_node(plan.node))
     return plan if node is plan.node else QueryPlan(node=node)
+
+
+def _repeats_a_subgraph(node: PlanNode) -> bool:
+    services: list[str] = []
+    stack = [node]
+    while stack:
+        match stack.pop():
+            case FetchNode(service=service) | FlattenNode(node=FetchNode(service=service)):
+                services.append(service)
+            case SequenceNode(nodes=nodes) | ParallelNode(nodes=nodes):
+                stack.extend(nodes)
+            case ConditionNode(if_clause=if_clause, else_clause=else_clause):
+                stack.extend(n for n in (if_clause, else_clause) if n is not None)
+    return len(set(services)) < len(services)
 
 
 class _Merger:
@@ -76,6 +90,8 @@ class _Merger:
 
     def __init__(self, keep_apart: Container[str]) -> None:
         self.keep_apart = keep_apart
+        #: each fetch's candidate, by the fetch and its path (a plan's fetches are looked at often)
+        self._candidates: dict[tuple[int, tuple[str, ...]], _Part | None] = {}
 
     def merge_node(self, node: PlanNode) -> PlanNode:
         match node:
@@ -264,16 +280,23 @@ class _Merger:
 
     def _candidate(self, node: PlanNode) -> _Part | None:
         """A query fetch (root, or entity under a flatten) whose document this pass understands."""
+        if not isinstance(node, FlattenNode | FetchNode):
+            return None
+        fetch = node.node if isinstance(node, FlattenNode) else node
+        key = (id(fetch), node.path if isinstance(node, FlattenNode) else ())
+        if key not in self._candidates:
+            self._candidates[key] = self._new_candidate(node)
+        return self._candidates[key]
+
+    def _new_candidate(self, node: FetchNode | FlattenNode) -> _Part | None:
         if isinstance(node, FlattenNode):
             fetch = node.node
             if fetch.requires is None:
                 return None
-        elif isinstance(node, FetchNode):
+        else:
             fetch = node
             if fetch.requires is not None:
                 return None
-        else:
-            return None
         if fetch.operation_kind != "query" or fetch.service in self.keep_apart:
             return None
         try:
