@@ -86,7 +86,7 @@ def _print_merged(node: MergedFetchNode, depth: int, lines: list[str]) -> None:
     lines.append(f'{pad}MergedFetch(service: "{node.service}") {{')
     for part in node.parts:
         if part.fetch.requires is None:
-            lines.append(f"{inner}Root,")
+            lines.append(f'{inner}Root(keys: "{", ".join(sorted(part.keys))}"),')
             continue
         path = ".".join(part.path)
         lines.append(
