@@ -77,3 +77,20 @@ def test_rotate_list_and_revoke_keys_from_the_shell(
     assert main(["access", "rotate-key", "klinik", "--config", cfg, "--grace-hours", "800"]) == 2
     assert "ACCESS_REQUEST_INVALID: the grace period" in capsys.readouterr().err
     assert main(["audit", "verify", "--config", cfg]) == 0
+
+
+def test_a_grant_with_an_end_is_listed_with_its_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path)
+    argv = ["access", "request", "klinik", "--config", cfg, "--scope", "sosial:read"]
+    assert main([*argv, "--purpose", "rujukan", "--valid-until", "2099-01-31T12:00:00"]) == 0
+    request_id = re.search(r"^(AR-\w+)", capsys.readouterr().out, re.M)
+    assert request_id
+    approve = ["access", "approve", request_id.group(1), "--config", cfg, "--as-opd", "sosial"]
+    assert main([*approve, "--reason", "sampai akhir Januari 2099"]) == 0
+    capsys.readouterr()
+    assert main(["token", "registered", "--config", cfg]) == 0
+    out = capsys.readouterr().out
+    assert "scopes:   kependudukan:read\n" in out  # not a permanent grant
+    assert "until 2099-01-31T12:00:00+00:00: sosial:read (purposes: rujukan)" in out
