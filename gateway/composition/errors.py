@@ -69,17 +69,20 @@ class CompositionError:
     subgraph: str | None = None
     type: str | None = None
     field: str | None = None
+    #: the line of the subgraph SDL it is about, when known (connector problems)
+    line: int | None = None
 
     def __str__(self) -> str:
         return f"{self.message} ({self.code})"
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {
             "code": self.code,
             "message": self.message,
             "subgraph": self.subgraph,
             "type": self.type,
             "field": self.field,
+            "line": self.line,
         }
 
 
