@@ -31,11 +31,14 @@ from graphql import (
     print_ast,
     value_from_ast_untyped,
 )
-from graphql.language import ListValueNode, ObjectFieldNode
+from graphql.language import ListValueNode
+from graphql.language.print_string import print_string
 
 from gateway.composition.errors import CompositionError, error
 from gateway.connectors.problems import ConnectorSchemaError
+from gateway.connectors.schema import schema_info
 from gateway.connectors.sdl import read_connectors
+from gateway.connectors.validate import key_problems
 
 CONNECT_URL = re.compile(r"^https://specs\.apollo\.dev/connect/v(\d+)\.(\d+)$")
 #: the connect versions this composer accepts and the Federation version each needs (the
@@ -88,25 +91,23 @@ def local_names(link_args: dict[str, Any]) -> tuple[str, str]:
     return names["@connect"], names["@source"]
 
 
-def _plain(value: ValueNode) -> ValueNode:
-    """``value`` with block strings turned into ordinary strings (how the reference prints)."""
+def print_value(value: ValueNode) -> str:
+    """A GraphQL value on one line, as @apollo/composition prints directive arguments
+    (``{name: "x", http: {GET: "/a"}}``; block strings as ordinary strings)."""
     if isinstance(value, StringValueNode):
-        return StringValueNode(value=value.value, block=False)
+        return print_string(value.value)
     if isinstance(value, ListValueNode):
-        return ListValueNode(values=tuple(_plain(v) for v in value.values))
+        return "[" + ", ".join(print_value(v) for v in value.values) + "]"
     if isinstance(value, ObjectValueNode):
-        return ObjectValueNode(
-            fields=tuple(ObjectFieldNode(name=f.name, value=_plain(f.value)) for f in value.fields)
-        )
-    return value
+        fields = (f"{f.name.value}: {print_value(f.value)}" for f in value.fields)
+        return "{" + ", ".join(fields) + "}"
+    return print_ast(value)
 
 
 def joined(name: str, directive: ConstDirectiveNode) -> Joined:
     """The directive's written arguments as one object literal."""
-    fields = tuple(
-        ObjectFieldNode(name=a.name, value=_plain(a.value)) for a in directive.arguments or ()
-    )
-    return Joined(name, print_ast(ObjectValueNode(fields=fields)))
+    fields = (f"{a.name.value}: {print_value(a.value)}" for a in directive.arguments or ())
+    return Joined(name, "{" + ", ".join(fields) + "}")
 
 
 def _line(node: Any) -> int:
@@ -198,18 +199,19 @@ def check_connectors(subgraph: str, sdl: str, usage: ConnectUsage) -> list[Compo
     """Every connector problem of ``sdl`` as a composition error (code, coordinate, SDL line).
 
     The rules are the connectors' own (``gateway.connectors.sdl`` parses, ``validate`` checks),
-    so the composer, ``jamajama check`` and the gateway loading a supergraph agree.
+    so the composer, ``jamajama check`` and the gateway loading a supergraph agree. The key
+    rule (``MISSING_ENTITY_CONNECTOR``) is checked once the connectors themselves are valid.
     """
     try:
-        read_connectors(subgraph, sdl)
+        model = read_connectors(subgraph, sdl)
+        info = schema_info(sdl)
+        problems = key_problems(model, info) if model is not None and info is not None else []
     except ConnectorSchemaError as exc:
-        return [
-            _from_problem(subgraph, p.code, p.message, p.coordinate, usage) for p in exc.problems
-        ]
-    return []
+        problems = exc.problems
+    return [_from_problem(subgraph, p.code, p.message, p.coordinate, usage) for p in problems]
 
 
-_COORDINATE = re.compile(r"^(?:[^:]+:)?(?P<type>[A-Za-z_]\w*)(?:\.(?P<field>\w+))?\[\d+\]$")
+_COORDINATE = re.compile(r"^(?:[^:]+:)?(?P<type>[A-Za-z_]\w*)(?:\.(?P<field>\w+))?(?:\[\d+\])?$")
 
 
 def _from_problem(

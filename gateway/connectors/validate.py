@@ -11,11 +11,18 @@
 - Entities: ``entity: true`` only on ``Query`` fields returning a nullable single object whose
   arguments are fields of it; a connector on a type is always an entity resolver.
 - Headers: reserved names never set; ``from`` not for content-type/accept/host.
+- Keys (composition only, ``key_problems``): every resolvable ``@key`` of a type must be the key
+  some connector resolves the type by (``MISSING_ENTITY_CONNECTOR``, the reference composer's
+  rule): an ``entity: true`` Query field (its ``$args``), a connector on the type (its
+  ``$this``/``$batch`` fields) or on one of its fields (its ``$this`` fields). Compared by
+  top-level field names.
 """
 
 from __future__ import annotations
 
 import re
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 
 from .mapping import ast
 from .mapping.refs import references
@@ -70,6 +77,57 @@ def validate(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
                                         f"{type_.name}.{name} is {why} without @connect",
                                         model.name))  # fmt: skip
     return problems
+
+
+def key_problems(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
+    """``MISSING_ENTITY_CONNECTOR``: a resolvable key no connector resolves the type by.
+
+    A composition rule (the composer runs it on valid connectors; a supergraph carries no
+    ``@key`` per connector subgraph for the gateway to check again)."""
+    out: list[Problem] = []
+    for type_ in info.types.values():
+        derived = _derived_keys(model, type_.name)
+        for directive in type_.directives:
+            if directive.name.value not in ("key", "federation__key"):
+                continue
+            args = {a.name.value: a.value for a in directive.arguments or ()}
+            fields = getattr(args.get("fields"), "value", None)
+            resolvable = getattr(args.get("resolvable"), "value", True)
+            if not isinstance(fields, str) or resolvable is False:
+                continue
+            if _top_fields(fields) not in derived:
+                out.append(Problem(
+                    "MISSING_ENTITY_CONNECTOR",
+                    f'{type_.name} @key(fields: "{fields}") is resolved by no connector: add an '
+                    "entity: true Query field with these arguments, or a @connect on the type "
+                    "(or on its fields) using exactly these $this/$batch fields",
+                    f"{model.name}:{type_.name}",
+                ))  # fmt: skip
+    return out
+
+
+def _derived_keys(model: ConnectorSubgraph, type_name: str) -> list[frozenset[str]]:
+    """The keys the connectors resolve ``type_name`` by (the digest's §10 A, B and C)."""
+    keys: list[frozenset[str]] = []
+    for c in model.connectors:
+        if c.entity and c.parent_type == "Query" and c.returns.name == type_name:
+            keys.append(frozenset(c.key_fields("$args")))
+        elif c.parent_type == type_name:
+            keys.append(frozenset(c.key_fields("$this") + c.key_fields("$batch")))
+    return keys
+
+
+def _top_fields(field_set: str) -> frozenset[str]:
+    """The top-level field names of a ``@key`` field set (``a b { c }`` -> a, b)."""
+    try:
+        document = parse("{" + field_set + "}")
+    except GraphQLError:
+        return frozenset()
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return frozenset(
+        s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)
+    )
 
 
 def _connector(connector: Connector, model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
