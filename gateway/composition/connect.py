@@ -19,6 +19,7 @@ from typing import Any
 from graphql import (
     ConstDirectiveNode,
     DocumentNode,
+    GraphQLError,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
     ObjectTypeDefinitionNode,
@@ -28,6 +29,7 @@ from graphql import (
     SchemaExtensionNode,
     StringValueNode,
     ValueNode,
+    parse,
     print_ast,
     value_from_ast_untyped,
 )
@@ -72,6 +74,29 @@ class ConnectUsage:
     fields: dict[tuple[str, str], list[Joined]] = field(default_factory=dict)
     #: coordinate (``Type[i]`` / ``Type.field[i]``, ``@source(name)``) -> SDL line
     lines: dict[str, int] = field(default_factory=dict)
+
+
+def is_connector_subgraph(sdl: str) -> bool:
+    """The SDL links the connect spec: the gateway calls its REST API, it has no endpoint."""
+    try:
+        document = parse(sdl)
+    except GraphQLError:
+        return False
+    return any(
+        directive.name.value == "link"
+        and CONNECT_URL.match(str(_args(directive).get("url") or "")) is not None
+        for definition in document.definitions
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode)
+        for directive in definition.directives or ()
+    )
+
+
+def routing_url(url: str, sdl: str) -> str:
+    """The URL to publish with: the one given, else for a connector subgraph the placeholder
+    (``http://ignored``, as Apollo's connector docs write it: the gateway never calls it)."""
+    if not url and is_connector_subgraph(sdl):
+        return CONNECTOR_ROUTING_URL
+    return url
 
 
 def local_names(link_args: dict[str, Any]) -> tuple[str, str]:
