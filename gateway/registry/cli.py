@@ -9,7 +9,7 @@ An OPD team publishes with its own token::
 ``--sdl`` may be a file or a live subgraph URL (asked for ``_service { sdl }``). A connector
 subgraph (an SDL linking the connect spec: the gateway calls the OPD's REST API) has no GraphQL
 endpoint and is published without ``--url``; ``check`` reports each connector problem with its
-code and where it is (``[bapenda] Query.kendaraan[0] (line 24): ... (CONNECTOR_...)``).
+code and where it is (``[bapenda] Query.kendaraan[0] (line 20): ... (CONNECTOR_...)``).
 ``check`` prints what a publish would do without publishing: the registry's verdict and the
 schema diff clients would see; each breaking change and each newly deprecated field names the
 consumer applications that used it. ``registry log`` lists, under each version, the applications
