@@ -40,7 +40,7 @@ from gateway.composition.errors import CompositionError, error
 from gateway.connectors.problems import ConnectorSchemaError
 from gateway.connectors.schema import schema_info
 from gateway.connectors.sdl import read_connectors
-from gateway.connectors.validate import key_problems
+from gateway.connectors.validate import composition_problems
 
 CONNECT_URL = re.compile(r"^https://specs\.apollo\.dev/connect/v(\d+)\.(\d+)$")
 #: the connect versions this composer accepts and the Federation version each needs (the
@@ -224,13 +224,16 @@ def check_connectors(subgraph: str, sdl: str, usage: ConnectUsage) -> list[Compo
     """Every connector problem of ``sdl`` as a composition error (code, coordinate, SDL line).
 
     The rules are the connectors' own (``gateway.connectors.sdl`` parses, ``validate`` checks),
-    so the composer, ``jamajama check`` and the gateway loading a supergraph agree. The key
-    rule (``MISSING_ENTITY_CONNECTOR``) is checked once the connectors themselves are valid.
+    so the composer, ``jamajama check`` and the gateway loading a supergraph agree. The rules
+    only the composer applies (``composition_problems``: keys, fields no connector produces,
+    subscriptions, abstract types) run once the connectors themselves are valid.
     """
     try:
         model = read_connectors(subgraph, sdl)
         info = schema_info(sdl)
-        problems = key_problems(model, info) if model is not None and info is not None else []
+        problems = (
+            composition_problems(model, info) if model is not None and info is not None else []
+        )
     except ConnectorSchemaError as exc:
         problems = exc.problems
     return [_from_problem(subgraph, p.code, p.message, p.coordinate, usage) for p in problems]

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 
@@ -77,6 +78,107 @@ def validate(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
                                         f"{type_.name}.{name} is {why} without @connect",
                                         model.name))  # fmt: skip
     return problems
+
+
+def composition_problems(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
+    """The rules the composer adds to :func:`validate` (the reference composer's): keys, fields
+    no connector produces, and what a connector subgraph cannot hold."""
+    return (
+        key_problems(model, info) + unresolved_fields(model, info) + _unsupported(model.name, info)
+    )
+
+
+def _unsupported(subgraph: str, info: SchemaInfo) -> list[Problem]:
+    """No subscriptions; no interfaces or unions before connect v0.4 (the digest's §8, §11)."""
+    out: list[Problem] = []
+    for definition in info.document.definitions if info.document is not None else ():
+        kind = type(definition).__name__
+        name = getattr(getattr(definition, "name", None), "value", "")
+        if name == "Subscription" and kind.startswith("ObjectType"):
+            out.append(Problem("CONNECTOR_SUBSCRIPTION_UNSUPPORTED",
+                               "a connector subgraph cannot have subscriptions",
+                               f"{subgraph}:{name}"))  # fmt: skip
+        if kind.startswith(("InterfaceType", "UnionType")):
+            out.append(Problem("CONNECTOR_ABSTRACT_TYPE_UNSUPPORTED",
+                               f"{name}: interfaces and unions need connect v0.4, which is not "
+                               "supported", f"{subgraph}:{name}"))  # fmt: skip
+    return out
+
+
+def unresolved_fields(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:
+    """``CONNECTOR_FIELD_UNRESOLVED``: a field of a non-root type that no connector's selection
+    produces and that has no ``@connect`` of its own (key and ``@external`` fields are given by
+    the representation). A selection passing a whole object through (``pemilik`` with no
+    subselection, ``$``) counts as producing every field below it."""
+    produced: set[tuple[str, str]] = set()
+    for connector in model.connectors:
+        produced.add((connector.parent_type, connector.field or ""))
+        selection = connector.selection
+        sub = selection.sub if selection.path is None else selection.path.sub
+        if sub is None:
+            _everything(connector.returns.name, info, produced)
+        else:
+            _produced(sub, connector.returns.name, info, produced)
+    out: list[Problem] = []
+    for type_ in info.types.values():
+        if type_.name in ("Query", "Mutation"):
+            continue
+        given = _key_fields(type_.directives)
+        for name, node in type_.fields.items():
+            external = any(d.name.value in ("external", "federation__external")
+                           for d in node.directives or ())  # fmt: skip
+            if (type_.name, name) in produced or name in given or external:
+                continue
+            out.append(Problem(
+                "CONNECTOR_FIELD_UNRESOLVED",
+                f"{type_.name}.{name} is produced by no connector's selection and has no @connect",
+                f"{model.name}:{type_.name}.{name}",
+            ))  # fmt: skip
+    return out
+
+
+def _produced(sub: ast.Sub, type_name: str, info: SchemaInfo, out: set[tuple[str, str]]) -> None:
+    type_ = info.types.get(type_name)
+    if type_ is None:
+        return
+    for item in sub.items:
+        if isinstance(item, ast.Merge):
+            if item.value.sub is not None:
+                _produced(item.value.sub, type_name, info, out)
+            continue
+        key = item.key if isinstance(item, ast.Field) else item.alias
+        node = type_.fields.get(key)
+        if node is None:
+            continue
+        out.add((type_name, key))
+        child = field_type(node.type).name
+        nested = item.value.sub if isinstance(item, ast.Alias) else item.sub
+        if nested is not None:
+            _produced(nested, child, info, out)
+        else:
+            _everything(child, info, out)
+
+
+def _everything(type_name: str, info: SchemaInfo, out: set[tuple[str, str]]) -> None:
+    """A value passed through whole: every field below ``type_name`` may come with it."""
+    type_ = info.types.get(type_name)
+    if type_ is None or (type_name, "*") in out:
+        return
+    out.add((type_name, "*"))
+    for name, node in type_.fields.items():
+        out.add((type_name, name))
+        _everything(field_type(node.type).name, info, out)
+
+
+def _key_fields(directives: list[Any]) -> set[str]:
+    fields: set[str] = set()
+    for directive in directives:
+        if directive.name.value in ("key", "federation__key"):
+            args = {a.name.value: a.value for a in directive.arguments or ()}
+            value = getattr(args.get("fields"), "value", None)
+            if isinstance(value, str):
+                fields |= _top_fields(value)
+    return fields
 
 
 def key_problems(model: ConnectorSubgraph, info: SchemaInfo) -> list[Problem]:

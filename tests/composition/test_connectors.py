@@ -210,3 +210,51 @@ def test_connect_versions_are_checked_against_federation(
     (found,) = _errors(sdl)
     assert found.code == "CONNECTOR_VERSION_UNSUPPORTED"
     assert says in found.message
+
+
+def test_a_field_no_connector_produces_is_unresolved() -> None:
+    sdl = HEAD + (
+        "type Query {\n"
+        '  toko: [Toko] @connect(source: "api", http: {GET: "/toko"}, selection: "id pemilik")\n'
+        "}\n"
+        "type Toko { id: ID! alamat: String pemilik: Orang }\n"
+        "type Orang { nama: String }\n"
+    )
+    (found,) = _errors(sdl)
+    assert found.code == "CONNECTOR_FIELD_UNRESOLVED"
+    assert (found.type, found.field) == ("Toko", "alamat")
+    assert "Toko.alamat is produced by no connector's selection" in found.message
+
+
+def test_fields_given_by_the_representation_or_a_nested_selection_are_resolved() -> None:
+    """Key fields come with the representation; ``pemilik { nama }`` produces Orang.nama."""
+    sdl = HEAD + (
+        "type Query {\n"
+        '  toko: [Toko] @connect(source: "api", http: {GET: "/toko"},\n'
+        '                        selection: "id pemilik { nama }")\n'
+        "}\n"
+        "type Toko { id: ID! pemilik: Orang }\n"
+        'type Orang @key(fields: "nik") { nik: ID! nama: String\n'
+        '  umur: Int @connect(source: "api", http: {POST: "/umur", body: "nik: $this.nik"}, '
+        'selection: "$.umur") }\n'
+    )
+    result = compose([SubgraphSource("toko", sdl)])
+    assert result.supergraph_sdl is not None, [str(e) for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ("type Subscription { a: Int }\n", "CONNECTOR_SUBSCRIPTION_UNSUPPORTED"),
+        ("interface Benda { id: ID! }\n", "CONNECTOR_ABSTRACT_TYPE_UNSUPPORTED"),
+        ("union Apa = Toko\n", "CONNECTOR_ABSTRACT_TYPE_UNSUPPORTED"),
+    ],
+)
+def test_what_a_connector_subgraph_cannot_hold_is_refused(extra: str, code: str) -> None:
+    sdl = HEAD + (
+        "type Query {\n"
+        '  toko: [Toko] @connect(source: "api", http: {GET: "/toko"}, selection: "id")\n'
+        "}\n"
+        "type Toko { id: ID! }\n" + extra
+    )
+    assert code in {e.code for e in _errors(sdl)}
