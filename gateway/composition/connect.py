@@ -18,6 +18,7 @@ from typing import Any
 
 from graphql import (
     ConstDirectiveNode,
+    DirectiveDefinitionNode,
     DocumentNode,
     GraphQLError,
     InterfaceTypeDefinitionNode,
@@ -36,6 +37,7 @@ from graphql import (
 from graphql.language import ListValueNode
 from graphql.language.print_string import print_string
 
+from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
 from gateway.connectors.problems import ConnectorSchemaError
 from gateway.connectors.schema import schema_info
@@ -153,7 +155,7 @@ def read_connect(
     links = [d for d in schema_directives if d.name.value == "link"]
     link = next((d for d in links if CONNECT_URL.match(str(_args(d).get("url") or ""))), None)
     if link is None:
-        return None, []
+        return None, _unlinked(subgraph, document, schema_directives)
     link_args = _args(link)
     match = CONNECT_URL.match(str(link_args["url"]))
     assert match is not None
@@ -171,6 +173,31 @@ def read_connect(
         if isinstance(definition, _TYPES):
             _read_type(usage, definition, connect_name)
     return usage, []
+
+
+def _unlinked(
+    subgraph: str, document: DocumentNode, schema_directives: list[ConstDirectiveNode]
+) -> list[CompositionError]:
+    """``@connect``/``@source`` used without the connect ``@link`` (nor a definition of their
+    own): an error, as in the reference, rather than a subgraph silently without connectors."""
+    defined = {d.name.value for d in document.definitions if isinstance(d, DirectiveDefinitionNode)}
+    used = {d.name.value for d in schema_directives}
+    for definition in document.definitions:
+        if isinstance(definition, _TYPES):
+            used |= {d.name.value for d in definition.directives or ()}
+            for field_node in definition.fields or ():
+                used |= {d.name.value for d in field_node.directives or ()}
+    return [
+        error(
+            E.INVALID_GRAPHQL,
+            f'Unknown directive "@{name}": link the connect spec to use it (@link(url: '
+            '"https://specs.apollo.dev/connect/v0.2", import: ["@connect", "@source"]), with '
+            "Federation v2.11).",
+            subgraph,
+        )
+        for name in ("connect", "source")
+        if name in used and name not in defined
+    ]
 
 
 _TYPES = (
