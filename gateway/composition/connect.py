@@ -51,7 +51,6 @@ CONNECT_MIN_FEDERATION: dict[tuple[int, int], tuple[int, int]] = {(0, 1): (2, 10
 #: what the supergraph's own ``@link`` to the connect spec names: the newest non-preview version
 #: @apollo/composition 2.14.4 knows (it writes it whichever version the subgraphs link)
 SUPERGRAPH_CONNECT_VERSION = (0, 3)
-CONNECT_VERSION_UNSUPPORTED = "CONNECTOR_VERSION_UNSUPPORTED"
 #: the join__Graph URL of a connector subgraph published without one: never called (the
 #: gateway calls the REST API); the value Apollo's connector documentation uses
 CONNECTOR_ROUTING_URL = "http://ignored"
@@ -232,14 +231,14 @@ def _version_problem(
     if needed is None:
         known = ", ".join(f"v{a}.{b}" for a, b in CONNECT_MIN_FEDERATION)
         return error(
-            CONNECT_VERSION_UNSUPPORTED,
+            E.CONNECTOR_VERSION_UNSUPPORTED,
             f"@link names connect v{version[0]}.{version[1]}, which this composer does not "
             f"accept (it accepts {known}).",
             subgraph,
         )
     if federation < needed:
         return error(
-            CONNECT_VERSION_UNSUPPORTED,
+            E.CONNECTOR_VERSION_UNSUPPORTED,
             f"connect v{version[0]}.{version[1]} needs Federation v{needed[0]}.{needed[1]} or "
             f"later; this subgraph links Federation v{federation[0]}.{federation[1]}.",
             subgraph,
