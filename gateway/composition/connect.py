@@ -39,10 +39,10 @@ from graphql.language.print_string import print_string
 
 from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
+from gateway.connectors.composition_rules import composition_problems
 from gateway.connectors.problems import ConnectorSchemaError
 from gateway.connectors.schema import schema_info
 from gateway.connectors.sdl import read_connectors
-from gateway.connectors.validate import composition_problems
 
 CONNECT_URL = re.compile(r"^https://specs\.apollo\.dev/connect/v(\d+)\.(\d+)$")
 #: the connect versions this composer accepts and the Federation version each needs (the
@@ -251,8 +251,8 @@ def check_connectors(subgraph: str, sdl: str, usage: ConnectUsage) -> list[Compo
 
     The rules are the connectors' own (``gateway.connectors.sdl`` parses, ``validate`` checks),
     so the composer, ``jamajama check`` and the gateway loading a supergraph agree. The rules
-    only the composer applies (``composition_problems``: keys, fields no connector produces,
-    subscriptions, abstract types) run once the connectors themselves are valid.
+    only the composer applies (``gateway.connectors.composition_rules``: keys, fields no
+    connector produces, subscriptions, abstract types) run once the connectors are valid.
     """
     try:
         model = read_connectors(subgraph, sdl)
