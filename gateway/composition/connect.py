@@ -52,7 +52,7 @@ CONNECT_MIN_FEDERATION: dict[tuple[int, int], tuple[int, int]] = {(0, 1): (2, 10
 #: @apollo/composition 2.14.4 knows (it writes it whichever version the subgraphs link)
 SUPERGRAPH_CONNECT_VERSION = (0, 3)
 #: the join__Graph URL of a connector subgraph published without one: never called (the
-#: gateway calls the REST API); the value Apollo's connector documentation uses
+#: gateway calls the REST API); the value Apollo's connector examples use (from memory)
 CONNECTOR_ROUTING_URL = "http://ignored"
 
 
@@ -94,7 +94,7 @@ def is_connector_subgraph(sdl: str) -> bool:
 
 def routing_url(url: str, sdl: str) -> str:
     """The URL to publish with: the one given, else for a connector subgraph the placeholder
-    (``http://ignored``, as Apollo's connector docs write it: the gateway never calls it)."""
+    (``http://ignored``, as in Apollo's connector examples: the gateway never calls it)."""
     if not url and is_connector_subgraph(sdl):
         return CONNECTOR_ROUTING_URL
     return url
