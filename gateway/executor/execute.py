@@ -126,8 +126,33 @@ class PlanExecutor:
         payload = await self._transport.fetch(node.service, self._urls[node.service], body)
         return _check_response(node.service, payload)
 
+    async def execute_event(
+        self,
+        root: FetchNode,
+        payload: Any,
+        rest: PlanNode | None,
+        variables: Mapping[str, Any],
+    ) -> ExecutionState:
+        """One subscription event: ``payload`` (a GraphQL response the subgraph sent for the
+        subscription ``root``) takes the root fetch's place, then ``rest`` of the plan runs on
+        it (gateway/subscriptions/)."""
+        state = ExecutionState(variables=variables)
+        try:
+            self._merge_root(root, *_check_response(root.service, payload), state)
+        except SubgraphError as error:
+            state.add_error({"message": error.message, "extensions": {"code": error.code}}, ())
+            return state
+        if rest is not None:
+            await self._run(rest, state)
+        return state
+
     async def _root_fetch(self, node: FetchNode, state: ExecutionState) -> None:
         data, errors = await self._send(node, self._variables(node, state.variables))
+        self._merge_root(node, data, errors, state)
+
+    def _merge_root(
+        self, node: FetchNode, data: Any, errors: list[Any], state: ExecutionState
+    ) -> None:
         for error in errors:
             path = error.get("path")
             usable = _usable_path(path)

@@ -23,6 +23,15 @@ OVERLOADED = "OVERLOADED"
 DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 
+def _streams(scope: Scope) -> bool:
+    """An event stream (GraphQL over SSE) lives as long as its subscription: it is bounded by
+    ``[subscriptions]`` limits, not by the request deadline or the in-flight cap."""
+    for name, value in scope.get("headers") or ():
+        if name == b"accept" and b"text/event-stream" in value:
+            return True
+    return False
+
+
 class OverloadGuard:
     """The ASGI middleware applying an ``OverloadSection``; ``on_shed(reason)`` counts sheds."""
 
@@ -41,7 +50,7 @@ class OverloadGuard:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self._paths:
+        if scope["type"] != "http" or scope["path"] not in self._paths or _streams(scope):
             await self.app(scope, receive, send)
             return
         if self._limit and self.in_flight >= self._limit:
