@@ -572,7 +572,9 @@ def create_app(
     shed = metrics.request_shed if metrics is not None else None
     middleware = [Middleware(OverloadGuard, section=section.overload, on_shed=shed)]
     middleware += _cors(section, endpoint.id_header)
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.subscriptions = manager  # the server ends them first when it shuts down
+    return app
 
 
 def _lifespan(

@@ -250,6 +250,15 @@ class SubscriptionManager:
         for subscription in list(self._open):
             subscription.end(_error(SHUTDOWN_MESSAGE, SERVER_SHUTDOWN))
 
+    async def shutdown(self, timeout: float = 2.0) -> None:
+        """``drain``, then wait (at most ``timeout`` seconds) until every transport has sent its
+        subscription's last message: called when the server starts shutting down, before it
+        waits for its connections to close (gateway/serve.py)."""
+        self.drain()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._open and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+
     async def aclose(self) -> None:
         self.drain()
         for subscription in list(self._open):

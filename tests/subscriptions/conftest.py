@@ -23,6 +23,7 @@ from gateway.assembly import Services
 from gateway.auth.cli import mint_token
 from gateway.config import Settings, dev_settings
 from gateway.reload import FetchedSupergraph, ReloadingGateway
+from gateway.serve import _Server
 from subgraphs import SUBGRAPHS, load_subgraph
 from subgraphs.kit.app import build_app
 from subgraphs.kit.events import EventBroker
@@ -176,7 +177,15 @@ def gateway(world: World, tmp_path: Path) -> Iterator[GatewayFactory]:
         source = SwitchableSource()
         reloading = ReloadingGateway(initial, services.factory(world.urls), source, interval=0.05)
         app = services.app(reloading, services.guard())
-        server = ServerThread(app, ws="websockets-sansio").start()
+        server = ServerThread(app, ws="websockets-sansio")
+        # `jamajama gateway`'s server: it ends the subscriptions first when it shuts down
+        production = _Server(server.server.config)
+        production.before_shutdown = app.state.subscriptions
+        server.server = production
+        server.thread = threading.Thread(
+            target=production.run, kwargs={"sockets": [server.sock]}, daemon=True
+        )
+        server.start()
         started.append(Running(server.url, state, source, reloading, server))
         return started[-1]
 

@@ -136,3 +136,30 @@ async def test_hot_reload_ends_subscriptions_with_the_documented_message(
             }
         ]
         assert await client.receive() == {"id": "r", "type": "complete"}
+
+
+async def test_shutdown_ends_an_event_stream_with_the_documented_message(
+    world: World, gateway: GatewayFactory
+) -> None:
+    running = gateway()
+    headers = {**auth_headers("dasbor-gubernur"), "accept": "text/event-stream"}
+    got: list[tuple[str, str]] = []
+    async with (
+        httpx.AsyncClient(base_url=running.url, timeout=WAIT_S) as http,
+        http.stream("POST", "/graphql", json={"query": AGGREGATE}, headers=headers) as sse,
+    ):
+        events = sse_events(sse)
+        await world.publish(world.family()[0])
+        got.append(await asyncio.wait_for(anext(events), WAIT_S))
+        stopping = asyncio.create_task(asyncio.to_thread(running.server.stop))
+        got.extend([item async for item in events])
+        await asyncio.wait_for(stopping, WAIT_S)
+    assert [name for name, _ in got] == ["next", "next", "complete"]
+    assert json.loads(got[1][1]) == {
+        "errors": [
+            {
+                "message": "subscription has been closed because the gateway is shutting down",
+                "extensions": {"code": "SUBSCRIPTION_SERVER_SHUTDOWN"},
+            }
+        ]
+    }
