@@ -53,23 +53,31 @@ async def test_ws_event_resolves_entity_fields_from_other_subgraphs_and_is_audit
     async with contextlib.aclosing(ws_client(running, "sibansos", "penyaluran_bansos")) as clients:
         client = await anext(clients)
         await client.subscribe("1", PERSONAL)
-        await world.publish(no_kk)
-        message = await client.receive()
-        assert message["type"] == "next" and message["id"] == "1", message
-        event = message["payload"]
-        assert "errors" not in event, event
-        got = event["data"]["penyaluranBansos"]
-        assert got["nominal"] == 750000
-        assert got["program"]["kode"] == "PKH" and got["program"]["nama"]
-        assert got["wilayah"] == {"kode": desa, "nama": village}  # from the wilayah subgraph
-        assert got["keluarga"]["kepalaKeluarga"] == {"nama": head}  # from kependudukan
+        ids = []
+        for _ in range(2):
+            await world.publish(no_kk)
+            message = await client.receive()
+            assert message["type"] == "next" and message["id"] == "1", message
+            event = message["payload"]
+            assert "errors" not in event, event
+            got = event["data"]["penyaluranBansos"]
+            assert got["nominal"] == 750000
+            assert got["program"]["kode"] == "PKH" and got["program"]["nama"]
+            assert got["wilayah"] == {"kode": desa, "nama": village}  # from the wilayah subgraph
+            assert got["keluarga"]["kepalaKeluarga"] == {"nama": head}  # from kependudukan
+            ids.append(got["id"])
+            # the event's audit record was written before the event was sent
+            assert len(_subscription_records(running.audit_events())) == len(ids)
+        assert ids[0] != ids[1]
         await client.send({"id": "1", "type": "complete"})
     records = _subscription_records(running.audit_events())
-    assert len(records) == 1, records
-    assert records[0]["personal"] is True
-    assert records[0]["application"] == "sibansos"
-    assert records[0]["purpose"] == "penyaluran_bansos"
-    assert "PenyaluranBansos.nominal" in records[0]["fields"]
+    assert len(records) == 2, records  # one per event with personal data
+    for record in records:
+        assert record["personal"] is True
+        assert record["application"] == "sibansos"
+        assert record["purpose"] == "penyaluran_bansos"
+        assert record["operation_name"] == "Penyaluran"
+        assert "PenyaluranBansos.nominal" in record["fields"]
 
 
 async def test_sse_event_with_a_refused_field_each_time(
