@@ -24,8 +24,9 @@ DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 
 def _streams(scope: Scope) -> bool:
-    """An event stream (GraphQL over SSE) lives as long as its subscription: it is bounded by
-    ``[subscriptions]`` limits, not by the request deadline or the in-flight cap."""
+    """An event stream (GraphQL over SSE) lives as long as its subscription: it is refused while
+    the gateway sheds, but then neither holds an in-flight slot nor has a deadline (the
+    ``[subscriptions]`` limits bound it)."""
     for name, value in scope.get("headers") or ():
         if name == b"accept" and b"text/event-stream" in value:
             return True
@@ -50,11 +51,14 @@ class OverloadGuard:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self._paths or _streams(scope):
+        if scope["type"] != "http" or scope["path"] not in self._paths:
             await self.app(scope, receive, send)
             return
         if self._limit and self.in_flight >= self._limit:
             await self._shed(send, OVERLOADED, "The gateway is overloaded; retry later.")
+            return
+        if _streams(scope):  # shed like any request when overloaded, then not held
+            await self.app(scope, receive, send)
             return
         self.in_flight += 1
         started = False

@@ -113,7 +113,12 @@ class _Connection:
                     await task
 
     async def _receive(self) -> dict[str, Any]:
-        text = await self.ws.receive_text()
+        received = await self.ws.receive()
+        if received["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(received.get("code", 1000))
+        text = received.get("text")
+        if text is None:
+            raise _Close(p.BAD_REQUEST, "Invalid message received: messages are JSON text")
         try:
             message = orjson.loads(text)
         except orjson.JSONDecodeError as error:

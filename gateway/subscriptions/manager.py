@@ -180,6 +180,14 @@ class SubscriptionManager:
 
     async def open(self, request: GraphQLRequest, client: str) -> Subscription:
         """Start ``request`` for ``client`` (the limits' unit); see the module docstring."""
+        try:
+            return await self._open_subscription(request, client)
+        except Exception:  # a bug must not leave the transport without an answer
+            logger.exception("subscription could not start")
+            internal = _error("Internal server error", "INTERNAL_SERVER_ERROR")
+            return Subscription(({"errors": [internal]},), refused=True)
+
+    async def _open_subscription(self, request: GraphQLRequest, client: str) -> Subscription:
         if not self.section.enabled or self._closing:
             message = "subscriptions are not served here" if not self._closing else SHUTDOWN_MESSAGE
             code = DISABLED if not self._closing else SERVER_SHUTDOWN
