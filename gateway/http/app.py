@@ -256,6 +256,9 @@ class GraphQLEndpoint:
         self.gateway = gateway
         #: GraphQL subscriptions (SSE here, WebSocket in gateway/http/websocket.py)
         self.subscriptions = subscriptions or SubscriptionManager(gateway)
+        self.websocket = GraphQLWebSocket(
+            self.subscriptions, guard, section.cors.allow_origins, self.mask, new_request_id
+        )
         self.guard = guard
         self.persisted = persisted
         self.metrics = metrics
@@ -549,16 +552,12 @@ def create_app(
     )
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
     manager = endpoint.subscriptions
-    websocket = GraphQLWebSocket(
-        manager, guard, section.cors.allow_origins, endpoint.mask, new_request_id
-    )
-
     lifespan = _lifespan(
         gateway, guard, persisted, readiness, on_startup, [manager.aclose, *(on_shutdown or ())]
     )
     routes = [
         Route("/graphql", endpoint.graphql, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", websocket.serve),
+        WebSocketRoute("/graphql", endpoint.websocket.serve),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(gateway, readiness), methods=["GET"]),
         favicon_route(),
