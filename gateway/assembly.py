@@ -54,6 +54,8 @@ from gateway.ratelimit.client import ClientAddresses
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.registry.usage import HttpUsageSink, UsageRecorder
 from gateway.reload import ReloadingGateway, reloading_gateway_from_registry
+from gateway.subscriptions.manager import SubscriptionManager
+from gateway.subscriptions.upstream import SubgraphSubscriptions
 from gateway.supergraph import load_supergraph
 from gateway.supergraph.links import AUTHORIZATION_FEATURES, read_links
 
@@ -252,7 +254,18 @@ class Services:
             catalogue_url=graphiql.catalogue_of(self.settings.registry_poll.url),
             on_startup=[self.alerts.start] if self.alerts is not None else None,
             on_shutdown=[close_shared],
+            subscriptions=self.subscriptions(gateway),
         )
+
+    def subscriptions(self, gateway: Gateway | ReloadingGateway) -> SubscriptionManager:
+        """Subscriptions (``[subscriptions]``); the subgraph handshakes signed like requests."""
+        section = self.settings.subscriptions
+        key = self.settings.subgraphs.signing.key
+        signer = RequestSigner(key.get_secret_value()) if key is not None else None
+        upstream = SubgraphSubscriptions(
+            connect_timeout=section.upstream_connect_timeout_seconds, signer=signer
+        )
+        return SubscriptionManager(gateway, section, upstream)
 
 
 @dataclass(slots=True)

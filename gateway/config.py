@@ -37,6 +37,7 @@ from gateway.ratelimit.config import RateLimitSection
 from gateway.registry.config import RegistryPollSection, RegistrySection
 from gateway.sections import ConfigError as ConfigError
 from gateway.sections import Section
+from gateway.subscriptions.config import SubscriptionsSection
 
 
 class ServerSection(Section):
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     persisted_queries: PersistedSection = PersistedSection()
     subgraphs: SubgraphsSection = SubgraphsSection()
     telemetry: TelemetrySection = TelemetrySection()
+    subscriptions: SubscriptionsSection = SubscriptionsSection()
 
     @classmethod
     def settings_customise_sources(

@@ -140,6 +140,26 @@ class PlanExecutor:
         payload = await self._transport.fetch(node.service, self._urls[node.service], body)
         return _check_response(node.service, payload)
 
+    async def execute_event(
+        self,
+        root: FetchNode,
+        payload: Any,
+        rest: PlanNode | None,
+        variables: Mapping[str, Any],
+    ) -> ExecutionState:
+        """One subscription event: ``payload`` (a GraphQL response the subgraph sent for the
+        subscription ``root``) takes the root fetch's place, then ``rest`` of the plan runs on
+        it (gateway/subscriptions/)."""
+        state = ExecutionState(variables=variables)
+        try:
+            self._apply_root(root, *_check_response(root.service, payload), state)
+        except SubgraphError as error:
+            state.add_error({"message": error.message, "extensions": {"code": error.code}}, ())
+            return state
+        if rest is not None:
+            await self._run(rest, state)
+        return state
+
     async def _root_fetch(self, node: FetchNode, state: ExecutionState) -> None:
         data, errors = await self._send(node, self._variables(node, state.variables))
         self._apply_root(node, data, errors, state)

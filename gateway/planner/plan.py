@@ -3,8 +3,10 @@
 A plan is a tree of nodes the executor walks (one ``match`` over node kinds):
 
 - ``FetchNode``: one subgraph request. A root fetch (``requires is None``) runs the operation at the
-  root of the response; an entity fetch (always inside a ``FlattenNode``) sends the objects found at
-  the flatten path as ``_entities`` representations built from ``requires``.
+  root of the response (a subscription's: the subscription, each of whose events is the root of
+  the rest of the plan, gateway/subscriptions/); an entity fetch (always inside a
+  ``FlattenNode``) sends the objects found at the flatten path as ``_entities`` representations
+  built from ``requires``.
 - ``FlattenNode(path, node)``: applies ``node`` at ``path`` (response keys, ``@`` for list items).
 - ``SequenceNode``: children run one after another (later ones depend on earlier results).
 - ``ParallelNode``: children are independent and run concurrently.
@@ -86,7 +88,7 @@ class FetchNode:
 
     service: str
     operation: str
-    operation_kind: Literal["query", "mutation"] = "query"
+    operation_kind: Literal["query", "mutation", "subscription"] = "query"
     variable_usages: tuple[str, ...] = ()
     requires: tuple[RepresentationRule, ...] | None = None
     operation_name: str | None = None
