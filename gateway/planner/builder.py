@@ -60,16 +60,28 @@ def build_query_plan(
     override_labels: frozenset[str] = frozenset(),
 ) -> QueryPlan:
     """Plan ``operation_name`` of ``document`` (validated against ``supergraph.api_schema``)."""
+    return plan_with(WalkPlanner, supergraph, document, operation_name, override_labels)
+
+
+def plan_with(
+    planner_type: type[WalkPlanner],
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None,
+    override_labels: frozenset[str],
+) -> QueryPlan:
+    """Plan with ``planner_type``: the walk below, or an engine that decides differently."""
     operation = select_operation(document, operation_name)
-    planner = _Planner(supergraph, override_labels)
-    kind = "mutation" if operation.operation == OperationType.MUTATION else "query"
-    if operation.operation == OperationType.SUBSCRIPTION:
+    planner = planner_type(supergraph, override_labels)
+    kinds = {OperationType.MUTATION: "mutation", OperationType.SUBSCRIPTION: "subscription"}
+    kind = kinds.get(operation.operation, "query")
+    if kind == "subscription" and not planner.plans_subscriptions:
         raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
     planner.plan_root(normalize(document, operation), kind)
     planner.supply_requires_unconditionally()
-    root_name = planner.schema.mutation_type if kind == "mutation" else planner.schema.query_type
+    root_type = planner.root_type(kind)
     for group in planner.groups:
-        parent = "_Entity" if group.is_entity or root_name is None else root_name.name
+        parent = "_Entity" if group.is_entity or root_type is None else root_type.name
         group.renames = alias_conflicts(group.selections, parent, group.service, supergraph)
     name = operation.name.value if operation.name else None
     return assemble_plan(
@@ -135,7 +147,14 @@ class _Hop:
     collected: bool = False  # some key fields come from other subgraphs (planned as jumps first)
 
 
-class _Planner:
+class WalkPlanner:
+    """The walk over the client's selections that grows fetch groups (the greedy engine).
+
+    Another engine subclasses it and overrides where a choice is made (root subgraph, jump route).
+    """
+
+    plans_subscriptions = False
+
     def __init__(self, supergraph: Supergraph, labels: frozenset[str]) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
@@ -196,8 +215,15 @@ class _Planner:
 
     # -- root -----------------------------------------------------------------------------------
 
+    def root_type(self, kind: str) -> GraphQLObjectType | None:
+        if kind == "mutation":
+            return self.schema.mutation_type
+        if kind == "subscription":
+            return self.schema.subscription_type
+        return self.schema.query_type
+
     def plan_root(self, selections: list[Selection], kind: str) -> None:
-        root = self.schema.mutation_type if kind == "mutation" else self.schema.query_type
+        root = self.root_type(kind)
         if root is None:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)

@@ -79,12 +79,14 @@ class FetchNode:
     """One request to one subgraph.
 
     ``operation`` is the exact document sent; it declares the client variables it uses
-    (``variable_usages``), plus ``$representations`` for entity fetches.
+    (``variable_usages``), plus ``$representations`` for entity fetches. A subscription's plan
+    has one root fetch of kind ``subscription`` (the subgraph owning the field), then entity
+    fetches run per event as for a query.
     """
 
     service: str
     operation: str
-    operation_kind: Literal["query", "mutation"] = "query"
+    operation_kind: Literal["query", "mutation", "subscription"] = "query"
     variable_usages: tuple[str, ...] = ()
     requires: tuple[RepresentationRule, ...] | None = None
     operation_name: str | None = None
