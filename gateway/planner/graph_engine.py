@@ -7,8 +7,10 @@ every alternative instead of taking the first one, and picks by cost:
   field's whole subtree, with its jumps) and the cheapest plan wins — fewest fetches (a root
   fetch already opened for that subgraph is free), then shortest sequence, then fewest fields
   asked; ties keep subgraph order;
-- an entity jump: the key routes come from the graph's key edges (``field_paths``), shortest
-  first, a route whose key fields must be collected from other subgraphs last;
+- an entity jump: the key routes come from the graph's key edges, shortest first, a route whose
+  key fields must be collected from other subgraphs last; the target subgraph is the one with
+  the cheapest estimate, fields asked directly of an interface included (the walk's estimate
+  skips them, so it would jump to a subgraph lacking them and then jump again);
 - the candidates of a field are the graph's field edges: ``@external`` only under ``@provides``,
   ``@override`` per request labels, ``@interfaceObject`` targets included.
 
@@ -22,11 +24,11 @@ from __future__ import annotations
 from graphql import DocumentNode
 
 from gateway.errors import PlanningError
-from gateway.planner.builder import FetchGroup, WalkPlanner, _Hop, plan_with
+from gateway.planner.builder import FetchGroup, WalkPlanner, _direct_fields, _Hop, plan_with
 from gateway.planner.graph import Node, QueryGraph, field_paths, query_graph
 from gateway.planner.graph.model import KeyEdge
 from gateway.planner.plan import QueryPlan
-from gateway.planner.provides import Provided
+from gateway.planner.provides import Provided, provided_child
 from gateway.planner.selections import Field, Selection
 from gateway.supergraph.model import FieldInSubgraph, Supergraph
 
@@ -108,6 +110,49 @@ class GraphPlanner(WalkPlanner):
 
         deepest = max((depth(g) for g in live), default=0)
         return (fetches, deepest, sum(_size(g.selections) for g in live))
+
+    # -- the estimate of a jump target: fields asked of an interface count too --------------------
+
+    def _estimate_set(
+        self,
+        graph: str,
+        type_name: str,
+        selections: list[Selection],
+        provided: Provided | None,
+        depth: int,
+    ) -> int:
+        """The walk's estimate, plus the fields asked directly of an abstract position: one more
+        fetch when ``graph`` does not resolve one of them for every member it returns there."""
+        cost = super()._estimate_set(graph, type_name, selections, provided, depth)
+        if not self._is_abstract(type_name):
+            return cost
+        runtime = self._returned(graph, type_name)
+        missing = False
+        for fld in _direct_fields(selections, type_name, self.sg):
+            if fld.name.startswith("__"):
+                continue
+            if not self._resolves_for_all(graph, type_name, runtime, fld.name, provided):
+                missing = True
+                continue
+            child = provided_child(provided, type_name, fld.name, self.sg)
+            cost += self._estimate_field(graph, type_name, fld, child, depth)
+        return cost + (1 if missing else 0)
+
+    def _resolves_for_all(
+        self,
+        graph: str,
+        abstract: str,
+        runtime: frozenset[str],
+        field_name: str,
+        provided: Provided | None,
+    ) -> bool:
+        if self._resolving_entry(graph, abstract, field_name, provided) is None:
+            return False
+        return all(
+            self._resolving_entry(graph, member, field_name, provided) is not None
+            for member in runtime
+            if (member, field_name) in self.sg.field_graphs
+        )
 
     # -- candidates and key routes from the query graph -----------------------------------------
 
