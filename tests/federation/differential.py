@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             if ours == reference:
                 continue
             disagreements += 1
-            explained = deviation_of(operation, deviations)
+            explained = deviation_of(operation, deviations, args.engine)
             if (
                 explained is not None
                 and explained.kind == "implementation-defined"

@@ -91,7 +91,7 @@ async def test_generated_operation_answers_like_apollo_gateway(
     running, apollo_url = apollo[case.id]
     ours = await ours_answer(running, operation, engine)
     reference = reference_answer(client, apollo_url, running, operation)
-    deviation = deviation_of(operation, DEVIATIONS)
+    deviation = deviation_of(operation, DEVIATIONS, engine)
     context = (
         f"{operation.id}\n{operation.query}\nvariables: {operation.variables}\n"
         f"(triage: python -m tests.federation.differential {case.id} --hive)"
