@@ -13,7 +13,7 @@ from gateway.planner.plan import QueryPlan
 from gateway.supergraph.model import Supergraph
 
 Engine = Literal["greedy", "graph"]
-DEFAULT_ENGINE: Engine = "greedy"
+DEFAULT_ENGINE: Engine = "graph"
 ENGINES: tuple[Engine, ...] = ("greedy", "graph")
 
 

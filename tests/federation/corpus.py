@@ -164,7 +164,7 @@ def serve_case(host: SubgraphHost, case: Case) -> Iterator[RunningCase]:
 
 
 def corpus_gateway(
-    case: Case, urls: dict[str, str], planner_engine: Engine = "greedy", **options: Any
+    case: Case, urls: dict[str, str], planner_engine: Engine = "graph", **options: Any
 ) -> engine.Gateway:
     """Our gateway on a case's supergraph, routed to ``urls``, planning with ``planner_engine``,
     with the debug check that every subgraph operation of every plan is valid against that

@@ -66,7 +66,7 @@ def _supergraph(case: Case) -> tuple[Supergraph, SubgraphOperationValidator]:
 
 
 def our_gateway(
-    case: Case, urls: dict[str, str], planner_engine: Engine = "greedy"
+    case: Case, urls: dict[str, str], planner_engine: Engine = "graph"
 ) -> engine.Gateway:
     """Our gateway on the case (supergraph loaded once), every plan's fetches validated."""
     supergraph, validator = _supergraph(case)
@@ -76,7 +76,7 @@ def our_gateway(
 
 
 async def ours_answer(
-    running: RunningCase, operation: GeneratedOperation, planner_engine: Engine = "greedy"
+    running: RunningCase, operation: GeneratedOperation, planner_engine: Engine = "graph"
 ) -> str:
     gateway = our_gateway(running.case, running.urls, planner_engine)
     try:
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--variables", default=None, help="JSON variables of --query")
     parser.add_argument(
-        "--engine", choices=("greedy", "graph"), default="greedy", help="our planning engine"
+        "--engine", choices=("greedy", "graph"), default="graph", help="our planning engine"
     )
     args = parser.parse_args(argv)
     if args.query is not None:

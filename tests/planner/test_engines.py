@@ -22,14 +22,14 @@ def events() -> Supergraph:
     return load_supergraph(SUBSCRIPTION.read_text())
 
 
-def test_the_engine_setting_defaults_to_greedy_and_is_read_from_the_environment(
+def test_the_engine_setting_defaults_to_graph_and_is_read_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from gateway.config import load_settings
 
-    assert load_settings().planner.engine == "greedy"
-    monkeypatch.setenv("JAMAJAMA_PLANNER__ENGINE", "graph")
     assert load_settings().planner.engine == "graph"
+    monkeypatch.setenv("JAMAJAMA_PLANNER__ENGINE", "greedy")
+    assert load_settings().planner.engine == "greedy"
     monkeypatch.setenv("JAMAJAMA_PLANNER__ENGINE", "fastest")
     with pytest.raises(Exception, match="engine"):
         load_settings()
