@@ -12,8 +12,6 @@ entity-heavy case query of `bench/opd.py` (a page of residents with their famili
 
     .venv/bin/python bench/planning.py
     .venv/bin/python bench/planning.py --repeat 500
-
-Both planning engines (`[planner] engine`) are timed in the same run: the cold column per engine.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ from opd import CASE_QUERY, RESIDENT_QUERY  # noqa: E402
 from run import find_shared  # noqa: E402
 
 from gateway.engine import Gateway  # noqa: E402
-from gateway.planner import ENGINES, build_query_plan  # noqa: E402
+from gateway.planner import build_query_plan  # noqa: E402
 from gateway.planner.printer import print_plan  # noqa: E402
 from gateway.supergraph import load_supergraph  # noqa: E402
 
@@ -78,12 +76,7 @@ def measure(label: str, sdl: str, query: str, name: str | None, repeat: int) -> 
         "parse_validate_us": median_us(
             lambda: validate(supergraph.api_schema, parse(query)), repeat
         ),
-        "plan_us": {
-            engine: median_us(
-                lambda e=engine: build_query_plan(supergraph, document, name, engine=e), repeat
-            )
-            for engine in ENGINES
-        },
+        "plan_us": median_us(lambda: build_query_plan(supergraph, document, name), repeat),
         "cached_us": median_us(cached, repeat),
     }
 
@@ -105,16 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(f"python {' '.join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])])}")
     print(
-        "| operation | fetch nodes | parse + validate µs "
-        + "".join(f"| build_query_plan µs (cold, {engine}) " for engine in ENGINES)
-        + "| cached path µs (document + plan cache hit) |"
+        "| operation | fetch nodes | parse + validate µs | build_query_plan µs (cold) "
+        "| cached path µs (document + plan cache hit) |"
     )
-    print("|---" * (4 + len(ENGINES)) + "|")
+    print("|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['operation']} | {r['fetches']} | {r['parse_validate_us']:,.0f} "
-            + "".join(f"| {r['plan_us'][engine]:,.0f} " for engine in ENGINES)
-            + f"| {r['cached_us']:,.1f} |"
+            f"| {r['plan_us']:,.0f} | {r['cached_us']:,.1f} |"
         )
     return 0
 

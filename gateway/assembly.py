@@ -41,7 +41,7 @@ from gateway.limits import OperationLimits
 from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
-from gateway.planner import planner_for
+from gateway.planner import build_query_plan
 from gateway.ratelimit.client import ClientAddresses
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.registry.usage import HttpUsageSink, UsageRecorder
@@ -106,7 +106,7 @@ class Services:
     ) -> Gateway:
         """One engine generation on ``sdl`` (raises ``GatewayError`` if it does not load)."""
         settings = self.settings
-        planner = planner_for(settings.planner.engine)
+        planner = build_query_plan
         if self.tracing is not None:
             planner = self.tracing.traced_planner(planner)
         access = None

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gateway import engine
-from gateway.planner import Engine, planner_for
 from tests.federation.subgraph_server import DataDrivenSubgraph, SubgraphHost
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -57,13 +56,6 @@ class Operation:
         path = self._sibling(".xfail")
         return " ".join(path.read_text().split()) if path.exists() else None
 
-    def engine_xfail_reason(self, engine: str) -> str | None:
-        """Why one planning engine may differ (`<op>.<engine>.xfail`), or `xfail_reason`."""
-        path = self._sibling(f".{engine}.xfail")
-        if path.exists():
-            return " ".join(path.read_text().split())
-        return self.xfail_reason
-
     @property
     def fetches_path(self) -> Path:
         return self._sibling(".fetches.json")
@@ -72,12 +64,6 @@ class Operation:
     def fetches(self) -> dict[str, int] | None:
         path = self.fetches_path
         return json.loads(path.read_text()) if path.exists() else None
-
-    def engine_fetches(self, engine: str) -> dict[str, int] | None:
-        """The pinned requests per subgraph for one planning engine (`<op>.<engine>.fetches.json`,
-        where the engines pick different, equally cheap subgraphs), else `fetches`."""
-        path = self._sibling(f".{engine}.fetches.json")
-        return json.loads(path.read_text()) if path.exists() else self.fetches
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,17 +149,13 @@ def serve_case(host: SubgraphHost, case: Case) -> Iterator[RunningCase]:
             host.apps.pop(f"{case.id}/{name}", None)
 
 
-def corpus_gateway(
-    case: Case, urls: dict[str, str], planner_engine: Engine = "graph", **options: Any
-) -> engine.Gateway:
-    """Our gateway on a case's supergraph, routed to ``urls``, planning with ``planner_engine``,
-    with the debug check that every subgraph operation of every plan is valid against that
-    subgraph's schema."""
+def corpus_gateway(case: Case, urls: dict[str, str], **options: Any) -> engine.Gateway:
+    """Our gateway on a case's supergraph, routed to ``urls``, with the debug check that every
+    subgraph operation of every plan is valid against that subgraph's schema."""
     return engine.Gateway.from_supergraph_sdl(
         case.supergraph_path.read_text(),
         subgraph_urls=urls,
         validate_subgraph_operations=True,
-        planner=planner_for(planner_engine),
         **options,
     )
 

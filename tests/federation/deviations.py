@@ -10,8 +10,6 @@ of the case), a ``kind`` and why:
   subgraph calls, where the corpus keeps ``*.corrected.json`` for Apollo's); the gateways may all
   differ, but the ``data`` must still agree.
 
-``engine`` (optional): the entry holds for that planning engine only (``greedy`` or ``graph``).
-
 ``witnesses`` are operation ids (``topic/case#index``) of the default run (seed 0, default count)
 that show the disagreement: they must still disagree (an ``ours-bug`` witness is a strict xfail,
 so fixing the planner turns the test red until the entry goes). Other operations that match
@@ -39,17 +37,13 @@ class Deviation:
     selects: frozenset[str]
     reason: str
     witnesses: frozenset[str] = frozenset()
-    engine: str | None = None
 
-    def matches(self, operation: GeneratedOperation, engine: str | None = None) -> bool:
-        if operation.case_id != self.case or not self.holds_for(engine):
+    def matches(self, operation: GeneratedOperation) -> bool:
+        if operation.case_id != self.case:
             return False
         if operation.id in self.witnesses or "*" in self.selects:
             return True
         return bool(self.selects) and self.selects <= operation.coordinates
-
-    def holds_for(self, engine: str | None) -> bool:
-        return self.engine is None or engine is None or self.engine == engine
 
     def describe(self) -> str:
         return f"{self.kind} in {self.case}: {self.reason}"
@@ -62,10 +56,8 @@ def load_deviations(path: Path = DEVIATIONS_PATH, *, witnesses: bool = True) -> 
     raw = tomllib.loads(path.read_text()) if path.exists() else {}
     found = []
     for number, entry in enumerate(raw.get("deviation", [])):
-        unknown = set(entry) - {"case", "kind", "selects", "reason", "witnesses", "engine"}
+        unknown = set(entry) - {"case", "kind", "selects", "reason", "witnesses"}
         if unknown or entry.get("kind") not in KINDS or not entry.get("reason"):
-            raise ValueError(f"{path.name}: deviation {number} is malformed: {entry}")
-        if entry.get("engine", "greedy") not in ("greedy", "graph"):
             raise ValueError(f"{path.name}: deviation {number} is malformed: {entry}")
         if entry["kind"] == "ours-bug" and "*" in entry.get("selects", ()):
             raise ValueError(f"{path.name}: deviation {number}: an ours-bug cannot cover a case")
@@ -78,7 +70,6 @@ def load_deviations(path: Path = DEVIATIONS_PATH, *, witnesses: bool = True) -> 
                 selects=frozenset(entry.get("selects", ())),
                 reason=" ".join(entry["reason"].split()),
                 witnesses=frozenset(entry.get("witnesses", ()) if witnesses else ()),
-                engine=entry.get("engine"),
             )
         )
     return found
@@ -94,12 +85,9 @@ def witness_slots(deviations: list[Deviation]) -> list[tuple[str, int]]:
     return found
 
 
-def deviation_of(
-    operation: GeneratedOperation, deviations: list[Deviation], engine: str | None = None
-) -> Deviation | None:
-    """The first entry that explains a disagreement on ``operation`` under ``engine`` (witness
-    entries first)."""
+def deviation_of(operation: GeneratedOperation, deviations: list[Deviation]) -> Deviation | None:
+    """The first entry that explains a disagreement on ``operation`` (witness entries first)."""
     for deviation in deviations:
-        if operation.id in deviation.witnesses and deviation.holds_for(engine):
+        if operation.id in deviation.witnesses:
             return deviation
-    return next((d for d in deviations if d.matches(operation, engine)), None)
+    return next((d for d in deviations if d.matches(operation)), None)

@@ -25,7 +25,7 @@ from graphql import parse
 
 from gateway import engine
 from gateway.errors import GatewayError
-from gateway.planner import Engine, build_query_plan, planner_for, print_plan
+from gateway.planner import build_query_plan, print_plan
 from gateway.planner.validation import SubgraphOperationValidator
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.federation.corpus import (
@@ -65,20 +65,16 @@ def _supergraph(case: Case) -> tuple[Supergraph, SubgraphOperationValidator]:
     return supergraph, SubgraphOperationValidator(supergraph)
 
 
-def our_gateway(
-    case: Case, urls: dict[str, str], planner_engine: Engine = "graph"
-) -> engine.Gateway:
+def our_gateway(case: Case, urls: dict[str, str]) -> engine.Gateway:
     """Our gateway on the case (supergraph loaded once), every plan's fetches validated."""
     supergraph, validator = _supergraph(case)
-    gateway = engine.Gateway(supergraph, subgraph_urls=urls, planner=planner_for(planner_engine))
+    gateway = engine.Gateway(supergraph, subgraph_urls=urls)
     gateway.plan_validator = validator
     return gateway
 
 
-async def ours_answer(
-    running: RunningCase, operation: GeneratedOperation, planner_engine: Engine = "graph"
-) -> str:
-    gateway = our_gateway(running.case, running.urls, planner_engine)
+async def ours_answer(running: RunningCase, operation: GeneratedOperation) -> str:
+    gateway = our_gateway(running.case, running.urls)
     try:
         running.reset()
         result = await gateway.execute(operation.query, variables=operation.variables)
@@ -131,9 +127,6 @@ def main(argv: list[str] | None = None) -> int:
         "--query", help="run this operation on the one CASE instead (prints our plan)"
     )
     parser.add_argument("--variables", default=None, help="JSON variables of --query")
-    parser.add_argument(
-        "--engine", choices=("greedy", "graph"), default="graph", help="our planning engine"
-    )
     args = parser.parse_args(argv)
     if args.query is not None:
         return _one(args)
@@ -160,12 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         for case, index in chosen:
             operation = generator_for(case, seed).operation(index)
             run = running[case.id]
-            ours = asyncio.run(ours_answer(run, operation, args.engine))
+            ours = asyncio.run(ours_answer(run, operation))
             reference = reference_answer(client, apollo[case.id], run, operation)
             if ours == reference:
                 continue
             disagreements += 1
-            explained = deviation_of(operation, deviations, args.engine)
+            explained = deviation_of(operation, deviations)
             if (
                 explained is not None
                 and explained.kind == "implementation-defined"
@@ -187,7 +180,7 @@ def _one(args: argparse.Namespace) -> int:
     )
     supergraph, _ = _supergraph(case)
     try:
-        plan = build_query_plan(supergraph, parse(args.query), engine=args.engine)
+        plan = build_query_plan(supergraph, parse(args.query))
         print(print_plan(plan))
     except GatewayError as error:
         print(f"no plan: {error.message}")
@@ -195,7 +188,7 @@ def _one(args: argparse.Namespace) -> int:
         run = stack.enter_context(serve_case(host, case))
         specs = [(case.supergraph_path, run.urls)]
         (apollo,) = stack.enter_context(apollo_gateways(specs))
-        ours = asyncio.run(ours_answer(run, operation, args.engine))
+        ours = asyncio.run(ours_answer(run, operation))
         reference = reference_answer(client, apollo, run, operation)
         tie = None
         if args.hive:

@@ -146,29 +146,6 @@ reason = "why not"
     assert deviation_of(_operation("a/b", 3, set()), without) is None
 
 
-def test_a_deviation_of_one_planning_engine_explains_only_its_answers(tmp_path: Path) -> None:
-    path = tmp_path / "deviations.toml"
-    path.write_text(
-        """
-[[deviation]]
-case = "a/b"
-kind = "ours-bug"
-engine = "greedy"
-selects = ["T.f"]
-witnesses = ["a/b#3"]
-reason = "the greedy planner's"
-"""
-    )
-    (deviation,) = load_deviations(path)
-    assert deviation_of(_operation("a/b", 3, set()), [deviation], "greedy") is deviation
-    assert deviation_of(_operation("a/b", 3, set()), [deviation], "graph") is None
-    assert deviation_of(_operation("a/b", 4, {"T.f"}), [deviation], "graph") is None
-    assert deviation_of(_operation("a/b", 4, {"T.f"}), [deviation], "greedy") is deviation
-    path.write_text(path.read_text().replace('engine = "greedy"', 'engine = "fast"'))
-    with pytest.raises(ValueError, match="malformed"):
-        load_deviations(path)
-
-
 @pytest.mark.parametrize(
     "entry",
     [

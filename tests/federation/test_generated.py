@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.planner import Engine
 from tests.federation.corpus import RunningCase, discover_cases, dump_response, normalize_urls
 from tests.federation.deviations import deviation_of, load_deviations, witness_slots
 from tests.federation.differential import (
@@ -62,22 +61,9 @@ def client() -> Any:
         yield client
 
 
-# Both planning engines, the operations split between them (even slots greedy, odd ones graph);
-# every witness of a known deviation runs under both.
-WITNESSES = {(case_id, index) for case_id, index in witness_slots(DEVIATIONS)}
-RUNS = [
-    (case, index, engine)
-    for position, (case, index) in enumerate(SLOTS)
-    for engine in ("greedy", "graph")
-    if (case.id, index) in WITNESSES or engine == ("greedy", "graph")[position % 2]
-]
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize(
-    ("case", "index", "engine"),
-    RUNS,
-    ids=[f"{case.id}#{index}[{engine}]" for case, index, engine in RUNS],
+    ("case", "index"), SLOTS, ids=[f"{case.id}#{index}" for case, index in SLOTS]
 )
 async def test_generated_operation_answers_like_apollo_gateway(
     request: pytest.FixtureRequest,
@@ -85,13 +71,12 @@ async def test_generated_operation_answers_like_apollo_gateway(
     client: httpx.Client,
     case: Any,
     index: int,
-    engine: Engine,
 ) -> None:
     operation = generator_for(case, SEED).operation(index)
     running, apollo_url = apollo[case.id]
-    ours = await ours_answer(running, operation, engine)
+    ours = await ours_answer(running, operation)
     reference = reference_answer(client, apollo_url, running, operation)
-    deviation = deviation_of(operation, DEVIATIONS, engine)
+    deviation = deviation_of(operation, DEVIATIONS)
     context = (
         f"{operation.id}\n{operation.query}\nvariables: {operation.variables}\n"
         f"(triage: python -m tests.federation.differential {case.id} --hive)"

@@ -2,9 +2,7 @@
 
 Each snapshot was read and judged by a person when it was written; a changed plan fails its test
 until someone reads the new one. `python -m tests.planner.plans write TOPIC[/CASE]` (re)writes the
-snapshots of those cases, to be reviewed in the diff before committing. Both planning engines are
-checked: `<op>.plan` is the plan of both, unless `<op>.graph.plan` holds the graph engine's own
-(written by the same command where the engines differ, removed where they agree again).
+snapshots of those cases, to be reviewed in the diff before committing.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from pathlib import Path
 from graphql import GraphQLError, parse, validate
 
 from gateway.errors import PlanningError
-from gateway.planner import ENGINES, Engine, build_query_plan, print_plan
+from gateway.planner import build_query_plan, print_plan
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.federation.corpus import CASES_DIR
 
@@ -37,10 +35,7 @@ _loaded: dict[Path, Supergraph] = {}
 
 
 def printed_plan(
-    supergraph_path: Path,
-    operation_path: Path,
-    labels: frozenset[str] = frozenset(),
-    engine: Engine = "greedy",
+    supergraph_path: Path, operation_path: Path, labels: frozenset[str] = frozenset()
 ) -> str:
     if supergraph_path not in _loaded:
         _loaded[supergraph_path] = load_supergraph(
@@ -57,16 +52,14 @@ def printed_plan(
     # Progressive override labels that hold for every request: percent(100) on, percent(0) off.
     labels = labels | {label for label in supergraph.override_labels if label == "percent(100)"}
     try:
-        plan = build_query_plan(supergraph, document, override_labels=labels, engine=engine)
+        plan = build_query_plan(supergraph, document, override_labels=labels)
     except PlanningError as error:  # refused at plan time: the snapshot pins code and message
         return f"Refused ({error.code}): {error}\n"
     return print_plan(plan) + "\n"
 
 
-def snapshot_path(case_id: str, engine: Engine = "greedy") -> Path:
-    shared = PLANS_DIR / f"{case_id}.plan"
-    own = PLANS_DIR / f"{case_id}.{engine}.plan"
-    return own if engine != "greedy" and own.exists() else shared
+def snapshot_path(case_id: str) -> Path:
+    return PLANS_DIR / f"{case_id}.plan"
 
 
 def main(selectors: list[str]) -> int:
@@ -75,18 +68,10 @@ def main(selectors: list[str]) -> int:
         for case_id, supergraph, operation in plan_cases(topic):
             if not case_id.startswith(selector):
                 continue
-            shared = PLANS_DIR / f"{case_id}.plan"
-            shared.parent.mkdir(parents=True, exist_ok=True)
-            shared.write_text(printed_plan(supergraph, operation))
-            print("wrote", shared.relative_to(PLANS_DIR))
-            for engine in ENGINES[1:]:
-                own = PLANS_DIR / f"{case_id}.{engine}.plan"
-                text = printed_plan(supergraph, operation, engine=engine)
-                if text == shared.read_text():
-                    own.unlink(missing_ok=True)
-                else:
-                    own.write_text(text)
-                    print("wrote", own.relative_to(PLANS_DIR), f"(the {engine} engine differs)")
+            path = snapshot_path(case_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(printed_plan(supergraph, operation))
+            print("wrote", path.relative_to(PLANS_DIR))
     return 0
 
 
