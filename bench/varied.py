@@ -270,8 +270,17 @@ def _group(leaf: str, frames: list[str]) -> str:
     return "other"
 
 
+def before_gateway(tree: Path) -> run.Gateway:
+    """``ours-sqlite`` with the gateway's code from ``tree`` (a worktree of the base commit)."""
+    ours = _ours("ours-before", f"Jama Jama at {tree.name}, authorization + audit (SQLite)")
+    return run.Gateway(
+        ours.name, ours.label, ours.command, ours.path, needs_node=False,
+        env=(("PYTHONPATH", str(tree.resolve())),),
+    )  # fmt: skip
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    names = [g.name for g in GATEWAYS]
+    names = [g.name for g in GATEWAYS] + ["ours-before"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(names), help=", ".join(names))
     parser.add_argument("--bodies", type=int, default=600, help="distinct request bodies (600)")
@@ -293,8 +302,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="ours under bench/stages.py: per-stage CPU and wall time",
     )
     parser.add_argument("--py-spy", action="store_true", help="also sample ours with py-spy")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run `ours-before`: ours-sqlite with the gateway's code from this source tree",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    if args.before and "ours-before" not in args.only.split(","):
+        args.only += ",ours-before"
     unknown = set(args.only.split(",")) - set(names)
     if unknown:
         parser.error(f"unknown gateway(s): {', '.join(sorted(unknown))}")
@@ -303,7 +319,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    selected = [g for g in GATEWAYS if g.name in args.only.split(",")]
+    known = GATEWAYS + ([before_gateway(args.before)] if args.before else [])
+    selected = [g for g in known if g.name in args.only.split(",")]
+    # before and after side by side
+    selected.sort(key=lambda g: 0.5 if g.name == "ours-before" else known.index(g))
     run.ensure_node_modules()
     logdir = Path(tempfile.mkdtemp(prefix="jamajama-varied-"))
     print(f"machine: {run.machine()}; load average {os.getloadavg()}; logs in {logdir}", flush=True)
@@ -455,7 +474,7 @@ def one_gateway(
 
     ctx["hooks"] = {"command": command, "before": before, "after": after}
     gw_here = run.Gateway(
-        gw.name, gw.label, gw.command, gw.path, workdir if ours else BENCH, gw.needs_node
+        gw.name, gw.label, gw.command, gw.path, workdir if ours else BENCH, gw.needs_node, gw.env
     )
     try:
         result = run.bench_gateway(gw_here, args, ctx)
