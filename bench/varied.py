@@ -505,15 +505,25 @@ def check_all(
     headers: dict[str, str] | None,
     name: str,
 ) -> None:
-    """Every body's answer JSON-equal (key order included) to Apollo's, or RuntimeError."""
+    """Every body's answer JSON-equal (key order included) to Apollo's, or RuntimeError.
+
+    A body answered with errors is asked once more: a subgraph connection closed by the subgraph
+    while the gateway reused it (uvicorn closes idle keep-alive connections after 5 s) fails
+    that one request (seen with ours and Hive Gateway); the retries are counted and printed.
+    """
     got = answers(url, payloads, headers)
+    retried = 0
     for body, mine, want in zip(payloads, got, reference, strict=True):
+        if run.ordered(mine) != run.ordered(want) and b'"errors"' in mine:
+            retried += 1
+            mine = answers(url, [body], headers)[0]
         if run.ordered(mine) != run.ordered(want):
             raise RuntimeError(
                 f"{name} answered {body[:120]!r} differently from Apollo: "
                 + run.first_difference(mine, want)
             )
-    print(f"  {name}: all {len(payloads)} answers equal Apollo's", flush=True)
+    note = f" ({retried} after a retry: the first answer had errors)" if retried else ""
+    print(f"  {name}: all {len(payloads)} answers equal Apollo's{note}", flush=True)
 
 
 def stage_table(found: dict[str, dict[str, float]], requests: int, result: run.Result) -> str:
