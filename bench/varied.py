@@ -513,16 +513,22 @@ def check_all(
     """
     got = answers(url, payloads, headers)
     retried = 0
+    first_error: dict[str, Any] | None = None
     for body, mine, want in zip(payloads, got, reference, strict=True):
         if run.ordered(mine) != run.ordered(want) and b'"errors"' in mine:
             retried += 1
+            first_error = first_error or json.loads(mine)["errors"][0]
             mine = answers(url, [body], headers)[0]
         if run.ordered(mine) != run.ordered(want):
             raise RuntimeError(
                 f"{name} answered {body[:120]!r} differently from Apollo: "
                 + run.first_difference(mine, want)
             )
-    note = f" ({retried} after a retry: the first answer had errors)" if retried else ""
+    note = ""
+    if retried:
+        message = str(first_error.get("message") if first_error else "")[:100]
+        code = (first_error or {}).get("extensions", {}).get("code")
+        note = f" ({retried} after a retry; the first answer's error: {code}: {message})"
     print(f"  {name}: all {len(payloads)} answers equal Apollo's{note}", flush=True)
 
 
