@@ -143,6 +143,13 @@ GATEWAYS = [
     _hive("hive", "Hive Gateway 2.15.1", "hive.config.mjs", rust=False),
     _hive("hive-dedup", "Hive Gateway 2.15.1 + in-flight dedup", "hive-dedup.config.mjs", False),
     _hive("hive-rust", "Hive Gateway 2.15.1 + Rust planner", "hive.config.mjs", rust=True),
+    _hive("hive-noshare", "Hive Gateway 2.15.1, no sharing", "hive-noshare.config.mjs", False),
+    _hive(
+        "hive-rust-noshare",
+        "Hive Gateway 2.15.1 + Rust planner, no sharing",
+        "hive-noshare.config.mjs",
+        rust=True,
+    ),
     _hive(
         "hive-rust-dedup",
         "Hive Gateway 2.15.1 + Rust planner + in-flight dedup",
