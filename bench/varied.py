@@ -212,6 +212,34 @@ def ours_config(base: Path, gateway: str, args: argparse.Namespace, workdir: Pat
     return path
 
 
+def _bench(
+    gw: run.Gateway, args: argparse.Namespace, ctx: dict[str, Any], workdir: Path
+) -> run.Result:
+    """``run.bench_gateway``, a failure reported as a result; ours-postgres's table dropped."""
+    try:
+        return run.bench_gateway(gw, args, ctx)
+    except Exception as error:  # report and go on
+        return run.Result(gw.name, gw.label, "failed", f"{type(error).__name__}: {error}")
+    finally:
+        if gw.name == "ours-postgres":
+            drop_audit_tables(args, workdir)
+
+
+def drop_audit_tables(args: argparse.Namespace, workdir: Path) -> None:
+    """Drop the run's PostgreSQL audit table (and its migration rows): the database is shared."""
+    config = workdir / "jamajama-varied.toml"
+    found = [line for line in config.read_text().splitlines() if line.startswith("table = ")]
+    if not found:
+        return
+    table = found[0].split('"')[1]
+    import psycopg
+
+    with psycopg.connect(args.postgres_url, autocommit=True) as conn:
+        for suffix in ("_subjects", "_checkpoints", ""):
+            conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
+        conn.execute("DELETE FROM jamajama_schema_versions WHERE store = %s", (f"audit:{table}",))
+
+
 def summarise_py_spy(raw: Path, top: int = 15) -> str:
     """Self time by function and inclusive time by module group, from py-spy's raw output."""
     own: collections.Counter[str] = collections.Counter()
@@ -476,10 +504,7 @@ def one_gateway(
     gw_here = run.Gateway(
         gw.name, gw.label, gw.command, gw.path, workdir if ours else BENCH, gw.needs_node, gw.env
     )
-    try:
-        result = run.bench_gateway(gw_here, args, ctx)
-    except Exception as error:  # report and go on
-        result = run.Result(gw.name, gw.label, "failed", f"{type(error).__name__}: {error}")
+    result = _bench(gw_here, args, ctx, workdir)
     if result.status == "ok" and result.wrk.get("requests"):
         requests = int(result.wrk["requests"])
         result.subgraph_fetches = (counted["after"] - counted["before"]) / requests
