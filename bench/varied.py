@@ -532,9 +532,10 @@ def check_all(
 ) -> None:
     """Every body's answer JSON-equal (key order included) to Apollo's, or RuntimeError.
 
-    A body answered with errors is asked once more: a subgraph connection closed by the subgraph
-    while the gateway reused it (uvicorn closes idle keep-alive connections after 5 s) fails
-    that one request (seen with ours and Hive Gateway); the retries are counted and printed.
+    A body answered with errors is asked once more, and the retries are counted and printed with
+    the first error: seen on this busy machine were ours-postgres's ``AUDIT_UNAVAILABLE`` (the
+    record not durable within the write timeout) and Hive Gateway's ``ECONNRESET`` from a
+    subgraph connection it reused (once also ours, a redacted subgraph error).
     """
     got = answers(url, payloads, headers)
     retried = 0
