@@ -35,6 +35,9 @@ from gateway.audit.witness import CheckpointFile, UrlWitness
 
 logger = logging.getLogger("jamajama.audit")
 
+#: background records handed to the store at once (its group commit batches them)
+_BATCH = 256
+
 
 class AuditLog:
     """Appends, verifies and searches one audit chain; anchors its head with checkpoints."""
@@ -108,16 +111,21 @@ class AuditLog:
 
     async def _write_queued(self) -> None:
         while self._queue:
-            event = self._queue.popleft()
-            try:
-                await self.append(event)
-            except AuditUnavailableError as error:
-                self._drop("unavailable", error.message)
-            except Exception:  # a bug must not stop the writer: later records still go out
-                logger.exception("audit record of an operation without personal data lost")
-                self._drop("unavailable", "unexpected error")
-            finally:
-                self._depth_changed()
+            # everything queued at once: the store commits them together (group commit)
+            events = [self._queue.popleft() for _ in range(min(len(self._queue), _BATCH))]
+            results = await asyncio.gather(
+                *(self.append(event) for event in events), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, AuditUnavailableError):
+                    self._drop("unavailable", result.message)
+                elif isinstance(result, Exception):  # a bug must not stop the writer
+                    logger.error(
+                        "audit record of an operation without personal data lost",
+                        exc_info=result,
+                    )
+                    self._drop("unavailable", "unexpected error")
+            self._depth_changed()
 
     def _drop(self, reason: str, detail: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
