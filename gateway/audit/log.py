@@ -60,6 +60,7 @@ class AuditLog:
         self._queue: deque[AuditEvent] = deque()
         self._queue_size = queue_size
         self._writer: asyncio.Task[None] | None = None
+        self._in_flight = 0
         #: background records not written: ``queue_full`` or ``unavailable``
         self.dropped: dict[str, int] = {"queue_full": 0, "unavailable": 0}
         #: observers (metrics): the queue depth when it changes, a dropped record's reason
@@ -90,12 +91,13 @@ class AuditLog:
 
     @property
     def queue_depth(self) -> int:
-        return len(self._queue)
+        """Background records not written yet: queued, or handed to the store and not committed."""
+        return len(self._queue) + self._in_flight
 
     def append_later(self, event: AuditEvent) -> bool:
         """Queue the record of an operation without personal data; False when the queue is full
         and the record is dropped (never blocks the request)."""
-        if len(self._queue) >= self._queue_size:
+        if self.queue_depth >= self._queue_size:
             self._drop("queue_full", "the background queue is full")
             return False
         self._queue.append(event)
@@ -113,9 +115,13 @@ class AuditLog:
         while self._queue:
             # everything queued at once: the store commits them together (group commit)
             events = [self._queue.popleft() for _ in range(min(len(self._queue), _BATCH))]
-            results = await asyncio.gather(
-                *(self.append(event) for event in events), return_exceptions=True
-            )
+            self._in_flight = len(events)
+            try:
+                results = await asyncio.gather(
+                    *(self.append(event) for event in events), return_exceptions=True
+                )
+            finally:
+                self._in_flight = 0
             for result in results:
                 if isinstance(result, AuditUnavailableError):
                     self._drop("unavailable", result.message)
@@ -142,7 +148,7 @@ class AuditLog:
 
     def _depth_changed(self) -> None:
         if self.on_queue_depth is not None:
-            self.on_queue_depth(len(self._queue))
+            self.on_queue_depth(self.queue_depth)
 
     async def checkpoint(self) -> Checkpoint | None:
         """Anchor the head now (``jamajama audit checkpoint``, tests)."""
