@@ -1,12 +1,12 @@
-"""``@defer`` as Hive Gateway 2.15.1 (with its Rust planner, our oracle) serves it: accepted and
-validated, then executed without deferring — the whole response is one result.
+"""``@defer`` in operations: validated, stripped before planning, its fragments kept for the split.
 
 The API schema itself does not declare ``@defer`` (introspection stays Apollo Gateway's); the
 engine validates operations against ``with_defer(api_schema)``, which adds graphql-core's
 ``@defer`` definition and so its validation rules (static unique labels, not on a mutation's or
 subscription's root fields). Then ``strip_defer`` removes the directive, so planning, access control
-and response shaping see the plain operation and no subgraph is ever sent ``@defer``. See
-docs/defer.md for what is and is not supported.
+and response shaping see the plain operation and no subgraph is ever sent ``@defer``; the
+``DeferredOperation`` (fragments, their paths and labels) tells gateway/executor/defer.py how to
+cut the complete response into incremental-delivery parts. See docs/defer.md.
 """
 
 from __future__ import annotations
