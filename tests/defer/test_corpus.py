@@ -1,5 +1,5 @@
 """Deferred operations against corpus subgraphs: our multipart bytes equal Hive Gateway 2.15.1's
-(JavaScript planner), recorded by ``python -m tests.defer.record`` into ``cases/``."""
+(JavaScript planner), recorded by ``python -m tests.defer.record`` into ``cases/`` (README.md)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def host() -> Iterator[SubgraphHost]:
 
 
 def _recorded(operation: Path) -> tuple[str, bytes]:
-    head, _, body = operation.with_suffix(".hive.txt").read_bytes().partition(b"\n\n")
+    """Hive's answer, or the corrected one where Hive is wrong (cases/README.md)."""
+    corrected = operation.with_suffix(".corrected.txt")
+    source = corrected if corrected.exists() else operation.with_suffix(".hive.txt")
+    head, _, body = source.read_bytes().partition(b"\n\n")
     return head.decode().removeprefix("content-type: "), body
 
 
