@@ -17,7 +17,7 @@ import random
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -41,6 +41,13 @@ from gateway.gc_tuning import note_eviction
 from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
+from gateway.planner.defer import (
+    DeferredOperation,
+    deferred_operation,
+    has_defer,
+    strip_defer,
+    with_defer,
+)
 from gateway.planner.merge import merge_fetches
 from gateway.planner.plan import FetchNode, PlanNode, QueryPlan, SequenceNode
 from gateway.planner.validation import SubgraphOperationValidator
@@ -96,6 +103,8 @@ class _PreparedOperation:
     kind: str
     shaper: ResponseShaper
     needs_subgraphs: bool
+    #: its ``@defer`` fragments, for the HTTP layer to split the response (None: defers nothing)
+    deferred: DeferredOperation | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +114,8 @@ class _PreparedDocument:
     document: DocumentNode | None
     errors: list[ErrorDict] | None
     operations: dict[str | None, _PreparedOperation] = field(default_factory=dict)
+    #: the document as sent, when it carries ``@defer`` (``document`` is stripped of it)
+    with_defer: DocumentNode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +130,10 @@ class GatewayResult:
     response: dict[str, Any]
     executed: bool = True
     operation_not_allowed: bool = False
+    #: refused before execution: it defers and the client cannot take multipart (HTTP 406)
+    not_acceptable: bool = False
+    #: the operation's ``@defer`` fragments: multipart answers split the response by them
+    deferred: DeferredOperation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +151,9 @@ class GraphQLRequest:
     principal: Principal | None = None
     request_id: str | None = None
     allowed_operations: Collection[str] | None = None
+    #: False when the client cannot take an incremental (multipart) answer: an operation with
+    #: ``@defer`` is then refused before it runs, as Hive Gateway does (406)
+    incremental: bool = True
 
     @property
     def purpose(self) -> str | None:
@@ -162,10 +180,13 @@ class _Run:
 class _RequestFailure(Exception):
     """A request that cannot be executed; carries the response errors."""
 
-    def __init__(self, errors: list[ErrorDict], *, not_allowed: bool = False) -> None:
+    def __init__(
+        self, errors: list[ErrorDict], *, not_allowed: bool = False, not_acceptable: bool = False
+    ) -> None:
         super().__init__(errors[0]["message"] if errors else "request failed")
         self.errors = errors
         self.not_allowed = not_allowed
+        self.not_acceptable = not_acceptable
 
 
 class Gateway:
@@ -190,6 +211,8 @@ class Gateway:
         merge_fetches: bool = True,
     ) -> None:
         self.supergraph = supergraph
+        #: the API schema plus ``@defer``, which operations may use (gateway/planner/defer.py)
+        self._validation_schema = with_defer(supergraph.api_schema)
         #: debug check of every new plan's subgraph operations (``[planner]``; tests turn it on)
         self.plan_validator = (
             SubgraphOperationValidator(supergraph) if validate_subgraph_operations else None
@@ -288,6 +311,7 @@ class Gateway:
                 {"errors": failure.errors},
                 executed=False,
                 operation_not_allowed=failure.not_allowed,
+                not_acceptable=failure.not_acceptable,
             )
         except GatewayError as error:
             logger.warning("request failed: %s (%s)", error.message, error.code)
@@ -302,6 +326,13 @@ class Gateway:
 
     async def _process(self, request: GraphQLRequest) -> GatewayResult:
         run = self._start(request)
+        result = await self._process_run(run)
+        if run.operation.deferred is None or not result.executed:
+            return result
+        return replace(result, deferred=run.operation.deferred)
+
+    async def _process_run(self, run: _Run) -> GatewayResult:
+        request = run.request
         if self.access is not None:
             return await self._process_secured(run, self.access)
         operation = run.operation
@@ -328,6 +359,8 @@ class Gateway:
                 [{"message": message, "extensions": {"code": "METHOD_NOT_ALLOWED"}}],
                 not_allowed=True,
             )
+        if operation.deferred is not None and not request.incremental:
+            raise _RequestFailure([dict(_NEEDS_MULTIPART)], not_acceptable=True)
         raw_variables = dict(request.variables or {})
         coerced = self._coerce_variables(operation.node, raw_variables)
         return _Run(request, prepared, operation, coerced, raw_variables)
@@ -514,7 +547,7 @@ class Gateway:
         if self.access is None or not any(_code(e) == VALIDATION_FAILED for e in errors):
             return errors
         schema = self.access.filtered_schema(self.access.grants(principal or ANONYMOUS))
-        found = validate(schema, parse(query))
+        found = validate(with_defer(schema), parse(query))
         if not found:  # cannot happen (the filtered schema is a subset); never leak the hint
             return [{**e, "message": _DID_YOU_MEAN.sub("", e["message"])} for e in errors]
         return [_request_error(error, VALIDATION_FAILED) for error in found]
@@ -529,7 +562,7 @@ class Gateway:
             return _PreparedDocument(None, [_request_error(error, PARSE_FAILED)])
         except LimitExceeded as exceeded:
             return _PreparedDocument(None, exceeded.errors)
-        errors = validate(self.supergraph.api_schema, document)
+        errors = validate(self._validation_schema, document)
         if errors:
             return _PreparedDocument(
                 None, [_request_error(error, VALIDATION_FAILED) for error in errors]
@@ -539,6 +572,8 @@ class Gateway:
                 limits.check_cost(self.supergraph.schema, document)
             except LimitExceeded as exceeded:
                 return _PreparedDocument(None, exceeded.errors)
+        if has_defer(document):  # run without it; the HTTP layer splits (planner/defer.py)
+            return _PreparedDocument(strip_defer(document), None, with_defer=document)
         return _PreparedDocument(document, None)
 
     def _prepare_operation(
@@ -555,6 +590,7 @@ class Gateway:
             kind=node.operation.value,
             shaper=shaper,
             needs_subgraphs=not shaper.only_introspection,
+            deferred=_deferred_of(prepared.with_defer, node),
         )
         prepared.operations[operation_name] = operation
         return operation
@@ -628,6 +664,24 @@ class SubscriptionStart:
         return self.run.request
 
 
+def _deferred_of(
+    document: DocumentNode | None, stripped: OperationDefinitionNode
+) -> DeferredOperation | None:
+    """The ``@defer`` fragments of the operation ``stripped`` was, found in the document as sent
+    (stripping keeps definitions in place, so the operation is found by position)."""
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for original in operations:
+        if (
+            original.loc is not None
+            and stripped.loc is not None
+            and original.loc.start == stripped.loc.start
+        ):
+            return deferred_operation(document, original)
+    return None
+
+
 def _split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
     """The subscription fetch the plan starts with, and what follows it."""
     node = plan.node
@@ -650,6 +704,13 @@ def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResu
         return GatewayResult({"errors": errors, "data": data})
     return GatewayResult({"data": data})
 
+
+INCREMENTAL_DELIVERY_NOT_ACCEPTED = "INCREMENTAL_DELIVERY_NOT_ACCEPTED"
+_NEEDS_MULTIPART: ErrorDict = {
+    "message": "This operation uses @defer: its response is delivered incrementally, which "
+    "needs `Accept: multipart/mixed` (e.g. `multipart/mixed;deferSpec=20220824`).",
+    "extensions": {"code": INCREMENTAL_DELIVERY_NOT_ACCEPTED},
+}
 
 _DID_YOU_MEAN = re.compile(r" Did you mean .*$")
 

@@ -34,6 +34,7 @@ from starlette.routing import Route, WebSocketRoute
 from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest
 from gateway.errors import GatewayError
+from gateway.executor.defer import split_response
 from gateway.executor.resilience import propagated
 from gateway.favicon import favicon_route
 from gateway.http import dev_tokens, graphiql
@@ -47,6 +48,7 @@ from gateway.http.csrf import (
 )
 from gateway.http.errors import mask_errors
 from gateway.http.health import Readiness, health, ready_endpoint
+from gateway.http.multipart import multipart_response, takes_multipart, wants_multipart
 from gateway.http.overload import OverloadGuard
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.http.sse import EVENT_STREAM, event_stream, wants_event_stream
@@ -54,6 +56,7 @@ from gateway.http.websocket import GraphQLWebSocket
 from gateway.observability.context import new_request_id, request_id
 from gateway.observability.metrics import GatewayMetrics, operation_name_of
 from gateway.observability.tracing import Tracing
+from gateway.planner.defer import DeferredOperation
 from gateway.planner.printer import print_plan
 from gateway.subscriptions.manager import SubscriptionManager, subscription_client
 
@@ -281,6 +284,11 @@ class GraphQLEndpoint:
         if self.show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
             return graphiql.page(self.graphiql_page)
         media_type = EVENT_STREAM if wants_event_stream(accept) else _negotiate(accept)
+        #: multipart/mixed (gateway/http/multipart.py): always when the client prefers it, for an
+        #: operation with @defer when it accepts it; refusals before the operation stay JSON
+        multipart: bool | None = None
+        if media_type != EVENT_STREAM:
+            multipart = wants_multipart(accept) or (None if takes_multipart(accept) else False)
         rid = _client_request_id(request.headers.get(self.id_header))
         token = request_id.set(rid)
         if self.propagate:
@@ -288,14 +296,17 @@ class GraphQLEndpoint:
             propagated.set({h: headers[h] for h in self.propagate if h in headers} or None)
         try:
             with self.metrics.in_flight():
-                response = await self.serve(request, media_type, rid)
+                response = await self.serve(request, media_type, rid, multipart)
         finally:
             request_id.reset(token)
         response.raw_headers.append((self._id_header_raw, rid.encode("latin-1")))
         return response
 
-    async def serve(self, request: Request, media_type: str, rid: str) -> Response:
-        """CSRF, credentials, then the request's operation (or batch of them)."""
+    async def serve(
+        self, request: Request, media_type: str, rid: str, multipart: bool | None = False
+    ) -> Response:
+        """CSRF, credentials, then the request's operation (or batch of them). ``multipart``:
+        True answers multipart/mixed, None only when the operation defers, False never."""
         headers = request.headers
         is_get = request.method == "GET"
         content_media = "" if is_get else media_type_of(headers.get("content-type"))
@@ -326,9 +337,17 @@ class GraphQLEndpoint:
         if media_type == EVENT_STREAM:
             return await self._event_stream(operations, is_get, principal, rid, request)
         if not isinstance(operations, list):
+            deferred: list[DeferredOperation] = []
             response, status, extra = await self.run_operation(
-                operations, is_get, principal, rid, media_type, headers
+                operations, is_get, principal, rid, media_type, headers, deferred, multipart
             )
+            if multipart or deferred:
+                parts = [response]
+                if deferred:  # cut as incremental delivery (gateway/executor/defer.py)
+                    parts = split_response(response, deferred[0], operations["variables"])
+                elif status == 200 and "data" not in response:
+                    status = 400  # failed before execution: Hive's status for multipart
+                return multipart_response(parts, status, extra)
             return _json_response(response, media_type, status, extra)
         results = await asyncio.gather(
             *(self.run_operation(p, False, principal, rid, media_type, headers) for p in operations)
@@ -419,8 +438,11 @@ class GraphQLEndpoint:
         rid: str,
         media_type: str,
         request_headers: Mapping[str, str],
+        deferred: list[DeferredOperation] | None = None,
+        multipart: bool | None = False,
     ) -> Outcome:
-        """One operation -> (response, status for a single request, extra headers)."""
+        """One operation -> (response, status for a single request, extra headers); its
+        ``@defer`` fragments are appended to ``deferred`` when given (multipart answers)."""
         started = time.perf_counter()
         operation = params["operation_name"]
         query = params["query"]
@@ -438,6 +460,7 @@ class GraphQLEndpoint:
             principal=principal,
             request_id=rid,
             allowed_operations={"query"} if is_get else None,
+            incremental=multipart is not False and deferred is not None,
         )
         if self.tracing is not None:
             with self.tracing.request(request_headers, operation or operation_name_of(query)):
@@ -445,6 +468,8 @@ class GraphQLEndpoint:
         else:
             result = await self.gateway.process(graphql_request)
         self.metrics.finished(operation, query, result, started)
+        if deferred is not None and result.deferred is not None:
+            deferred.append(result.deferred)
         return self._outcome(result, rid, media_type)
 
     async def _persisted_query(
@@ -474,6 +499,8 @@ class GraphQLEndpoint:
             response = {**response, "errors": mask_errors(errors, rid, self.redact)}
         if result.operation_not_allowed:
             return response, 405, {"allow": "POST"}
+        if result.not_acceptable:
+            return response, 406, None
         if not result.executed and media_type == GRAPHQL_RESPONSE_JSON:
             return response, 400, None
         return response, 200, None

@@ -1,0 +1,79 @@
+"""GraphQL responses as ``multipart/mixed``, byte for byte as Hive Gateway 2.15.1 sends them.
+
+A client that puts ``multipart/mixed`` (e.g. Apollo Client's
+``multipart/mixed;deferSpec=20220824,application/json``) before any JSON type in its ``Accept``
+gets ``Content-Type: multipart/mixed; boundary="-"`` and the body
+
+    \\r\\n---\\r\\nContent-Type: application/json; charset=utf-8\\r\\nContent-Length: N\\r\\n\\r\\n
+    {response JSON}\\r\\n-----\\r\\n
+
+one part per result (graphql-yoga's multipart processor): the complete result when the operation
+defers nothing, else the primary part (``hasNext: true``) and the ``incremental`` part
+(gateway/executor/defer.py). See docs/defer.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+import orjson
+from starlette.responses import Response
+
+MULTIPART_MIXED: Final = "multipart/mixed"
+CONTENT_TYPE: Final = 'multipart/mixed; boundary="-"'
+_JSON_TYPES = frozenset(
+    {"application/json", "application/graphql-response+json", "application/*", "*/*"}
+)
+
+
+def takes_multipart(accept: str | None) -> bool:
+    """The client accepts ``multipart/mixed`` at all (no ``Accept``, or ``*/*``, counts): what
+    an operation with ``@defer`` needs; Hive answers 406 otherwise."""
+    if not accept:
+        return True
+    return any(
+        part.split(";", 1)[0].strip().lower() in (MULTIPART_MIXED, "multipart/*", "*/*")
+        for part in accept.split(",")
+    )
+
+
+def wants_multipart(accept: str | None) -> bool:
+    """``multipart/mixed`` comes before any JSON type the client accepts (Hive's negotiation:
+    the first media type in the client's order that a result processor serves)."""
+    if not accept:
+        return False
+    for part in accept.split(","):
+        media = part.split(";", 1)[0].strip().lower()
+        if media == MULTIPART_MIXED:
+            return True
+        if media in _JSON_TYPES:
+            return False
+    return False
+
+
+def multipart_body(results: Iterable[dict[str, Any]]) -> bytes:
+    """The multipart body carrying ``results`` in order, each one JSON part."""
+    chunks = [b"\r\n---"]
+    for result in results:
+        encoded = orjson.dumps(result)
+        chunks.append(
+            b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "
+            + str(len(encoded)).encode()
+            + b"\r\n\r\n"
+            + encoded
+            + b"\r\n---"
+        )
+    chunks.append(b"--\r\n")
+    return b"".join(chunks)
+
+
+def multipart_response(
+    parts: list[dict[str, Any]], status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The parts of one response (one: the complete result) as a multipart response."""
+    return Response(
+        multipart_body(parts),
+        status_code=status_code,
+        headers={"content-type": CONTENT_TYPE, **(headers or {})},
+    )
