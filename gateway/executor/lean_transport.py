@@ -59,10 +59,12 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = False
         self.closed = False
         self.idle_since = 0.0
+        self.lost: asyncio.Future[None] | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.lost = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
         waiter = self.waiter
@@ -76,6 +78,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.lost is not None and not self.lost.done():
+            self.lost.set_result(None)
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             if self.status and not self.framed:  # body delimited by the end of the connection
@@ -84,6 +88,10 @@ class _Connection(asyncio.Protocol):
                 waiter.set_exception(_Disconnected("the subgraph closed the connection"))
 
     # llhttp callbacks
+    def on_message_begin(self) -> None:
+        if self.waiter is None or self.waiter.done():  # a second answer to one request
+            self.close()
+
     def on_status(self, reason: bytes) -> None:
         self.reason += reason.decode("latin-1")
 
@@ -277,10 +285,17 @@ class LeanTransport(AiohttpTransport):
         return answer
 
     async def aclose(self) -> None:
+        """Drops every connection and waits until they are gone: a TLS connection still shutting
+        down when the event loop closes would keep the loop busy."""
+        lost = [c.lost for c in self._open if c.lost is not None and not c.lost.done()]
         for connection in list(self._open):
-            self._discard(connection)
+            connection.closed = True
+            if connection.transport is not None:
+                connection.transport.abort()
+        self._open.clear()
         self._idle.clear()
-        await asyncio.sleep(0)  # let the transports close before the loop goes away
+        if lost:
+            await asyncio.wait(lost, timeout=5.0)
         await super().aclose()
 
 

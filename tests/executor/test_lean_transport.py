@@ -136,6 +136,16 @@ async def test_a_connection_the_subgraph_closed_while_idle_is_not_reused(
 
 
 @pytest.mark.anyio
+async def test_a_connection_with_an_unasked_for_answer_is_not_reused(
+    raw: RawSubgraph, lean: LeanTransport
+) -> None:
+    raw.respond = lambda request: _content_length() + _content_length(b'{"data":{"x":9}}')
+    assert await lean.fetch("s", raw.url, QUERY) == {"data": {"x": 1}}
+    assert await lean.fetch("s", raw.url, QUERY) == {"data": {"x": 1}}
+    assert raw.connections == 2
+
+
+@pytest.mark.anyio
 async def test_a_response_that_is_not_http_is_an_http_error(
     raw: RawSubgraph, lean: LeanTransport
 ) -> None:
@@ -161,12 +171,13 @@ async def test_a_non_2xx_status_keeps_its_reason_and_status(
 
 @pytest.mark.anyio
 async def test_a_timed_out_request_closes_its_connection(raw: RawSubgraph) -> None:
-    raw.hold = asyncio.Event()  # the subgraph never answers until released
-    transport = LeanTransport(timeout=0.2, deduplicate=False)
+    transport = LeanTransport(timeout=10.0, timeouts={"slow": 0.2}, deduplicate=False)
     try:
-        with pytest.raises(SubgraphError) as caught:
-            await transport.fetch("s", raw.url, QUERY)
-        assert caught.value.message == "HTTP fetch failed from 's': request timed out"
+        assert await transport.fetch("s", raw.url, QUERY) == {"data": {"x": 1}}
+        raw.hold = asyncio.Event()  # the subgraph does not answer until released
+        with pytest.raises(SubgraphError) as caught:  # on the kept-alive connection
+            await transport.fetch("slow", raw.url, QUERY)
+        assert caught.value.message == "HTTP fetch failed from 'slow': request timed out"
         raw.hold.set()
         await asyncio.wait_for(raw.closed.wait(), 10)  # the gateway dropped that connection
         assert await transport.fetch("s", raw.url, QUERY) == {"data": {"x": 1}}
