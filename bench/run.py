@@ -125,6 +125,14 @@ GATEWAYS = [
         needs_node=False,
     ),
     Gateway(
+        "ours-noshare-lean",
+        "Jama Jama, no sharing, lean subgraph transport",
+        [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / "jamajama-noshare-lean.toml")],
+        OURS_PATH,
+        REPO,
+        needs_node=False,
+    ),
+    Gateway(
         "ours-w2",
         "Jama Jama, 2 worker processes",
         [*OURS_COMMAND, "--workers", "2"],

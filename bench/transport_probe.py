@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""CPU per subgraph request: the gateway's aiohttp transport against a minimal HTTP/1.1 client.
+"""CPU per subgraph request: the gateway's transports against a minimal HTTP/1.1 client.
 
 Issue 15 goal 1's profile puts about a third of our CPU on TestQuery (sharing off) inside
 aiohttp's client (``ClientSession._request``: request and response objects, timers, header
 multidicts, the stream reader). This probe measures that cost alone, in this process, against
-one bench subgraph: ``AiohttpTransport.fetch`` (the gateway's own transport, sharing off) and, for
+one bench subgraph: ``AiohttpTransport.fetch`` and ``LeanTransport.fetch`` (the gateway's own
+transports, sharing off) and, for
 scale, a keep-alive HTTP/1.1 client on a bare ``asyncio.Protocol`` (Content-Length bodies only:
 what the bench subgraphs answer) — the floor a leaner transport could approach. Both send the
 same body, ``--concurrency`` at a time, and both answers are checked equal.
@@ -105,7 +106,18 @@ async def _minimal(url: str, requests: int, concurrency: int) -> tuple[float, An
 async def _aiohttp(url: str, requests: int, concurrency: int) -> tuple[float, Any]:
     from gateway.executor.aiohttp_transport import AiohttpTransport
 
-    transport = AiohttpTransport(deduplicate=False)
+    return await _gateway_transport(AiohttpTransport(deduplicate=False), url, requests, concurrency)
+
+
+async def _lean(url: str, requests: int, concurrency: int) -> tuple[float, Any]:
+    from gateway.executor.lean_transport import LeanTransport
+
+    return await _gateway_transport(LeanTransport(deduplicate=False), url, requests, concurrency)
+
+
+async def _gateway_transport(
+    transport: Any, url: str, requests: int, concurrency: int
+) -> tuple[float, Any]:
 
     async def worker(count: int) -> Any:
         answer = None
@@ -137,17 +149,20 @@ def main(argv: list[str] | None = None) -> int:
         url = json.loads(subgraphs.stdout.readline())["ready"]["reviews"]
         import uvloop
 
-        results: dict[str, list[float]] = {"aiohttp": [], "minimal": []}
+        results: dict[str, list[float]] = {"aiohttp": [], "lean": [], "minimal": []}
+        probes = (("aiohttp", _aiohttp), ("lean", _lean), ("minimal", _minimal))
         for _ in range(args.rounds):
-            for name, probe in (("aiohttp", _aiohttp), ("minimal", _minimal)):
+            for name, probe in probes:
                 cpu, answer = uvloop.run(probe(url, args.requests, args.concurrency))
                 assert answer.get("data", {}).get("_entities"), answer
                 results[name].append(1e6 * cpu / args.requests)
         for name, values in results.items():
             shown = ", ".join(f"{v:.0f}" for v in values)
             print(f"{name}: CPU µs per subgraph request (rounds): {shown}; min {min(values):.0f}")
-        ratio = min(results["aiohttp"]) / min(results["minimal"])
-        print(f"aiohttp / minimal: {ratio:.2f}x")
+        for name in ("aiohttp", "lean"):
+            ratio = min(results[name]) / min(results["minimal"])
+            print(f"{name} / minimal: {ratio:.2f}x")
+        print(f"aiohttp / lean: {min(results['aiohttp']) / min(results['lean']):.2f}x")
     finally:
         subgraphs.terminate()
         subgraphs.wait(timeout=10)

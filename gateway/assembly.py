@@ -34,6 +34,7 @@ from gateway.config import Settings
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.resilience import (
     CircuitBreaker,
     InstrumentedTransport,
@@ -330,7 +331,8 @@ def build_transport(
                 headers.update(hook(subgraph, url, body))
             return headers
 
-    transport: SubgraphTransport = AiohttpTransport(
+    client = LeanTransport if section.transport == "lean" else AiohttpTransport
+    transport: SubgraphTransport = client(
         timeout=section.timeout,
         timeouts=section.timeouts,
         max_connections=section.max_connections,

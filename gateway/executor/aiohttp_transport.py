@@ -125,12 +125,19 @@ class AiohttpTransport:
     async def _post(
         self, subgraph: str, url: str, payload: bytes, extra: Mapping[str, str] | None = None
     ) -> tuple[int, str, bytes]:
-        timeout = self._timeouts.get(subgraph, self._default_timeout)
         headers: Mapping[str, str] = _REQUEST_HEADERS
         if extra or self._send_headers is not None:
             headers = {**_REQUEST_HEADERS, **(extra or {})}
             if self._send_headers is not None:
                 headers.update(self._send_headers(subgraph, url, payload))
+        return await self._send(subgraph, url, payload, headers)
+
+    async def _send(
+        self, subgraph: str, url: str, payload: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, str, bytes]:
+        """One POST: (status, reason, body), or a ``SubgraphError``. The seam a leaner client
+        (``lean_transport.py``) replaces; sharing and headers above it stay the same."""
+        timeout = self._timeouts.get(subgraph, self._default_timeout)
         try:
             async with self._client().post(
                 url, data=payload, headers=headers, timeout=timeout

@@ -1,4 +1,5 @@
-"""The default transport over real loopback HTTP: sharing of identical in-flight queries, errors."""
+"""Both subgraph transports (aiohttp, lean) over real loopback HTTP: sharing of identical in-flight
+queries, errors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from gateway.errors import SubgraphError
 from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.lean_transport import LeanTransport
 
 
 class CountingSubgraph:
@@ -52,9 +54,9 @@ async def subgraph() -> AsyncIterator[CountingSubgraph]:
     await runner.cleanup()
 
 
-@pytest.fixture
-async def transport() -> AsyncIterator[AiohttpTransport]:
-    client = AiohttpTransport(timeout=2.0)
+@pytest.fixture(params=[AiohttpTransport, LeanTransport])
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[AiohttpTransport]:
+    client: AiohttpTransport = request.param(timeout=2.0)
     yield client
     await client.aclose()
 

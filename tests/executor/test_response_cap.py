@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway.errors import SubgraphError
 from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.lean_transport import LeanTransport
 
 MiB = 1024 * 1024
 BODY = 64 * MiB
@@ -46,6 +47,12 @@ class HugeSubgraph:
         return response
 
 
+@pytest.fixture(params=[AiohttpTransport, LeanTransport])
+def client(request: pytest.FixtureRequest) -> type[AiohttpTransport]:
+    """Both subgraph transports enforce the cap the same way."""
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 async def huge() -> AsyncIterator[HugeSubgraph]:
     state = HugeSubgraph()
@@ -72,8 +79,10 @@ async def _fetch_measured(transport: AiohttpTransport, url: str) -> tuple[Subgra
 
 
 @pytest.mark.anyio
-async def test_a_streamed_oversized_body_is_refused_without_being_read(huge: HugeSubgraph) -> None:
-    transport = AiohttpTransport(timeout=30.0, max_response_bytes=MiB)
+async def test_a_streamed_oversized_body_is_refused_without_being_read(
+    huge: HugeSubgraph, client: type[AiohttpTransport]
+) -> None:
+    transport = client(timeout=30.0, max_response_bytes=MiB)
     try:
         error, peak = await _fetch_measured(transport, huge.url)
     finally:
@@ -86,9 +95,11 @@ async def test_a_streamed_oversized_body_is_refused_without_being_read(huge: Hug
 
 
 @pytest.mark.anyio
-async def test_a_declared_oversized_length_is_refused_before_reading(huge: HugeSubgraph) -> None:
+async def test_a_declared_oversized_length_is_refused_before_reading(
+    huge: HugeSubgraph, client: type[AiohttpTransport]
+) -> None:
     huge.declare_length = True
-    transport = AiohttpTransport(timeout=30.0, max_response_bytes=MiB)
+    transport = client(timeout=30.0, max_response_bytes=MiB)
     try:
         error, peak = await _fetch_measured(transport, huge.url)
     finally:
@@ -98,9 +109,11 @@ async def test_a_declared_oversized_length_is_refused_before_reading(huge: HugeS
 
 
 @pytest.mark.anyio
-async def test_a_per_subgraph_cap_overrides_the_default(huge: HugeSubgraph) -> None:
+async def test_a_per_subgraph_cap_overrides_the_default(
+    huge: HugeSubgraph, client: type[AiohttpTransport]
+) -> None:
     # the default would let it through; the subgraph's own cap refuses it
-    transport = AiohttpTransport(
+    transport = client(
         timeout=30.0, max_response_bytes=0, max_response_bytes_by_subgraph={"huge": 2 * MiB}
     )
     try:
@@ -111,8 +124,10 @@ async def test_a_per_subgraph_cap_overrides_the_default(huge: HugeSubgraph) -> N
 
 
 @pytest.mark.anyio
-async def test_a_body_under_the_cap_is_answered(huge: HugeSubgraph) -> None:
-    transport = AiohttpTransport(
+async def test_a_body_under_the_cap_is_answered(
+    huge: HugeSubgraph, client: type[AiohttpTransport]
+) -> None:
+    transport = client(
         timeout=30.0, max_response_bytes=MiB, max_response_bytes_by_subgraph={"huge": 128 * MiB}
     )
     try:
