@@ -50,11 +50,11 @@ _ROOTS = ("query", "mutation", "subscription")
 def check_satisfiability(supergraph_sdl: str) -> list[CompositionError]:
     """The satisfiability errors of a composed (valid GraphQL) supergraph.
 
-    Loaded as the gateway loads it, authorization features accepted (reachability does not depend
-    on them); a supergraph that cannot be modelled is refused rather than left unchecked.
+    Modelled as the gateway models it (whether the gateway can serve its features is not asked
+    here); a supergraph that cannot be modelled is refused rather than left unchecked.
     """
     try:
-        supergraph = load_supergraph(supergraph_sdl, authorization_enforced=True)
+        supergraph = load_supergraph(supergraph_sdl, to_serve=False)
     except SupergraphError as exc:
         return [
             error(
