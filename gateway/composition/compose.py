@@ -112,12 +112,12 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
             found.append(
                 error(E.NO_QUERIES, "No subgraph defines a field on Query; nothing can be asked.")
             )
-    if not found:
-        found.extend(check_satisfiability(c))
     if found:
         return CompositionResult(None, _dedupe(found))
     sdl = print_supergraph(c)
     found.extend(_validate_supergraph(sdl))
+    if not found:  # on the supergraph the gateway would load: valid GraphQL first
+        found.extend(check_satisfiability(sdl))
     if found:
         return CompositionResult(None, _dedupe(found))
     return CompositionResult(sdl)

@@ -10,7 +10,7 @@ group waits for the groups that supply them. Abstract positions are kept abstrac
 subgraph resolves everything asked of them, and are otherwise split into one inline fragment per
 possible runtime type in that subgraph.
 
-Where it must choose, it asks the supergraph's query graph (``gateway.planner.graph``) for every
+Where it must choose, it asks the supergraph's query graph (``gateway.querygraph``) for every
 alternative and picks by cost: the candidates of a field are the graph's field edges
 (``@external`` only under ``@provides``, ``@override`` per request labels, ``@interfaceObject``
 targets included); key routes are chains of the graph's key edges, shortest first, one whose key
@@ -43,10 +43,7 @@ from gateway.errors import PlanningError
 from gateway.operation import Conditions
 from gateway.planner.aliasing import alias_conflicts
 from gateway.planner.fetch import assemble_plan
-from gateway.planner.graph import Node, QueryGraph, field_paths, query_graph
-from gateway.planner.graph.model import KeyEdge
 from gateway.planner.plan import LIST_MARKER, KeyRename, QueryPlan
-from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
 from gateway.planner.selections import (
     Field,
     Fragment,
@@ -59,6 +56,9 @@ from gateway.planner.selections import (
     normalize,
     select_operation,
 )
+from gateway.querygraph import Node, QueryGraph, field_paths, query_graph
+from gateway.querygraph.model import KeyEdge
+from gateway.querygraph.provides import Provided, provided_child, provided_from, provides_field
 from gateway.supergraph.model import FieldInSubgraph, Key, Supergraph
 
 _MAX_ROUTE = 3

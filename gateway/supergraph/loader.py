@@ -28,14 +28,21 @@ from gateway.supergraph.links import LinkedFeature, check_supported, read_links
 from gateway.supergraph.model import FieldInSubgraph, Key, Subgraph, Supergraph, TypeInSubgraph
 
 
-def load_supergraph(sdl: str, *, authorization_enforced: bool = False) -> Supergraph:
-    """Parse, check and model a supergraph; raises ``SupergraphError`` with a clear message."""
+def load_supergraph(
+    sdl: str, *, authorization_enforced: bool = False, to_serve: bool = True
+) -> Supergraph:
+    """Parse, check and model a supergraph; raises ``SupergraphError`` with a clear message.
+
+    ``to_serve=False`` (the composer modelling what it composed) skips the refusal of EXECUTION
+    and SECURITY features this gateway does not enforce: reachability does not depend on them.
+    """
     try:
         document = parse(sdl)
     except GraphQLError as error:
         raise SupergraphError(f"the supergraph SDL does not parse: {error.message}") from error
     features = read_links(document)
-    check_supported(features, authorization_enforced=authorization_enforced)
+    if to_serve:
+        check_supported(features, authorization_enforced=authorization_enforced)
     join = next(f for f in features if f.identity == "https://specs.apollo.dev/join")
     try:
         schema = build_ast_schema(document, assume_valid_sdl=True)

@@ -1,4 +1,4 @@
-"""The query graph (gateway/planner/graph): its edges, path search and reachability, on corpus
+"""The query graph (gateway/querygraph): its edges, path search and reachability, on corpus
 supergraphs whose subgraph SDLs are next to them (tests/federation/cases)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from functools import cache
 
 from graphql import parse
 
-from gateway.planner.graph import Node, field_paths, query_graph, unsatisfiable
+from gateway.querygraph import Node, field_paths, query_graph, unsatisfiable
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.federation.corpus import CASES_DIR
 

@@ -15,9 +15,9 @@ from graphql import (
     SelectionSetNode,
 )
 
-from gateway.planner.graph.model import CastEdge, Edges, FieldEdge, KeyEdge, Node, RootEdge
-from gateway.planner.graph.query_graph import QueryGraph
-from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
+from gateway.querygraph.model import CastEdge, Edges, FieldEdge, KeyEdge, Node, RootEdge
+from gateway.querygraph.provides import Provided, provided_child, provided_from, provides_field
+from gateway.querygraph.query_graph import QueryGraph
 from gateway.supergraph.model import Supergraph
 
 _CACHE_KEY = "query_graph"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.planner.graph.model import CastEdge, Edges, FieldEdge, KeyEdge, Node
+from gateway.querygraph.model import CastEdge, Edges, FieldEdge, KeyEdge, Node
 from gateway.supergraph.model import Supergraph
 
 _NO_EDGES = Edges()

@@ -15,7 +15,7 @@ returns the provided ``@external`` fields. Edges:
 - cast edges (``CastEdge``): an abstract type's members that this subgraph knows;
 - root edges: between the subgraphs' root types (a root field may start in any subgraph).
 
-Public API (for the planner, and for the composer's satisfiability check to come):
+Public API (for the planner, and for the composer's satisfiability check):
 
     graph = query_graph(supergraph)           # cached; build_query_graph() builds afresh
     graph.roots("query")                      # root nodes per subgraph
@@ -24,14 +24,15 @@ Public API (for the planner, and for the composer's satisfiability check to come
     field_paths(graph, node, "name", labels)  # every path (key jumps + field edge), cheapest first
     unsatisfiable(graph, node, selection_set, labels)  # None, or why a field cannot be reached
 
-The package reads only the supergraph model (and the planner's ``@provides`` trees), so it can
-move below the planner if the composer (a lower layer) is to use it.
+The package reads only the supergraph model, so it sits below both its users: the planner and
+the composer (which loads the supergraph it composed to check it here). ``provides.py`` holds the
+``@provides`` trees that the graph's provided nodes and the planner's walk both follow.
 """
 
-from gateway.planner.graph.build import build_query_graph, query_graph
-from gateway.planner.graph.model import CastEdge, FieldEdge, KeyEdge, Node, RootEdge
-from gateway.planner.graph.query_graph import QueryGraph
-from gateway.planner.graph.search import Path, field_paths, unsatisfiable
+from gateway.querygraph.build import build_query_graph, query_graph
+from gateway.querygraph.model import CastEdge, FieldEdge, KeyEdge, Node, RootEdge
+from gateway.querygraph.query_graph import QueryGraph
+from gateway.querygraph.search import Path, field_paths, unsatisfiable
 
 __all__ = [
     "CastEdge",

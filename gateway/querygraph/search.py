@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
-from gateway.planner.graph.model import FieldEdge, KeyEdge, Node
-from gateway.planner.graph.query_graph import QueryGraph
+from gateway.querygraph.model import FieldEdge, KeyEdge, Node
+from gateway.querygraph.query_graph import QueryGraph
 
 MAX_HOPS = 3
 
