@@ -224,7 +224,11 @@ class _FieldJoins:
     def differs_between_graphs(self) -> bool:
         """Something beyond "resolved here" must be said for some graph."""
         return self.type_differs or any(
-            (f.external and not is_fake_external(f)) or f.override_label or f.provides or f.requires
+            (f.external and not is_fake_external(f))
+            or f.override_label
+            or f.provides
+            or f.requires
+            or f.context_arguments
             for g, f in self.in_graphs
         )
 
