@@ -10,7 +10,7 @@ from graphql import GraphQLError, build_ast_schema, parse, validate_schema
 
 from gateway.composition import errors as E
 from gateway.composition.connect import check_connectors, routing_url
-from gateway.composition.context import check_contexts
+from gateway.composition.context import check_context_reachable, check_contexts
 from gateway.composition.emit import print_supergraph
 from gateway.composition.enums_inputs import merge_enums, merge_inputs
 from gateway.composition.errors import CompositionError, CompositionFailed, error
@@ -114,6 +114,8 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
             found.append(
                 error(E.NO_QUERIES, "No subgraph defines a field on Query; nothing can be asked.")
             )
+    if not found:
+        found.extend(check_context_reachable(c))
     if not found:
         found.extend(check_satisfiability(c))
     if found:

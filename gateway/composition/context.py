@@ -13,9 +13,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gateway.composition import errors as E
 from gateway.composition.errors import CompositionError, error
 from gateway.composition.fieldset import Position, walk_field_set
-from gateway.composition.subgraph import ContextArgument, Subgraph, SubgraphField
+from gateway.composition.model import Composition
+from gateway.composition.subgraph import (
+    INTERFACE,
+    OBJECT,
+    UNION,
+    ContextArgument,
+    Subgraph,
+    SubgraphField,
+)
 
 CONTEXT_NOT_SET = "CONTEXT_NOT_SET"
 NO_CONTEXT_IN_SELECTION = "NO_CONTEXT_IN_SELECTION"
@@ -129,3 +138,78 @@ def context_arguments_join(graph: str, arguments: list[ContextArgument]) -> list
             }
         )
     return result
+
+
+def check_context_reachable(c: Composition) -> list[CompositionError]:
+    """A field with ``@fromContext`` must not be reachable from a root without passing a type
+    that sets its context (both npm composers report it as a satisfiability error).
+
+    Walks the merged schema (fields, union members, interface implementations) from the roots,
+    never entering a type that sets the context; reaching the field's type is the error.
+    """
+    found: list[CompositionError] = []
+    for graph, sub in c.subgraphs.items():
+        for type_name, declared in sub.types.items():
+            for field_name, declared_field in declared.fields.items():
+                contexts = {
+                    parsed[0]
+                    for argument in declared_field.context_arguments
+                    if (parsed := parse_field_value(argument.field_value)) is not None
+                }
+                for context in sorted(contexts):
+                    setters = {t for t, d in sub.types.items() if context in d.contexts}
+                    path = _path_avoiding(c, type_name, setters)
+                    if path is not None:
+                        found.append(
+                            error(
+                                E.SATISFIABILITY_ERROR,
+                                "The following supergraph API query:\n"
+                                + _query(path, field_name)
+                                + "\ncannot be satisfied by the subgraphs because:\n"
+                                f'- from subgraph "{graph}": could not find a match for '
+                                f'required context for field "{type_name}.{field_name}".',
+                            )
+                        )
+    return found
+
+
+def _path_avoiding(c: Composition, target: str, setters: set[str]) -> list[str] | None:
+    """Selections from a root to ``target`` that pass no type of ``setters``, if any."""
+    roots: tuple[str, ...] = ("Query", "Mutation", "Subscription")
+    queue: list[tuple[str, list[str]]] = [(root, [root]) for root in roots if root in c.types]
+    seen = {root for root, _ in queue}
+    for type_name, path in queue:
+        if type_name == target:
+            return path[1:]
+        merged = c.types[type_name]
+        steps: list[tuple[str, str]] = [(f"... on {member}", member) for member in merged.members]
+        steps += [
+            (f"... on {t.name}", t.name) for t in c.types.values() if type_name in t.interfaces
+        ]
+        steps += [
+            (name, _named(f.type))
+            for name, f in merged.fields.items()
+            if not f.applied.inaccessible
+        ]
+        for selection, child in steps:
+            if child in seen or child in setters or child not in c.types:
+                continue
+            if c.types[child].kind not in (OBJECT, INTERFACE, UNION):
+                continue
+            seen.add(child)
+            queue.append((child, [*path, selection]))
+    return None
+
+
+def _named(type_text: str) -> str:
+    return type_text.replace("[", "").replace("]", "").replace("!", "")
+
+
+def _query(path: list[str], field_name: str) -> str:
+    lines = ["{"]
+    for depth, selection in enumerate(path, start=1):
+        lines.append("  " * depth + selection + " {")
+    lines.append("  " * (len(path) + 1) + field_name)
+    for depth in range(len(path), -1, -1):
+        lines.append("  " * depth + "}")
+    return "\n".join(lines)
