@@ -776,7 +776,7 @@ class _Planner:
             typed = self._typenamed(type_name, required)
             _merge_into(last.group.rules[type_name].selections, typed)
         if entry.context_arguments:
-            fld = self._contextual(at, last.group, hop.graph, type_name, fld, entry)
+            fld = self._contextual(at, last.group, hop.graph, hop.graph_type, fld, entry)
         return {last.group} | self._descend(last, fld, entry)
 
     def _contextual(

@@ -30,7 +30,10 @@ def context_variable(sg: Supergraph, graph: str, type_name: str, field_name: str
         index = list(sg.subgraphs).index(graph) + 1
         names = {c: f"contextualArgument_{index}_{i}" for i, c in enumerate(coordinates)}
         sg.derived[key] = names
-    return str(names[f"{type_name}.{field_name}({arg}:)"])
+    coordinate = f"{type_name}.{field_name}({arg}:)"
+    if coordinate not in names:  # not recorded on this type in the supergraph: still unique
+        return f"contextualArgument_{type_name}_{field_name}_{arg}"
+    return str(names[coordinate])
 
 
 def value_path(selections: list[Selection], argument: ContextArgument) -> tuple[str, ...]:
