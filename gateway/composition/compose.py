@@ -10,6 +10,7 @@ from graphql import GraphQLError, build_ast_schema, parse, validate_schema
 
 from gateway.composition import errors as E
 from gateway.composition.connect import check_connectors, routing_url
+from gateway.composition.context import check_context_reachable, check_contexts
 from gateway.composition.emit import print_supergraph
 from gateway.composition.enums_inputs import merge_enums, merge_inputs
 from gateway.composition.errors import CompositionError, CompositionFailed, error
@@ -93,6 +94,7 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
     for sub in subgraphs.values():
         found.extend(check_keys(sub))
         found.extend(check_requires_provides(sub))
+        found.extend(check_contexts(sub))
     c = Composition(subgraphs=subgraphs, graph_enum=graph_enum_names(subgraphs))
     merger = Merger(c)
     merger.merge()
@@ -112,6 +114,8 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
             found.append(
                 error(E.NO_QUERIES, "No subgraph defines a field on Query; nothing can be asked.")
             )
+    if not found:
+        found.extend(check_context_reachable(c))
     if found:
         return CompositionResult(None, _dedupe(found))
     sdl = print_supergraph(c)

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from graphql.utilities import strip_ignored_characters
 
 from gateway.composition.connect import SUPERGRAPH_CONNECT_VERSION, ConnectUsage, Joined
+from gateway.composition.context import context_arguments_join, used_contexts
 from gateway.composition.model import Composition, MergedEnumValue, MergedField, MergedType
 from gateway.composition.subgraph import (
     BUILTIN_SCALARS,
@@ -223,7 +224,11 @@ class _FieldJoins:
     def differs_between_graphs(self) -> bool:
         """Something beyond "resolved here" must be said for some graph."""
         return self.type_differs or any(
-            (f.external and not is_fake_external(f)) or f.override_label or f.provides or f.requires
+            (f.external and not is_fake_external(f))
+            or f.override_label
+            or f.provides
+            or f.requires
+            or f.context_arguments
             for g, f in self.in_graphs
         )
 
@@ -354,6 +359,8 @@ class _FieldJoins:
                 "override": in_graph.override,
                 "usedOverridden": used_overridden,
                 "overrideLabel": label,
+                "contextArguments": context_arguments_join(graph, in_graph.context_arguments)
+                or None,
             }
         )
 
@@ -384,6 +391,8 @@ def _value(value: Any) -> str:
         return _string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
@@ -509,6 +518,12 @@ class _Printer:
         directives += self.joined(
             [(g, usage.types.get(merged_type.name, [])) for g, usage in self.connect_usages()]
         )
+        for graph, declared in merged_type.by_graph.items():
+            used = used_contexts(self.composition.subgraphs[graph])
+            for context in declared.contexts:
+                if context in used:
+                    self.used.add("context")
+                    directives.append(f"@context(name: {_string(f'{graph}__{context}')})")
         return " ".join(directives) + self.applied(merged_type.applied)
 
     def enum_value(self, value: MergedEnumValue) -> str:
@@ -649,6 +664,12 @@ _JOIN_DIRECTIVE = (
 )
 
 _FEATURES = {
+    "context": (
+        '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)',
+        "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION\n\n"
+        "directive @context__fromContext(field: context__ContextFieldValue) on "
+        "ARGUMENT_DEFINITION\n\nscalar context__ContextFieldValue",
+    ),
     "inaccessible": (
         '@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)',
         "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
@@ -697,7 +718,7 @@ def print_supergraph(composition: Composition) -> str:
     feature_defs = []
     if "join__directive" in printer.used:
         feature_defs.append(_JOIN_DIRECTIVE)
-    for name in ("tag", "inaccessible", "policy", "requiresScopes", "authenticated"):
+    for name in ("context", "tag", "inaccessible", "policy", "requiresScopes", "authenticated"):
         if name in printer.used:
             links.append(_FEATURES[name][0])
             feature_defs.append(_FEATURES[name][1])

@@ -148,6 +148,15 @@ class SubgraphArgument:
     applied: Applied
 
 
+@dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """An argument with ``@fromContext(field: "$context selection")``."""
+
+    name: str
+    type: str
+    field_value: str  # as written, e.g. "$anggaran { tahunAnggaran }"
+
+
 @dataclass(slots=True)
 class SubgraphField:
     """A field (or input field) as one subgraph declares it."""
@@ -170,6 +179,8 @@ class SubgraphField:
     in_extension_key: bool = False
     required: bool = False
     provided: bool = False
+    #: ``@fromContext`` arguments (left out of ``args``: they are not in the supergraph field)
+    context_arguments: list[ContextArgument] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -203,6 +214,8 @@ class SubgraphType:
     shareable: bool = False
     interface_object: bool = False
     applied: Applied = field(default_factory=Applied)
+    #: ``@context(name:)`` names this subgraph sets on the type
+    contexts: list[str] = field(default_factory=list)
     specified_by: str | None = None
 
 
@@ -507,8 +520,8 @@ class _Reader:
                 applied.auth.scopes = _groups(args.get("scopes"))
             elif canonical == "policy":
                 applied.auth.policies = _groups(args.get("policies"))
-            elif canonical == "key":
-                federation.setdefault("key", {}).setdefault("all", []).append(args)
+            elif canonical in ("key", "context"):  # repeatable
+                federation.setdefault(canonical, {}).setdefault("all", []).append(args)
             else:
                 federation[canonical] = args
         return applied, federation
@@ -551,6 +564,9 @@ class _Reader:
         declared.extends_directive = declared.extends_directive or "extends" in federation
         declared.interface_object = declared.interface_object or "interfaceObject" in federation
         declared.shareable = declared.shareable or "shareable" in federation
+        for context_args in federation.get("context", {}).get("all", []):
+            if str(context_args.get("name")) not in declared.contexts:
+                declared.contexts.append(str(context_args.get("name")))
         if declared.kind == SCALAR and "specifiedBy" in {
             d.name.value for d in node.directives or ()
         }:
@@ -565,8 +581,15 @@ class _Reader:
         owner = f"{declared.name}.{name}"
         field_applied, field_federation = self._applied(field_node.directives, owner)
         args: dict[str, SubgraphArgument] = {}
+        context_arguments: list[ContextArgument] = []
         for arg in getattr(field_node, "arguments", None) or ():
-            arg_applied, _ = self._applied(arg.directives, owner)
+            arg_applied, arg_federation = self._applied(arg.directives, owner)
+            from_context = arg_federation.get("fromContext", {}).get("field")
+            if isinstance(from_context, str):
+                context_arguments.append(
+                    ContextArgument(arg.name.value, type_string(arg.type), from_context)
+                )
+                continue
             args[arg.name.value] = SubgraphArgument(
                 arg.name.value,
                 type_string(arg.type),
@@ -603,6 +626,7 @@ class _Reader:
             shareable="shareable" in field_federation or "shareable" in type_federation,
             override=str(override["from"]) if "from" in override else None,
             override_label=str(override["label"]) if override.get("label") else None,
+            context_arguments=context_arguments,
         )
 
 

@@ -21,6 +21,7 @@ from gateway.executor.representations import (
     RepresentationBuilder,
     Representations,
     ResponsePath,
+    context_groups,
     objects_at,
     paths_of_objects_at,
 )
@@ -186,6 +187,9 @@ class PlanExecutor:
         objects = objects_at(state.data, path)
         if not objects:
             return
+        if node.context_inputs:
+            await self._contextual_fetch(node, path, objects, state)
+            return
         representations = self._representations.build(objects, node.requires)
         if not representations.items:
             return
@@ -197,6 +201,49 @@ class PlanExecutor:
         entities = None if data is None else data.get("_entities")
         part = _EntityPart(node, path, objects, representations)
         self._apply_entities(part, entities, data is not None, errors, state)
+
+    async def _contextual_fetch(
+        self,
+        node: FetchNode,
+        path: tuple[PathElement, ...],
+        objects: list[dict[str, Any]],
+        state: ExecutionState,
+    ) -> None:
+        """An entity fetch with ``@fromContext`` arguments: one request per distinct value.
+
+        (@apollo/router sends one request with an aliased ``_entities`` per value instead.)
+        """
+        assert node.requires is not None
+        requires = node.requires
+        parts: list[tuple[_EntityPart, dict[str, Any]]] = []
+        for context_variables, indices in context_groups(
+            state.data, path, node.context_inputs, objects
+        ):
+            representations = self._representations.build([objects[i] for i in indices], requires)
+            if not representations.items:
+                continue
+            representations.owners = [[indices[o] for o in own] for own in representations.owners]
+            variables = {
+                "representations": representations.items,
+                **self._variables(node, state.variables),
+                **context_variables,
+            }
+            parts.append((_EntityPart(node, path, objects, representations), variables))
+        answers = await asyncio.gather(
+            *(self._send(node, variables) for _, variables in parts), return_exceptions=True
+        )
+        for (part, _), answer in zip(parts, answers, strict=True):
+            if isinstance(answer, SubgraphError):
+                self._add_fetch_failure(answer, path, state)
+                continue
+            if isinstance(answer, BaseException):
+                raise answer
+            data, errors = answer
+            entities = None if data is None else data.get("_entities")
+            try:
+                self._apply_entities(part, entities, data is not None, errors, state)
+            except SubgraphError as error:
+                self._add_fetch_failure(error, path, state)
 
     def _apply_entities(
         self,

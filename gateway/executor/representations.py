@@ -16,6 +16,7 @@ import orjson
 
 from gateway.planner.plan import (
     LIST_MARKER,
+    ContextInput,
     PathElement,
     RepresentationRule,
     RequiredField,
@@ -122,6 +123,35 @@ def _paths(
         yield from _paths(value, path, depth + 1, here)
     elif element in value:
         yield from _paths(value[element], path, depth + 1, (*here, element))
+
+
+def context_groups(
+    data: Any, path: tuple[PathElement, ...], inputs: tuple[ContextInput, ...], objects: list[Any]
+) -> list[tuple[dict[str, Any], list[int]]]:
+    """``objects`` (those at ``path``) grouped by their ``@fromContext`` values.
+
+    Each value is read on the object's ancestor at the input's ``ancestor_path``; an object with
+    no such ancestor value gets null. Returns (variables, indices into ``objects``) per distinct
+    set of values, in first-seen order: each group is one request.
+    """
+    values: dict[int, dict[str, Any]] = {id(obj): {} for obj in objects}
+    for context_input in inputs:
+        prefix = context_input.ancestor_path
+        if path[: len(prefix)] != prefix:
+            continue
+        for ancestor in objects_at(data, prefix):
+            value: Any = ancestor
+            for step in context_input.value_path:
+                value = value.get(step) if isinstance(value, dict) else None
+            for obj in objects_at(ancestor, path[len(prefix) :]):
+                if id(obj) in values:
+                    values[id(obj)][context_input.variable] = value
+    groups: dict[bytes, tuple[dict[str, Any], list[int]]] = {}
+    for index, obj in enumerate(objects):
+        variables = {c.variable: values[id(obj)].get(c.variable) for c in inputs}
+        canonical = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        groups.setdefault(canonical, (variables, []))[1].append(index)
+    return list(groups.values())
 
 
 @dataclass(slots=True)

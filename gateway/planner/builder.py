@@ -42,8 +42,9 @@ from graphql import (
 from gateway.errors import PlanningError
 from gateway.operation import Conditions
 from gateway.planner.aliasing import alias_conflicts
+from gateway.planner.context import context_variable, value_path, with_context_arguments
 from gateway.planner.fetch import assemble_plan
-from gateway.planner.plan import LIST_MARKER, KeyRename, QueryPlan
+from gateway.planner.plan import LIST_MARKER, ContextInput, KeyRename, QueryPlan
 from gateway.planner.selections import (
     Field,
     Fragment,
@@ -113,6 +114,8 @@ class FetchGroup:
     renames: tuple[KeyRename, ...] = ()
     # Asks @interfaceObject fields with @requires for objects of this one type only (see _jump).
     only_type: str | None = None
+    # @fromContext argument values the executor passes as variables (see _contextual)
+    context_inputs: list[ContextInput] = field(default_factory=list)
 
     def depend_on(self, groups: set[FetchGroup]) -> None:
         for group in sorted(groups, key=lambda g: g.id):
@@ -135,6 +138,8 @@ class _At:
     # there: a field this subgraph lacks on a keyless type is re-fetched along that chain.
     anchor: _At | None = None
     chain: tuple[tuple[str, Field], ...] = ()
+    # The nearest position of each @context set above (context name, position), innermost last.
+    contexts: tuple[tuple[str, _At], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -476,7 +481,12 @@ class _Planner:
             exclude=at.exclude,
             anchor=anchor,
             chain=chain,
+            contexts=at.contexts,
         )
+        field_type = self._field_type(at.parent_type, fld.name)[0]
+        for context, setters in self.sg.contexts.items():
+            if field_type in setters:
+                child = replace(child, contexts=(*child.contexts, (context, child)))
         touched |= self._plan_set(child, fld.selections)
         if not added.selections:
             add_typename(added.selections)  # only __typename was asked, or only of other subgraphs
@@ -765,7 +775,43 @@ class _Planner:
             last.group.depend_on(supplied)
             typed = self._typenamed(type_name, required)
             _merge_into(last.group.rules[type_name].selections, typed)
+        if entry.context_arguments:
+            fld = self._contextual(at, last.group, hop.graph, hop.graph_type, fld, entry)
         return {last.group} | self._descend(last, fld, entry)
+
+    def _contextual(
+        self,
+        at: _At,
+        group: FetchGroup,
+        graph: str,
+        type_name: str,
+        fld: Field,
+        entry: FieldInSubgraph,
+    ) -> Field:
+        """``fld`` with its ``@fromContext`` arguments as variables of ``group``'s fetch.
+
+        Each value is asked of the nearest ancestor that sets the context (added to that
+        ancestor's fetch, which ``group`` then waits on), and read from there by the executor.
+        """
+        variables: dict[str, str] = {}
+        for argument in entry.context_arguments:
+            ancestor = next((a for c, a in reversed(at.contexts) if c == argument.context), None)
+            if ancestor is None:
+                raise PlanningError(
+                    f"cannot plan {type_name}.{fld.name}: its argument {argument.name} comes from "
+                    f"context {argument.context}, which no enclosing selection sets"
+                )
+            selections = self._field_set(argument.selection)
+            source = replace(ancestor, exclude=ancestor.exclude | {group.id})
+            group.depend_on(self._plan_set(source, selections))
+            variable = context_variable(self.sg, graph, type_name, fld.name, argument.name)
+            context_input = ContextInput(
+                variable, argument.type_text, ancestor.path, value_path(selections, argument)
+            )
+            if context_input not in group.context_inputs:
+                group.context_inputs.append(context_input)
+            variables[argument.name] = variable
+        return with_context_arguments(fld, variables)
 
     def _typenamed(self, type_name: str, selections: list[Selection]) -> list[Selection]:
         """Required selections with ``__typename`` at each nested abstract position.
@@ -816,6 +862,7 @@ class _Planner:
                 provided=None,
                 conditions=at.conditions,
                 exclude=at.exclude,
+                contexts=at.contexts,
             )
         return at
 
@@ -984,8 +1031,8 @@ class _Planner:
             return None
         if entry.used_overridden and not for_key:
             return None
-        if entry.requires is not None and not for_key:
-            return None
+        if (entry.requires is not None or entry.context_arguments) and not for_key:
+            return None  # asked in an entity fetch that receives what it needs
         return entry
 
     def _estimate_field(

@@ -19,6 +19,7 @@ from graphql import (
     VariableDefinitionNode,
     VariableNode,
     Visitor,
+    parse_type,
     print_ast,
     visit,
 )
@@ -150,6 +151,13 @@ class _Assembler:
             name = f"{self.operation_name}__{service}__{self._fetch_index}"
         self._fetch_index += 1
         requires: tuple[RepresentationRule, ...] | None = None
+        definitions.extend(
+            VariableDefinitionNode(
+                variable=VariableNode(name=NameNode(value=c.variable)),
+                type=parse_type(c.type_text),
+            )
+            for c in group.context_inputs
+        )
         if group.is_entity:
             definitions.insert(0, _REPRESENTATIONS)
             selection_set = SelectionSetNode(
@@ -185,6 +193,7 @@ class _Assembler:
             requires=requires,
             operation_name=name,
             renames=group.renames,
+            context_inputs=tuple(group.context_inputs),
         )
 
 

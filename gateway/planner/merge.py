@@ -299,6 +299,8 @@ class _Merger:
                 return None
         if fetch.operation_kind != "query" or fetch.service in self.keep_apart:
             return None
+        if fetch.context_inputs:
+            return None  # sent once per distinct context value (executor), never merged
         try:
             document = parse(fetch.operation, no_location=True)
         except GraphQLError:

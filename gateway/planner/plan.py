@@ -79,6 +79,21 @@ class KeyRename:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextInput:
+    """A ``@fromContext`` argument value an entity fetch passes as ``$variable``.
+
+    For each object at the fetch's flatten path, the value is read at ``value_path`` (response
+    keys) on its ancestor at ``ancestor_path`` (a prefix of the flatten path: the nearest object
+    whose type sets the context). Objects with different values are sent in separate requests.
+    """
+
+    variable: str
+    type_text: str
+    ancestor_path: tuple[PathElement, ...]
+    value_path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     """One request to one subgraph.
 
@@ -95,6 +110,7 @@ class FetchNode:
     requires: tuple[RepresentationRule, ...] | None = None
     operation_name: str | None = None
     renames: tuple[KeyRename, ...] = ()
+    context_inputs: tuple[ContextInput, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -74,6 +74,10 @@ def _print_fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
         for rule in node.requires:
             lines.append(f"{inner}{_INDENT}{_print_rule(rule)}")
         lines.append(f"{inner}}} =>")
+    for context in node.context_inputs:  # where each @fromContext value is read (ours only)
+        at = ".".join(context.ancestor_path)
+        value = " { ".join(context.value_path) + " }" * len(context.value_path)
+        lines.append(f"{inner}${context.variable} = {at} {{ {value} =>")
     for text_line in node.operation.splitlines():
         lines.append(f"{inner}{text_line}")
     lines.append(f"{pad}}},")

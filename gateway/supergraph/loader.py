@@ -25,7 +25,14 @@ from graphql import (
 from gateway.errors import SupergraphError
 from gateway.supergraph.api_schema import build_api_schema
 from gateway.supergraph.links import LinkedFeature, check_supported, read_links
-from gateway.supergraph.model import FieldInSubgraph, Key, Subgraph, Supergraph, TypeInSubgraph
+from gateway.supergraph.model import (
+    ContextArgument,
+    FieldInSubgraph,
+    Key,
+    Subgraph,
+    Supergraph,
+    TypeInSubgraph,
+)
 
 
 def load_supergraph(
@@ -70,7 +77,24 @@ def load_supergraph(
         possible_types=possible_types,
         features={f.identity: f.version for f in features},
         override_labels=frozenset(placement.labels),
+        contexts=_contexts(schema, features),
     )
+
+
+def _contexts(schema: GraphQLSchema, features: list[LinkedFeature]) -> dict[str, frozenset[str]]:
+    """``@context(name:)`` on types: each context name with the types that set it."""
+    feature = next((f for f in features if f.identity == "https://specs.apollo.dev/context"), None)
+    if feature is None:
+        return {}
+    directive = feature.directive("context")
+    found: dict[str, set[str]] = defaultdict(set)
+    for name, gql_type in schema.type_map.items():
+        nodes = [gql_type.ast_node, *(getattr(gql_type, "extension_ast_nodes", None) or ())]
+        for node in nodes:
+            for applied in getattr(node, "directives", None) or ():
+                if applied.name.value == directive:
+                    found[str(_args(applied).get("name"))].add(name)
+    return {context: frozenset(types) for context, types in found.items()}
 
 
 class _Placement:
@@ -273,7 +297,6 @@ class _JoinReader:
                 continue  # declared for the supergraph only (e.g. supplied by an @interfaceObject)
             graph = self._graph(args["graph"], subgraphs)
             requires, provides = args.get("requires"), args.get("provides")
-            context = args.get("contextArguments") or ()
             entries[graph] = FieldInSubgraph(
                 graph=graph,
                 external=bool(args.get("external", False)),
@@ -286,16 +309,36 @@ class _JoinReader:
                 if isinstance(args.get("overrideLabel"), str)
                 else None,
                 used_overridden=bool(args.get("usedOverridden", False)),
-                context_arguments=tuple(str(c) for c in context),
+                context_arguments=_context_arguments(args.get("contextArguments"), type_name),
                 type_text=args.get("type") if isinstance(args.get("type"), str) else None,
             )
-            if entries[graph].context_arguments:
-                raise SupergraphError(
-                    f"{type_name} uses @fromContext (join contextArguments), which this gateway "
-                    "does not implement yet",
-                    code="UNSUPPORTED_FEATURE",
-                )
         return entries
+
+
+def _context_arguments(value: Any, type_name: str) -> tuple[ContextArgument, ...]:
+    """``contextArguments: [{context, name, type, selection}]`` of one ``@join__field``."""
+    if not value:
+        return ()
+    found: list[ContextArgument] = []
+    for item in value if isinstance(value, list) else [value]:
+        try:
+            selection_text = str(item["selection"])
+            found.append(
+                ContextArgument(
+                    name=str(item["name"]),
+                    type_text=str(item["type"]),
+                    context=str(item["context"]),
+                    selection=parse_field_set(
+                        selection_text.strip().removeprefix("{").removesuffix("}")
+                    ),
+                    selection_text=selection_text,
+                )
+            )
+        except (KeyError, TypeError) as error:
+            raise SupergraphError(
+                f"{type_name} has a malformed join contextArguments entry: {item!r}"
+            ) from error
+    return tuple(found)
 
 
 def _args(directive: ConstDirectiveNode) -> dict[str, Any]:

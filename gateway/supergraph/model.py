@@ -43,6 +43,21 @@ class TypeInSubgraph:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """One ``@fromContext`` argument (``@join__field(contextArguments:)``).
+
+    The subgraph's argument ``name`` (of type ``type_text``) is not in the API schema: its value is
+    ``selection`` read from the nearest ancestor whose type sets ``context`` (``@context``).
+    """
+
+    name: str
+    type_text: str
+    context: str
+    selection: SelectionSetNode
+    selection_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldInSubgraph:
     """What ``@join__field(graph: ...)`` says about a field in one subgraph.
 
@@ -59,7 +74,7 @@ class FieldInSubgraph:
     overrides: str | None = None
     override_label: str | None = None
     used_overridden: bool = False
-    context_arguments: tuple[str, ...] = ()
+    context_arguments: tuple[ContextArgument, ...] = ()
     #: the field's type as this subgraph declares it (``@join__field(type:)``), e.g. ``Int!`` where
     #: the supergraph says ``Int``; None when the supergraph did not record it
     type_text: str | None = None
@@ -93,6 +108,8 @@ class Supergraph:
     features: dict[str, str] = field(default_factory=dict)
     #: override labels that appear in the supergraph (``percent(N)`` and named ones)
     override_labels: frozenset[str] = frozenset()
+    #: ``@context`` name -> the types that set it (``@fromContext`` arguments read their ancestors)
+    contexts: dict[str, frozenset[str]] = field(default_factory=dict)
     #: structures derived from this supergraph once and kept with it (e.g. the planner's query
     #: graph, keyed by name); not part of the model's value
     derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

@@ -283,10 +283,16 @@ class _SchemaBuilder:
             type_text = self._field_type(field, graph)
             referenced.append(get_named_type(field.type).name)
             referenced.extend(_named(type_text))
-            args = ""
+            printed: list[str] = []
             if field.ast_node is not None and field.ast_node.arguments:
-                args = "(" + ", ".join(_print_arg(a) for a in field.ast_node.arguments) + ")"
+                printed = [_print_arg(a) for a in field.ast_node.arguments]
                 referenced.extend(get_named_type(a.type).name for a in field.args.values())
+            entry = self.supergraph.graphs_of_field(gql_type.name, field_name).get(graph)
+            for context_argument in entry.context_arguments if entry is not None else ():
+                # an @fromContext argument: the subgraph has it, the supergraph field does not
+                printed.append(f"{context_argument.name}: {context_argument.type_text}")
+                referenced.extend(_named(context_argument.type_text))
+            args = "(" + ", ".join(printed) + ")" if printed else ""
             fields.append(f"  {field_name}{args}: {type_text}\n")
         return fields, referenced
 

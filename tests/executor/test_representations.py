@@ -6,10 +6,11 @@ from typing import Any
 
 from gateway.executor.representations import (
     RepresentationBuilder,
+    context_groups,
     objects_at,
     paths_of_objects_at,
 )
-from gateway.planner.plan import RepresentationRule, RequiredField, RequiredFragment
+from gateway.planner.plan import ContextInput, RepresentationRule, RequiredField, RequiredFragment
 
 POSSIBLE = {"Media": frozenset({"Book", "Movie"})}
 
@@ -127,3 +128,32 @@ def test_objects_without_typename_or_matching_rule_get_no_representation() -> No
     builder = RepresentationBuilder(POSSIBLE)
     assert builder.represent({"id": "1"}, (rule,)) is None
     assert builder.represent({"__typename": "Book", "id": "1"}, (rule,)) is None
+
+
+def test_context_groups_read_each_objects_nearest_ancestor_and_group_equal_values() -> None:
+    data: dict[str, Any] = {
+        "provinsi": [
+            {"tahun": 2025, "kabupaten": [{"kode": "a"}, {"kode": "b"}]},
+            {"tahun": 2026, "kabupaten": [{"kode": "c"}]},
+            {"tahun": 2025, "kabupaten": [{"kode": "d"}]},
+            {"kabupaten": [{"kode": "e"}]},  # the context value did not arrive: null
+        ]
+    }
+    path = ("provinsi", "@", "kabupaten", "@")
+    objects = objects_at(data, path)
+    inputs = (ContextInput("contextualArgument_1_0", "Int", ("provinsi", "@"), ("tahun",)),)
+    groups = context_groups(data, path, inputs, objects)
+    assert [
+        (variables, [objects[i]["kode"] for i in indices]) for variables, indices in groups
+    ] == [
+        ({"contextualArgument_1_0": 2025}, ["a", "b", "d"]),
+        ({"contextualArgument_1_0": 2026}, ["c"]),
+        ({"contextualArgument_1_0": None}, ["e"]),
+    ]
+
+
+def test_context_groups_read_nested_values() -> None:
+    data: dict[str, Any] = {"d": {"meta": {"lang": "id"}, "author": {"id": 1}}}
+    objects = objects_at(data, ("d", "author"))
+    inputs = (ContextInput("v", "String", ("d",), ("meta", "lang")),)
+    assert context_groups(data, ("d", "author"), inputs, objects) == [({"v": "id"}, [0])]

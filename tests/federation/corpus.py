@@ -91,6 +91,12 @@ class Case:
         return self.path / "supergraph.graphql"
 
     @property
+    def hive_oracle(self) -> bool:
+        """Recorded from Hive Gateway: Apollo Gateway refuses the supergraph (``hive-oracle``
+        says why, e.g. @fromContext); tests against live Apollo Gateway leave the case out."""
+        return (self.path / "hive-oracle").exists()
+
+    @property
     def operations(self) -> list[Operation]:
         return [Operation(p.stem, p) for p in sorted((self.path / "operations").glob("*.graphql"))]
 

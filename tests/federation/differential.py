@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.query is not None:
         return _one(args)
-    all_cases = discover_cases()
+    all_cases = [c for c in discover_cases() if not c.hive_oracle]  # Apollo refuses those
     total = args.count if args.count is not None else total_from_env()
     seed = args.seed if args.seed is not None else seed_from_env()
     wanted = {c.id for c in discover_cases(args.cases)} if args.cases else None

@@ -7,7 +7,8 @@ tools/reference/compose.mjs, serve the data-driven subgraphs on loopback, start
 tools/reference/apollo-gateway.mjs on the supergraph with the routing URLs pointed at them, post
 every operation (fresh data each time) and write `<op>.expected.json`. Prints the number of
 subgraph requests Apollo made per operation; `--fetches` also writes them to `<op>.fetches.json`
-(review them: keep only optimal counts).
+(review them: keep only optimal counts). A case with a `hive-oracle` file (Apollo Gateway refuses
+its supergraph) is recorded from Hive Gateway instead.
 """
 
 from __future__ import annotations
@@ -159,11 +160,16 @@ def main(argv: list[str] | None = None) -> int:
             compose(case)
     with SubgraphHost() as host, ExitStack() as stack:
         running = [stack.enter_context(serve_case(host, case)) for case in cases]
-        specs = [(r.case.supergraph_path, r.urls) for r in running]
-        gateway_urls = stack.enter_context(apollo_gateways(specs))
-        for case_running, url in zip(running, gateway_urls, strict=True):
-            print(case_running.case.id)
-            record_case(case_running, url, write_fetches=args.fetches)
+        for hive in (False, True):
+            chosen = [r for r in running if r.case.hive_oracle is hive]
+            if not chosen:
+                continue
+            specs = [(r.case.supergraph_path, r.urls) for r in chosen]
+            gateways = hive_gateways(specs) if hive else apollo_gateways(specs)
+            gateway_urls = stack.enter_context(gateways)
+            for case_running, url in zip(chosen, gateway_urls, strict=True):
+                print(case_running.case.id + (" (from Hive Gateway)" if hive else ""))
+                record_case(case_running, url, write_fetches=args.fetches)
     return 0
 
 

@@ -87,14 +87,29 @@ def test_malformed_or_non_federation_sdl_is_refused_clearly(sdl: str, message: s
         load_supergraph(sdl)
 
 
-def test_context_arguments_are_refused_clearly() -> None:
+CONTEXT_CASE = FIXTURES.parents[1] / "federation" / "cases" / "context" / "fiscal-year"
+
+
+def test_context_arguments_and_contexts_are_read() -> None:
+    sg = load_supergraph((CONTEXT_CASE / "supergraph.graphql").read_text())
+    assert sg.contexts == {"sosial__anggaran": frozenset({"Provinsi"})}
+    (argument,) = sg.graphs_of_field("Kabupaten", "penerimaBansos")["sosial"].context_arguments
+    assert (argument.name, argument.type_text, argument.context) == (
+        "tahun",
+        "Int",
+        "sosial__anggaran",
+    )
+    assert [s.name.value for s in argument.selection.selections] == ["tahunAnggaran"]  # type: ignore[attr-defined]
+    # the argument is the subgraph's, never the client's
+    assert not sg.api_schema.type_map["Kabupaten"].fields["penerimaBansos"].args  # type: ignore[union-attr]
+
+
+def test_malformed_context_arguments_are_refused_clearly() -> None:
     sdl = INACCESSIBLE.replace(
         "name: String @join__field(graph: CATALOG)",
-        'name: String @join__field(graph: CATALOG, contextArguments: [{context: "shop", '
-        'name: "locale", type: "String", selection: "{ locale }"}])',
+        'name: String @join__field(graph: CATALOG, contextArguments: [{context: "shop"}])',
     )
     assert sdl != INACCESSIBLE
     with pytest.raises(SupergraphError) as caught:
         load_supergraph(sdl)
-    assert caught.value.code == "UNSUPPORTED_FEATURE"
-    assert "@fromContext" in caught.value.message and "Product" in caught.value.message
+    assert "contextArguments" in caught.value.message and "Product" in caught.value.message
