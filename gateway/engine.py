@@ -197,6 +197,8 @@ class Gateway:
             self._owned_transport = transport = AiohttpTransport()
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
+        #: extra lines a printed plan shows in a fetch (connector subgraphs: their HTTP calls)
+        self.describe_fetch: Callable[[str, str], list[str]] | None = None
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
         #: authorization, masking and audit (None: an open gateway without auth directives)
         self.access = access

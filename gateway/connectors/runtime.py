@@ -7,7 +7,8 @@ the inputs' paths, with stable codes:
 - ``CONNECTOR_FETCH``: a non-success answer (message and extensions from ``errors:`` mappings);
 - ``CONNECTOR_RESPONSE_INVALID``: a body that is not the JSON its content-type says;
 - ``CONNECTOR_REQUEST_INVALID``: the request could not be built (an array in a URL, ...);
-- ``HTTP_CLIENT_ERROR``: no answer (connection refused, circuit open); ``GATEWAY_TIMEOUT``.
+- ``HTTP_CLIENT_ERROR``: no answer (connection refused, circuit open); ``GATEWAY_TIMEOUT``;
+- ``CONNECTOR_IDENTIFIER_IN_URL``: an identifier value would travel in the URL (not sent).
 
 Requests run concurrently up to ``context.max_concurrency``; a ``$batch`` connector sends one
 request per chunk of ``batch.maxSize`` representations and matches results back by key.
@@ -23,6 +24,7 @@ from typing import Any
 
 from gateway.errors import ErrorDict, SubgraphError
 
+from .identifiers import identifiers_in_url
 from .mapping import MISSING, Selection, apply
 from .mapping.values import compact_json
 from .model import Connector, ConnectorSubgraph
@@ -36,6 +38,7 @@ FETCH = "CONNECTOR_FETCH"
 RESPONSE_INVALID = "CONNECTOR_RESPONSE_INVALID"
 CLIENT_ERROR = "HTTP_CLIENT_ERROR"
 TIMEOUT = "GATEWAY_TIMEOUT"
+IDENTIFIER_IN_URL = "CONNECTOR_IDENTIFIER_IN_URL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,8 @@ class ConnectorContext:
     request_headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
     max_concurrency: int = 8
+    #: field names besides the built-in ones (``nik``, ``noKk`` ...) whose values never go in a URL
+    identifier_names: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -178,6 +183,13 @@ async def _call(
     except TemplateError as error:
         for path in paths:
             result.errors.append(_error(connector, error.message, error.code, path, {}))
+        return MISSING
+    leaked = identifiers_in_url(request.url, variables, context.identifier_names)
+    if leaked:
+        message = (f"A personal identifier ({', '.join(leaked)}) would travel in the URL; "
+                   "the request was not sent")  # fmt: skip
+        for path in paths:
+            result.errors.append(_error(connector, message, IDENTIFIER_IN_URL, path, {}))
         return MISSING
     response = await _send(connector, request, context, gate, paths, result)
     if response is None:
