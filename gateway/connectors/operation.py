@@ -93,7 +93,8 @@ class ConnectorOperations:
         self._documents: dict[str, DocumentNode] = {}
 
     def connectors_of(self, operation: str) -> list[Connector]:
-        """The connectors an operation may call (for plans): root fields' and their types'."""
+        """The connectors an operation may call (for plans): its fields' own, and the entity
+        connectors of types whose fields a parent connector may not have mapped."""
         try:
             document = self._parse(operation)
         except GraphQLError:
@@ -313,24 +314,30 @@ class ConnectorOperations:
             if isinstance(selection, FieldNode):
                 name = selection.name.value
                 if name == "_entities":
-                    for sub in (
-                        selection.selection_set.selections if selection.selection_set else ()
-                    ):
+                    for sub in _selections(selection):
                         if isinstance(sub, InlineFragmentNode) and sub.type_condition is not None:
-                            entity = sub.type_condition.name.value
-                            if entity in self._entities:
-                                found.append(self._entities[entity])
-                            self._collect_connectors(sub.selection_set, entity, found, document)
+                            typename = sub.type_condition.name.value
+                            if typename in self._entities:
+                                found.append(self._entities[typename])
+                            self._collect_connectors(sub.selection_set, typename, found, document)
                     continue
                 connector = self._fields.get((type_name, name))
+                completes = self._entities.get(type_name)
                 if connector is not None:
                     found.append(connector)
+                elif completes is not None and name not in (*_keys(completes), "__typename"):
+                    found.append(completes)  # may be needed to complete the object
                 definition = self._definition(type_name, name)
                 if definition is not None and selection.selection_set is not None:
                     child = get_named_type(definition.type).name
                     self._collect_connectors(selection.selection_set, child, found, document)
             elif isinstance(selection, InlineFragmentNode):
                 self._collect_connectors(selection.selection_set, type_name, found, document)
+
+
+def _keys(connector: Connector) -> tuple[str, ...]:
+    """The fields an entity connector is given (``$batch``/``$this``, or ``$args``)."""
+    return tuple(k for v in ("$batch", "$this", "$args") for k in connector.key_fields(v))
 
 
 def _selections(node: FieldNode) -> tuple[Any, ...]:
