@@ -126,6 +126,24 @@ GATEWAYS = [
         # several workers share Prometheus metrics through files in this directory
         env=(("PROMETHEUS_MULTIPROC_DIR", "{logdir}/prometheus-ours-w2"),),
     ),
+    *(
+        Gateway(
+            name,
+            label,
+            [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / config)],
+            OURS_PATH,
+            REPO,
+            needs_node=False,
+        )
+        for name, label, config in (
+            ("ours-nosharing", "Jama Jama, sharing off", "jamajama-nosharing.toml"),
+            (
+                "ours-nosharing-nomerge",
+                "Jama Jama, sharing off, fetch merging off",
+                "jamajama-nosharing-nomerge.toml",
+            ),
+        )
+    ),
     Gateway(
         "apollo",
         "Apollo Gateway 2.14.4",

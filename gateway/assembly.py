@@ -6,7 +6,9 @@ persisted operations. ``Services.open_gateway`` builds one engine generation on 
 with ``[auth] enabled`` and a supergraph that links the authorization specs it gets access
 control (authorization, masking, the audit log); this is the only place ``AccessControl`` is
 built. ``assemble`` adds the HTTP guard (tokens, applications, rate limits), a static or
-registry-following (hot-reloading) engine, and the ASGI app. ``jamajama gateway`` (and through
+registry-following (hot-reloading) engine, and the ASGI app. With metrics and an audit log, the
+DPO's unusual-access alerts (``gateway.audit.alerts``) are published on the gateway's ``/metrics``
+(``AlertExport``), where Prometheus scrapes. ``jamajama gateway`` (and through
 it ``jamajama dev``), hot reload (each new generation) and the tests all go through here.
 
 A supergraph with connector subgraphs (``@join__directive`` of the connect spec) gets a
@@ -18,13 +20,18 @@ process (aiohttp <- circuit breaker per source <- metrics and spans), configured
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from graphql import GraphQLError, parse
 from starlette.applications import Starlette
 
 from gateway.access_requests.service import reapply_grants
+from gateway.audit.alerts import AlertMetrics, AlertRules, detect
 from gateway.audit.log import AuditLog, open_audit_log
 from gateway.auth.access import AccessControl
 from gateway.auth.applications import create_registry
@@ -34,6 +41,7 @@ from gateway.connectors.serving import ConnectorServing
 from gateway.connectors.supergraph import read_supergraph_connectors
 from gateway.connectors.transport import AiohttpConnectorTransport, ConnectorTransport
 from gateway.engine import Gateway
+from gateway.errors import GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.resilience import (
     CircuitBreaker,
@@ -55,9 +63,57 @@ from gateway.ratelimit.client import ClientAddresses
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.registry.usage import HttpUsageSink, UsageRecorder
 from gateway.reload import ReloadingGateway, reloading_gateway_from_registry
+from gateway.subscriptions.manager import SubscriptionManager
+from gateway.subscriptions.upstream import SubgraphSubscriptions
 from gateway.supergraph import load_supergraph
 from gateway.supergraph.links import AUTHORIZATION_FEATURES, read_links
 from gateway.supergraph.model import Supergraph
+
+logger = logging.getLogger("jamajama.audit")
+
+
+class AlertExport:
+    """The DPO alerts as the gauge ``jamajama_audit_alerts{kind,application}`` on the gateway's
+    ``/metrics``: computed by ``gateway.audit.alerts.detect`` (the one definition, the DPO page
+    shows the same) over the shared audit log, so every replica reports the whole province's
+    window, refreshed every ``interval`` seconds. Several workers each report the same values
+    (``max by (kind, application)`` in alerting rules)."""
+
+    def __init__(
+        self, metrics: GatewayMetrics, interval: float = 60.0, rules: AlertRules | None = None
+    ) -> None:
+        registry = None if metrics.multiprocess else metrics.registry
+        self.metrics = AlertMetrics(registry)
+        self.interval = interval
+        self.rules = rules or AlertRules()
+        self.audit: AuditLog | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> None:
+        """Recompute the alerts now (a failing audit store keeps the last values, logged)."""
+        if self.audit is None:
+            return
+        try:
+            records = await self.audit.store.records()
+        except GatewayError as error:
+            logger.warning("DPO alerts not refreshed: %s", error.message)
+            return
+        self.metrics.publish(detect(records, datetime.now(UTC), self.rules))
+
+    async def start(self) -> None:
+        async def loop() -> None:
+            while True:
+                await self.refresh()
+                await asyncio.sleep(self.interval)
+
+        self._task = asyncio.create_task(loop())
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 def links_authorization(sdl: str) -> bool:
@@ -84,6 +140,8 @@ class Services:
     connector_http: ConnectorTransport | None = None
     #: opened with the first secured generation (a gateway without auth directives needs none)
     _audit: AuditLog | None = field(default=None, repr=False)
+    #: the DPO alerts on ``/metrics`` (with metrics on)
+    alerts: AlertExport | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, logs: bool = False) -> Services:
@@ -104,8 +162,17 @@ class Services:
             persisted.on_unavailable = metrics.shared_store_unavailable
         limits = OperationLimits(settings.limits)
         connector_http = build_connector_transport(settings, metrics, tracing)
+        alerts = AlertExport(metrics) if metrics is not None else None
         return cls(
-            settings, transport, limits, metrics, tracing, persisted, breaker, connector_http
+            settings,
+            transport,
+            limits,
+            metrics,
+            tracing,
+            persisted,
+            breaker,
+            connector_http,
+            alerts=alerts,
         )
 
     def secured(self, sdl: str) -> bool:
@@ -133,6 +200,8 @@ class Services:
                 if self.metrics is not None:
                     self._audit.on_queue_depth = self.metrics.audit_queue_depth
                     self._audit.on_dropped = self.metrics.audit_record_dropped
+                if self.alerts is not None:
+                    self.alerts.audit = self._audit
             access = AccessControl(
                 supergraph,
                 settings.auth,
@@ -152,6 +221,7 @@ class Services:
             limits=self.limits,
             on_plan_cache=self.metrics.plan_cache_lookup if self.metrics is not None else None,
             validate_subgraph_operations=settings.planner.validate_subgraph_operations,
+            merge_fetches=settings.planner.merge_fetches,
             # with access control every caller is authorized, masked and audited on its own
             deduplicate_requests=deduplicate and access is None,
         )
@@ -209,6 +279,8 @@ class Services:
         the generations share: the transport, the audit log and tracing."""
 
         async def close_shared() -> None:
+            if self.alerts is not None:
+                await self.alerts.aclose()
             for transport in (self.transport, self.connector_http):
                 close = getattr(transport, "aclose", None)
                 if close is not None:
@@ -235,8 +307,20 @@ class Services:
                 }
             ),
             catalogue_url=graphiql.catalogue_of(self.settings.registry_poll.url),
+            on_startup=[self.alerts.start] if self.alerts is not None else None,
             on_shutdown=[close_shared],
+            subscriptions=self.subscriptions(gateway),
         )
+
+    def subscriptions(self, gateway: Gateway | ReloadingGateway) -> SubscriptionManager:
+        """Subscriptions (``[subscriptions]``); the subgraph handshakes signed like requests."""
+        section = self.settings.subscriptions
+        key = self.settings.subgraphs.signing.key
+        signer = RequestSigner(key.get_secret_value()) if key is not None else None
+        upstream = SubgraphSubscriptions(
+            connect_timeout=section.upstream_connect_timeout_seconds, signer=signer
+        )
+        return SubscriptionManager(gateway, section, upstream)
 
 
 @dataclass(slots=True)

@@ -38,6 +38,7 @@ from gateway.ratelimit.config import RateLimitSection
 from gateway.registry.config import RegistryPollSection, RegistrySection
 from gateway.sections import ConfigError as ConfigError
 from gateway.sections import Section
+from gateway.subscriptions.config import SubscriptionsSection
 
 
 class ServerSection(Section):
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     subgraphs: SubgraphsSection = SubgraphsSection()
     connectors: ConnectorsSection = ConnectorsSection()
     telemetry: TelemetrySection = TelemetrySection()
+    subscriptions: SubscriptionsSection = SubscriptionsSection()
 
     @classmethod
     def settings_customise_sources(

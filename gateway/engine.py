@@ -41,7 +41,8 @@ from gateway.gc_tuning import note_eviction
 from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
-from gateway.planner.plan import QueryPlan
+from gateway.planner.merge import merge_fetches
+from gateway.planner.plan import FetchNode, PlanNode, QueryPlan, SequenceNode
 from gateway.planner.validation import SubgraphOperationValidator
 from gateway.supergraph import Supergraph, load_supergraph
 
@@ -186,6 +187,7 @@ class Gateway:
         on_plan_cache: Callable[[bool], None] | None = None,
         deduplicate_requests: bool = False,
         validate_subgraph_operations: bool = False,
+        merge_fetches: bool = True,
     ) -> None:
         self.supergraph = supergraph
         #: debug check of every new plan's subgraph operations (``[planner]``; tests turn it on)
@@ -199,6 +201,8 @@ class Gateway:
         self._planner = planner
         #: extra lines a printed plan shows in a fetch (connector subgraphs: their HTTP calls)
         self.describe_fetch: Callable[[str, str], list[str]] | None = None
+        #: fetches to one subgraph that run at the same time go in one request (``[planner]``)
+        self._merge_fetches = merge_fetches
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)
         #: authorization, masking and audit (None: an open gateway without auth directives)
         self.access = access
@@ -393,6 +397,71 @@ class Gateway:
             self._access_shapers.put(key, shaper)
         return shaper
 
+    # -- subscriptions (the session around them: gateway/subscriptions/) ------------------------
+
+    async def start_subscription(
+        self, request: GraphQLRequest
+    ) -> SubscriptionStart | GatewayResult | None:
+        """A subscription past parsing, validation, authorization and planning; the refusal as a
+        ``GatewayResult``; None when the operation is not a subscription (run it with
+        ``process``). The plan's root fetch is the subgraph subscription; the rest runs on each
+        event (``subscription_event``)."""
+        try:
+            run = self._start(request)
+            if run.operation.kind != "subscription":
+                return None
+            guarded = None
+            document, node = run.document, run.operation.node
+            variables: Mapping[str, Any] = run.coerced
+            shaper = run.operation.shaper
+            errors: list[ErrorDict] = []
+            if self.access is not None:
+                guarded = self.access.prepare(
+                    request.principal or ANONYMOUS, request.query, document, node, run.coerced
+                )
+                if guarded.rejection or guarded.authorized.document is None:
+                    # refused as a whole: released (audited) like a refused query
+                    _, refused = await self.access.release(
+                        guarded, None, guarded.errors, request_id=request.request_id
+                    )
+                    return GatewayResult({"errors": refused}, executed=False)
+                authorized = guarded.authorized.operation
+                assert authorized is not None
+                document, node = guarded.authorized.document, authorized
+                variables, errors = guarded.variables, guarded.errors
+                shaper = self._authorized_shaper(run, guarded)
+            name = node.name.value if node.name else None
+            variant = guarded.plan_key if guarded is not None else None
+            plan = self._plan(request.query, document, name, node, variant=variant)
+            root, rest = _split_subscription(plan)
+        except _RequestFailure as failure:
+            return GatewayResult({"errors": failure.errors}, executed=False)
+        except GatewayError as error:
+            return GatewayResult({"errors": [error.to_graphql_error()]}, executed=False)
+        return SubscriptionStart(run, guarded, root, rest, variables, shaper, tuple(errors))
+
+    async def subscription_event(self, start: SubscriptionStart, payload: Any) -> dict[str, Any]:
+        """The client's response for one event (``payload``: what the subgraph sent for the root
+        fetch): the rest of the plan run on it, shaped, and under access control authorized,
+        masked and audited (the record written before this returns) like a query's response."""
+        run = start.run
+        state = await self._executor.execute_event(start.root, payload, start.rest, start.variables)
+        covered: list[Any] = [*(start.guarded.covered if start.guarded else ()), *state.covered]
+        data, shaping_errors = start.shaper.shape(
+            state.data, run.coerced, raw_variables=run.raw_variables, covered=covered
+        )
+        errors = [*start.errors, *state.errors, *shaping_errors]
+        if start.guarded is not None and self.access is not None:
+            data, errors = await self.access.release(
+                start.guarded,
+                data,
+                errors,
+                state.data,
+                request_id=run.request.request_id,
+                raw_variables=run.raw_variables,
+            )
+        return _result(data, errors).response
+
     def query_plan(
         self, query: str, operation_name: str | None = None, principal: Principal | None = None
     ) -> QueryPlan | None:
@@ -530,6 +599,8 @@ class Gateway:
         if plan is None:
             name = node.name.value if node.name else operation_name
             plan = self._planner(self.supergraph, document, name, override_labels=labels)
+            if self._merge_fetches:
+                plan = merge_fetches(plan)
             if self.plan_validator is not None:
                 self.plan_validator.check(plan)
             self._plans.put(key, plan)
@@ -539,6 +610,40 @@ class Gateway:
         """Close the subgraph transport this gateway created (a transport passed in stays open)."""
         if self._owned_transport is not None:
             await self._owned_transport.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionStart:
+    """A planned subscription: ``root`` is sent to its subgraph as a subscription; ``rest`` runs
+    on each event with ``variables``; ``errors`` (refused fields) go with every event."""
+
+    run: _Run
+    guarded: PreparedAccess | None
+    root: FetchNode
+    rest: PlanNode | None
+    variables: Mapping[str, Any]
+    shaper: ResponseShaper
+    errors: tuple[ErrorDict, ...]
+
+    @property
+    def request(self) -> GraphQLRequest:
+        return self.run.request
+
+
+def _split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
+    """The subscription fetch the plan starts with, and what follows it."""
+    node = plan.node
+    if isinstance(node, FetchNode) and node.operation_kind == "subscription":
+        return node, None
+    if isinstance(node, SequenceNode) and node.nodes:
+        first, *rest = node.nodes
+        if isinstance(first, FetchNode) and first.operation_kind == "subscription":
+            following = rest[0] if len(rest) == 1 else SequenceNode(tuple(rest))
+            return first, following if rest else None
+    raise GatewayError(
+        "this subscription cannot be planned as one subgraph subscription",
+        code="OPERATION_NOT_SUPPORTED",
+    )
 
 
 def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResult:

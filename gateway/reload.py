@@ -113,6 +113,8 @@ class ReloadingGateway:
         self._retired: list[Gateway] = []
         self.generation = 1
         self.last_error: str | None = None
+        #: called after each swap (open subscriptions end: gateway/subscriptions/manager.py)
+        self._swap_listeners: list[Callable[[], None]] = []
 
     # what the HTTP layer uses -------------------------------------------------------------------
 
@@ -153,6 +155,10 @@ class ReloadingGateway:
 
     # swapping ----------------------------------------------------------------------------------
 
+    def on_swap(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every swap to a new generation."""
+        self._swap_listeners.append(listener)
+
     async def load(self, sdl: str, etag: str | None = None) -> bool:
         """Build a generation from ``sdl`` and swap it in; False (old kept) if it fails to load."""
         async with self._swap_lock:
@@ -173,6 +179,8 @@ class ReloadingGateway:
             self.last_error = None
             self._write_cache(sdl)
             logger.info("supergraph swapped (generation %d, etag %s)", self.generation, etag)
+            for listener in self._swap_listeners:
+                listener()
             return True
 
     async def poll_once(self) -> bool:

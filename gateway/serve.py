@@ -36,6 +36,7 @@ from gateway.config import Settings, dev_settings, load_settings
 from gateway.errors import GatewayError
 from gateway.gc_tuning import tune_garbage_collector
 from gateway.observability.metrics import mark_process_dead, multiprocess_dir
+from gateway.subscriptions.manager import SubscriptionManager
 
 #: the start options of `jamajama gateway --workers N`, for the worker processes (JSON)
 WORKER_OPTIONS_ENV = "JAMAJAMA_GATEWAY_WORKER_OPTIONS"
@@ -282,7 +283,9 @@ def _run_one(options: StartOptions) -> int:
     if options.tune_gc:
         tune_garbage_collector()
     _announce(options, sock)
-    _Server(_uvicorn_config(assembly.app, options)).run(sockets=[sock])
+    server = _Server(_uvicorn_config(assembly.app, options))
+    server.before_shutdown = getattr(assembly.app.state, "subscriptions", None)
+    server.run(sockets=[sock])
     return 0
 
 
@@ -293,6 +296,15 @@ class _Server(uvicorn.Server):
     supervisors and orchestrators then report a requested stop as a crash. SIGINT is re-raised
     as before (an interactive interrupt).
     """
+
+    #: open subscriptions, ended (with their documented last message) before uvicorn waits for
+    #: the connections to close: an event stream would otherwise keep it waiting
+    before_shutdown: SubscriptionManager | None = None
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.before_shutdown is not None:
+            await self.before_shutdown.shutdown()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

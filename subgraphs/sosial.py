@@ -4,22 +4,36 @@ Owns the programme list (PKH, BPNT/Sembako, BLT Dana Desa, PBI-JK). Extends ``Ke
 ``penerimaBansos`` and ``desilKesejahteraan`` (welfare decile 1-10 from the national welfare
 register; both personal data: scope ``sosial:read`` and policy ``data_pribadi``) and ``Wilayah``
 with ``jumlahKeluargaPenerima`` (an aggregate: authenticated callers).
+
+Publishes one subscription, ``penyaluranBansos``: each assistance disbursement recorded by
+``catatPenyaluranBansos`` (scope ``sosial:write``; how an operations screen, dev and the tests
+trigger events) is sent to the open subscriptions whose filters it matches. The event names the
+family (personal data) and its village (a ``Wilayah`` the gateway completes from ``wilayah``).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
 from enum import Enum
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.access import personal_data
 from subgraphs.kit.app import OpdInfo, Subgraph, federation_schema, load, row_by_key
+from subgraphs.kit.errors import InvalidInput
 from subgraphs.kit.ids import validate_no_kk, validate_region_code
 from subgraphs.kit.reference import regions_by_kode
 from subgraphs.kit.store import Row
 
 SCOPE = "sosial:read"
 PRIBADI = personal_data(SCOPE)
+#: recording a disbursement (the mutation that publishes ``penyaluranBansos`` events)
+WRITE_SCOPE = "sosial:write"
+#: the broker topic of disbursement events (subgraphs/kit/events.py)
+TOPIC_PENYALURAN = "penyaluran_bansos"
 
 # ---------------------------------------------------------------------------- data access
 
@@ -136,6 +150,39 @@ class Wilayah:
         return await _jumlah_penerima(info, self.kode, program.value if program else "")
 
 
+@strawberry.type(
+    description="One assistance disbursement, as Dinas Sosial records it (a subscription event)."
+)
+class PenyaluranBansos:
+    id: strawberry.ID
+    program_kode: strawberry.Private[str]
+    no_kk: strawberry.Private[str]
+    desa_kode: strawberry.Private[str]
+    # personal fields are nullable: a caller refused them still gets the rest of the event
+    nominal: int | None = strawberry.federation.field(**PRIBADI, description="Rupiah disbursed.")
+    waktu: str = strawberry.field(description="When it was recorded (ISO 8601, UTC).")
+
+    @strawberry.field
+    async def program(self, info: OpdInfo) -> ProgramBansos | None:
+        row = await _program_row(info, self.program_kode)
+        return ProgramBansos.from_row(row) if row else None
+
+    @strawberry.federation.field(**PRIBADI, description="The family that received it.")
+    def keluarga(self) -> Keluarga | None:
+        return Keluarga(no_kk=self.no_kk)
+
+    @strawberry.field(description="The family's village.")
+    def wilayah(self) -> Wilayah:
+        return Wilayah(kode=self.desa_kode)
+
+
+_ids = itertools.count(1)
+
+
+def _within(desa_kode: str, kode: str | None) -> bool:
+    return kode is None or desa_kode == kode or desa_kode.startswith(kode + ".")
+
+
 # ---------------------------------------------------------------------------- root fields
 
 
@@ -147,5 +194,55 @@ class Query:
         return [ProgramBansos.from_row(r) for r in rows]
 
 
-schema = federation_schema(Query, types=[Keluarga, Wilayah])
+@strawberry.type
+class Mutation:
+    @strawberry.federation.field(
+        requires_scopes=[[WRITE_SCOPE]],
+        description="Record a disbursement to a family in the welfare register; publishes it to "
+        "penyaluranBansos subscriptions.",
+    )
+    async def catat_penyaluran_bansos(
+        self, info: OpdInfo, no_kk: str, program: KodeProgramBansos, nominal: int
+    ) -> PenyaluranBansos:
+        if nominal <= 0:
+            raise InvalidInput("nominal must be positive", reason="INVALID_NOMINAL")
+        row = await _keluarga_row(info, validate_no_kk(no_kk))
+        if row is None:
+            raise InvalidInput(f"no family {no_kk} in the welfare register", reason="UNKNOWN_NO_KK")
+        event = PenyaluranBansos(
+            id=strawberry.ID(f"PB-{next(_ids)}"),
+            program_kode=program.value,
+            no_kk=no_kk,
+            desa_kode=row["desa_kode"],
+            nominal=nominal,
+            waktu=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        info.context.events.publish(TOPIC_PENYALURAN, event)
+        return event
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        directives=[Authenticated()],
+        description="Disbursements as they are recorded (of one programme, in one region, or all).",
+    )
+    async def penyaluran_bansos(
+        self,
+        info: OpdInfo,
+        program: KodeProgramBansos | None = None,
+        kode_wilayah: str | None = None,
+    ) -> AsyncGenerator[PenyaluranBansos, None]:
+        if kode_wilayah is not None:
+            validate_region_code(kode_wilayah)
+        async for event in info.context.events.subscribe(TOPIC_PENYALURAN):
+            if (program is None or event.program_kode == program.value) and _within(
+                event.desa_kode, kode_wilayah
+            ):
+                yield event
+
+
+schema = federation_schema(
+    Query, types=[Keluarga, Wilayah], mutation=Mutation, subscription=Subscription
+)
 SUBGRAPH = Subgraph("sosial", schema, default_port=4005)

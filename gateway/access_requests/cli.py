@@ -1,9 +1,11 @@
-"""``jamajama access request|list|approve|reject|revoke|apply``: access requests from a shell.
+"""``jamajama access request|list|approve|reject|revoke|apply``: access requests from a shell;
+``jamajama access keys|rotate-key|revoke-key``: a consumer application's credentials.
 
 The same records as the portal's Pengajuan akses page, in the configured applications store.
 ``--as-opd`` names the data-owning OPD the acting admin administers (``kependudukan``…): only
 that OPD's part is decided. Each decision is written to the configured audit log and takes effect
-in the application registry at once; ``apply`` is the expiry sweep (schedule it).
+in the application registry at once; ``apply`` tidies expired grants (the gateway already ignores
+them from their end instant). ``rotate-key`` prints the new key once (it is not stored).
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.access_requests.model import AccessRequest
+
+if TYPE_CHECKING:
+    from gateway.access_requests.credentials import Credentials
+    from gateway.auth.credentials import Credential
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "reject": "reject an OPD's part of a request",
         "revoke": "revoke an OPD's part of a request (takes effect at once)",
         "apply": "write the grants in force into the registry (expiry sweep)",
+        "keys": "list an application's credentials (ids and validity, never secrets)",
+        "rotate-key": "issue a new key for an application; its keys end after a grace period",
+        "revoke-key": "end one credential at once",
     }
     for name, text in commands.items():
         command = sub.add_parser(name, help=text, description=text)
@@ -40,6 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             command.add_argument(
                 "--valid-until", type=_when, help="expiry, ISO date or time (UTC if no zone)"
             )
+        elif name in ("keys", "rotate-key"):
+            command.add_argument("application", help="consumer application id")
+            if name == "rotate-key":
+                command.add_argument(
+                    "--grace-hours",
+                    type=float,
+                    default=24.0,
+                    help="how long the old keys stay valid (default 24, at most 720; 0: at once)",
+                )
+        elif name == "revoke-key":
+            command.add_argument("credential_id")
+            command.add_argument("--reason", required=True, help="why (recorded in the audit log)")
         elif name == "list":
             command.add_argument("--application")
             command.add_argument("--opd", help="only requests with a part for this OPD")
@@ -72,7 +94,33 @@ def describe(request: AccessRequest, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def describe_key(credential: Credential, now: datetime) -> str:
+    until = credential.expires_at.isoformat() if credential.expires_at else "-"
+    return (
+        f"{credential.id}  {credential.application}  {credential.state(now):<8} "
+        f"created {credential.created_at.isoformat()} by {credential.created_by}  until {until}"
+    )
+
+
+async def _keys(args: argparse.Namespace, keys: Credentials, now: datetime) -> None:
+    if args.action == "keys":
+        found = await keys.of(args.application)
+        for credential in found:
+            print(describe_key(credential, now))
+        if not found:
+            print("no credentials", file=sys.stderr)
+    elif args.action == "rotate-key":
+        rotation = await keys.rotate(args.application, args.user, timedelta(hours=args.grace_hours))
+        for ending in rotation.ending:
+            print(describe_key(ending, now))
+        print(describe_key(rotation.credential, now))
+        print(f"new key (shown once, store it now): {rotation.key}")
+    else:
+        print(describe_key(await keys.revoke(args.credential_id, args.user, args.reason), now))
+
+
 def run(args: argparse.Namespace) -> int:
+    from gateway.access_requests.credentials import Credentials
     from gateway.access_requests.service import AccessRequests, Actor
     from gateway.access_requests.store import AccessRequestStore
     from gateway.audit.log import open_audit_log
@@ -111,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
                     print(describe(request, now))
                 if not found:
                     print("no access requests", file=sys.stderr)
+            elif args.action in ("keys", "rotate-key", "revoke-key"):
+                await _keys(args, Credentials(registry, log), now)
             elif args.action == "apply":
                 print("grants in force written to the registry")
             else:

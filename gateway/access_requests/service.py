@@ -3,8 +3,10 @@
 Approving, revoking or expiring a part rewrites the consumer's registry record (its scopes and
 purposes) and the purpose records' approvals for the consumer's OPD, from the configured baseline
 plus the grants in force: the gateway reads the registry on every request (no cache), so the
-consumer's next request sees the change. Every step is a decision record in the audit log
-(``operation_type = "access_decision"``), not a data-access record.
+consumer's next request sees the change. A grant with an end date is written with its end instant
+(``Application.expiring``): the gateway stops counting it at the first request after that instant,
+without waiting for the sweep (``apply``), which then only tidies the record. Every step is a
+decision record in the audit log (``operation_type = "access_decision"``), not a data-access record.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from gateway.access_requests.model import (
 from gateway.access_requests.store import AccessRequestStore
 from gateway.audit.log import AuditLog
 from gateway.audit.records import AuditEvent
-from gateway.auth.applications import Application, ApplicationRegistry
+from gateway.auth.applications import Application, ApplicationRegistry, Grant
 from gateway.auth.config import ApplicationsSection
 
 #: the policy a granted personal-data scope needs with it (docs/access.md)
@@ -188,6 +190,7 @@ class AccessRequests:
                     apps[app.id] = app
         granted: dict[str, set[str]] = {}
         purposes: dict[str, set[str]] = {}
+        ending: dict[str, list[Grant]] = {}
         by_purpose: dict[tuple[str, str], set[str]] = {}
         for request in requests:
             app = apps.get(request.application)
@@ -195,10 +198,13 @@ class AccessRequests:
                 continue
             granted.setdefault(app.id, set())
             purposes.setdefault(app.id, set())
+            ending.setdefault(app.id, [])
             active = request.active_scopes(now)
             for purpose_id in request.purposes:
                 by_purpose.setdefault((purpose_id, app.opd), set()).update(active)
-            if active:
+            if active and request.valid_until is not None:
+                ending[app.id].append(Grant(request.valid_until, active, request.purposes))
+            elif active:
                 granted[app.id] |= active
                 purposes[app.id] |= request.purposes
         for app_id, app in apps.items():
@@ -212,6 +218,7 @@ class AccessRequests:
                     app,
                     scopes=frozenset(base["scopes"]) | granted[app_id],
                     purposes=frozenset(base["purposes"]) | purposes[app_id],
+                    expiring=tuple(sorted(ending[app_id], key=lambda g: g.until)),
                 )
             )
         for (purpose_id, opd), scopes in sorted(by_purpose.items()):

@@ -7,7 +7,10 @@ purpose to categories of data), and only while the purpose is valid.
 
 A token only names an application; what that application may do is decided here. An application
 missing from the registry, or revoked, gets anonymous access only. Lookups are not cached, so a
-revocation takes effect on the next request. Two stores: embedded SQLite (default) and PostgreSQL
+revocation takes effect on the next request; a grant that ends at an instant is kept with that
+instant (``Application.expiring``) and ``in_force`` drops it at the first request after it, with no
+sweep. The registry also keeps each application's credentials (``gateway.auth.credentials``).
+Two stores: embedded SQLite (default) and PostgreSQL
 (a cluster of gateway replicas sharing one registry). The table comes from
 ``gateway.migrations.applications``: SQLite migrates when it opens; PostgreSQL checks the schema
 at start and refuses an older one unless ``migrate_at_start``.
@@ -16,17 +19,19 @@ at start and refuses an older one unless ``migrate_at_start``.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import logging
 import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.auth.config import ApplicationSeed, ApplicationsSection, PurposeSeed
+from gateway.auth.credentials import Credential
 from gateway.auth.errors import RegistryError
 from gateway.errors import GatewayError
 from gateway.migrations import applications as migrations
@@ -42,6 +47,15 @@ logger = logging.getLogger("jamajama.auth")
 
 
 @dataclass(frozen=True, slots=True)
+class Grant:
+    """Scopes and purposes granted to an application until an instant (aware UTC)."""
+
+    until: datetime
+    scopes: frozenset[str]
+    purposes: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Application:
     """One registered consumer application."""
 
@@ -51,6 +65,20 @@ class Application:
     scopes: frozenset[str] = frozenset()
     purposes: frozenset[str] = frozenset()
     revoked: bool = False
+    #: grants that end at an instant: (until, scopes, purposes); in force while now < until
+    expiring: tuple[Grant, ...] = ()
+
+    def in_force(self, now: datetime) -> Application:
+        """This record as it stands at ``now``: the grants still running added, none pending."""
+        if not self.expiring:
+            return self
+        running = [g for g in self.expiring if now < g.until]
+        return replace(
+            self,
+            scopes=self.scopes.union(*(g.scopes for g in running)),
+            purposes=self.purposes.union(*(g.purposes for g in running)),
+            expiring=(),
+        )
 
     @classmethod
     def from_seed(cls, seed: ApplicationSeed) -> Application:
@@ -121,11 +149,17 @@ class ApplicationRegistry(Protocol):
 
     async def list(self) -> list[Application]: ...
 
+    async def credential(self, credential_id: str) -> Credential | None: ...
+
+    async def credentials(self, application_id: str) -> builtins.list[Credential]: ...
+
+    async def put_credential(self, credential: Credential) -> None: ...
+
     async def aclose(self) -> None: ...
 
 
 def _row(values: tuple[Any, ...]) -> Application:
-    app_id, name, opd, scopes, purposes, revoked = values
+    app_id, name, opd, scopes, purposes, revoked, expiring = values
     return Application(
         id=app_id,
         name=name,
@@ -133,10 +167,17 @@ def _row(values: tuple[Any, ...]) -> Application:
         scopes=frozenset(json.loads(scopes)),
         purposes=frozenset(json.loads(purposes)),
         revoked=bool(revoked),
+        expiring=tuple(
+            Grant(datetime.fromisoformat(until), frozenset(s), frozenset(p))
+            for until, s, p in json.loads(expiring)
+        ),
     )
 
 
 def _values(app: Application) -> tuple[Any, ...]:
+    expiring = sorted(
+        [g.until.isoformat(), sorted(g.scopes), sorted(g.purposes)] for g in app.expiring
+    )
     return (
         app.id,
         app.name,
@@ -144,10 +185,13 @@ def _values(app: Application) -> tuple[Any, ...]:
         json.dumps(sorted(app.scopes)),
         json.dumps(sorted(app.purposes)),
         app.revoked,
+        json.dumps(expiring),
     )
 
 
-_COLUMNS = "id, name, opd, scopes, purposes, revoked"
+_COLUMNS = "id, name, opd, scopes, purposes, revoked, expiring"
+_CREDENTIAL_COLUMNS = "id, application, secret_hash, created_at, created_by, expires_at, revoked_at"
+_CREDENTIAL_UPDATE = "expires_at=excluded.expires_at, revoked_at=excluded.revoked_at"
 _PURPOSE_COLUMNS = "id, name, description, legal_basis, valid_from, valid_until, approvals"
 _PURPOSE_UPDATE = (
     "name=excluded.name, description=excluded.description, legal_basis=excluded.legal_basis, "
@@ -223,9 +267,9 @@ class SqliteApplicationRegistry:
     async def put(self, application: Application) -> None:
         """Register or update; a revocation is never undone by a later ``put`` (seeding)."""
         self._conn.execute(
-            f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET name=excluded.name, opd=excluded.opd, "
-            "scopes=excluded.scopes, purposes=excluded.purposes, "
+            "scopes=excluded.scopes, purposes=excluded.purposes, expiring=excluded.expiring, "
             f"revoked={self._table}.revoked OR excluded.revoked",
             _values(application),
         )
@@ -256,6 +300,32 @@ class SqliteApplicationRegistry:
             f"INSERT INTO {self._table}_purposes ({_PURPOSE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT(id) DO UPDATE SET {_PURPOSE_UPDATE}",
             (*values[:4], *(d.isoformat() if d else None for d in values[4:6]), values[6]),
+        )
+
+    async def credential(self, credential_id: str) -> Credential | None:
+        try:
+            row = self._conn.execute(
+                f"SELECT {_CREDENTIAL_COLUMNS} FROM {self._table}_credentials WHERE id = ?",
+                (credential_id,),
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise RegistryError(f"the application registry cannot be read: {error}") from error
+        return Credential.from_row(row) if row else None
+
+    async def credentials(self, application_id: str) -> builtins.list[Credential]:
+        rows = self._conn.execute(
+            f"SELECT {_CREDENTIAL_COLUMNS} FROM {self._table}_credentials "
+            "WHERE application = ? ORDER BY created_at, id",
+            (application_id,),
+        ).fetchall()
+        return [Credential.from_row(r) for r in rows]
+
+    async def put_credential(self, credential: Credential) -> None:
+        self._conn.execute(
+            f"INSERT INTO {self._table}_credentials ({_CREDENTIAL_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT(id) DO UPDATE SET {_CREDENTIAL_UPDATE}",
+            credential.row(),
         )
 
     async def aclose(self) -> None:
@@ -360,9 +430,9 @@ class PostgresApplicationRegistry:
 
     async def put(self, application: Application) -> None:
         await self._run(
-            f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET name=EXCLUDED.name, opd=EXCLUDED.opd, "
-            "scopes=EXCLUDED.scopes, purposes=EXCLUDED.purposes, "
+            "scopes=EXCLUDED.scopes, purposes=EXCLUDED.purposes, expiring=EXCLUDED.expiring, "
             f"revoked={self._table}.revoked OR EXCLUDED.revoked",
             _values(application),
         )
@@ -392,13 +462,38 @@ class PostgresApplicationRegistry:
             _purpose_values(purpose),
         )
 
+    async def credential(self, credential_id: str) -> Credential | None:
+        cursor = await self._run(
+            f"SELECT {_CREDENTIAL_COLUMNS} FROM {self._table}_credentials WHERE id = %s",
+            (credential_id,),
+        )
+        row = await cursor.fetchone()
+        return Credential.from_row(row) if row else None
+
+    async def credentials(self, application_id: str) -> builtins.list[Credential]:
+        cursor = await self._run(
+            f"SELECT {_CREDENTIAL_COLUMNS} FROM {self._table}_credentials "
+            "WHERE application = %s ORDER BY created_at, id",
+            (application_id,),
+        )
+        return [Credential.from_row(r) for r in await cursor.fetchall()]
+
+    async def put_credential(self, credential: Credential) -> None:
+        await self._run(
+            f"INSERT INTO {self._table}_credentials ({_CREDENTIAL_COLUMNS}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (id) DO UPDATE SET {_CREDENTIAL_UPDATE.replace('excluded', 'EXCLUDED')}",
+            credential.row(),
+        )
+
     async def drop(self) -> None:
         """Drop the table and forget its schema version (tests)."""
         import psycopg
 
         async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
             await conn.execute(f"DROP TABLE IF EXISTS {self._table}")
-            await conn.execute(f"DROP TABLE IF EXISTS {self._table}_purposes")
+            for suffix in ("_purposes", "_credentials"):
+                await conn.execute(f"DROP TABLE IF EXISTS {self._table}{suffix}")
             cursor = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,))
             found = await cursor.fetchone()
             if found and found[0]:

@@ -121,6 +121,12 @@ def _registry_command(args: argparse.Namespace) -> int:
                     f"  scopes:   {', '.join(sorted(app.scopes)) or '-'}\n"
                     f"  purposes: {', '.join(sorted(app.purposes)) or '-'}"
                 )
+                for grant in app.expiring:  # granted until an instant (access requests)
+                    print(
+                        f"  until {grant.until.isoformat()}: "
+                        f"{', '.join(sorted(grant.scopes))} "
+                        f"(purposes: {', '.join(sorted(grant.purposes))})"
+                    )
             return 0
         finally:
             await registry.aclose()

@@ -2,17 +2,25 @@
 
 Which claims carry the application, OPD, user, scopes and roles is configuration (OIDC providers
 differ). The registry decides what the named application may do: a token's scopes count only where
-the application is approved for them; an unregistered or revoked application is anonymous.
+the application is approved for them; an unregistered or revoked application is anonymous. The
+record is taken as it stands at the request's instant (``Application.in_force``): a grant whose
+validity has ended no longer counts, without waiting for the expiry sweep.
+
+An application may instead present a key the registry issued (``gateway.auth.credentials``): it
+is checked against the registry on every request (rotated keys end after their grace period), and
+the application then holds exactly the scopes the registry approves for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from gateway.auth.applications import ApplicationRegistry
+from gateway.auth import credentials
+from gateway.auth.applications import Application, ApplicationRegistry
 from gateway.auth.config import AuthSection, ClaimsSection
 from gateway.auth.policies import claim
 from gateway.auth.principal import ANONYMOUS, Principal
@@ -60,10 +68,12 @@ class Authenticator:
         section: AuthSection,
         registry: ApplicationRegistry,
         verifier: TokenVerifier | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._section = section
         self._registry = registry
         self._verifier = verifier or TokenVerifier(section.jwt)
+        self._clock = clock
 
     async def authenticate(
         self, authorization: str | None, purpose: str | None = None
@@ -71,8 +81,12 @@ class Authenticator:
         token = bearer_token(authorization)
         if token is None:
             return ANONYMOUS.with_purpose(purpose)
-        claims = await self._verifier.verify(token)
-        said = claims_principal(claims, self._section.claims)
+        by_key = credentials.is_key(token)
+        if by_key:
+            said = await self._key_principal(token)
+        else:
+            claims = await self._verifier.verify(token)
+            said = claims_principal(claims, self._section.claims)
         if said.application is None:
             return _downgrade(said, "the token names no consumer application").with_purpose(purpose)
         application = await self._registry.get(said.application)
@@ -82,6 +96,26 @@ class Authenticator:
         if application.revoked:
             reason = f'application "{said.application}" has been revoked'
             return _downgrade(said, reason).with_purpose(purpose)
+        current = application.in_force(self._clock())
+        if by_key:  # a key asks for every scope the registry approves (narrowed as for a token)
+            said = dataclasses.replace(said, scopes=current.scopes)
+        return await self._principal(said, current, purpose)
+
+    async def _key_principal(self, key: str) -> Principal:
+        """Who a registry-issued key names; ``AuthenticationError`` if it is not usable now."""
+        credential_id, secret = credentials.parse(key)
+        found = credentials.check(
+            await self._registry.credential(credential_id), secret, self._clock()
+        )
+        return Principal(
+            authenticated=False,
+            application=found.application,
+            claims=MappingProxyType({"credential": found.id}),
+        )
+
+    async def _principal(
+        self, said: Principal, application: Application, purpose: str | None
+    ) -> Principal:
         opd = application.opd or said.opd
         approvals = await self._approvals(application.purposes, opd or "")
         return Principal(

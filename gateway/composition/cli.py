@@ -2,6 +2,7 @@
 
 ``jamajama compose kesehatan=schema/kesehatan.graphql wilayah=http://127.0.0.1:4002/graphql``
 reads files, or asks a live subgraph for ``_service { sdl }`` (its URL is then its routing URL).
+A connector subgraph needs no URL (``http://ignored``: the gateway calls its REST API).
 Composition errors go to stderr, one reviewer's comment a line, and the exit code is 1.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from gateway.composition.compose import SubgraphSource, compose
+from gateway.composition.connect import routing_url
 
 SERVICE_QUERY = "{ _service { sdl } }"
 
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             for error in result.errors:
                 print(f"{error.code}: {error.message}", file=sys.stderr)
         return 1
-    placeholders = sorted(s.name for s in sources if not s.url)
+    placeholders = sorted(s.name for s in sources if not routing_url(s.url, s.sdl))
     if placeholders:
         print(
             f"jamajama compose: warning: no routing URL for {', '.join(placeholders)}; the "

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError, build_ast_schema, parse, validate_schema
 
 from gateway.composition import errors as E
+from gateway.composition.connect import check_connectors, routing_url
 from gateway.composition.emit import print_supergraph
 from gateway.composition.enums_inputs import merge_enums, merge_inputs
 from gateway.composition.errors import CompositionError, CompositionFailed, error
@@ -34,6 +35,8 @@ class SubgraphSource:
 
     name: str
     sdl: str
+    #: empty: ``http://NAME.subgraphs.test/graphql``, or ``http://ignored`` for a connector
+    #: subgraph (it has no endpoint; the gateway calls its REST API)
     url: str = ""
 
 
@@ -78,8 +81,11 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
                 )
             )
             continue
-        sub, errs = read_subgraph(source.name, source.sdl, source.url or _default_url(source.name))
+        url = routing_url(source.url, source.sdl) or _default_url(source.name)
+        sub, errs = read_subgraph(source.name, source.sdl, url)
         found.extend(errs)
+        if sub is not None and sub.connect is not None:
+            found.extend(check_connectors(source.name, source.sdl, sub.connect))
         if sub is not None:
             subgraphs[source.name] = sub
     if found:

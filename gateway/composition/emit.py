@@ -14,6 +14,7 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.utilities import strip_ignored_characters
 
+from gateway.composition.connect import SUPERGRAPH_CONNECT_VERSION, ConnectUsage, Joined
 from gateway.composition.model import Composition, MergedEnumValue, MergedField, MergedType
 from gateway.composition.subgraph import (
     BUILTIN_SCALARS,
@@ -417,6 +418,30 @@ class _Printer:
                 parts.append(f"{key}: {_value(value)}")
         return f"@{directive}(" + ", ".join(parts) + ")"
 
+    def joined(self, per_graph: list[tuple[str, list[Joined]]]) -> list[str]:
+        """``@join__directive``s: one per distinct (name, args), listing every graph that wrote
+        it, grouped by name in first-seen order (as @apollo/composition does)."""
+        by_name: dict[str, dict[str, list[str]]] = {}
+        for graph, directives in per_graph:
+            for directive in directives:
+                graphs = by_name.setdefault(directive.name, {}).setdefault(directive.args, [])
+                if self.graph(graph) not in graphs:
+                    graphs.append(self.graph(graph))
+        if by_name:
+            self.used.add("join__directive")
+        return [
+            f"@join__directive(graphs: [{', '.join(graphs)}], name: {_string(name)}, args: {args})"
+            for name, groups in by_name.items()
+            for args, graphs in groups.items()
+        ]
+
+    def connect_usages(self) -> list[tuple[str, ConnectUsage]]:
+        return [
+            (name, sub.connect)
+            for name, sub in self.composition.subgraphs.items()
+            if sub.connect is not None
+        ]
+
     def applied(self, applied: Applied) -> str:
         out = []
         if applied.deprecated is not None:
@@ -481,6 +506,9 @@ class _Printer:
                     self.join("join__unionMember", {"graph": graph, "member": member})
                     for member in declared.members
                 )
+        directives += self.joined(
+            [(g, usage.types.get(merged_type.name, [])) for g, usage in self.connect_usages()]
+        )
         return " ".join(directives) + self.applied(merged_type.applied)
 
     def enum_value(self, value: MergedEnumValue) -> str:
@@ -515,6 +543,9 @@ class _Printer:
         if joins is None:
             return None
         directives = "".join(" " + self.join("join__field", j) for j in joins)
+        key = (owner.name, merged_field.name)
+        connects = [(g, usage.fields.get(key, [])) for g, usage in self.connect_usages()]
+        directives += "".join(" " + d for d in self.joined(connects))
         return (
             f"{_description(merged_field.description, '  ')}  {merged_field.name}{args}: "
             f"{merged_field.type}{directives}{self.applied(merged_field.applied)}"
@@ -611,6 +642,12 @@ enum link__Purpose {
 }
 '''
 
+_JOIN_DIRECTIVE = (
+    "directive @join__directive(graphs: [join__Graph!], name: String!, args: "
+    "join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION\n\n"
+    "scalar join__DirectiveArguments"
+)
+
 _FEATURES = {
     "inaccessible": (
         '@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)',
@@ -649,7 +686,17 @@ def print_supergraph(composition: Composition) -> str:
         '@link(url: "https://specs.apollo.dev/link/v1.0")',
         f'@link(url: "https://specs.apollo.dev/join/{version}", for: EXECUTION)',
     ]
+    usages = printer.connect_usages()
+    schema_joins: list[str] = []
+    if usages:
+        major, minor = SUPERGRAPH_CONNECT_VERSION
+        links.append(
+            f'@link(url: "https://specs.apollo.dev/connect/v{major}.{minor}", for: EXECUTION)'
+        )
+        schema_joins = printer.joined([(g, [u.link, *u.schema]) for g, u in usages])
     feature_defs = []
+    if "join__directive" in printer.used:
+        feature_defs.append(_JOIN_DIRECTIVE)
     for name in ("tag", "inaccessible", "policy", "requiresScopes", "authenticated"):
         if name in printer.used:
             links.append(_FEATURES[name][0])
@@ -664,7 +711,7 @@ def print_supergraph(composition: Composition) -> str:
         if name in composition.types
     )
     parts = [
-        "schema " + " ".join(links) + " {\n" + roots + "\n}\n",
+        "schema " + " ".join(links + schema_joins) + " {\n" + roots + "\n}\n",
         _HEADER_DIRECTIVES[version]
         + _COMMON
         + ("\nscalar join__FieldValue\n" if version == "v0.5" else "")

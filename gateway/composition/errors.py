@@ -17,6 +17,9 @@ from gateway.errors import GatewayError
 
 INVALID_GRAPHQL = "INVALID_GRAPHQL"
 UNKNOWN_FEDERATION_LINK_VERSION = "UNKNOWN_FEDERATION_LINK_VERSION"
+#: a connect spec version this composer does not accept, or too old a Federation for it (the
+#: other connector problems keep the codes of ``gateway.connectors``: ``CONNECTOR_*``)
+CONNECTOR_VERSION_UNSUPPORTED = "CONNECTOR_VERSION_UNSUPPORTED"
 INVALID_SUBGRAPH_NAME = "INVALID_SUBGRAPH_NAME"
 TYPE_KIND_MISMATCH = "TYPE_KIND_MISMATCH"
 FIELD_TYPE_MISMATCH = "FIELD_TYPE_MISMATCH"
@@ -69,17 +72,20 @@ class CompositionError:
     subgraph: str | None = None
     type: str | None = None
     field: str | None = None
+    #: the line of the subgraph SDL it is about, when known (connector problems)
+    line: int | None = None
 
     def __str__(self) -> str:
         return f"{self.message} ({self.code})"
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {
             "code": self.code,
             "message": self.message,
             "subgraph": self.subgraph,
             "type": self.type,
             "field": self.field,
+            "line": self.line,
         }
 
 

@@ -44,11 +44,13 @@ from graphql import (
 )
 
 from gateway.composition import errors as E
+from gateway.composition.connect import ConnectUsage, read_connect
 from gateway.composition.errors import CompositionError, error
 
 FEDERATION_URL = re.compile(r"^https://specs\.apollo\.dev/federation/v(\d+)\.(\d+)$")
-#: the newest Federation version the reference composer (and so ours) knows
-KNOWN_FEDERATION_VERSIONS = {(2, minor) for minor in range(10)}
+#: the Federation versions this composer knows: v2.0-v2.9 (The Guild's composer knows these),
+#: v2.10 and v2.11 (@apollo/composition; they add the connect spec and nothing else here)
+KNOWN_FEDERATION_VERSIONS = {(2, minor) for minor in range(12)}
 FEDERATION_DIRECTIVES = {
     "key",
     "requires",
@@ -221,6 +223,8 @@ class Subgraph:
     url: str
     version: tuple[int, int]  # (1, 0) for a Federation 1 subgraph
     types: dict[str, SubgraphType]
+    #: what it says with the connect spec (None: not a connector subgraph)
+    connect: ConnectUsage | None = None
 
     @property
     def fed2(self) -> bool:
@@ -325,9 +329,11 @@ class _Reader:
         self._check_references(types)
         if not self.errors:
             self._validate_graphql(types)
+        connect, errors = read_connect(self.name, self.document, version)
+        self.errors.extend(errors)
         if self.errors:
             return None, self.errors
-        subgraph = Subgraph(self.name, self.url, version, types)
+        subgraph = Subgraph(self.name, self.url, version, types, connect)
         return subgraph, []
 
     def _validate_graphql(self, types: dict[str, SubgraphType]) -> None:
@@ -379,8 +385,8 @@ class _Reader:
                 error(
                     E.UNKNOWN_FEDERATION_LINK_VERSION,
                     f"@link names Federation v{major}.{minor}, which this composer does "
-                    "not know (it knows v2.0 to v2.9). Link "
-                    '"https://specs.apollo.dev/federation/v2.9" instead.',
+                    "not know (it knows v2.0 to v2.11). Link "
+                    '"https://specs.apollo.dev/federation/v2.11" instead.',
                     self.name,
                 )
             )

@@ -134,10 +134,10 @@ class ConnectorOperations:
             for key, nodes in fields.items():
                 await self._resolve_level(root_name, {key: nodes}, [root], run)
         else:
-            entities = fields.pop("_entities", None)
-            tasks = [self._resolve_level(root_name, fields, [root], run)]
-            if entities is not None:
-                tasks.append(self._entities_field(entities, root, run))
+            # ``_entities`` by name: a merged fetch aliases several apart (``e0: _entities(…)``)
+            entities = [k for k, nodes in fields.items() if nodes[0].name.value == "_entities"]
+            tasks = [self._entities_field(fields.pop(k), root, run) for k in entities]
+            tasks.append(self._resolve_level(root_name, fields, [root], run))
             await asyncio.gather(*tasks)
         response: dict[str, Any] = {"data": root.out}
         if run.errors:

@@ -1,4 +1,4 @@
-"""The schema rules of connectors (load time, and `jamajama check` later): every finding coded.
+"""The schema rules of connectors (load time, composition and `jamajama check`): each finding coded.
 
 - URLs: exactly one verb; a known source; relative with a source, absolute ``http(s)`` without;
   no expression in the scheme/host; **no personal identifier in a URL** (path, query,
@@ -11,6 +11,9 @@
 - Entities: ``entity: true`` only on ``Query`` fields returning a nullable single object whose
   arguments are fields of it; a connector on a type is always an entity resolver.
 - Headers: reserved names never set; ``from`` not for content-type/accept/host.
+
+The rules only the composer applies (keys, fields no connector produces) are in
+``composition_rules``.
 """
 
 from __future__ import annotations

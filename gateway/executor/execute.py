@@ -19,6 +19,7 @@ from gateway.errors import ErrorDict, SubgraphError
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import (
     RepresentationBuilder,
+    Representations,
     ResponsePath,
     objects_at,
     paths_of_objects_at,
@@ -29,6 +30,8 @@ from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
     FlattenNode,
+    MergedFetchNode,
+    MergedFetchPart,
     ParallelNode,
     PathElement,
     PlanNode,
@@ -100,6 +103,8 @@ class PlanExecutor:
                 await self._fetch(fetch, path, state)
             case FetchNode():
                 await self._fetch(node, (), state)
+            case MergedFetchNode():
+                await self._merged_fetch(node, state)
 
     async def _fetch(
         self, node: FetchNode, path: tuple[PathElement, ...], state: ExecutionState
@@ -110,13 +115,22 @@ class PlanExecutor:
             else:
                 await self._entity_fetch(node, path, state)
         except SubgraphError as error:
-            body: ErrorDict = {"message": error.message}
-            if path:
-                body["path"] = list(path)
-            body["extensions"] = {"code": error.code, **error.extensions}
-            state.add_error(body, path)
+            self._add_fetch_failure(error, path, state)
 
-    def _variables(self, node: FetchNode, variables: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _add_fetch_failure(
+        error: SubgraphError, path: tuple[PathElement, ...], state: ExecutionState
+    ) -> None:
+        """A fetch that got no usable answer: one error at its flatten path (covering it)."""
+        body: ErrorDict = {"message": error.message}
+        if path:
+            body["path"] = list(path)
+        body["extensions"] = {"code": error.code, **error.extensions}
+        state.add_error(body, path)
+
+    def _variables(
+        self, node: FetchNode | MergedFetchNode, variables: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {name: variables[name] for name in node.variable_usages if name in variables}
 
     async def _send(self, node: FetchNode, variables: dict[str, Any]) -> tuple[Any, list[Any]]:
@@ -126,8 +140,37 @@ class PlanExecutor:
         payload = await self._transport.fetch(node.service, self._urls[node.service], body)
         return _check_response(node.service, payload)
 
+    async def execute_event(
+        self,
+        root: FetchNode,
+        payload: Any,
+        rest: PlanNode | None,
+        variables: Mapping[str, Any],
+    ) -> ExecutionState:
+        """One subscription event: ``payload`` (a GraphQL response the subgraph sent for the
+        subscription ``root``) takes the root fetch's place, then ``rest`` of the plan runs on
+        it (gateway/subscriptions/)."""
+        state = ExecutionState(variables=variables)
+        try:
+            self._apply_root(root, *_check_response(root.service, payload), state)
+        except SubgraphError as error:
+            state.add_error({"message": error.message, "extensions": {"code": error.code}}, ())
+            return state
+        if rest is not None:
+            await self._run(rest, state)
+        return state
+
     async def _root_fetch(self, node: FetchNode, state: ExecutionState) -> None:
         data, errors = await self._send(node, self._variables(node, state.variables))
+        self._apply_root(node, data, errors, state)
+
+    def _apply_root(
+        self,
+        node: FetchNode,
+        data: dict[str, Any] | None,
+        errors: list[dict[str, Any]],
+        state: ExecutionState,
+    ) -> None:
         for error in errors:
             path = error.get("path")
             usable = _usable_path(path)
@@ -151,8 +194,21 @@ class PlanExecutor:
             **self._variables(node, state.variables),
         }
         data, errors = await self._send(node, variables)
-        if data is not None:
-            entities = data.get("_entities")
+        entities = None if data is None else data.get("_entities")
+        part = _EntityPart(node, path, objects, representations)
+        self._apply_entities(part, entities, data is not None, errors, state)
+
+    def _apply_entities(
+        self,
+        part: _EntityPart,
+        entities: Any,
+        has_data: bool,
+        errors: list[dict[str, Any]],
+        state: ExecutionState,
+    ) -> None:
+        """Merge one entity fetch's ``_entities`` answer into its objects; re-path its errors."""
+        node, representations = part.fetch, part.representations
+        if has_data:
             if not isinstance(entities, list) or len(entities) != len(representations.items):
                 raise malformed_response(
                     node.service,
@@ -162,13 +218,90 @@ class PlanExecutor:
                 if isinstance(entity, dict):
                     undo_aliases(entity, node.renames)
                     for owner in representations.owners[index]:
-                        deep_merge(objects[owner], entity, self._object_types)
+                        deep_merge(part.objects[owner], entity, self._object_types)
         if errors:
-            object_paths = paths_of_objects_at(state.data, path)
+            object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:
                 self._add_entity_error(
-                    error, node.service, path, object_paths, representations.owners, state
+                    error, node.service, part.path, object_paths, representations.owners, state
                 )
+
+    async def _merged_fetch(self, node: MergedFetchNode, state: ExecutionState) -> None:
+        """Several fetches in one request; each part gets its data and errors as if sent alone.
+
+        A part with no representations to send asks for none (an empty list); when only one
+        part has work, its own fetch is sent instead. A failed request fails every part that
+        had work, each with its own error, exactly as the separate requests would have.
+        """
+        variables = self._variables(node, state.variables)
+        working = self._working_parts(node, state, variables)
+        if len(working) <= 1:
+            for part, _ in working:
+                await self._fetch(part.fetch, part.path, state)
+            return
+        body: dict[str, Any] = {"query": node.operation, "variables": variables}
+        if node.operation_name:
+            body["operationName"] = node.operation_name
+        try:
+            payload = await self._transport.fetch(node.service, self._urls[node.service], body)
+            data, errors = _check_response(node.service, payload)
+        except SubgraphError as error:
+            for part, _ in working:
+                self._add_fetch_failure(error, part.path, state)
+            return
+        by_part = _errors_by_part(errors, working, data is not None)
+        retry: list[MergedFetchPart] = []
+        for index, (part, entity_part) in enumerate(working):
+            if data is None and not by_part[index]:
+                # Another part's error nulled the whole answer: this part's own request would
+                # have succeeded, so it is sent again on its own (degrading only the failed part).
+                retry.append(part)
+                continue
+            try:
+                self._apply_part(part, entity_part, data, by_part[index], state)
+            except SubgraphError as error:
+                self._add_fetch_failure(error, part.path, state)
+        if retry:
+            async with asyncio.TaskGroup() as group:
+                for part in retry:
+                    group.create_task(self._fetch(part.fetch, part.path, state))
+
+    def _working_parts(
+        self, node: MergedFetchNode, state: ExecutionState, variables: dict[str, Any]
+    ) -> list[tuple[MergedFetchPart, _EntityPart | None]]:
+        """The parts with something to ask; sets each entity part's representations variable."""
+        working: list[tuple[MergedFetchPart, _EntityPart | None]] = []
+        for part in node.parts:
+            fetch = part.fetch
+            if fetch.requires is None:
+                working.append((part, None))
+                continue
+            assert part.variable is not None
+            items: list[dict[str, Any]] = []
+            objects = objects_at(state.data, part.path)
+            if objects:
+                representations = self._representations.build(objects, fetch.requires)
+                items = representations.items
+                if items:
+                    working.append((part, _EntityPart(fetch, part.path, objects, representations)))
+            variables[part.variable] = items
+        return working
+
+    def _apply_part(
+        self,
+        part: MergedFetchPart,
+        entity_part: _EntityPart | None,
+        data: dict[str, Any] | None,
+        errors: list[dict[str, Any]],
+        state: ExecutionState,
+    ) -> None:
+        if entity_part is None:
+            part_data = None if data is None else {k: data[k] for k in part.keys if k in data}
+            self._apply_root(part.fetch, part_data, errors, state)
+        else:
+            assert part.alias is not None
+            entities = None if data is None else data.get(part.alias)
+            self._apply_entities(entity_part, entities, data is not None, errors, state)
 
     def _add_entity_error(
         self,
@@ -195,6 +328,49 @@ class PlanExecutor:
         # No usable path: like Apollo Gateway, the client error carries none; the flatten path
         # still marks which fields the error explains.
         state.add_error(_downstream_error(error, service, None), flatten_path)
+
+
+@dataclass(slots=True)
+class _EntityPart:
+    """An entity fetch about to be answered: the objects it was built from, its representations."""
+
+    fetch: FetchNode
+    path: tuple[PathElement, ...]
+    objects: list[dict[str, Any]]
+    representations: Representations
+
+
+def _errors_by_part(
+    errors: list[dict[str, Any]],
+    working: list[tuple[MergedFetchPart, _EntityPart | None]],
+    has_data: bool,
+) -> list[list[dict[str, Any]]]:
+    """Each error of a merged answer, given to the part its path starts in.
+
+    An entity part's error path ``[alias, i, ...]`` becomes ``["_entities", i, ...]``, as its
+    own request would have answered. An error whose path names no part (or has none) fails
+    every part when the answer has no data (each separate request would have reported it);
+    beside data it is reported once, with the first part.
+    """
+    owner: dict[str, int] = {}
+    for index, (part, entity_part) in enumerate(working):
+        if entity_part is None:
+            for key in part.keys:
+                owner[key] = index
+        elif part.alias is not None:
+            owner[part.alias] = index
+    by_part: list[list[dict[str, Any]]] = [[] for _ in working]
+    for error in errors:
+        path = _usable_path(error.get("path"))
+        owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
+        if path is None or owning is None:
+            for part_errors in by_part[:1] if has_data else by_part:
+                part_errors.append(error)
+            continue
+        if working[owning][1] is not None:
+            error = {**error, "path": ["_entities", *path[1:]]}
+        by_part[owning].append(error)
+    return by_part
 
 
 def _check_response(service: str, payload: Any) -> tuple[Any, list[Any]]:

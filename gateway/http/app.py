@@ -29,7 +29,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest
@@ -49,10 +49,13 @@ from gateway.http.errors import mask_errors
 from gateway.http.health import Readiness, health, ready_endpoint
 from gateway.http.overload import OverloadGuard
 from gateway.http.persisted import PersistedError, PersistedOperations
+from gateway.http.sse import EVENT_STREAM, event_stream, wants_event_stream
+from gateway.http.websocket import GraphQLWebSocket
 from gateway.observability.context import new_request_id, request_id
 from gateway.observability.metrics import GatewayMetrics, operation_name_of
 from gateway.observability.tracing import Tracing
 from gateway.planner.printer import print_plan
+from gateway.subscriptions.manager import SubscriptionManager, subscription_client
 
 if TYPE_CHECKING:
     from gateway.reload import ReloadingGateway
@@ -248,8 +251,14 @@ class GraphQLEndpoint:
         tracing: Tracing | None,
         propagate_headers: Sequence[str],
         catalogue_url: str | None = None,
+        subscriptions: SubscriptionManager | None = None,
     ) -> None:
         self.gateway = gateway
+        #: GraphQL subscriptions (SSE here, WebSocket in gateway/http/websocket.py)
+        self.subscriptions = subscriptions or SubscriptionManager(gateway)
+        self.websocket = GraphQLWebSocket(
+            self.subscriptions, guard, section.cors.allow_origins, self.mask, new_request_id
+        )
         self.guard = guard
         self.persisted = persisted
         self.metrics = metrics
@@ -271,7 +280,7 @@ class GraphQLEndpoint:
         accept = request.headers.get("accept")
         if self.show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
             return graphiql.page(self.graphiql_page)
-        media_type = _negotiate(accept)
+        media_type = EVENT_STREAM if wants_event_stream(accept) else _negotiate(accept)
         rid = _client_request_id(request.headers.get(self.id_header))
         token = request_id.set(rid)
         if self.propagate:
@@ -314,6 +323,8 @@ class GraphQLEndpoint:
             if not charged.admitted:
                 self.metrics.refused()
                 return _json_response(charged.body, media_type, charged.status, charged.headers)
+        if media_type == EVENT_STREAM:
+            return await self._event_stream(operations, is_get, principal, rid, request)
         if not isinstance(operations, list):
             response, status, extra = await self.run_operation(
                 operations, is_get, principal, rid, media_type, headers
@@ -323,6 +334,46 @@ class GraphQLEndpoint:
             *(self.run_operation(p, False, principal, rid, media_type, headers) for p in operations)
         )
         return _json_response([r for r, _, _ in results], media_type)
+
+    async def _event_stream(
+        self,
+        operations: dict[str, Any] | list[dict[str, Any]],
+        is_get: bool,
+        principal: Any,
+        rid: str,
+        request: Request,
+    ) -> Response:
+        """GraphQL over SSE (gateway/http/sse.py): one operation, answered as a stream."""
+        if isinstance(operations, list):
+            body = _error_body("a batch cannot be answered as an event stream", BAD_REQUEST)
+            return _json_response(body, JSON, 400)
+        query = operations["query"]
+        if self.persisted is not None:
+            resolved = await self._persisted_query(operations, principal, JSON, time.perf_counter())
+            if isinstance(resolved, tuple):
+                return _json_response(resolved[0], JSON, resolved[1])
+            query = resolved
+        if query is None:
+            return _json_response(_error_body("the request has no query", BAD_REQUEST), JSON, 400)
+        graphql_request = GraphQLRequest(
+            query,
+            operations["variables"],
+            operations["operation_name"],
+            principal=principal,
+            request_id=rid,
+            allowed_operations={"query", "subscription"} if is_get else None,
+        )
+        client = subscription_client(principal, _client_host(request))
+        return event_stream(
+            self.subscriptions, graphql_request, client, lambda r: self.mask(r, rid)
+        )
+
+    def mask(self, response: dict[str, Any], rid: str) -> dict[str, Any]:
+        """``response`` with its errors masked as every answer of this endpoint is."""
+        errors = response.get("errors")
+        if not errors:
+            return response
+        return {**response, "errors": mask_errors(errors, rid, self.redact)}
 
     def _cross_site(self, method: str, content_media: str, headers: Mapping[str, str]) -> bool:
         """A request a browser could send cross-site without a preflight, lacking our header."""
@@ -477,6 +528,7 @@ def create_app(
     catalogue_url: str | None = None,
     on_startup: list[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
+    subscriptions: SubscriptionManager | None = None,
 ) -> Starlette:
     """A Starlette app serving ``gateway``; the gateway is closed when the app shuts down.
 
@@ -496,12 +548,16 @@ def create_app(
         tracing,
         propagate_headers,
         catalogue_url,
+        subscriptions,
     )
     readiness = Readiness(section.readiness_interval, section.readiness_timeout)
-
-    lifespan = _lifespan(gateway, guard, persisted, readiness, on_startup, on_shutdown)
+    manager = endpoint.subscriptions
+    lifespan = _lifespan(
+        gateway, guard, persisted, readiness, on_startup, [manager.aclose, *(on_shutdown or ())]
+    )
     routes = [
         Route("/graphql", endpoint.graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", endpoint.websocket.serve),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(gateway, readiness), methods=["GET"]),
         favicon_route(),
@@ -515,7 +571,9 @@ def create_app(
     shed = metrics.request_shed if metrics is not None else None
     middleware = [Middleware(OverloadGuard, section=section.overload, on_shed=shed)]
     middleware += _cors(section, endpoint.id_header)
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.subscriptions = manager  # the server ends them first when it shuts down
+    return app
 
 
 def _lifespan(
@@ -544,10 +602,13 @@ def _lifespan(
         try:
             yield
         finally:
+            # on_shutdown[0] ends the open subscriptions (documented message) before the rest
+            if on_shutdown:
+                await on_shutdown[0]()
             if gateway.access is not None:
                 await gateway.access.drain()
             await gateway.aclose()
-            for hook in on_shutdown or ():
+            for hook in (on_shutdown or [])[1:]:
                 await hook()
             if guard is not None:
                 await guard.aclose()

@@ -23,6 +23,16 @@ OVERLOADED = "OVERLOADED"
 DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 
+def _streams(scope: Scope) -> bool:
+    """An event stream (GraphQL over SSE) lives as long as its subscription: it is refused while
+    the gateway sheds, but then neither holds an in-flight slot nor has a deadline (the
+    ``[subscriptions]`` limits bound it)."""
+    for name, value in scope.get("headers") or ():
+        if name == b"accept" and b"text/event-stream" in value:
+            return True
+    return False
+
+
 class OverloadGuard:
     """The ASGI middleware applying an ``OverloadSection``; ``on_shed(reason)`` counts sheds."""
 
@@ -46,6 +56,9 @@ class OverloadGuard:
             return
         if self._limit and self.in_flight >= self._limit:
             await self._shed(send, OVERLOADED, "The gateway is overloaded; retry later.")
+            return
+        if _streams(scope):  # shed like any request when overloaded, then not held
+            await self.app(scope, receive, send)
             return
         self.in_flight += 1
         started = False

@@ -7,6 +7,10 @@
 3. access requests (``{table}_requests``, one part per data-owning OPD in
    ``{table}_request_parts``) and the configured baseline each grant is added to
    (``{table}_grant_baselines``), so a revocation or expiry returns to it (gateway.access_requests).
+4. grants that end at an instant (``{table}.expiring``, JSON ``[[until, scopes, purposes]]``), so
+   the gateway drops them at the consumer's next request without a sweep; and the consumer
+   applications' credentials (``{table}_credentials``: a hashed key, created/expires/revoked), so
+   a rotation keeps the old key for a grace period and no longer.
 """
 
 from __future__ import annotations
@@ -64,6 +68,24 @@ MIGRATIONS = (
             "decided_by TEXT NOT NULL, decided_at TEXT, PRIMARY KEY (request_id, owner))",
             "CREATE TABLE {table}_grant_baselines (kind TEXT NOT NULL, key TEXT NOT NULL, "
             "value TEXT NOT NULL, PRIMARY KEY (kind, key))",
+        ),
+    ),
+    Migration(
+        4,
+        "grants that end at an instant; application credentials",
+        sqlite=(
+            "ALTER TABLE {table} ADD COLUMN expiring TEXT NOT NULL DEFAULT '[]'",
+            "CREATE TABLE {table}_credentials (id TEXT PRIMARY KEY, application TEXT NOT NULL, "
+            "secret_hash TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL, "
+            "expires_at TEXT, revoked_at TEXT)",
+            "CREATE INDEX {table}_credentials_application ON {table}_credentials (application)",
+        ),
+        postgres=(
+            "ALTER TABLE {table} ADD COLUMN expiring TEXT NOT NULL DEFAULT '[]'",
+            "CREATE TABLE {table}_credentials (id TEXT PRIMARY KEY, application TEXT NOT NULL, "
+            "secret_hash TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL, "
+            "expires_at TEXT, revoked_at TEXT)",
+            "CREATE INDEX {table}_credentials_application ON {table}_credentials (application)",
         ),
     ),
 )

@@ -23,9 +23,9 @@ from graphql import (
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
-    OperationType,
     SelectionSetNode,
 )
 
@@ -62,12 +62,10 @@ def build_query_plan(
     """Plan ``operation_name`` of ``document`` (validated against ``supergraph.api_schema``)."""
     operation = select_operation(document, operation_name)
     planner = _Planner(supergraph, override_labels)
-    kind = "mutation" if operation.operation == OperationType.MUTATION else "query"
-    if operation.operation == OperationType.SUBSCRIPTION:
-        raise PlanningError("subscriptions are not supported", code="OPERATION_NOT_SUPPORTED")
+    kind = operation.operation.value  # "query", "mutation" or "subscription"
     planner.plan_root(normalize(document, operation), kind)
     planner.supply_requires_unconditionally()
-    root_name = planner.schema.mutation_type if kind == "mutation" else planner.schema.query_type
+    root_name = _root_type(planner.schema, kind)
     for group in planner.groups:
         parent = "_Entity" if group.is_entity or root_name is None else root_name.name
         group.renames = alias_conflicts(group.selections, parent, group.service, supergraph)
@@ -75,6 +73,16 @@ def build_query_plan(
     return assemble_plan(
         planner.groups, planner.root_groups, kind, operation.variable_definitions or (), name
     )
+
+
+def _root_type(schema: GraphQLSchema, kind: str) -> GraphQLObjectType | None:
+    """The root type of an operation kind; a subscription is planned like a query rooted at the
+    Subscription type (its root fetch becomes the subscription, gateway/subscriptions/)."""
+    if kind == "mutation":
+        return schema.mutation_type
+    if kind == "subscription":
+        return schema.subscription_type
+    return schema.query_type
 
 
 @dataclass(eq=False)
@@ -197,7 +205,7 @@ class _Planner:
     # -- root -----------------------------------------------------------------------------------
 
     def plan_root(self, selections: list[Selection], kind: str) -> None:
-        root = self.schema.mutation_type if kind == "mutation" else self.schema.query_type
+        root = _root_type(self.schema, kind)
         if root is None:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)

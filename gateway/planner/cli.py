@@ -10,6 +10,7 @@ from graphql import GraphQLError, parse, validate
 
 from gateway.errors import GatewayError
 from gateway.planner import build_query_plan, print_plan
+from gateway.planner.merge import merge_fetches
 from gateway.supergraph import load_supergraph
 
 
@@ -17,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--supergraph", required=True, type=Path, help="the supergraph SDL file")
     parser.add_argument("query", metavar="QUERY_OR_@FILE", help="an operation, or @path to one")
     parser.add_argument("--operation-name", default=None, help="which operation of the document")
+    parser.add_argument(
+        "--no-merge",
+        action="store_true",
+        help="print the planner's fetches unmerged (as with [planner] merge_fetches = false)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"jamajama plan: invalid operation: {problem.message}", file=sys.stderr)
             return 1
         plan = build_query_plan(supergraph, document, args.operation_name)
+        if not args.no_merge:
+            plan = merge_fetches(plan)
     except GraphQLError as error:
         print(f"jamajama plan: the operation does not parse: {error}", file=sys.stderr)
         return 1

@@ -162,10 +162,11 @@ class _Assembler:
                 RepresentationRule(rule.type_condition, _required(rule.selections), rule.typename)
                 for rule in group.rules.values()
             )
+        # root fetches of a mutation (subscription) are the mutation (subscription); the rest
+        # are queries
+        kind = OperationType.QUERY if group.is_entity else OperationType(self.kind)
         operation = OperationDefinitionNode(
-            operation=OperationType.MUTATION
-            if self.kind == "mutation" and not group.is_entity
-            else OperationType.QUERY,
+            operation=kind,
             name=NameNode(value=name) if name else None,
             variable_definitions=tuple(definitions),
             selection_set=selection_set,
@@ -173,7 +174,7 @@ class _Assembler:
         return FetchNode(
             service=group.service,
             operation=print_ast(operation),
-            operation_kind="mutation" if operation.operation == OperationType.MUTATION else "query",
+            operation_kind=kind.value,
             variable_usages=tuple(n for n in self.variables if n in used),
             requires=requires,
             operation_name=name,

@@ -3,12 +3,16 @@
 A plan is a tree of nodes the executor walks (one ``match`` over node kinds):
 
 - ``FetchNode``: one subgraph request. A root fetch (``requires is None``) runs the operation at the
-  root of the response; an entity fetch (always inside a ``FlattenNode``) sends the objects found at
-  the flatten path as ``_entities`` representations built from ``requires``.
+  root of the response (a subscription's: the subscription, each of whose events is the root of
+  the rest of the plan, gateway/subscriptions/); an entity fetch (always inside a
+  ``FlattenNode``) sends the objects found at the flatten path as ``_entities`` representations
+  built from ``requires``.
 - ``FlattenNode(path, node)``: applies ``node`` at ``path`` (response keys, ``@`` for list items).
 - ``SequenceNode``: children run one after another (later ones depend on earlier results).
 - ``ParallelNode``: children are independent and run concurrently.
 - ``ConditionNode``: runs ``if_clause`` when the boolean variable is true, else ``else_clause``.
+- ``MergedFetchNode``: several fetches to one subgraph that may run at the same time, sent as one
+  request (``merge.py`` builds them from a finished plan); each part keeps its own fetch and path.
 
 The printed form follows the shape the reference routers print (``QueryPlan { Sequence { ... } }``).
 """
@@ -84,7 +88,7 @@ class FetchNode:
 
     service: str
     operation: str
-    operation_kind: Literal["query", "mutation"] = "query"
+    operation_kind: Literal["query", "mutation", "subscription"] = "query"
     variable_usages: tuple[str, ...] = ()
     requires: tuple[RepresentationRule, ...] | None = None
     operation_name: str | None = None
@@ -122,7 +126,35 @@ class ConditionNode:
     else_clause: PlanNode | None
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, slots=True)
+class MergedFetchPart:
+    """One fetch inside a merged request, as the planner made it, and where its answer goes.
+
+    ``path`` is the flatten path of an entity fetch (``()`` for a root fetch). In the merged
+    document an entity part's ``_entities`` field is aliased ``alias`` and takes its
+    representations from ``$variable``; a root part keeps its own top-level response ``keys``.
+    """
+
+    path: tuple[PathElement, ...]
+    fetch: FetchNode
+    alias: str | None = None
+    variable: str | None = None
+    keys: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class MergedFetchNode:
+    """Fetches to one subgraph, independent of each other, sent as one request (``operation``)."""
+
+    service: str
+    operation: str
+    parts: tuple[MergedFetchPart, ...]
+    variable_usages: tuple[str, ...] = ()
+    operation_name: str | None = None
+    operation_kind: Literal["query"] = "query"
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode | MergedFetchNode
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
     FlattenNode,
+    MergedFetchNode,
     ParallelNode,
     PlanNode,
     QueryPlan,
@@ -41,6 +42,8 @@ def _print_node(
     match node:
         case FetchNode():
             _print_fetch(node, depth, lines, describe)
+        case MergedFetchNode():
+            _print_merged(node, depth, lines, describe)
         case FlattenNode(path=path, node=inner):
             lines.append(f'{pad}Flatten(path: "{".".join(path)}") {{')
             _print_fetch(inner, depth + 1, lines, describe)
@@ -83,6 +86,32 @@ def _print_fetch(
         for rule in node.requires:
             lines.append(f"{inner}{_INDENT}{_print_rule(rule)}")
         lines.append(f"{inner}}} =>")
+    for text_line in node.operation.splitlines():
+        lines.append(f"{inner}{text_line}")
+    lines.append(f"{pad}}},")
+
+
+def _print_merged(
+    node: MergedFetchNode, depth: int, lines: list[str], describe: DescribeFetch | None = None
+) -> None:
+    """Each part (where its answer goes, what it sends), then the one document sent."""
+    pad = _INDENT * depth
+    inner = pad + _INDENT
+    lines.append(f'{pad}MergedFetch(service: "{node.service}") {{')
+    if describe is not None:
+        lines += [f"{inner}{line}" for line in describe(node.service, node.operation)]
+    for part in node.parts:
+        if part.fetch.requires is None:
+            lines.append(f'{inner}Root(keys: "{", ".join(sorted(part.keys))}"),')
+            continue
+        path = ".".join(part.path)
+        lines.append(
+            f'{inner}Flatten(path: "{path}", alias: {part.alias}, representations: '
+            f"${part.variable}) {{"
+        )
+        for rule in part.fetch.requires:
+            lines.append(f"{inner}{_INDENT}{_print_rule(rule)}")
+        lines.append(f"{inner}}},")
     for text_line in node.operation.splitlines():
         lines.append(f"{inner}{text_line}")
     lines.append(f"{pad}}},")

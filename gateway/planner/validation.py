@@ -31,6 +31,7 @@ from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
     FlattenNode,
+    MergedFetchNode,
     ParallelNode,
     PlanNode,
     QueryPlan,
@@ -118,12 +119,12 @@ def _empty_selection_sets(document: DocumentNode) -> list[str]:
     return visitor.found
 
 
-def fetches(node: PlanNode | None) -> Iterator[FetchNode]:
-    """The plan's fetches in printing order (depth first)."""
+def fetches(node: PlanNode | None) -> Iterator[FetchNode | MergedFetchNode]:
+    """The plan's requests in printing order (depth first); a merged fetch is one document."""
     match node:
         case None:
             return
-        case FetchNode():
+        case FetchNode() | MergedFetchNode():
             yield node
         case FlattenNode(node=fetch):
             yield fetch

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 
 from gateway.access_requests.service import AccessRequests
-from gateway.audit.alerts import AlertMetrics, AlertRules
+from gateway.audit.alerts import AlertRules
 from gateway.audit.log import AuditLog
 
 if TYPE_CHECKING:
@@ -33,7 +32,6 @@ class AccessBackend:
     requests: AccessRequests
     audit: AuditLog
     rules: AlertRules = field(default_factory=AlertRules)
-    metrics: AlertMetrics | None = None
 
 
 def install(app: Starlette, backend: AccessBackend) -> None:
@@ -72,4 +70,4 @@ async def open_backend(settings: Settings, *, production: bool = True) -> Access
     audit = open_audit_log(settings.audit, production=production)
     service = AccessRequests(AccessRequestStore.open(section), registry, audit)
     await service.apply()
-    return AccessBackend(service, audit, metrics=AlertMetrics(CollectorRegistry()))
+    return AccessBackend(service, audit)

@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from gateway.favicon import favicon_route
 from gateway.portal import layout
 from gateway.portal.config import PortalSettings
+from gateway.portal.opds import OpdProfiles
 from gateway.portal.pages import Page, load
 from gateway.portal.session import COOKIE, Session, SessionCodec
 
@@ -59,6 +60,8 @@ class Portal:
         self.codec = SessionCodec(secret, secure=not settings.dev)
         self.templates = layout.environment()
         self.pages = pages
+        #: the data-owning OPDs' profiles (governed data, re-read when the file changes)
+        self.opds = OpdProfiles(settings.opds_file or None)
         #: what pages keep between requests (e.g. the previous metrics scrape)
         self.state: dict[str, object] = {}
 

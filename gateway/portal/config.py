@@ -43,8 +43,8 @@ class PortalSettings:
     applications_store: str = ""
     dev: bool = False
     oidc: OidcSettings | None = None
-    #: seconds a rotated-out credential keeps working (see docs/portal.md)
-    rotation_grace_s: int = 24 * 3600
+    #: the OPD profiles file (``gateway.portal.opds``); empty: the packaged one
+    opds_file: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -77,6 +77,7 @@ class PortalSettings:
             "session_secret": get("SESSION_SECRET"),
             "dashboard_token": get("DASHBOARD_TOKEN"),
             "applications_store": get("APPLICATIONS_STORE"),
+            "opds_file": get("OPDS_FILE"),
             "oidc": oidc,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

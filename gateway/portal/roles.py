@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.portal.opds import OPDS
+from gateway.portal.opds import OpdProfiles
 
 OPD_ADMIN = "opd_admin"
 APP_OWNER = "app_owner"
@@ -40,13 +40,13 @@ class Persona:
     application: str = ""
 
 
-def dev_personas() -> list[Persona]:
+def dev_personas(opds: OpdProfiles) -> list[Persona]:
     """The development sign-in choices: each OPD's admin, an application owner, DPO, operator."""
     admins = [
         Persona(
             f"admin-{key}", f"Admin {o.name}", f"admin.{key}@lampungprov.go.id", (OPD_ADMIN,), key
         )
-        for key, o in OPDS.items()
+        for key, o in opds.all().items()
     ]
     return [
         *admins,

@@ -6,12 +6,15 @@ An OPD team publishes with its own token::
     jamajama publish kesehatan --url http://kesehatan:4003/graphql --sdl schema/kesehatan.graphql \
         --registry http://registry:4100 --token "$JAMAJAMA_REGISTRY_TOKEN"
 
-``--sdl`` may be a file or a live subgraph URL (asked for ``_service { sdl }``). ``check`` prints
-what a publish would do without publishing: the registry's verdict and the schema diff clients
-would see; each breaking change and each newly deprecated field names the consumer applications
-that used it. ``registry log`` lists, under each version, the applications its breaking and
-deprecation changes affected (as its publish check found them). Every command prints text for
-people; ``--json`` prints the registry's JSON answer.
+``--sdl`` may be a file or a live subgraph URL (asked for ``_service { sdl }``). A connector
+subgraph (an SDL linking the connect spec: the gateway calls the OPD's REST API) has no GraphQL
+endpoint and is published without ``--url``; ``check`` reports each connector problem with its
+code and where it is (``[bapenda] Query.kendaraan[0] (line 20): ... (CONNECTOR_...)``).
+``check`` prints what a publish would do without publishing: the registry's verdict and the
+schema diff clients would see; each breaking change and each newly deprecated field names the
+consumer applications that used it. ``registry log`` lists, under each version, the applications
+its breaking and deprecation changes affected (as its publish check found them). Every command
+prints text for people; ``--json`` prints the registry's JSON answer.
 Exit codes: 0 accepted, 1 refused, 2 usage/network.
 """
 
@@ -61,7 +64,11 @@ def _author(parser: argparse.ArgumentParser) -> None:
 
 def _publish_arguments(parser: argparse.ArgumentParser, publish: bool) -> None:
     parser.add_argument("name", help="the subgraph's name")
-    parser.add_argument("--url", required=True, help="the routing URL the gateway calls")
+    parser.add_argument(
+        "--url",
+        default="",
+        help="the routing URL the gateway calls (a connector subgraph, which has none, omits it)",
+    )
     parser.add_argument("--sdl", required=True, help="SDL file, or the live subgraph URL")
     if publish:
         _author(parser)

@@ -8,6 +8,8 @@ HTTP API (JSON unless noted; write calls need ``Authorization: Bearer <token>``)
     POST /api/subgraphs/{name}/check             {url, sdl} -> what a publish would do
     POST /api/subgraphs/{name}/publish           {url, sdl, author?, override_reason?}
                                                  -> accepted (200) or refused (409/422)
+                                                 (a connector subgraph may omit url: it has no
+                                                 endpoint, the supergraph says http://ignored)
     GET  /api/supergraph                         current supergraph SDL (text), ETag, 304
     GET  /api/supergraph/versions                the version log: when, who, what, why
     GET  /api/supergraph/versions/{n}            one past supergraph SDL (text)
@@ -43,6 +45,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from gateway.composition.compose import SubgraphSource, compose
+from gateway.composition.connect import routing_url
 from gateway.errors import GatewayError
 from gateway.favicon import favicon_route
 from gateway.registry.catalogue import build_catalogue, render_catalogue_html
@@ -171,6 +174,7 @@ class Registry:
 
     def check(self, name: str, url: str, sdl: str, now: float | None = None) -> CheckResult:
         now = time.time() if now is None else now
+        url = routing_url(url, sdl)
         current = self.store.current()
         result = self._check(name, url, sdl, now, current)
         result.based_on = current.version if current else None
@@ -254,6 +258,7 @@ class Registry:
         With ``override_reason`` (the caller checked it is the admin) a publish refused only for
         breaking changes to used fields is stored anyway, and the reason with it.
         """
+        url = routing_url(url, sdl)
         with self._lock:
             for _ in range(5):
                 result = self.check(name, url, sdl)
@@ -483,8 +488,12 @@ class _Api:
         body = await self._submission(request)
         if isinstance(body, JSONResponse):
             return body
-        if not body.url:
-            return _error(400, "BAD_REQUEST", "a routing URL is required to publish")
+        if not routing_url(body.url, body.sdl):
+            message = (
+                "a routing URL is required to publish (only a connector subgraph, which has no "
+                "GraphQL endpoint of its own, may omit it)"
+            )
+            return _error(400, "BAD_REQUEST", message)
         identity, is_admin = allowed
         if body.override_reason and not is_admin:
             message = "only the registry's admin token may override a refusal"

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -34,6 +34,7 @@ from gateway.http import graphiql
 
 from . import lean
 from .errors import INTERNAL_SERVER_ERROR, SubgraphError
+from .events import EventBroker
 from .fastpath import FastPath
 from .loaders import Loaders, batch_by_key
 from .signing import SignatureRequired, configured_keys
@@ -45,10 +46,12 @@ logger = logging.getLogger("jamajama.subgraphs")
 
 @dataclass(slots=True)
 class Context:
-    """What resolvers get as ``info.context``: the store and this request's DataLoaders."""
+    """What resolvers get as ``info.context``: the store, this request's DataLoaders and the
+    app's event broker (subscriptions, subgraphs/kit/events.py)."""
 
     store: Store
     loaders: Loaders = field(default_factory=Loaders)
+    events: EventBroker = field(default_factory=EventBroker)
 
 
 OpdInfo: TypeAlias = Info[Context, None]
@@ -104,11 +107,20 @@ class OpdSchema(strawberry.federation.Schema):
 DOCUMENT_CACHE_SIZE: Final = 256
 
 
-def federation_schema(query: type, types: Sequence[type] = ()) -> OpdSchema:
+def federation_schema(
+    query: type,
+    types: Sequence[type] = (),
+    *,
+    mutation: type | None = None,
+    subscription: type | None = None,
+) -> OpdSchema:
     """The OPD schema: Federation 2.9, unexpected errors masked, documents cached, lean resolvers
-    (subgraphs/kit/lean.py) for the argument-free fields."""
+    (subgraphs/kit/lean.py) for the argument-free fields. A ``subscription`` root is served over
+    WebSocket (``graphql-transport-ws``) on ``/graphql``."""
     schema = OpdSchema(
         query=query,
+        mutation=mutation,
+        subscription=subscription,
         types=list(types),
         federation_version=FEDERATION_VERSION,
         extensions=[
@@ -130,15 +142,21 @@ class Subgraph:
     default_port: int
 
 
+#: The one WebSocket subprotocol subgraphs speak (the gateway's client speaks it too).
+SUBSCRIPTION_PROTOCOL: Final = "graphql-transport-ws"
+
+
 class _GraphQLApp(GraphQL[Context, None]):
     def __init__(self, schema: strawberry.federation.Schema, store: Store) -> None:
-        super().__init__(schema)
+        super().__init__(schema, subscription_protocols=(SUBSCRIPTION_PROTOCOL,))
         self.store = store
+        #: one broker per app: mutations publish, subscriptions listen (subgraphs/kit/events.py)
+        self.events = EventBroker()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | None = None
     ) -> Context:
-        return Context(self.store)
+        return Context(self.store, events=self.events)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """The project's GraphiQL bundle (served by this app, works offline)."""
@@ -192,7 +210,8 @@ class _FastGraphQL:
         except orjson.JSONDecodeError:
             payload = None
         if payload is not None:
-            answer = await self.fast.answer(payload, Context(self.store))
+            context = Context(self.store, events=self.strawberry_app.events)
+            answer = await self.fast.answer(payload, context)
         if answer is not None:
             response = Response(orjson.dumps(answer), media_type="application/json")
             await response(scope, receive, send)
@@ -230,6 +249,7 @@ def build_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", strawberry_app),
             Route("/health", health),
             graphiql.asset_route(),
             favicon_route(),

@@ -4,8 +4,10 @@ On by default when a key is configured: ``JAMAJAMA_SUBGRAPH_SIGNING_KEYS`` (comm
 key can be rotated: the gateway signs with the new one while the old is still accepted). A
 ``/graphql`` request (GET or POST) without a valid signature over its method, path, query string
 and body (gateway/executor/signing.py) gets 401 with a JSON GraphQL error ``UNAUTHENTICATED``;
-``/health`` stays open for probes. A signature is accepted once: its nonce is remembered for the
-tolerance window (``ReplayCache``, bounded), so a captured request cannot be replayed.
+``/health`` stays open for probes. A WebSocket handshake on ``/graphql`` (subscriptions) is signed
+as a ``GET`` with an empty body, and refused (403) unsigned. A signature is accepted once: its
+nonce is remembered for the tolerance window (``ReplayCache``, bounded), so a captured request
+cannot be replayed.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ class SignatureRequired:
         self.replays = ReplayCache(tolerance, replay_capacity)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] in self.paths:
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
@@ -111,23 +116,7 @@ class SignatureRequired:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        verified = verify(
-            self.keys,
-            headers,
-            method=scope["method"],
-            path=raw_path.decode("latin-1"),
-            query=scope.get("query_string", b"").decode("latin-1"),
-            body=body,
-            subgraph=self.subgraph,
-            tolerance=self.tolerance,
-        )
-        problem = (
-            verified
-            if isinstance(verified, str)
-            else self.replays.admit(verified.nonce, verified.timestamp, time.time())
-        )
+        problem = self._problem(scope, scope["method"], body)
         if problem is not None:
             await _refuse(send, 401, f"{problem}; this subgraph answers the gateway only")
             return
@@ -141,6 +130,33 @@ class SignatureRequired:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _problem(self, scope: Scope, method: str, body: bytes) -> str | None:
+        """Why the request is refused (None: signed by the gateway, first time seen)."""
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        verified = verify(
+            self.keys,
+            headers,
+            method=method,
+            path=raw_path.decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            body=body,
+            subgraph=self.subgraph,
+            tolerance=self.tolerance,
+        )
+        if isinstance(verified, str):
+            return verified
+        return self.replays.admit(verified.nonce, verified.timestamp, time.time())
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake (subscriptions) is signed as a ``GET`` with an empty body; an
+        unsigned one is refused before it is accepted (HTTP 403)."""
+        if self._problem(scope, "GET", b"") is not None:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

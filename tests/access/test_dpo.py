@@ -4,10 +4,12 @@ access made moments before and the refused attempts, as CSV and PDF; statistics;
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from gateway.assembly import Services
 from gateway.audit.alerts import AlertMetrics, AlertRules, detect
 from gateway.audit.report import (
     AuditSearchError,
@@ -16,7 +18,9 @@ from gateway.audit.report import (
     to_csv,
     to_pdf,
 )
-from tests.auth.harness import OpdWorld, PrincipalFactory, SecuredFactory
+from gateway.config import Settings, dev_settings
+from gateway.engine import GraphQLRequest
+from tests.auth.harness import SUPERGRAPH, OpdWorld, PrincipalFactory, SecuredFactory
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -101,3 +105,29 @@ async def test_malformed_identifiers_are_refused_with_a_stable_code(
         with pytest.raises(AuditSearchError) as raised:
             await resident_report(gateway.audit, value, kind)
         assert raised.value.code == "AUDIT_SEARCH_INVALID"
+
+
+async def test_the_gateway_exports_the_dpo_alerts_on_its_metrics(
+    principal: PrincipalFactory, opd_world: OpdWorld, tmp_path: Path
+) -> None:
+    """Where Prometheus scrapes the gateway: the same alerts as the DPO page, from its audit log."""
+    services = Services.from_settings(dev_settings(Settings(), tmp_path))
+    gateway = services.open_gateway(SUPERGRAPH.read_text(), opd_world.urls)
+    assert services.alerts is not None and services.metrics is not None
+    wrong = await principal("sehat-lampung", "penyaluran_bansos")  # not its purpose
+    request = GraphQLRequest(LISTING, principal=wrong, request_id="t")
+    refused = await gateway.process(request)
+    assert refused.response["data"] == {"daftarPenduduk": None}
+    assert gateway.access is not None
+    await gateway.access.drain()
+    exposed = services.metrics.exposition().decode()
+    assert "# TYPE jamajama_audit_alerts gauge" in exposed
+    assert 'application="sehat-lampung"' not in exposed  # not refreshed yet
+    await services.alerts.refresh()
+    exposed = services.metrics.exposition().decode()
+    assert 'jamajama_audit_alerts{application="sehat-lampung",kind="purpose"} 1.0' in exposed
+    await gateway.aclose()
+    await services.alerts.aclose()
+    await services.transport.aclose()  # type: ignore[attr-defined]
+    if gateway.access is not None and gateway.access.audit is not None:
+        await gateway.access.audit.aclose()

@@ -1,5 +1,6 @@
 """Through a real gateway and the OPD subgraphs: an approved request is usable by the consumer's
-token on its next request; a rejected, wrongly decided, revoked or expired one is not."""
+token on its next request; a rejected, wrongly decided, revoked or expired one is not (an expired
+one from its end instant, without the expiry sweep)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ async def test_approval_rejection_and_expiry_through_the_gateway(
     secured: SecuredFactory, e2e: World
 ) -> None:
     gateway = await secured()
-    authenticator = Authenticator(dev_section(), e2e.registry)
+    authenticator = Authenticator(dev_section(), e2e.registry, clock=e2e.clock)
 
     async def ask() -> dict[str, Any]:
         caller = await authenticator.authenticate(f"Bearer {TOKEN}", "pelayanan_kesehatan")
@@ -86,6 +87,7 @@ async def test_approval_rejection_and_expiry_through_the_gateway(
     assert refused(response) == [], response
     assert response["data"]["daftarPenduduk"]["nodes"][0]["nama"]
 
-    e2e.clock.advance(days=8)
-    await e2e.service.apply()  # the expiry sweep
+    e2e.clock.advance(days=7)  # the grant's end instant: refused on the next request, no sweep
+    assert welfare in refused(await ask())
+    await e2e.service.apply()  # the sweep only tidies the record
     assert welfare in refused(await ask())

@@ -105,11 +105,37 @@ async def test_expiry_returns_to_the_baseline_on_the_next_sweep(world: World) ->
         valid_until=world.clock() + timedelta(days=30),
     )
     await world.service.approve(made.id, "sosial", DINSOS, "disetujui 30 hari")
-    assert "sosial:read" in (await world.registry.get("sehat-lampung")).scopes  # type: ignore[union-attr]
+    found = await world.registry.get("sehat-lampung")
+    assert found is not None and "sosial:read" in found.in_force(world.clock()).scopes
     world.clock.advance(days=31)
     await world.service.apply()
     assert await scopes_and_approval(world, "sehat-lampung", "pelayanan_kesehatan") == before
     assert (await world.service.get(made.id)).state(world.clock()) == "expired"
+    found = await world.registry.get("sehat-lampung")
+    assert found is not None and found.expiring == ()
+
+
+async def test_a_grant_with_an_end_lapses_at_that_instant_without_a_sweep(world: World) -> None:
+    made = await world.service.request(
+        "sehat-lampung",
+        ["sosial:read"],
+        ["pelayanan_kesehatan", "verifikasi_dtks"],
+        requested_by="owner",
+        valid_until=world.clock() + timedelta(days=30),
+    )
+    await world.service.approve(made.id, "sosial", DINSOS, "disetujui 30 hari")
+    end = world.clock() + timedelta(days=30)
+    record = await world.registry.get("sehat-lampung")  # read once: no sweep in between
+    assert record is not None
+    assert "sosial:read" not in record.scopes  # not a permanent grant
+    assert [(g.until, set(g.scopes)) for g in record.expiring] == [(end, {"sosial:read"})]
+    just_before = record.in_force(end - timedelta(microseconds=1))
+    assert "sosial:read" in just_before.scopes
+    assert "verifikasi_dtks" in just_before.purposes
+    at_end = record.in_force(end)
+    assert "sosial:read" not in at_end.scopes
+    assert "verifikasi_dtks" not in at_end.purposes
+    assert at_end.expiring == ()
 
 
 async def test_a_purpose_not_yet_approved_for_the_opd_is_opened_then_closed(world: World) -> None:

@@ -28,12 +28,16 @@ def sources_in(directory: Path, names: list[str] | None = None) -> list[Subgraph
     ]
 
 
-def reference_compose(sources: list[SubgraphSource], tmp: Path) -> tuple[str | None, list[str]]:
-    """Run the pinned npm composer: (supergraph, []) or (None, error codes)."""
+def reference_compose(
+    sources: list[SubgraphSource], tmp: Path, composer: str = "guild"
+) -> tuple[str | None, list[str]]:
+    """Run a pinned npm composer (The Guild's, or ``"apollo"``: ``@apollo/composition``, the
+    judge for connector subgraphs): (supergraph, []) or (None, error codes)."""
     node = shutil.which("node")
-    if node is None or not (REFERENCE / "node_modules" / "@theguild").exists():
+    package = "@apollo/composition" if composer == "apollo" else "@theguild"
+    if node is None or not (REFERENCE / "node_modules" / package).exists():
         pytest.skip("the reference composer is not installed (cd tools/reference && npm ci)")
-    args = [node, str(REFERENCE / "compose.mjs")]
+    args = [node, str(REFERENCE / "compose.mjs"), "--composer", composer]
     for source in sources:
         path = tmp / f"{source.name}.graphql"
         path.write_text(source.sdl)

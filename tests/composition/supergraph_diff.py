@@ -35,6 +35,8 @@ def _directives(nodes: Any) -> list[str]:
         args = {a.name.value: value_from_ast_untyped(a.value) for a in d.arguments or ()}
         if d.name.value == "join__field":
             args = {k: v for k, v in args.items() if not (v is False or v is None)}
+        if isinstance(args.get("graphs"), list):
+            args["graphs"] = sorted(args["graphs"])
         for name in ("requires", "provides", "key"):
             if isinstance(args.get(name), str):
                 args[name] = strip_ignored_characters(args[name])
@@ -60,6 +62,9 @@ def shape(sdl: str) -> Shape:
     for node in document.definitions:
         if isinstance(node, SchemaDefinitionNode):
             result["links"] = _link_urls(node)
+            result["schema_joins"] = _directives(
+                [d for d in node.directives or () if d.name.value == "join__directive"]
+            )
             continue
         if isinstance(node, DirectiveDefinitionNode):
             continue

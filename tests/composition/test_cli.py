@@ -79,3 +79,30 @@ def test_compose_from_a_live_url_uses_it_as_routing_url(live_subgraph: str, tmp_
     )
     assert code == 0
     assert f'PRODUCTS @join__graph(name: "products", url: "{live_subgraph}")' in out.read_text()
+
+
+REST = FEDERATION_CASES.parents[2] / "schema" / "rest"
+
+
+def test_a_connector_subgraph_needs_no_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "supergraph.graphql"
+    assert main(["compose", f"bpbd={REST / 'bpbd.graphql'}", "-o", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert 'BPBD @join__graph(name: "bpbd", url: "http://ignored")' in out.read_text()
+
+
+def test_connector_problems_are_printed_with_code_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bpbd.graphql"
+    sdl = (REST / "bpbd.graphql").read_text().replace("{$args.id}", "{$args.nomor}")
+    bad.write_text(sdl)
+    line = next(n for n, text in enumerate(sdl.splitlines(), 1) if "$args.nomor" in text)
+    assert main(["compose", f"bpbd={bad}"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"CONNECTOR_ARGUMENT_UNKNOWN: [bpbd] Query.kejadianBencana[0] (line {line}): "
+        "$args.nomor: the field has no argument 'nomor'"
+    ) in err

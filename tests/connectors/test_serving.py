@@ -345,3 +345,28 @@ def test_config_values_come_from_secret_files_and_the_environment(
     missing = ConnectorSourceSection(config_files={"b": tmp_path / "tidak-ada"})
     with pytest.raises(ConfigError, match=r"cannot read the \$config.b file"):
         ConnectorsSection(sources={"x.y": missing}).source_config()
+
+
+def test_a_merged_fetch_with_aliased_entities_and_a_root_field() -> None:
+    """The planner's fetch merging sends independent fetches to one subgraph as one document."""
+    served, http = serving(bapenda)
+    query = """query ($r0: [_Any!]!, $r1: [_Any!]!) {
+      e0: _entities(representations: $r0) { ... on Penduduk { kendaraan { nopol } } }
+      e1: _entities(representations: $r1) { ... on Wilayah { rekapKendaraan { jumlahKendaraan } } }
+      kendaraan(nopol: "X 9") { merek }
+    }"""
+    variables = {
+        "r0": [{"__typename": "Penduduk", "nik": NIK_A}],
+        "r1": [{"__typename": "Wilayah", "kode": "1801"}],
+    }
+    result = run(served, "bapenda", query, variables)
+    assert result["data"] == {
+        "e0": [{"kendaraan": [{"nopol": "BE 1 A"}]}],
+        "e1": [{"rekapKendaraan": {"jumlahKendaraan": 1801}}],
+        "kendaraan": None,
+    }
+    (error,) = result["errors"]
+    assert error["path"] == ["kendaraan"]
+    assert len(http.sent) == 3
+    text = "\n".join(served.describe("bapenda", query))
+    assert "connect POST" in text and 'connect GET "/rekap"' in text

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.anyio
 TABLE = "jamajama_applications"
 KEY = f"applications:{TABLE}"
 #: the registry's newest step (3: access requests)
-HEAD = 3
+HEAD = 4
 
 
 @pytest.fixture

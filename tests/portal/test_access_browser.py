@@ -2,7 +2,8 @@
 files a request, the right OPD admin approves it on the page and the consumer's token can use it
 on its next request; the DPO finds an access made moments before. No request leaves the portal's
 origin; axe-core finds no WCAG 2.1 A/AA violation. ``JAMAJAMA_SCREENSHOTS=docs/img`` refreshes
-``docs/img/portal-akses*.png`` and ``docs/img/portal-audit*.png`` (desktop and phone)."""
+``docs/img/portal-akses*.png``, ``docs/img/portal-audit*.png`` and
+``docs/img/portal-kredensial*.png`` (desktop and phone)."""
 
 from __future__ import annotations
 
@@ -119,5 +120,29 @@ def test_request_approval_and_dpo_search_in_the_browser(stack: Stack) -> None:  
         dpo.get_by_role("button", name="Periksa integritas log").click()
         assert dpo.locator("#hasil-integritas").inner_text().startswith("Utuh")
         assert violations(dpo) == []
+    outside = [u for u in requested if not u.startswith(stack.portal)]
+    assert outside == [], outside
+
+
+def test_key_rotation_in_the_browser(stack: Stack) -> None:  # noqa: F811
+    requested: list[str] = []
+    with browser() as chromium:
+        operator = signed_in(chromium, stack.portal, "operator", requested)
+        operator.goto(f"{stack.portal}/operator")
+        operator.get_by_role("link", name="Kredensial", exact=True).first.click()
+        card = operator.locator("#kredensial-sehat-lampung")
+        card.get_by_label("Masa tenggang kunci lama").select_option("24")
+        card.get_by_role("button").last.click()  # Terbitkan / Rotasi kunci
+        key = operator.locator("#kunci-baru").input_value()
+        assert key.startswith("jjk_")
+        card = operator.locator("#kredensial-sehat-lampung")
+        card.get_by_role("button", name="Rotasi kunci").click()
+        card = operator.locator("#kredensial-sehat-lampung")
+        assert card.locator("td[data-state=grace]").count() == 1
+        assert card.locator("td[data-state=active]").count() == 1
+        assert key not in operator.content()  # the earlier key is never shown again
+        assert violations(operator) == []
+        shoot(operator, "portal-kredensial")
+        operator.keyboard.press("Tab")  # keyboard: the first control is reachable
     outside = [u for u in requested if not u.startswith(stack.portal)]
     assert outside == [], outside

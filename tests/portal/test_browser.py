@@ -5,13 +5,17 @@ request leaves the portal's origin, no script error, axe-core finds no WCAG 2.1 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.config import dev_settings, load_settings
+from gateway.portal.access_backend import install, open_backend
 from gateway.portal.app import create_app
 from tests.browser.conftest import screenshot_dir
 from tests.browser.test_graphiql import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401
@@ -22,8 +26,8 @@ from tests.servers import serve
 AXE = Path(__file__).parent / "axe" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-#: (persona, path, screenshot name)
-PAGES = [
+#: (persona, path, screenshot name; None: shot with its content by test_access_browser.py)
+PAGES: list[tuple[str | None, str, str | None]] = [
     (None, "/masuk", "masuk"),
     ("dpo", "/", "beranda"),
     ("dpo", "/dasbor", "dasbor"),
@@ -32,12 +36,24 @@ PAGES = [
     ("admin-kependudukan", "/katalog/kependudukan", "katalog-opd"),
     ("admin-kependudukan", "/katalog/versi/2", "katalog-versi"),
     ("operator", "/operator", "operator"),
+    ("pemilik-sibansos", "/akses", None),
+    ("admin-kesehatan", "/akses", None),
+    ("dpo", "/audit", None),
+    ("operator", "/kredensial", None),
 ]
 
 
 @pytest.fixture(scope="module")
-def portal(world: PortalWorld) -> Iterator[str]:
-    with serve(create_app(portal_for(world.gateway, world.registry))) as url:
+def portal(world: PortalWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The portal, with the access-request, audit and credential stores of a development gateway
+    (its own, empty: these pages are driven with content by test_access_browser.py)."""
+    app = create_app(portal_for(world.gateway, world.registry))
+    state = tmp_path_factory.mktemp("portal-stores")
+    settings = dev_settings(load_settings(None), state / "var" / "dev")
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API runs a loop in this thread
+        backend = pool.submit(asyncio.run, open_backend(settings, production=False)).result()
+    install(app, backend)
+    with serve(app) as url:
         yield url
 
 
@@ -121,7 +137,7 @@ def test_every_page_is_offline_error_free_and_accessible(
             assert violations == [], f"{path}: {json.dumps(violations)}"
             assert visit.problems == [], f"{path}: {visit.problems}"
             assert visit.foreign() == [], f"{path}: {visit.foreign()}"
-            if shots is not None:
+            if shots is not None and name is not None:
                 suffix = "" if viewport is DESKTOP else "-ponsel"
                 visit.page.screenshot(
                     path=str(shots / f"portal-{name}{suffix}.png"), full_page=True

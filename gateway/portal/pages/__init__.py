@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "akses",
     "audit",
     "operator",
+    "kredensial",
 )
 
 

@@ -15,7 +15,6 @@ from gateway.access_requests.model import AccessRequestError
 from gateway.access_requests.service import Actor
 from gateway.portal.access_backend import backend
 from gateway.portal.layout import render
-from gateway.portal.opds import OPDS
 from gateway.portal.pages import Page
 from gateway.portal.roles import APP_OWNER, OPD_ADMIN, OPERATOR
 
@@ -61,7 +60,7 @@ async def _view(
         now=datetime.now(UTC),
         purposes=purposes,
         scopes=SCOPES,
-        opds={key: opd.name for key, opd in OPDS.items()},
+        opds=portal.opds.names(),
         status_labels=STATUS,
         message=message,
         error=error,

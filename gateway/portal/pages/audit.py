@@ -3,14 +3,14 @@ the log's integrity check; the resident's report as CSV or PDF (UU 27/2022: 3x24
 per-application statistics and alerts of unusual personal-data access.
 
 Searches and exports are POSTs: an identifier never lands in a URL, a proxy log or the
-browser's history. ``/audit/metrics`` serves the alert gauge for Prometheus.
+browser's history. The alerts are ``gateway.audit.alerts``' (the one definition); their gauge for
+Prometheus is on the gateway's ``/metrics``, where Prometheus scrapes, not here.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,8 +29,6 @@ async def _view(request: Request, status: int = 200, **context: object) -> Respo
     records = await found.audit.store.records()
     now = datetime.now(UTC)
     alerts = detect(records, now, found.rules)
-    if found.metrics is not None:
-        found.metrics.publish(alerts)
     return render(
         request,
         "audit.html",
@@ -92,14 +90,6 @@ async def verifikasi(request: Request) -> Response:
     return await _view(request, integrity=report)
 
 
-async def metrics(request: Request) -> Response:
-    found = await backend(request)
-    if found.metrics is None or found.metrics.registry is None:
-        return Response("", media_type=CONTENT_TYPE_LATEST)
-    found.metrics.publish(detect(await found.audit.store.records(), datetime.now(UTC), found.rules))
-    return Response(generate_latest(found.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
 PAGE = Page(
     path="/audit",
     routes=[
@@ -107,7 +97,6 @@ PAGE = Page(
         Route("/audit/cari", cari, methods=["POST"]),
         Route("/audit/ekspor", ekspor, methods=["POST"]),
         Route("/audit/verifikasi", verifikasi, methods=["POST"]),
-        Route("/audit/metrics", metrics, methods=["GET"]),
     ],
     nav="Audit",
     roles=(DPO,),

@@ -20,7 +20,6 @@ from starlette.routing import Route
 from gateway.errors import GatewayError
 from gateway.portal.app import Portal
 from gateway.portal.layout import render
-from gateway.portal.opds import profile
 from gateway.portal.pages import Page
 from gateway.portal.purposes import load_purposes, purposes_opening
 from gateway.portal.registry import registry_client
@@ -52,7 +51,9 @@ async def katalog(request: Request) -> Response:
         catalogue, versions = await asyncio.to_thread(_fetch, portal)
     except (httpx.HTTPError, ValueError):
         return render(request, "katalog.html", error=True, opds=[], versions=[])
-    opds = [{**opd, "profile": profile(opd["name"])} for opd in catalogue.get("opds", [])]
+    opds = [
+        {**opd, "profile": portal.opds.profile(opd["name"])} for opd in catalogue.get("opds", [])
+    ]
     return render(request, "katalog.html", error=False, opds=opds, versions=versions)
 
 
@@ -72,7 +73,9 @@ async def opd(request: Request) -> Response:
         for field in type_["fields"]:
             field["purposes"] = purposes_opening(field, purposes) if field["personal_data"] else []
     history = [v for v in versions if v.get("subgraph") == name]
-    return render(request, "katalog-opd.html", opd=found, profile=profile(name), history=history)
+    return render(
+        request, "katalog-opd.html", opd=found, profile=portal.opds.profile(name), history=history
+    )
 
 
 async def versi(request: Request) -> Response:

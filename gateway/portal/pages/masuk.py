@@ -27,7 +27,7 @@ async def masuk(request: Request) -> Response:
     return render(
         request,
         "masuk.html",
-        personas=dev_personas() if portal.settings.dev else [],
+        personas=dev_personas(portal.opds) if portal.settings.dev else [],
         oidc=portal.settings.oidc is not None,
         lanjut=_next(request.query_params.get("lanjut")),
         error=request.query_params.get("galat", ""),
@@ -39,7 +39,7 @@ async def masuk_dev(request: Request) -> Response:
     form = await portal.form(request)
     if not portal.settings.dev:
         return render(request, "ditolak.html", status_code=403)
-    persona = next((p for p in dev_personas() if p.key == form.get("persona")), None)
+    persona = next((p for p in dev_personas(portal.opds) if p.key == form.get("persona")), None)
     if persona is None:
         return portal.redirect("/masuk?galat=peran-tidak-dikenal")
     session = Session(

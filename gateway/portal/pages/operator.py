@@ -14,7 +14,6 @@ from starlette.routing import Route
 from gateway.portal.app import Portal
 from gateway.portal.layout import render
 from gateway.portal.metrics import Scrapes
-from gateway.portal.opds import profile
 from gateway.portal.pages import Page
 from gateway.portal.registry import registry_client
 from gateway.portal.roles import OPERATOR
@@ -45,7 +44,7 @@ async def operator(request: Request) -> Response:
     rows = [
         {
             "name": n,
-            "profile": profile(n),
+            "profile": portal.opds.profile(n),
             "figures": (figures or {}).get(n),
             "version": current.get(n),
         }

@@ -4,6 +4,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
+import { getOperationAST, parse } from 'graphql';
 import { DOC_EXPLORER_PLUGIN, useEditorContext, useExplorerContext, usePluginContext } from '@graphiql/react';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import 'graphiql/graphiql.css';
@@ -82,11 +83,96 @@ function headersKey(text) {
   return parsed === null ? null : JSON.stringify(realHeaders(parsed));
 }
 
+// Is the operation GraphiQL runs a subscription? (then it is streamed: SSE or WebSocket)
+function isSubscription(params) {
+  try {
+    const operation = getOperationAST(parse(params.query || ''), params.operationName || undefined);
+    return operation?.operation === 'subscription';
+  } catch {
+    return false; // the server reports the syntax error
+  }
+}
+
+// GraphQL over SSE, graphql-sse's distinct connections mode (docs/subscriptions.md): one
+// response per `next` event, until `complete`; stopping GraphiQL aborts the request.
+async function* sseResponses(params, headers) {
+  const abort = new AbortController();
+  try {
+    const response = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+      body: JSON.stringify(params),
+      signal: abort.signal,
+    });
+    if (!response.ok || !response.body) {
+      yield await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }));
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const lines = block.split('\n');
+        const event = (lines.find((l) => l.startsWith('event:')) || '').slice(6).trim();
+        const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        if (event === 'complete') return;
+        if (event === 'next' && data) yield JSON.parse(data);
+      }
+    }
+  } finally {
+    abort.abort();
+  }
+}
+
+// graphql-transport-ws (what OPD subgraphs serve): one connection per subscription.
+async function* wsResponses(params) {
+  const url = new URL(ENDPOINT, window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  const queue = [];
+  let wake = null;
+  const push = (item) => {
+    queue.push(item);
+    if (wake) wake();
+  };
+  socket.onopen = () => socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+  socket.onclose = (e) => push({ end: true, error: e.code === 1000 ? null : `closed (${e.code}) ${e.reason}` });
+  socket.onmessage = (e) => {
+    const message = JSON.parse(e.data);
+    if (message.type === 'connection_ack') {
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: params }));
+    } else if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+    else if (message.type === 'next') push({ payload: message.payload });
+    else if (message.type === 'error') push({ payload: { errors: message.payload }, end: true });
+    else if (message.type === 'complete') push({ end: true });
+  };
+  try {
+    for (;;) {
+      if (!queue.length) await new Promise((resolve) => (wake = resolve));
+      wake = null;
+      const item = queue.shift();
+      if (item.payload) yield item.payload;
+      if (item.error) yield { errors: [{ message: item.error }] };
+      if (item.end) return;
+    }
+  } finally {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+    socket.close(1000);
+  }
+}
+
 // A fetcher bound to the headers the schema was introspected with: when they change the fetcher
 // changes, and GraphiQL introspects again (so fields the new caller may see are not flagged red).
 function makeFetcher(schemaHeaders) {
   return async (params, options) => {
     const headers = params.operationName === 'IntrospectionQuery' ? schemaHeaders : realHeaders(options?.headers);
+    if (isSubscription(params)) return GATEWAY ? sseResponses(params, headers) : wsResponses(params);
     const response = await fetch(ENDPOINT, {
       method: 'POST',
       headers: {
