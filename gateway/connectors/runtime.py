@@ -11,7 +11,8 @@ the inputs' paths, with stable codes:
 - ``CONNECTOR_IDENTIFIER_IN_URL``: an identifier value would travel in the URL (not sent).
 
 Requests run concurrently up to ``context.max_concurrency``; a ``$batch`` connector sends one
-request per chunk of ``batch.maxSize`` representations and matches results back by key.
+request per chunk of ``batch.maxSize`` representations and matches results back by key; inputs
+that would make the same call (same ``$args``, same ``$this`` fields read) share one.
 """
 
 from __future__ import annotations
@@ -97,8 +98,16 @@ async def execute_connector(
         chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
         await asyncio.gather(*(_batch(connector, inputs, c, context, gate, result) for c in chunks))
     else:
+        # identical calls (same $args, same $this fields read) are made once
+        whole = ("$this", None) in connector.references()
+        this_keys = connector.key_fields("$this")
+        calls: dict[str, list[int]] = {}
+        for i, item in enumerate(inputs):
+            this = item.this or {}
+            read = this if whole else {k: this.get(k) for k in this_keys}
+            calls.setdefault(compact_json([dict(item.args), read]), []).append(i)
         await asyncio.gather(
-            *(_single(connector, inputs, i, context, gate, result) for i in range(len(inputs)))
+            *(_single(connector, inputs, g, context, gate, result) for g in calls.values())
         )
     return result
 
@@ -115,19 +124,22 @@ def _variables(connector: Connector, context: ConnectorContext) -> dict[str, Any
 async def _single(
     connector: Connector,
     inputs: Sequence[ConnectorInput],
-    index: int,
+    group: list[int],
     context: ConnectorContext,
     gate: asyncio.Semaphore,
     result: ConnectorResult,
 ) -> None:
-    item = inputs[index]
+    """One call for the inputs of ``group`` (identical as far as the connector reads them)."""
+    item = inputs[group[0]]
     variables = _variables(connector, context)
     variables["$args"] = dict(item.args)
     if item.this is not None:
         variables["$this"] = dict(item.this)
-    mapped = await _call(connector, variables, context, gate, [item.path], result)
+    paths = [inputs[i].path for i in group]
+    mapped = await _call(connector, variables, context, gate, paths, result)
     if mapped is not MISSING:
-        result.data[index] = mapped
+        for index in group:
+            result.data[index] = mapped
 
 
 async def _batch(

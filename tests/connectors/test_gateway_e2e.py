@@ -27,6 +27,7 @@ from gateway.auth.cli import mint_token
 from gateway.auth.config import ApplicationSeed, PurposeApproval, PurposeSeed
 from gateway.config import Settings, dev_settings
 from gateway.connectors.config import ConnectorSourceSection, ConnectorsSection
+from gateway.errors import GatewayError
 from subgraphs.rest import REST_OPDS
 from subgraphs.rest.world import RestWorld
 from tests.auth.harness import OpdWorld
@@ -321,3 +322,20 @@ def test_every_rest_opd_is_in_the_committed_supergraph() -> None:
     text = SUPERGRAPH.read_text()
     for name in REST_OPDS:
         assert f'@join__graph(name: "{name}"' in text
+
+
+def test_a_supergraph_with_invalid_connectors_is_refused_with_every_problem(
+    tmp_path: Path,
+) -> None:
+    broken = SUPERGRAPH.read_text().replace(
+        "jumlahPegawai: Int @join__field(graph: BKD) @join__directive(graphs: [BKD], "
+        'name: "connect", args: {source: "simpeg", http: {GET: "/statistik/wilayah/{$this.kode}"}',
+        "jumlahPegawai: Int @join__field(graph: BKD) @join__directive(graphs: [BKD], "
+        'name: "connect", args: {source: "simpeg", http: {GET: "/statistik/wilayah/{$this.kota}"}',
+    )
+    assert broken != SUPERGRAPH.read_text()
+    settings = dev_settings(Settings(), tmp_path)
+    with pytest.raises(GatewayError) as caught:
+        assemble(settings, supergraph_sdl=broken)
+    assert caught.value.code == "CONNECTOR_SCHEMA_INVALID"
+    assert "bkd:Wilayah.jumlahPegawai[0]" in caught.value.message

@@ -387,7 +387,8 @@ def test_connection_refused_is_a_client_error(failing: tuple[str, ConnectorSubgr
 
 def test_circuit_breaker_opens_per_source(failing: tuple[str, ConnectorSubgraph]) -> None:
     url, model = failing
-    inputs = [ConnectorInput(path=("boom", i)) for i in range(4)]
+    # different arguments: four calls (identical inputs would share one)
+    inputs = [ConnectorInput(args={"n": i}, path=("boom", i)) for i in range(4)]
     result, transport = run(
         None, "uji:Query.boom[0]", inputs, model=model, base_url=url, max_concurrency=1,
         wrap=lambda inner: CircuitBreaker(inner, failure_threshold=2, reset_seconds=60),
@@ -396,6 +397,20 @@ def test_circuit_breaker_opens_per_source(failing: tuple[str, ConnectorSubgraph]
     codes = [e["extensions"]["code"] for e in result.errors]
     assert codes == ["CONNECTOR_FETCH", "CONNECTOR_FETCH", "HTTP_CLIENT_ERROR", "HTTP_CLIENT_ERROR"]
     assert result.errors[-1]["extensions"]["circuit"] == "open"
+
+
+def test_identical_unbatched_inputs_share_one_call(
+    rest_opds: dict[str, RestOpd], rest_world: RestWorld
+) -> None:
+    """Four regions, two codes: ``Wilayah.rekapKendaraan`` reads only ``$this.kode``."""
+    inputs = [
+        ConnectorInput(this={"kode": kode, "nama": str(i)}, path=("w", i))
+        for i, kode in enumerate(["18.01", "18.02", "18.01", "18.01"])
+    ]
+    result, transport = run(rest_opds["bapenda"], "bapenda:Wilayah.rekapKendaraan[0]", inputs)
+    assert result.errors == []
+    assert sorted(url.rsplit("=", 1)[1] for _, url in transport.requests) == ["18.01", "18.02"]
+    assert result.data[0] == result.data[2] == result.data[3] != result.data[1]
 
 
 def test_duplicate_representations_share_one_batch_slot(
