@@ -350,7 +350,10 @@ def build_connector_transport(
 ) -> ConnectorTransport:
     """aiohttp (``[connectors]``) <- circuit breaker per source (``[subgraphs.circuit_breaker]``)
     <- metrics and spans labelled by source (never by URL: it may carry arguments)."""
-    transport: ConnectorTransport = AiohttpConnectorTransport(timeout=settings.connectors.timeout)
+    section = settings.connectors
+    transport: ConnectorTransport = AiohttpConnectorTransport(
+        timeout=section.timeout, max_response_bytes=section.max_response_bytes
+    )
     breaker = settings.subgraphs.circuit_breaker
     if breaker.enabled:
         transport = CircuitBreaker(

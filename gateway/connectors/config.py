@@ -79,6 +79,9 @@ class ConnectorsSection(Section):
     timeout: float = Field(default=10.0, gt=0)
     #: concurrent calls of one unbatched connector for one operation
     max_concurrency: int = Field(default=8, ge=1)
+    #: largest response body of a REST API (64 MiB); beyond, ``SUBGRAPH_RESPONSE_TOO_LARGE`` on
+    #: that connector's fields and the connection is dropped (``0``: no cap)
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     sources: dict[str, ConnectorSourceSection] = Field(default_factory=dict)
 
     @field_validator("sources")

@@ -8,7 +8,8 @@ the inputs' paths, with stable codes:
 - ``CONNECTOR_RESPONSE_INVALID``: a body that is not the JSON its content-type says;
 - ``CONNECTOR_REQUEST_INVALID``: the request could not be built (an array in a URL, ...);
 - ``HTTP_CLIENT_ERROR``: no answer (connection refused, circuit open); ``GATEWAY_TIMEOUT``;
-- ``CONNECTOR_IDENTIFIER_IN_URL``: an identifier value would travel in the URL (not sent).
+- ``CONNECTOR_IDENTIFIER_IN_URL``: an identifier value would travel in the URL (not sent);
+- ``SUBGRAPH_RESPONSE_TOO_LARGE``: a body beyond the transport's cap (not read further).
 
 Requests run concurrently up to ``context.max_concurrency``; a ``$batch`` connector sends one
 request per chunk of ``batch.maxSize`` representations and matches results back by key; inputs
@@ -40,6 +41,7 @@ RESPONSE_INVALID = "CONNECTOR_RESPONSE_INVALID"
 CLIENT_ERROR = "HTTP_CLIENT_ERROR"
 TIMEOUT = "GATEWAY_TIMEOUT"
 IDENTIFIER_IN_URL = "CONNECTOR_IDENTIFIER_IN_URL"
+TOO_LARGE = "SUBGRAPH_RESPONSE_TOO_LARGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,8 @@ async def _send(
         return error.response
     except SubgraphError as error:
         code = TIMEOUT if error.extensions.get("timeout") else CLIENT_ERROR
+        if error.code == TOO_LARGE:
+            code = TOO_LARGE
         extra = {k: v for k, v in error.extensions.items() if k == "circuit"}
         for path in paths:
             result.errors.append(_error(connector, error.message, code, path, extra))

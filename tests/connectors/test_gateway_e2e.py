@@ -299,6 +299,7 @@ async def test_plans_print_connector_fetches_with_method_and_url_template(
     assert 'connect GET "/kendaraan/{$args.nopol}" (bapenda.samsat)' in plan
 
 
+@pytest.mark.node
 def test_the_committed_supergraph_is_what_apollo_composes(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None or not (REFERENCE / "node_modules" / "@apollo" / "composition").exists():

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.connectors.model import ConnectorSubgraph
+from gateway.connectors.request import HttpRequest
 from gateway.connectors.runtime import (
     ConnectorContext,
     ConnectorInput,
@@ -23,7 +24,8 @@ from gateway.connectors.runtime import (
     execute_connector,
 )
 from gateway.connectors.sdl import read_connectors
-from gateway.connectors.transport import AiohttpConnectorTransport
+from gateway.connectors.transport import AiohttpConnectorTransport, as_fetch_body
+from gateway.errors import SubgraphError
 from gateway.executor.resilience import CircuitBreaker
 from subgraphs.rest.world import RestWorld
 from tests.connectors.conftest import RestOpd
@@ -434,3 +436,34 @@ def test_encoded_slashes_reach_the_api_as_sent(failing: tuple[str, ConnectorSubg
     assert transport.requests == [("GET", f"{url}/x/18%2F71%20a")]
     assert result.errors == []
     assert result.data == ["/x/18%2F71%20a"]  # the raw path the API received
+
+
+def test_a_body_beyond_the_cap_is_not_read_and_fails_with_a_stable_code(
+    failing: tuple[str, ConnectorSubgraph],
+) -> None:
+    url, model = failing
+    request = HttpRequest("GET", f"{url}/x/{'a' * 64}", ())
+
+    async def fetch(limit: int) -> Any:
+        transport = AiohttpConnectorTransport(max_response_bytes=limit)
+        try:
+            return await transport.fetch("uji.api", request.url, as_fetch_body(request))
+        finally:
+            await transport.aclose()
+
+    with pytest.raises(SubgraphError) as caught:
+        asyncio.run(fetch(16))
+    assert caught.value.code == "SUBGRAPH_RESPONSE_TOO_LARGE"
+    assert asyncio.run(fetch(1024)).status == 200
+
+    class TooLarge:
+        async def fetch(self, key: str, url: str, body: dict[str, Any]) -> Any:
+            raise caught.value
+
+    result, _ = run(
+        None, "uji:Query.boom[0]", [ConnectorInput(path=("boom",))], model=model, base_url=url,
+        wrap=lambda inner: TooLarge(),
+    )  # fmt: skip
+    (error,) = result.errors
+    assert error["extensions"]["code"] == "SUBGRAPH_RESPONSE_TOO_LARGE"
+    assert error["path"] == ["boom"]
