@@ -196,11 +196,12 @@ def test_dev_publishes_a_changed_connector_sdl_as_is_and_watches_rest_modules() 
 def test_dev_starts_everything_publishes_and_the_gateway_follows_the_registry(
     world_dir: Path, tmp_path: Path
 ) -> None:
-    base = _free_ports(12)
+    base = _free_ports(13)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
          "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
-         "--rest-base-port", str(base + 7), "--scale", str(TEST_SCALE), "--no-watch"],
+         "--rest-base-port", str(base + 7), "--portal-port", str(base + 12),
+         "--scale", str(TEST_SCALE), "--no-watch"],
         stdout=subprocess.PIPE,
         text=True,
         env=_env(world_dir.parent),
@@ -269,11 +270,12 @@ def test_dev_start_publishes_the_code_even_over_fields_an_earlier_session_used(
         assert registry.publish(name, f"http://old/{name}", sdl, "opd:x").accepted, name
     store.record_usage("Lama", "h", ["Query.bansosLama"], 3)
     store.close()
-    base = _free_ports(12)
+    base = _free_ports(13)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
          "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
-         "--rest-base-port", str(base + 7), "--scale", str(TEST_SCALE), "--no-watch"],
+         "--rest-base-port", str(base + 7), "--portal-port", str(base + 12),
+         "--scale", str(TEST_SCALE), "--no-watch"],
         stdout=subprocess.PIPE,
         text=True,
         env=_env(world_dir.parent),
