@@ -117,6 +117,14 @@ GATEWAYS = [
         needs_node=False,
     ),
     Gateway(
+        "ours-noshare",
+        "Jama Jama, no sharing of in-flight subgraph fetches",
+        [*OURS_COMMAND[:-1], str(BENCH / "gateways" / "jamajama-noshare.toml")],
+        OURS_PATH,
+        REPO,
+        needs_node=False,
+    ),
+    Gateway(
         "ours-w2",
         "Jama Jama, 2 worker processes",
         [*OURS_COMMAND, "--workers", "2"],
@@ -126,23 +134,13 @@ GATEWAYS = [
         # several workers share Prometheus metrics through files in this directory
         env=(("PROMETHEUS_MULTIPROC_DIR", "{logdir}/prometheus-ours-w2"),),
     ),
-    *(
-        Gateway(
-            name,
-            label,
-            [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / config)],
-            OURS_PATH,
-            REPO,
-            needs_node=False,
-        )
-        for name, label, config in (
-            ("ours-nosharing", "Jama Jama, sharing off", "jamajama-nosharing.toml"),
-            (
-                "ours-nosharing-nomerge",
-                "Jama Jama, sharing off, fetch merging off",
-                "jamajama-nosharing-nomerge.toml",
-            ),
-        )
+    Gateway(
+        "ours-noshare-nomerge",
+        "Jama Jama, no sharing, fetch merging off",
+        [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / "jamajama-noshare-nomerge.toml")],
+        OURS_PATH,
+        REPO,
+        needs_node=False,
     ),
     Gateway(
         "apollo",
@@ -153,6 +151,13 @@ GATEWAYS = [
     _hive("hive", "Hive Gateway 2.15.1", "hive.config.mjs", rust=False),
     _hive("hive-dedup", "Hive Gateway 2.15.1 + in-flight dedup", "hive-dedup.config.mjs", False),
     _hive("hive-rust", "Hive Gateway 2.15.1 + Rust planner", "hive.config.mjs", rust=True),
+    _hive("hive-noshare", "Hive Gateway 2.15.1, no sharing", "hive-noshare.config.mjs", False),
+    _hive(
+        "hive-rust-noshare",
+        "Hive Gateway 2.15.1 + Rust planner, no sharing",
+        "hive-noshare.config.mjs",
+        rust=True,
+    ),
     _hive(
         "hive-rust-dedup",
         "Hive Gateway 2.15.1 + Rust planner + in-flight dedup",
@@ -305,7 +310,10 @@ def run_wrk(
     connections: int,
     timeout: int = 10,
     headers: dict[str, str] | None = None,
+    script: Path = BENCH / "post.lua",
 ) -> dict[str, Any]:
+    """wrk's summary; ``script`` reads ``$BODY_FILE`` (post.lua: one body; varied.lua: one per
+    line, sent in turn)."""
     command = [
         "taskset",
         "-c",
@@ -317,7 +325,7 @@ def run_wrk(
         "--timeout",
         f"{timeout}s",
         "-s",
-        str(BENCH / "post.lua"),
+        str(script),
         url,
     ]
     env = {**os.environ, "BODY_FILE": str(body_file)}
@@ -335,12 +343,15 @@ def subgraph_requests(stats_url: str) -> int:
         return sum(json.loads(response.read()).values())
 
 
-def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) -> Result:
+def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) -> Result:  # noqa: PLR0912
     result = Result(gw.name, gw.label)
     # bench/scale.py sets longer timeouts for its large answers; run.py keeps these.
     answer_timeout = getattr(args, "answer_timeout", 30)
     wrk_timeout = getattr(args, "wrk_timeout", 10)
     headers = ctx.get("headers")  # bench/opd.py: bearer token and purpose
+    script = ctx.get("wrk_script", BENCH / "post.lua")  # bench/varied.py: varied.lua
+    #: bench/varied.py: (command, proc) -> command before start; proc before/after the timed run
+    hooks = ctx.get("hooks", {})
     executable = gw.command[0]
     if not (Path(executable).exists() or shutil.which(executable)):
         result.status, result.detail = "not available", f"{executable} not found"
@@ -350,6 +361,8 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
         part.format(supergraph=ctx["supergraph"], port=port, expected=ctx["expected_file"])
         for part in gw.command
     ]
+    if "command" in hooks:
+        command = hooks["command"](gw, command)
     url = f"http://127.0.0.1:{port}{gw.path}"
     log_path = ctx["logdir"] / f"{gw.name}.log"
     env = {**os.environ, "NODE_ENV": "production"}
@@ -384,7 +397,9 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
                 (ctx["logdir"] / f"{gw.name}.answer.json").write_bytes(answer)
                 return result
         print(f"  {gw.name}: answer correct; warming up {args.warmup} s", flush=True)
-        run_wrk(url, ctx["query_file"], args.warmup, args.connections, wrk_timeout, headers)
+        run_wrk(url, ctx["query_file"], args.warmup, args.connections, wrk_timeout, headers, script)
+        if "before" in hooks:
+            hooks["before"](gw, proc, url, args.duration)
 
         peak = tree_usage(proc.pid)[1]
         # bench/opd.py's subgraphs do not count requests (no stats_url)
@@ -406,6 +421,7 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
                         args.connections,
                         wrk_timeout,
                         headers,
+                        script,
                     )
                 )
             finally:
@@ -418,6 +434,8 @@ def bench_gateway(gw: Gateway, args: argparse.Namespace, ctx: dict[str, Any]) ->
             time.sleep(0.2)
         thread.join()
         cpu_after, wall_after = tree_usage(proc.pid)[0], time.monotonic()
+        if "after" in hooks:
+            hooks["after"](gw, proc)
         subgraphs_cpu = tree_usage(ctx["subgraphs_pid"])[0] - subgraphs_cpu_before
         fetches = subgraph_requests(stats_url) - fetches_before if stats_url else None
         if not wrk_out:

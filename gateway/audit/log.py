@@ -35,6 +35,9 @@ from gateway.audit.witness import CheckpointFile, UrlWitness
 
 logger = logging.getLogger("jamajama.audit")
 
+#: background records handed to the store at once (its group commit batches them)
+_BATCH = 256
+
 
 class AuditLog:
     """Appends, verifies and searches one audit chain; anchors its head with checkpoints."""
@@ -57,6 +60,7 @@ class AuditLog:
         self._queue: deque[AuditEvent] = deque()
         self._queue_size = queue_size
         self._writer: asyncio.Task[None] | None = None
+        self._in_flight = 0
         #: background records not written: ``queue_full`` or ``unavailable``
         self.dropped: dict[str, int] = {"queue_full": 0, "unavailable": 0}
         #: observers (metrics): the queue depth when it changes, a dropped record's reason
@@ -87,12 +91,13 @@ class AuditLog:
 
     @property
     def queue_depth(self) -> int:
-        return len(self._queue)
+        """Background records not written yet: queued, or handed to the store and not committed."""
+        return len(self._queue) + self._in_flight
 
     def append_later(self, event: AuditEvent) -> bool:
         """Queue the record of an operation without personal data; False when the queue is full
         and the record is dropped (never blocks the request)."""
-        if len(self._queue) >= self._queue_size:
+        if self.queue_depth >= self._queue_size:
             self._drop("queue_full", "the background queue is full")
             return False
         self._queue.append(event)
@@ -108,16 +113,25 @@ class AuditLog:
 
     async def _write_queued(self) -> None:
         while self._queue:
-            event = self._queue.popleft()
+            # everything queued at once: the store commits them together (group commit)
+            events = [self._queue.popleft() for _ in range(min(len(self._queue), _BATCH))]
+            self._in_flight = len(events)
             try:
-                await self.append(event)
-            except AuditUnavailableError as error:
-                self._drop("unavailable", error.message)
-            except Exception:  # a bug must not stop the writer: later records still go out
-                logger.exception("audit record of an operation without personal data lost")
-                self._drop("unavailable", "unexpected error")
+                results = await asyncio.gather(
+                    *(self.append(event) for event in events), return_exceptions=True
+                )
             finally:
-                self._depth_changed()
+                self._in_flight = 0
+            for result in results:
+                if isinstance(result, AuditUnavailableError):
+                    self._drop("unavailable", result.message)
+                elif isinstance(result, Exception):  # a bug must not stop the writer
+                    logger.error(
+                        "audit record of an operation without personal data lost",
+                        exc_info=result,
+                    )
+                    self._drop("unavailable", "unexpected error")
+            self._depth_changed()
 
     def _drop(self, reason: str, detail: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
@@ -134,7 +148,7 @@ class AuditLog:
 
     def _depth_changed(self) -> None:
         if self.on_queue_depth is not None:
-            self.on_queue_depth(len(self._queue))
+            self.on_queue_depth(self.queue_depth)
 
     async def checkpoint(self) -> Checkpoint | None:
         """Anchor the head now (``jamajama audit checkpoint``, tests)."""

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 GENESIS = "0" * 64
@@ -52,7 +52,9 @@ class AuditEvent:
 
     def body(self) -> str:
         """Canonical JSON (sorted keys, no spaces): the exact text that is hashed."""
-        data = asdict(self)
+        # the fields hold only strings, booleans and tuples of them: a shallow dict serialises
+        # exactly as ``dataclasses.asdict`` did, at a fraction of its cost (group commit)
+        data = {name: getattr(self, name) for name in _EVENT_FIELDS}
         data["fields"] = list(self.fields)
         data["subjects"] = list(self.subjects)
         data["refused"] = [{"path": p, "coordinate": c, "reason": r} for p, c, r in self.refused]
@@ -74,6 +76,9 @@ class AuditEvent:
             (r["path"], r["coordinate"], r["reason"]) for r in data.get("refused", ())
         )
         return cls(**data)
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(AuditEvent))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +126,14 @@ def chain(
     event: AuditEvent, previous: tuple[int, str] | None, signing_key: bytes | None
 ) -> AuditRecord:
     """The record that follows ``previous`` (seq, hash), or the first one."""
+    return chain_body(event.body(), previous, signing_key)
+
+
+def chain_body(
+    body: str, previous: tuple[int, str] | None, signing_key: bytes | None
+) -> AuditRecord:
+    """``chain`` of an event's body made beforehand (outside the store's writer lock)."""
     seq, prev_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS)
-    body = event.body()
     digest = record_hash(seq, prev_hash, body)
     return AuditRecord(seq, prev_hash, digest, body, sign(signing_key, digest))
 

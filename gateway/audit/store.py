@@ -1,10 +1,12 @@
 """Append-only stores for the audit chain: embedded SQLite (default) and PostgreSQL (replicas).
 
-``append`` takes the chain head and writes the next record in one transaction, durably (SQLite:
-WAL with ``synchronous=FULL``; PostgreSQL: a committed transaction), serialised across writers
-(SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock), so several gateway
-replicas extend one chain. Subject hashes go to an index table for ``subject`` lookups; ``verify``
-compares that index with the hashed bodies, so removing an index row is detected too.
+``append`` returns the record once it is committed, durably (SQLite: WAL with
+``synchronous=FULL``; PostgreSQL: a committed transaction). Appends waiting together are committed
+together (group commit, gateway/audit/group.py): one transaction takes the chain head and writes
+the next records, serialised across writers and processes (SQLite ``BEGIN IMMEDIATE``;
+PostgreSQL a transaction-scoped advisory lock), so several workers and replicas extend one
+chain. Subject hashes go to an index table for ``subject`` lookups; ``verify`` compares that
+index with the hashed bodies, so removing an index row is detected too.
 ``checkpoint`` records a signed checkpoint of the head in ``<table>_checkpoints``, one writer at a
 time (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an advisory lock of its own).
 
@@ -26,12 +28,13 @@ import logging
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.audit.checkpoints import Checkpoint
-from gateway.audit.records import AuditEvent, AuditRecord, chain
+from gateway.audit.group import GroupCommit, Item
+from gateway.audit.records import AuditEvent, AuditRecord, chain_body
 from gateway.errors import GatewayError
 from gateway.migrations import audit as migrations
 from gateway.migrations.runner import (
@@ -77,6 +80,32 @@ def _checkpoint(row: tuple[Any, ...], chain_name: str) -> Checkpoint:
     return Checkpoint(chain_name, int(count), head, time, public_key, signature)
 
 
+def _chain_batch(
+    bodies: Sequence[tuple[str, bytes | None]], head: tuple[int, str] | None
+) -> list[AuditRecord]:
+    """The records of ``bodies`` following ``head``, in order (what single appends would make).
+    The bodies are serialised before the writer lock is taken; only hashing happens under it."""
+    records: list[AuditRecord] = []
+    for body, signing_key in bodies:
+        record = chain_body(body, head, signing_key)
+        records.append(record)
+        head = (record.seq, record.hash)
+    return records
+
+
+def _bodies(items: Sequence[Item]) -> list[tuple[str, bytes | None]]:
+    return [(event.body(), key) for event, key in items]
+
+
+def _rows(records: list[AuditRecord]) -> list[tuple[int, str, str, str, str | None]]:
+    return [(r.seq, r.prev_hash, r.hash, r.body, r.signature) for r in records]
+
+
+def _subject_rows(items: Sequence[Item], records: list[AuditRecord]) -> list[tuple[str, int]]:
+    pairs = zip(items, records, strict=True)
+    return [(s, r.seq) for (event, _), r in pairs for s in event.indexed()]
+
+
 def _record(row: tuple[Any, ...], subjects: tuple[str, ...] | None = None) -> AuditRecord:
     seq, prev_hash, digest, body, signature = row
     return AuditRecord(int(seq), prev_hash, digest, body, signature, subjects)
@@ -99,6 +128,7 @@ class SqliteAuditStore:
         )
         sqlite_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
+        self._group = GroupCommit(self._append_batch, AuditUnavailableError)
         try:  # embedded: migrate at start (BEGIN IMMEDIATE: one process at a time)
             migrate(self._conn, SQLITE, migrations.plan(table))
         except BaseException:
@@ -116,31 +146,36 @@ class SqliteAuditStore:
             raise AuditUnavailableError(f"the audit store failed: {error}") from error
 
     async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord:
+        """The record of ``event``, committed (group commit: gateway/audit/group.py)."""
+        return await self._group.submit(event, signing_key)
+
+    async def _append_batch(self, items: Sequence[Item]) -> list[AuditRecord]:
         table = self._table
 
-        def work(conn: sqlite3.Connection) -> AuditRecord:
+        def work(conn: sqlite3.Connection) -> list[AuditRecord]:
+            bodies = _bodies(items)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 head = conn.execute(
                     f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-                record = chain(event, (head[0], head[1]) if head else None, signing_key)
-                conn.execute(
+                records = _chain_batch(bodies, (head[0], head[1]) if head else None)
+                conn.executemany(
                     f"INSERT INTO {table} (seq, prev_hash, hash, body, signature) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (record.seq, record.prev_hash, record.hash, record.body, record.signature),
+                    _rows(records),
                 )
                 conn.executemany(
                     f"INSERT INTO {table}_subjects (subject, seq) VALUES (?, ?)",
-                    [(s, record.seq) for s in event.indexed()],
+                    _subject_rows(items, records),
                 )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return record
+            return records
 
-        result: AuditRecord = await self._run(work)
+        result: list[AuditRecord] = await self._run(work)
         return result
 
     async def records(self) -> list[AuditRecord]:
@@ -216,6 +251,8 @@ class SqliteAuditStore:
         return result
 
     async def aclose(self) -> None:
+        await self._group.drain()
+
         def close() -> None:
             with self._lock:
                 self._conn.close()
@@ -253,6 +290,7 @@ class PostgresAuditStore:
         self._connect_timeout = connect_timeout
         self._migrate_at_start = migrate_at_start
         self._schema_ready = False
+        self._group = GroupCommit(self._append_batch, AuditUnavailableError)
 
     def check_schema(self) -> bool:
         """At start (synchronous): migrate if configured, else refuse an older schema with
@@ -313,29 +351,40 @@ class PostgresAuditStore:
             raise AuditUnavailableError("the audit database is unavailable") from error
 
     async def append(self, event: AuditEvent, signing_key: bytes | None) -> AuditRecord:
+        """The record of ``event``, committed (group commit: gateway/audit/group.py)."""
+        return await self._group.submit(event, signing_key)
+
+    async def _append_batch(self, items: Sequence[Item]) -> list[AuditRecord]:
         table = self._table
 
-        async def work(conn: Any) -> AuditRecord:
+        bodies = _bodies(items)
+
+        async def work(conn: Any) -> list[AuditRecord]:
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
+                # a statement of its own, after the lock: its snapshot sees the last commit
                 cursor = await conn.execute(
                     f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
                 )
                 head = await cursor.fetchone()
-                record = chain(event, (int(head[0]), head[1]) if head else None, signing_key)
+                records = _chain_batch(bodies, (int(head[0]), head[1]) if head else None)
+                # one statement per table whatever the batch's size (arrays, unnested)
                 await conn.execute(
                     f"INSERT INTO {table} (seq, prev_hash, hash, body, signature) "
-                    "VALUES (%s, %s, %s, %s, %s)",
-                    (record.seq, record.prev_hash, record.hash, record.body, record.signature),
+                    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], "
+                    "%s::text[])",
+                    [list(column) for column in zip(*_rows(records), strict=True)],
                 )
-                for subject in event.indexed():
+                subjects = _subject_rows(items, records)
+                if subjects:
                     await conn.execute(
-                        f"INSERT INTO {table}_subjects (subject, seq) VALUES (%s, %s)",
-                        (subject, record.seq),
+                        f"INSERT INTO {table}_subjects (subject, seq) "
+                        "SELECT * FROM unnest(%s::text[], %s::bigint[])",
+                        [[s for s, _ in subjects], [seq for _, seq in subjects]],
                     )
-            return record
+            return records
 
-        result: AuditRecord = await self._run(work)
+        result: list[AuditRecord] = await self._run(work)
         return result
 
     async def records(self) -> list[AuditRecord]:
@@ -436,6 +485,7 @@ class PostgresAuditStore:
                 await conn.execute(f"DELETE FROM {VERSION_TABLE} WHERE store = %s", (key,))
 
     async def aclose(self) -> None:
+        await self._group.drain()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -25,7 +25,7 @@ from graphql import (
 
 from gateway.auth.cursors import CursorSeal
 from gateway.auth.identifiers import Identifiers
-from gateway.operation import Field, Fragment, OperationWalk
+from gateway.operation import Fragment, OperationWalk
 
 
 @dataclass(slots=True)
@@ -45,6 +45,14 @@ class _Pass:
     hidden: frozenset[str]
     application: str | None
     released: Released
+    #: what to do with each selection, per (selection set, parent type, connection): decided once
+    #: per pass, then applied to every object of a list
+    steps: dict[tuple[int, str, str], tuple[_Step, ...]] = field(default_factory=dict)
+
+
+# What one selection asks of an object: (action, response key, ...) — see ``Masker._steps``.
+_FRAGMENT, _IDENTIFIER, _CURSOR, _NESTED = 0, 1, 2, 3
+_Step = tuple[Any, ...]
 
 
 class Masker:
@@ -109,36 +117,55 @@ class Masker:
             return
         if not isinstance(value, dict):
             return
+        steps = state.steps.get((id(selection_set), parent.name, connection))
+        if steps is None:
+            steps = self._steps(state, selection_set, parent, connection)
+        for step in steps:
+            action, key = step[0], step[1]
+            if action == _FRAGMENT:
+                self._walk(value, state, step[2], step[3], connection)
+            elif key in value:
+                if action == _IDENTIFIER:
+                    value[key] = self._identifier(value[key], step[2], state)
+                elif action == _CURSOR:
+                    value[key] = self._cursor(value[key], state, connection)
+                else:
+                    self._walk(value[key], state, step[2], step[3], step[4])
+
+    def _steps(
+        self,
+        state: _Pass,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        connection: str,
+    ) -> tuple[_Step, ...]:
+        """What masking does with each selection of ``selection_set`` on ``parent`` (memoised
+        in the pass: the same for every object it visits there)."""
+        steps: list[_Step] = []
         for selection in state.walk.selections(selection_set, parent):
             if isinstance(selection, Fragment):
                 # every fragment, whatever the runtime type: masking more is safe, less is not
                 target = selection.target if is_composite_type(selection.target) else parent
                 assert target is not None
-                self._walk(value, state, selection.selection_set, target, connection)
-            elif selection.key in value and selection.definition is not None:
-                self._field(value, state, selection, parent, connection)
-
-    def _field(
-        self,
-        value: dict[str, Any],
-        state: _Pass,
-        selection: Field,
-        parent: GraphQLNamedType,
-        connection: str,
-    ) -> None:
-        key, name = selection.key, selection.name
-        definition = selection.definition
-        assert definition is not None
-        kind = self._declared(self.identifiers.fields, parent.name, name)
-        if kind is not None:
-            value[key] = self._identifier(value[key], kind, state)
-        elif self._is_cursor(parent.name, name):
-            value[key] = self._cursor(value[key], state, connection)
-        elif selection.node.selection_set is not None:
-            if self.identifiers.cursor_argument in definition.args:
-                connection = f"{parent.name}.{name}"
-            named = get_named_type(definition.type)
-            self._walk(value[key], state, selection.node.selection_set, named, connection)
+                steps.append((_FRAGMENT, None, selection.selection_set, target))
+                continue
+            definition = selection.definition
+            if definition is None:
+                continue
+            key, name = selection.key, selection.name
+            kind = self._declared(self.identifiers.fields, parent.name, name)
+            if kind is not None:
+                steps.append((_IDENTIFIER, key, kind))
+            elif self._is_cursor(parent.name, name):
+                steps.append((_CURSOR, key))
+            elif selection.node.selection_set is not None:
+                inner = connection
+                if self.identifiers.cursor_argument in definition.args:
+                    inner = f"{parent.name}.{name}"
+                named = get_named_type(definition.type)
+                steps.append((_NESTED, key, selection.node.selection_set, named, inner))
+        found = state.steps[(id(selection_set), parent.name, connection)] = tuple(steps)
+        return found
 
     def _identifier(self, value: Any, kind: str, state: _Pass) -> Any:
         if isinstance(value, list):

@@ -3,11 +3,22 @@
 The walk follows the client's selections. At each position it stays in the subgraph of the current
 fetch group while that subgraph can resolve the field (``@provides`` included); otherwise it jumps
 to a subgraph that can, through an entity ``@key`` whose fields the current subgraph can supply
-(possibly via an intermediate subgraph). A jump adds ``__typename`` and the key fields to the source
-fetch and opens (or reuses) an entity fetch group at the same response path; ``@requires`` fields
-are planned at the source position and the entity group waits for the groups that supply them.
-Abstract positions are kept abstract when the subgraph resolves everything asked of them, and are
-otherwise split into one inline fragment per possible runtime type in that subgraph.
+(possibly via an intermediate subgraph, or collected from another one first). A jump adds
+``__typename`` and the key fields to the source fetch and opens (or reuses) an entity fetch group
+at the same response path; ``@requires`` fields are planned at the source position and the entity
+group waits for the groups that supply them. Abstract positions are kept abstract when the
+subgraph resolves everything asked of them, and are otherwise split into one inline fragment per
+possible runtime type in that subgraph.
+
+Where it must choose, it asks the supergraph's query graph (``gateway.planner.graph``) for every
+alternative and picks by cost: the candidates of a field are the graph's field edges
+(``@external`` only under ``@provides``, ``@override`` per request labels, ``@interfaceObject``
+targets included); key routes are chains of the graph's key edges, shortest first, one whose key
+fields must be collected elsewhere last; a root field served by several subgraphs is planned on
+trial from each of them and the cheapest plan wins (fetches, a root fetch already open being
+free, then sequence depth, then fields asked; ties keep subgraph order); a jump target is the one
+with the cheapest estimate (fields asked directly of an interface included). Subscriptions are
+planned like queries: one root fetch of kind ``subscription``, then entity fetches.
 """
 
 from __future__ import annotations
@@ -23,7 +34,6 @@ from graphql import (
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
     SelectionSetNode,
@@ -33,6 +43,8 @@ from gateway.errors import PlanningError
 from gateway.operation import Conditions
 from gateway.planner.aliasing import alias_conflicts
 from gateway.planner.fetch import assemble_plan
+from gateway.planner.graph import Node, QueryGraph, field_paths, query_graph
+from gateway.planner.graph.model import KeyEdge
 from gateway.planner.plan import LIST_MARKER, KeyRename, QueryPlan
 from gateway.planner.provides import Provided, provided_child, provided_from, provides_field
 from gateway.planner.selections import (
@@ -50,6 +62,7 @@ from gateway.planner.selections import (
 from gateway.supergraph.model import FieldInSubgraph, Key, Supergraph
 
 _MAX_ROUTE = 3
+_UNPLANNABLE = (1 << 30, 0, 0)
 
 
 def build_query_plan(
@@ -65,24 +78,14 @@ def build_query_plan(
     kind = operation.operation.value  # "query", "mutation" or "subscription"
     planner.plan_root(normalize(document, operation), kind)
     planner.supply_requires_unconditionally()
-    root_name = _root_type(planner.schema, kind)
+    root_type = planner.root_type(kind)
     for group in planner.groups:
-        parent = "_Entity" if group.is_entity or root_name is None else root_name.name
+        parent = "_Entity" if group.is_entity or root_type is None else root_type.name
         group.renames = alias_conflicts(group.selections, parent, group.service, supergraph)
     name = operation.name.value if operation.name else None
     return assemble_plan(
         planner.groups, planner.root_groups, kind, operation.variable_definitions or (), name
     )
-
-
-def _root_type(schema: GraphQLSchema, kind: str) -> GraphQLObjectType | None:
-    """The root type of an operation kind; a subscription is planned like a query rooted at the
-    Subscription type (its root fetch becomes the subscription, gateway/subscriptions/)."""
-    if kind == "mutation":
-        return schema.mutation_type
-    if kind == "subscription":
-        return schema.subscription_type
-    return schema.query_type
 
 
 @dataclass(eq=False)
@@ -144,6 +147,9 @@ class _Hop:
 
 
 class _Planner:
+    """The walk over the client's selections that grows fetch groups, deciding on the query
+    graph where it must choose."""
+
     def __init__(self, supergraph: Supergraph, labels: frozenset[str]) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
@@ -158,6 +164,10 @@ class _Planner:
         self._entity_types: dict[str, bool] = {}
         self._conditional_requires: list[tuple[FetchGroup, Conditions, _At, list[Selection]]] = []
         self._field_sets = field_set_walk()
+        self.graph: QueryGraph = query_graph(supergraph)
+        #: a trial plan (costing one alternative) decides the rest without nested trials
+        self.trial = False
+        self._forced_root: str | None = None
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -204,8 +214,15 @@ class _Planner:
 
     # -- root -----------------------------------------------------------------------------------
 
+    def root_type(self, kind: str) -> GraphQLObjectType | None:
+        if kind == "mutation":
+            return self.schema.mutation_type
+        if kind == "subscription":
+            return self.schema.subscription_type
+        return self.schema.query_type
+
     def plan_root(self, selections: list[Selection], kind: str) -> None:
-        root = _root_type(self.schema, kind)
+        root = self.root_type(kind)
         if root is None:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)
@@ -248,6 +265,58 @@ class _Planner:
         ]
 
     def _root_group_for(
+        self,
+        root: str,
+        root_field: Field,
+        candidates: list[tuple[str, FieldInSubgraph]],
+        kind: str,
+    ) -> FetchGroup:
+        graphs = [g for g, _ in candidates]
+        if kind == "mutation" and self.root_groups and self.root_groups[-1].service in graphs:
+            return self.root_groups[-1]  # mutation root fields run in order: stay in one fetch
+        existing = {} if kind == "mutation" else {g.service: g for g in self.root_groups}
+        forced, self._forced_root = self._forced_root, None
+        if forced in graphs:
+            chosen = forced
+        elif len(graphs) == 1 or self.trial:
+            return self._estimated_root_group(root, root_field, candidates, kind)
+        else:
+            costs = {g: self._trial_cost(root_field, g, kind, g in existing) for g in graphs}
+            chosen = min(
+                graphs,
+                key=lambda g: (costs[g], 0 if g in existing else 1, self._graph_order[g]),
+            )
+        if chosen in existing:
+            return existing[chosen]
+        group = self._new_group(chosen, (), False, None)
+        self.root_groups.append(group)
+        return group
+
+    def _trial_cost(
+        self, root_field: Field, graph: str, kind: str, reuses_root: bool
+    ) -> tuple[int, int, int]:
+        """(fetches, sequence depth, fields asked) of ``root_field`` planned from ``graph``."""
+        trial = _Planner(self.sg, self.labels)
+        trial.trial = True
+        trial._forced_root = graph
+        try:
+            trial.plan_root([root_field], kind)
+        except PlanningError:
+            return _UNPLANNABLE
+        live = [g for g in trial.groups if g.selections]
+        fetches = len(live) - (1 if reuses_root else 0)
+        depths: dict[int, int] = {}
+
+        def depth(group: FetchGroup) -> int:
+            if group.id not in depths:
+                depths[group.id] = 0
+                depths[group.id] = 1 + max((depth(p) for p in group.parents), default=0)
+            return depths[group.id]
+
+        deepest = max((depth(g) for g in live), default=0)
+        return (fetches, deepest, sum(_size(g.selections) for g in live))
+
+    def _estimated_root_group(
         self,
         root: str,
         root_field: Field,
@@ -753,30 +822,85 @@ class _Planner:
     def _route(
         self, source: str, type_name: str, target: str, target_type: str, provided: Provided | None
     ) -> list[_Hop] | None:
-        """The shortest chain of key jumps from ``source`` to ``target`` for one object."""
-        frontier: list[tuple[str, list[_Hop], Provided | None]] = [(source, [], provided)]
-        visited = {source}
-        for _ in range(_MAX_ROUTE):
-            next_frontier: list[tuple[str, list[_Hop], Provided | None]] = []
-            for graph, hops, graph_provided in frontier:
-                target_info = self.sg.graphs_of_type(target_type).get(target)
-                if target_info is not None:
-                    for key in target_info.resolvable_keys:
-                        if self._supplies(graph, type_name, key.selection_set, graph_provided):
-                            typename = self._sent_typename(target, type_name, target_type)
-                            return [*hops, _Hop(target, target_type, key, typename)]
-                for middle, info in self.sg.graphs_of_type(type_name).items():
-                    if middle in visited or middle == target:
+        """The cheapest chain of key jumps (query-graph key edges) from ``source`` to ``target``.
+
+        Shortest first; a jump whose key fields ``source`` lacks (collected from other subgraphs
+        first) counts one more fetch and only as the last, single jump. Under ``@provides`` the
+        first jump's key fields may be provided ones.
+        """
+        start = self.graph.node(source, type_name)
+        if start is None:
+            return None
+        goal = Node(target, target_type)
+        best: tuple[tuple[int, int], list[tuple[KeyEdge, bool]]] | None = None
+        for hops in self._key_routes(start, goal, provided):
+            collected = sum(1 for _, local in hops if not local)
+            if collected and (hops[-1][1] or len(hops) > 1):
+                continue  # key fields are collected for the last (only) jump, as the walk plans
+            if collected and (type_name, target) in self._collecting:
+                continue
+            cost = (len(hops) + collected, collected)
+            if best is None or cost < best[0]:
+                best = (cost, hops)
+        if best is None:
+            return None
+        return [
+            _Hop(h.tail.graph, h.tail.type_name, h.key, h.typename, collected=not local)
+            for h, local in best[1]
+        ]
+
+    def _key_routes(
+        self, start: Node, goal: Node, provided: Provided | None
+    ) -> list[list[tuple[KeyEdge, bool]]]:
+        """Chains of key edges from ``start`` to ``goal``, each with whether its key fields are
+        local (intermediate hops keep the type)."""
+        routes: list[list[tuple[KeyEdge, bool]]] = []
+        frontier: list[tuple[Node, list[tuple[KeyEdge, bool]]]] = [(start, [])]
+        seen = {start.graph}
+        for level in range(_MAX_ROUTE):
+            next_frontier: list[tuple[Node, list[tuple[KeyEdge, bool]]]] = []
+            for node, hops in frontier:
+                for hop in self.graph.keys(node):
+                    local = hop.local
+                    if level == 0 and provided and not local:
+                        key = hop.key.selection_set
+                        local = self._supplies(start.graph, start.type_name, key, provided)
+                    if hop.tail == goal:
+                        if local or self._collectable(hop):
+                            routes.append([*hops, (hop, local)])
                         continue
-                    for key in info.resolvable_keys:
-                        if self._supplies(graph, type_name, key.selection_set, graph_provided):
-                            visited.add(middle)
-                            typename = self._sent_typename(middle, type_name, type_name)
-                            hop = _Hop(middle, type_name, key, typename)
-                            next_frontier.append((middle, [*hops, hop], None))
-                            break
+                    if (
+                        local
+                        and hop.tail.type_name == start.type_name
+                        and hop.tail.graph not in seen
+                        and hop.tail.graph != goal.graph
+                    ):
+                        seen.add(hop.tail.graph)
+                        next_frontier.append((hop.tail, [*hops, (hop, local)]))
+            if any(all(local for _, local in route) for route in routes):
+                break  # a longer route cannot be cheaper than a local one
             frontier = next_frontier
-        return self._collecting_route(source, type_name, target, target_type, provided)
+        return routes
+
+    def _collectable(self, hop: KeyEdge) -> bool:
+        """Whether the key fields ``hop``'s head lacks can be had by a jump from it first."""
+        for selection in hop.key.selection_set.selections:
+            name = getattr(getattr(selection, "name", None), "value", None)
+            if name is None:
+                return False
+            if name == "__typename":
+                continue
+            paths = field_paths(
+                self.graph,
+                hop.head,
+                name,
+                self.labels,
+                max_hops=1,
+                avoid=frozenset({hop.tail.graph}),
+            )
+            if not any(not p.edge.requires and not p.edge.entry.external for p in paths):
+                return False
+        return True
 
     def _sent_typename(self, graph: str, type_name: str, graph_type: str) -> str | None:
         """The ``__typename`` a representation must carry for ``graph``, when not the object's.
@@ -788,45 +912,6 @@ class _Planner:
         if graph_type != type_name or (info is not None and info.is_interface_object):
             return graph_type
         return None
-
-    def _collecting_route(
-        self, source: str, type_name: str, target: str, target_type: str, provided: Provided | None
-    ) -> list[_Hop] | None:
-        """One jump whose key fields ``source`` lacks are first collected from other subgraphs."""
-        target_info = self.sg.graphs_of_type(target_type).get(target)
-        if target_info is None or (type_name, target) in self._collecting:
-            return None
-        self._collecting.add((type_name, target))
-        try:
-            for key in target_info.resolvable_keys:
-                if all(
-                    self._supplies_field(source, type_name, node, target, provided)
-                    for node in key.selection_set.selections
-                ):
-                    typename = self._sent_typename(target, type_name, target_type)
-                    return [_Hop(target, target_type, key, typename, collected=True)]
-        finally:
-            self._collecting.discard((type_name, target))
-        return None
-
-    def _supplies_field(
-        self, source: str, type_name: str, node: object, target: str, provided: Provided | None
-    ) -> bool:
-        """Whether one key field can be had from ``source`` or by a key jump from it."""
-        if not isinstance(node, FieldNode):
-            return False
-        selection_set = SelectionSetNode(selections=(node,))
-        if self._supplies(source, type_name, selection_set, provided):
-            return True
-        if node.selection_set is not None:
-            return False
-        return any(
-            graph not in (source, target)
-            and entry.requires is None
-            and self._route(source, type_name, graph, type_name, provided) is not None
-            for graph, entry in self.sg.graphs_of_field(type_name, node.name.value).items()
-            if self._usable(entry)
-        )
 
     def _supplies(
         self, graph: str, type_name: str, field_set: SelectionSetNode, provided: Provided | None
@@ -857,21 +942,21 @@ class _Planner:
     def _candidates(
         self, type_name: str, field_name: str
     ) -> list[tuple[str, str, FieldInSubgraph]]:
-        """Subgraphs that resolve ``type_name.field_name``, with the type as each knows it."""
-        found = [
-            (graph, type_name, entry)
-            for graph, entry in self.sg.graphs_of_field(type_name, field_name).items()
-            if self._usable(entry)
-        ]
+        """Subgraphs that resolve ``type_name.field_name`` (the query graph's field edges), with
+        the type as each knows it (an ``@interfaceObject`` knows the interface)."""
+        found: list[tuple[str, str, FieldInSubgraph]] = []
+        nodes = list(self.graph.nodes_of(type_name))
         gql_type = self.schema.type_map.get(type_name)
-        if isinstance(gql_type, GraphQLObjectType):
-            for interface in gql_type.interfaces:
-                for graph, info in self.sg.graphs_of_type(interface.name).items():
-                    if not info.is_interface_object:
-                        continue
-                    entry = self.sg.graphs_of_field(interface.name, field_name).get(graph)
-                    if entry is not None and self._usable(entry):
-                        found.append((graph, interface.name, entry))
+        for interface in getattr(gql_type, "interfaces", ()):
+            nodes += [
+                n
+                for n in self.graph.nodes_of(interface.name)
+                if self.sg.graphs_of_type(interface.name)[n.graph].is_interface_object
+            ]
+        for node in nodes:
+            for edge in self.graph.fields(node, field_name, self.labels):
+                if not edge.entry.external:
+                    found.append((node.graph, node.type_name, edge.entry))
         found.sort(key=lambda c: self._graph_order[c[0]])
         return found
 
@@ -916,6 +1001,47 @@ class _Planner:
         return self._estimate_set(graph, child_type, fld.selections, provided, depth + 1)
 
     def _estimate_set(
+        self,
+        graph: str,
+        type_name: str,
+        selections: list[Selection],
+        provided: Provided | None,
+        depth: int,
+    ) -> int:
+        """The walk's estimate, plus the fields asked directly of an abstract position: one more
+        fetch when ``graph`` does not resolve one of them for every member it returns there."""
+        cost = self._estimate_known(graph, type_name, selections, provided, depth)
+        if not self._is_abstract(type_name):
+            return cost
+        runtime = self._returned(graph, type_name)
+        missing = False
+        for fld in _direct_fields(selections, type_name, self.sg):
+            if fld.name.startswith("__"):
+                continue
+            if not self._resolves_for_all(graph, type_name, runtime, fld.name, provided):
+                missing = True
+                continue
+            child = provided_child(provided, type_name, fld.name, self.sg)
+            cost += self._estimate_field(graph, type_name, fld, child, depth)
+        return cost + (1 if missing else 0)
+
+    def _resolves_for_all(
+        self,
+        graph: str,
+        abstract: str,
+        runtime: frozenset[str],
+        field_name: str,
+        provided: Provided | None,
+    ) -> bool:
+        if self._resolving_entry(graph, abstract, field_name, provided) is None:
+            return False
+        return all(
+            self._resolving_entry(graph, member, field_name, provided) is not None
+            for member in runtime
+            if (member, field_name) in self.sg.field_graphs
+        )
+
+    def _estimate_known(
         self,
         graph: str,
         type_name: str,
@@ -1099,3 +1225,7 @@ def _merge_into(target: list[Selection], selections: list[Selection]) -> None:
         else:
             fragment = add_fragment(target, selection.type_condition, selection.conditions)
             _merge_into(fragment.selections, selection.selections)
+
+
+def _size(selections: list[Selection]) -> int:
+    return sum((1 if isinstance(s, Field) else 0) + _size(s.selections) for s in selections)

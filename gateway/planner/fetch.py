@@ -43,6 +43,14 @@ if TYPE_CHECKING:
     from gateway.planner.builder import FetchGroup
 
 
+_ROOT_KINDS = {"mutation": OperationType.MUTATION, "subscription": OperationType.SUBSCRIPTION}
+_KIND_NAMES: dict[OperationType, Literal["query", "mutation", "subscription"]] = {
+    OperationType.QUERY: "query",
+    OperationType.MUTATION: "mutation",
+    OperationType.SUBSCRIPTION: "subscription",
+}
+
+
 def assemble_plan(
     groups: list[FetchGroup],
     root_groups: list[FetchGroup],
@@ -162,11 +170,9 @@ class _Assembler:
                 RepresentationRule(rule.type_condition, _required(rule.selections), rule.typename)
                 for rule in group.rules.values()
             )
-        # root fetches of a mutation (subscription) are the mutation (subscription); the rest
-        # are queries
-        kind = OperationType.QUERY if group.is_entity else OperationType(self.kind)
+        root_kind = _ROOT_KINDS.get(self.kind, OperationType.QUERY)
         operation = OperationDefinitionNode(
-            operation=kind,
+            operation=OperationType.QUERY if group.is_entity else root_kind,
             name=NameNode(value=name) if name else None,
             variable_definitions=tuple(definitions),
             selection_set=selection_set,
@@ -174,7 +180,7 @@ class _Assembler:
         return FetchNode(
             service=group.service,
             operation=print_ast(operation),
-            operation_kind=kind.value,
+            operation_kind=_KIND_NAMES[operation.operation],
             variable_usages=tuple(n for n in self.variables if n in used),
             requires=requires,
             operation_name=name,

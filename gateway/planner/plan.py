@@ -83,7 +83,9 @@ class FetchNode:
     """One request to one subgraph.
 
     ``operation`` is the exact document sent; it declares the client variables it uses
-    (``variable_usages``), plus ``$representations`` for entity fetches.
+    (``variable_usages``), plus ``$representations`` for entity fetches. A subscription's plan
+    has one root fetch of kind ``subscription`` (the subgraph owning the field), then entity
+    fetches run per event as for a query.
     """
 
     service: str

@@ -183,7 +183,13 @@ def to_selection_set(selections: list[Selection]) -> SelectionSetNode:
     """
     nodes: list[SelectionNode] = []
     for selection in selections:
-        directives = tuple(_directive(c) for c in selection.conditions)
+        conditions, extra = _one_of_each(selection.conditions)
+        directives = tuple(_directive(c) for c in conditions)
+        if extra:  # a second @skip (or @include) goes on an inline fragment around the rest
+            inner_selection = _copy_with_conditions(selection, conditions)
+            wrapped = Fragment(None, extra, [inner_selection])
+            nodes.extend(to_selection_set([wrapped]).selections)
+            continue
         if isinstance(selection, Field):
             sub = None
             if selection.selections:
@@ -216,6 +222,30 @@ def to_selection_set(selections: list[Selection]) -> SelectionSetNode:
                 )
             )
     return SelectionSetNode(selections=tuple(nodes))
+
+
+def _one_of_each(conditions: Conditions) -> tuple[Conditions, Conditions]:
+    """At most one ``@skip`` and one ``@include`` per selection (a directive may not repeat):
+    the conditions that fit on the selection, and the others."""
+    kept: list[Condition] = []
+    extra: list[Condition] = []
+    for condition in conditions:
+        clash = any(c.passes_when == condition.passes_when for c in kept)
+        (extra if clash else kept).append(condition)
+    return tuple(kept), tuple(extra)
+
+
+def _copy_with_conditions(selection: Selection, conditions: Conditions) -> Selection:
+    if isinstance(selection, Field):
+        return Field(
+            selection.response_key,
+            selection.name,
+            selection.arguments,
+            conditions,
+            selection.selections,
+            selection.arguments_text,
+        )
+    return Fragment(selection.type_condition, conditions, selection.selections)
 
 
 def _directive(condition: Condition) -> DirectiveNode:

@@ -93,6 +93,9 @@ class Supergraph:
     features: dict[str, str] = field(default_factory=dict)
     #: override labels that appear in the supergraph (``percent(N)`` and named ones)
     override_labels: frozenset[str] = frozenset()
+    #: structures derived from this supergraph once and kept with it (e.g. the planner's query
+    #: graph, keyed by name); not part of the model's value
+    derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def graphs_of_type(self, type_name: str) -> dict[str, TypeInSubgraph]:
         return self.type_graphs.get(type_name, {})

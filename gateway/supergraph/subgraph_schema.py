@@ -170,6 +170,7 @@ class _SchemaBuilder:
         schema = supergraph.schema
         query = schema.query_type.name if schema.query_type else "Query"
         mutation = schema.mutation_type.name if schema.mutation_type else None
+        subscription = schema.subscription_type.name if schema.subscription_type else None
         lines: list[str] = []
         entity_types: list[str] = []
         printed: set[str] = set()
@@ -185,8 +186,8 @@ class _SchemaBuilder:
             text, referenced = self._print_type(gql_type, graph)
             if gql_type.name == query:
                 query_fields.append(text)  # completed below with the federation fields
-            elif gql_type.name == mutation and not text:
-                printed.discard(mutation)  # no mutation field here: no mutation root either
+            elif gql_type.name in (mutation, subscription) and not text:
+                printed.discard(gql_type.name)  # no such root field here: no such root either
                 continue
             else:
                 lines.append(text)
@@ -218,6 +219,8 @@ class _SchemaBuilder:
         schema_def = f"schema {{ query: {query}" + (
             f" mutation: {mutation}" if mutation and mutation in printed else ""
         )
+        if subscription and subscription in printed:
+            schema_def += f" subscription: {subscription}"
         return schema_def + " }\n" + _FEDERATION_TYPES + "\n\n".join(lines) + "\n"
 
     def _print_type(
@@ -246,9 +249,8 @@ class _SchemaBuilder:
         supergraph = self.supergraph
         name = gql_type.name
         fields, referenced = self._output_fields(gql_type, graph, whole=whole)
-        if not fields and name == (
-            supergraph.schema.mutation_type.name if supergraph.schema.mutation_type else None
-        ):
+        roots = (supergraph.schema.mutation_type, supergraph.schema.subscription_type)
+        if not fields and name in {root.name for root in roots if root is not None}:
             return "", []
         in_graph = supergraph.graphs_of_type(name).get(graph)
         interface_object = in_graph is not None and in_graph.is_interface_object

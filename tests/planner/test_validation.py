@@ -14,6 +14,7 @@ from gateway.planner.plan import FetchNode, FlattenNode, QueryPlan, SequenceNode
 from gateway.planner.validation import (
     INVALID_SUBGRAPH_OPERATION,
     SubgraphOperationValidator,
+    fetches,
     validate_plan,
 )
 from gateway.supergraph import Supergraph, load_supergraph
@@ -119,3 +120,16 @@ def test_the_planner_setting_is_off_by_default_and_read_from_the_environment(
     assert load_settings().planner.validate_subgraph_operations is False
     monkeypatch.setenv("JAMAJAMA_PLANNER__VALIDATE_SUBGRAPH_OPERATIONS", "true")
     assert load_settings().planner.validate_subgraph_operations is True
+
+
+def test_two_skips_on_one_root_field_stay_valid() -> None:
+    """A root fragment's @skip joins the field's own: the second goes on a fragment around it."""
+    path = CASES_DIR / "entities/multiple-keys/supergraph.graphql"
+    supergraph = load_supergraph(path.read_text())
+    document = parse(
+        "query($a: Boolean!, $b: Boolean!) { ... @skip(if: $a) { products @skip(if: $b) { upc } } }"
+    )
+    plan = build_query_plan(supergraph, document)
+    assert SubgraphOperationValidator(supergraph).errors(plan) == []
+    (fetch,) = [f for f in fetches(plan.node)]
+    assert "@skip(if: $b)" in fetch.operation and "@skip(if: $a)" in fetch.operation
