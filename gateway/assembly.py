@@ -10,6 +10,12 @@ registry-following (hot-reloading) engine, and the ASGI app. With metrics and an
 DPO's unusual-access alerts (``gateway.audit.alerts``) are published on the gateway's ``/metrics``
 (``AlertExport``), where Prometheus scrapes. ``jamajama gateway`` (and through
 it ``jamajama dev``), hot reload (each new generation) and the tests all go through here.
+
+A supergraph with connector subgraphs (``@join__directive`` of the connect spec) gets a
+connector transport in front of the subgraph transport (``gateway.connectors.serving``): their
+fetches are executed by the gateway's HTTP connectors, through one connector HTTP chain per
+process (aiohttp <- circuit breaker per source <- metrics and spans), configured by
+``[connectors]``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from gateway.auth.access import AccessControl
 from gateway.auth.applications import create_registry
 from gateway.auth.guard import HttpGuard
 from gateway.config import Settings
+from gateway.connectors.serving import ConnectorServing
+from gateway.connectors.supergraph import read_supergraph_connectors
+from gateway.connectors.transport import AiohttpConnectorTransport, ConnectorTransport
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
@@ -59,6 +68,7 @@ from gateway.subscriptions.manager import SubscriptionManager
 from gateway.subscriptions.upstream import SubgraphSubscriptions
 from gateway.supergraph import load_supergraph
 from gateway.supergraph.links import AUTHORIZATION_FEATURES, read_links
+from gateway.supergraph.model import Supergraph
 
 logger = logging.getLogger("jamajama.audit")
 
@@ -127,6 +137,8 @@ class Services:
     tracing: Tracing | None
     persisted: PersistedOperations | None
     breaker: CircuitBreaker | None
+    #: the HTTP chain of connector calls (keys are sources: ``bapenda.samsat``)
+    connector_http: ConnectorTransport | None = None
     #: opened with the first secured generation (a gateway without auth directives needs none)
     _audit: AuditLog | None = field(default=None, repr=False)
     #: the DPO alerts on ``/metrics`` (with metrics on)
@@ -150,8 +162,19 @@ class Services:
         if metrics is not None:
             persisted.on_unavailable = metrics.shared_store_unavailable
         limits = OperationLimits(settings.limits)
+        connector_http = build_connector_transport(settings, metrics, tracing)
         alerts = AlertExport(metrics) if metrics is not None else None
-        return cls(settings, transport, limits, metrics, tracing, persisted, breaker, alerts=alerts)
+        return cls(
+            settings,
+            transport,
+            limits,
+            metrics,
+            tracing,
+            persisted,
+            breaker,
+            connector_http,
+            alerts=alerts,
+        )
 
     def secured(self, sdl: str) -> bool:
         """Whether a generation on ``sdl`` gets access control."""
@@ -189,9 +212,10 @@ class Services:
             )
         if deduplicate is None:
             deduplicate = settings.server.deduplicate_requests
-        return Gateway(
+        serving = self.connector_serving(sdl, supergraph)
+        gateway = Gateway(
             supergraph,
-            transport=self.transport,
+            transport=serving.wrap(self.transport) if serving is not None else self.transport,
             subgraph_urls=subgraph_urls,
             planner=planner,
             access=access,
@@ -201,6 +225,30 @@ class Services:
             merge_fetches=settings.planner.merge_fetches,
             # with access control every caller is authorized, masked and audited on its own
             deduplicate_requests=deduplicate and access is None,
+        )
+        if serving is not None:
+            gateway.describe_fetch = serving.describe
+        return gateway
+
+    def connector_serving(self, sdl: str, supergraph: Supergraph) -> ConnectorServing | None:
+        """The connector subgraphs of ``supergraph`` (None: it has none); raises
+        ``ConnectorSchemaError`` (a ``GatewayError``) listing every problem of their SDLs."""
+        if "https://specs.apollo.dev/connect" not in supergraph.features:
+            return None
+        models = read_supergraph_connectors(sdl)
+        if not models:
+            return None
+        if self.connector_http is None:
+            self.connector_http = build_connector_transport(self.settings, None, None)
+        identifiers = self.settings.auth.identifiers.kinds.values()
+        names = {c.rsplit(".", 1)[-1] for kind in identifiers for c in kind.fields + kind.arguments}
+        return ConnectorServing(
+            models,
+            supergraph.schema,
+            self.connector_http,
+            self.settings.connectors,
+            client_headers=propagated_headers,
+            identifier_names=frozenset(names),
         )
 
     def factory(self, subgraph_urls: Mapping[str, str] | None = None) -> Callable[[str], Gateway]:
@@ -234,9 +282,10 @@ class Services:
         async def close_shared() -> None:
             if self.alerts is not None:
                 await self.alerts.aclose()
-            close = getattr(self.transport, "aclose", None)
-            if close is not None:
-                await close()
+            for transport in (self.transport, self.connector_http):
+                close = getattr(transport, "aclose", None)
+                if close is not None:
+                    await close()
             if self.tracing is not None:
                 self.tracing.shutdown()
             if self._audit is not None:  # records still being written, then the final checkpoint
@@ -251,7 +300,13 @@ class Services:
             persisted=self.persisted,
             metrics=self.metrics,
             tracing=self.tracing,
-            propagate_headers=self.settings.subgraphs.propagate_headers,
+            # what subgraphs receive and what connector sources may receive (each filters)
+            propagate_headers=sorted(
+                {
+                    *(h.lower() for h in self.settings.subgraphs.propagate_headers),
+                    *self.settings.connectors.all_headers(),
+                }
+            ),
             catalogue_url=graphiql.catalogue_of(self.settings.registry_poll.url),
             on_startup=[self.alerts.start] if self.alerts is not None else None,
             on_shutdown=[close_shared],
@@ -339,7 +394,7 @@ def build_transport(
         max_connections_per_host=section.max_connections_per_host,
         keepalive_expiry=section.keepalive_seconds,
         deduplicate=section.deduplicate,
-        request_headers=propagated_headers if section.propagate_headers else None,
+        request_headers=_only(section.propagate_headers) if section.propagate_headers else None,
         send_headers=send_headers,
         ssl_context=tls_context(section.tls),
         max_response_bytes=section.max_response_bytes,
@@ -361,3 +416,42 @@ def build_transport(
             span=tracing.fetch if tracing is not None else None,
         )
     return transport, breaker
+
+
+def _only(names: list[str]) -> Callable[[], Mapping[str, str] | None]:
+    """The propagated client headers a subgraph receives (connector sources may see others)."""
+    wanted = frozenset(h.lower() for h in names)
+
+    def headers() -> Mapping[str, str] | None:
+        found = propagated_headers()
+        if not found:
+            return None
+        return {k: v for k, v in found.items() if k in wanted} or None
+
+    return headers
+
+
+def build_connector_transport(
+    settings: Settings, metrics: GatewayMetrics | None, tracing: Tracing | None
+) -> ConnectorTransport:
+    """aiohttp (``[connectors]``) <- circuit breaker per source (``[subgraphs.circuit_breaker]``)
+    <- metrics and spans labelled by source (never by URL: it may carry arguments)."""
+    section = settings.connectors
+    transport: ConnectorTransport = AiohttpConnectorTransport(
+        timeout=section.timeout, max_response_bytes=section.max_response_bytes
+    )
+    breaker = settings.subgraphs.circuit_breaker
+    if breaker.enabled:
+        transport = CircuitBreaker(
+            transport,
+            failure_threshold=breaker.failure_threshold,
+            reset_seconds=breaker.reset_seconds,
+            on_change=metrics.circuit if metrics is not None else None,
+        )
+    if metrics is not None or tracing is not None:
+        transport = InstrumentedTransport(
+            transport,
+            observe=metrics.observe_fetch if metrics is not None else None,
+            span=tracing.fetch if tracing is not None else None,
+        )
+    return transport

@@ -28,6 +28,7 @@ from gateway.auth.demo import (
     DEV_ISSUER,
     DEV_SECRET,
 )
+from gateway.connectors.config import ConnectorsSection
 from gateway.executor.config import SubgraphsSection
 from gateway.http.config import HttpSection, PersistedSection
 from gateway.limits.config import LimitsSection
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     planner: PlannerSection = PlannerSection()
     persisted_queries: PersistedSection = PersistedSection()
     subgraphs: SubgraphsSection = SubgraphsSection()
+    connectors: ConnectorsSection = ConnectorsSection()
     telemetry: TelemetrySection = TelemetrySection()
     subscriptions: SubscriptionsSection = SubscriptionsSection()
 

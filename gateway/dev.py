@@ -2,13 +2,18 @@
 
 Generates (or finds cached) the OPD stores once, then starts every service as its own process:
 the five subgraphs (``jamajama subgraph serve NAME`` on ports 4001..4005, or from
-``--base-port``) and a development registry (embedded SQLite under ``var/dev/``, port 4100), in
-parallel; publishes the subgraphs to the registry in dependency order (an extension needs its
-base entity published first), then starts the gateway following the registry. It prints one
-line per service saying where it listens once it answers.
+``--base-port``), the five REST OPDs (``jamajama rest serve NAME`` on ports 4101..4105, or from
+``--rest-base-port``) and a development registry (embedded SQLite under ``var/dev/``, port
+4100), in parallel; publishes the subgraphs to the registry in dependency order (an extension
+needs its base entity published first), then the REST OPDs' connector SDLs
+(``schema/rest/NAME.graphql``), then starts the gateway following the registry, configured to
+reach the REST OPDs (``[connectors]``: their base URLs here, their API keys from
+``$JAMAJAMA_REST_<NAME>_KEY``, ``dev-<name>`` by default). It prints one line per service
+saying where it listens once it answers.
 
-Then it watches ``subgraphs/*.py`` and ``schema/*.graphql``: a changed subgraph module restarts
-that subgraph and republishes what it now serves; a changed SDL file is published as is. Each
+Then it watches ``subgraphs/*.py``, ``schema/*.graphql`` and their ``rest/`` counterparts: a
+changed subgraph module restarts that subgraph and republishes what it now serves; a changed
+REST OPD module restarts that service; a changed SDL file is published as is. Each
 publish prints the registry's verdict (composition errors, breaking changes with the operations
 that use them) and the schema diff; the gateway picks an accepted version up within a second.
 Subgraph errors reach clients unredacted (development only). Ctrl-C stops everything.
@@ -17,6 +22,7 @@ Subgraph errors reach clients unredacted (development only). Ctrl-C stops everyt
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -27,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,6 +41,8 @@ from gateway.auth.exposure import EXPOSE_FLAG, add_exposure_argument, exposure_r
 
 #: the OPD subgraphs in start and publish order (each extends only entities of those before it)
 SUBGRAPH_NAMES: tuple[str, ...] = ("wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial")
+#: the REST OPDs (``subgraphs.rest.REST_OPDS``), published after the subgraphs they extend
+REST_NAMES: tuple[str, ...] = ("bapenda", "bkd", "tanaman_pangan", "dpmptsp", "bpbd")
 READY_TIMEOUT_S = 60.0
 ROOT = Path(__file__).resolve().parent.parent
 #: how often the watched files are looked at (mtime polling: no dependency, bounded cost)
@@ -74,6 +83,51 @@ def subgraph_service(args: argparse.Namespace, index: int) -> Service:
     return Service(name, port, argv, health_expects=(("subgraph", name),))
 
 
+def rest_service(args: argparse.Namespace, index: int) -> Service:
+    name, port = REST_NAMES[index], args.rest_base_port + index
+    argv = _jamajama(
+        "rest", "serve", name, "--host", args.host, "--port", str(port), *_data_args(args)
+    )
+    return Service(
+        name,
+        port,
+        argv,
+        endpoint="/openapi.json",
+        health_expects=(("service", name),),
+        env=((_key_variable(name), _rest_key(name)),),
+    )
+
+
+def _key_variable(name: str) -> str:
+    return f"JAMAJAMA_REST_{name.upper()}_KEY"
+
+
+def _rest_key(name: str) -> str:
+    """The REST OPD's API key: as ``subgraphs.rest.api_key`` reads it (the same variable)."""
+    return os.environ.get(_key_variable(name), f"dev-{name}")
+
+
+def rest_sdl(name: str) -> Path:
+    return ROOT / "schema" / "rest" / f"{name}.graphql"
+
+
+def connectors_config(args: argparse.Namespace) -> dict[str, object]:
+    """``[connectors]`` of the development gateway: every REST OPD source at its local port,
+    its API key read from the variable the REST service reads (never on a command line)."""
+    from gateway.connectors.sdl import read_connectors
+
+    sources: dict[str, object] = {}
+    for index, name in enumerate(REST_NAMES):
+        model = read_connectors(name, rest_sdl(name).read_text())
+        for source in model.sources.values() if model is not None else ():
+            path = urlsplit(source.base_url.source).path
+            sources[f"{name}.{source.name}"] = {
+                "base_url": f"http://{args.host}:{args.rest_base_port + index}{path}",
+                "config_env": {"apiKey": _key_variable(name)},
+            }
+    return {"sources": sources}
+
+
 def services(args: argparse.Namespace) -> list[Service]:
     """Everything ``jamajama dev`` runs, in start order.
 
@@ -85,6 +139,7 @@ def services(args: argparse.Namespace) -> list[Service]:
     from gateway.registry.tokens import DEV_ADMIN_TOKEN
 
     subgraphs = [subgraph_service(args, i) for i in range(len(SUBGRAPH_NAMES))]
+    rest = [rest_service(args, i) for i in range(len(REST_NAMES))]
     registry_url = f"http://{args.host}:{args.registry_port}"
     registry = Service(
         "registry",
@@ -121,6 +176,8 @@ def services(args: argparse.Namespace) -> list[Service]:
             ("JAMAJAMA_REGISTRY_POLL__CACHE_PATH", "var/dev/supergraph.cache.graphql"),
             # the portal's origin, and no other
             ("JAMAJAMA_HTTP__CORS__ALLOW_ORIGINS", f'["http://{args.host}:{portal_port}"]'),
+            ("JAMAJAMA_CONNECTORS", json.dumps(connectors_config(args))),
+            *((_key_variable(name), _rest_key(name)) for name in REST_NAMES),
         ),
     )
     portal = Service(
@@ -134,7 +191,7 @@ def services(args: argparse.Namespace) -> list[Service]:
         health="/healthz",
         health_expects=(("service", "portal"),),
     )  # fmt: skip
-    return [*subgraphs, registry, gateway, portal]
+    return [*subgraphs, *rest, registry, gateway, portal]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -144,6 +201,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_exposure_argument(parser)
     parser.add_argument(
         "--base-port", type=int, default=4001, help="port of the first subgraph (%(default)s)"
+    )
+    parser.add_argument(
+        "--rest-base-port",
+        type=int,
+        default=4101,
+        help="port of the first REST OPD (%(default)s)",
     )
     parser.add_argument(
         "--gateway-port", type=int, default=4000, help="port of the gateway (%(default)s)"
@@ -224,8 +287,12 @@ class Publisher:
         self.registry = f"http://{args.host}:{args.registry_port}"
         self.host = args.host
         self.base_port = args.base_port
+        self.rest_base_port = args.rest_base_port
 
     def url(self, name: str) -> str:
+        """The routing URL: a subgraph's endpoint; a REST OPD's base (the gateway calls it)."""
+        if name in REST_NAMES:
+            return f"http://{self.host}:{self.rest_base_port + REST_NAMES.index(name)}"
         return f"http://{self.host}:{self.base_port + SUBGRAPH_NAMES.index(name)}/graphql"
 
     def publish(self, name: str, sdl_from: str | None = None, start: bool = False) -> bool:
@@ -241,9 +308,14 @@ class Publisher:
         from gateway.registry.tokens import DEV_ADMIN_TOKEN, dev_token
 
         url = self.url(name)
+        if sdl_from is None and name in REST_NAMES:
+            sdl_from = str(rest_sdl(name))  # a connector SDL: the file is what it serves
+        # the development registry has team tokens for the five subgraphs; the admin publishes
+        # the REST OPDs' connector SDLs
+        token = DEV_ADMIN_TOKEN if name in REST_NAMES else dev_token(name)
         try:
             sdl = Path(sdl_from).read_text() if sdl_from else fetch_sdl(url)
-            with RegistryClient(self.registry, dev_token(name)) as client:
+            with RegistryClient(self.registry, token) as client:
                 status, body, lines = submit(client, name, url, sdl, dry_run=False, diff=not start)
             if start and status == 409:
                 with RegistryClient(self.registry, DEV_ADMIN_TOKEN) as admin:
@@ -266,6 +338,8 @@ def _snapshot() -> dict[Path, float]:
     files = [
         *(ROOT / "subgraphs" / f"{name}.py" for name in SUBGRAPH_NAMES),
         *(ROOT / "schema" / f"{name}.graphql" for name in SUBGRAPH_NAMES),
+        *(ROOT / "subgraphs" / "rest" / f"{name}.py" for name in REST_NAMES),
+        *(rest_sdl(name) for name in REST_NAMES),
     ]
     return {path: path.stat().st_mtime for path in files if path.exists()}
 
@@ -291,13 +365,18 @@ class Loop:
             self.publisher.publish(name, sdl_from=str(path))
             return
         print(f"{path.relative_to(ROOT)} changed: restarting {name}", flush=True)
-        service = subgraph_service(self.args, SUBGRAPH_NAMES.index(name))
+        rest = name in REST_NAMES
+        if rest:
+            service = rest_service(self.args, REST_NAMES.index(name))
+        else:
+            service = subgraph_service(self.args, SUBGRAPH_NAMES.index(name))
         _stop([self.procs[name]])
         self.procs[name] = _start(service)
         if not _wait_ready(self.args.host, service, self.procs[name]):
             print(f"{name} failed to start: fix it and save again", file=sys.stderr, flush=True)
             return
-        self.publisher.publish(name)
+        if not rest:  # a REST OPD's connector SDL is a file of its own (published when saved)
+            self.publisher.publish(name)
 
     def watch(self) -> int:
         """Until a registry or gateway process exits (a subgraph may fail and be fixed)."""
@@ -328,7 +407,7 @@ def run(args: argparse.Namespace) -> int:
         ports = ", ".join(f"{s.name} {s.port}" for s in busy)
         print(
             f"port(s) already in use: {ports}; stop what uses them or pass --base-port, "
-            "--registry-port, --gateway-port, --portal-port",
+            "--rest-base-port, --registry-port, --gateway-port, --portal-port",
             file=sys.stderr,
         )
         return 1
@@ -349,13 +428,14 @@ def run(args: argparse.Namespace) -> int:
                 if not _all_ready(args.host, pending):
                     return 1
                 publisher = Publisher(args)
-                if not all(publisher.publish(n, start=True) for n in SUBGRAPH_NAMES):
+                names = (*SUBGRAPH_NAMES, *REST_NAMES)
+                if not all(publisher.publish(n, start=True) for n in names):
                     return 1
             procs[service.name] = _start(service)
             pending.append((service, procs[service.name]))
         if not _all_ready(args.host, pending):
             return 1
-        watching = "" if args.no_watch else "; watching subgraphs/*.py and schema/*.graphql"
+        watching = "" if args.no_watch else "; watching subgraphs/ and schema/"
         print(
             f"all services up in {time.monotonic() - started:.1f} s{watching}; Ctrl-C stops them",
             flush=True,

@@ -222,6 +222,8 @@ class Gateway:
             self._owned_transport = transport = AiohttpTransport()
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
+        #: extra lines a printed plan shows in a fetch (connector subgraphs: their HTTP calls)
+        self.describe_fetch: Callable[[str, str], list[str]] | None = None
         #: fetches to one subgraph that run at the same time go in one request (``[planner]``)
         self._merge_fetches = merge_fetches
         self._documents: LruCache[str, _PreparedDocument] = LruCache(document_cache_size)

@@ -5,8 +5,9 @@ copy of ``schema/``) with the virtual environment's ``bin`` first on ``PATH`` (`
 .venv/bin/activate``), it starts ``jamajama dev`` in the background, then runs every line of every
 ``sh`` block of the README in one shell, in order, so that variables carry over (``TOKEN``,
 ``OPD_TOKEN``, ``JAMAJAMA_REGISTRY_URL``). Ports: the README's, moved to free ones the way the
-README allows (``--base-port``, ``--registry-port``, ``--gateway-port``), and its URLs rewritten
-to match. Lines that cannot run here or never exit are listed in ``SKIPPED`` and ``BACKGROUND``.
+README allows (``--base-port``, ``--rest-base-port``, ``--registry-port``, ``--gateway-port``),
+and its URLs rewritten to match. Lines that cannot run here or never exit are listed in
+``SKIPPED`` and ``BACKGROUND``.
 """
 
 from __future__ import annotations
@@ -86,10 +87,11 @@ class Ports:
     """The README's ports and the free ones this run uses instead."""
 
     def __init__(self) -> None:
-        base = _free_port_range(8)
+        base = _free_port_range(13)
         self.moved = {4000: base, 4100: base + 6, 4013: base + 7}  # 4013: `subgraph serve`
         self.moved[4200] = base + 200  # the portal: the gateway's port + 200
         self.moved |= {4001 + i: base + 1 + i for i in range(5)}
+        self.moved |= {4101 + i: base + 8 + i for i in range(5)}  # the REST OPDs
 
     def rewrite(self, text: str) -> str:
         text = re.sub(r"127\.0\.0\.1:(\d{4})", lambda m: f"127.0.0.1:{self._port(m)}", text)
@@ -117,7 +119,8 @@ def dev(workdir: Path) -> Iterator[tuple[Ports, list[str]]]:
     ports = Ports()
     proc = subprocess.Popen(
         ["jamajama", "dev", "--base-port", str(ports.moved[4001]),
-         "--gateway-port", str(ports.moved[4000]), "--registry-port", str(ports.moved[4100])],
+         "--gateway-port", str(ports.moved[4000]), "--registry-port", str(ports.moved[4100]),
+         "--rest-base-port", str(ports.moved[4101])],
         cwd=workdir,
         env=_env(),
         stdout=subprocess.PIPE,
@@ -159,7 +162,7 @@ def test_every_readme_command_works_as_written(dev: tuple[Ports, list[str]], wor
     text = README.read_text()
     block = re.search(r"^```\n(wilayah .*?)^```", text, flags=re.M | re.S)
     assert block is not None, "the README shows what `jamajama dev` prints"
-    assert [line.split() for line in dev_lines[1:9]] == [
+    assert [line.split() for line in dev_lines[1:14]] == [
         line.split() for line in ports.rewrite(block.group(1)).splitlines()
     ]
 
@@ -208,6 +211,17 @@ def test_every_readme_command_works_as_written(dev: tuple[Ports, list[str]], wor
     answer = json.loads(output("curl"))
     assert "errors" not in answer, answer
     assert answer["data"]["penduduk"]["nama"] and answer["data"]["penduduk"]["keluarga"]["anggota"]
+
+    def answer_to(field: str) -> dict[str, object]:
+        body = next(o.split("\n", 1)[1] for c, o in said.items() if field in c)
+        parsed: dict[str, object] = json.loads(body)
+        assert "errors" not in parsed, parsed
+        return parsed
+
+    ten = answer_to("rekapKendaraan")["data"]
+    assert len(ten["kabupatenKota"]) == 15  # type: ignore[index]
+    disasters = answer_to("kejadianBencana")["data"]
+    assert disasters["wilayah"]["children"]  # type: ignore[index]
     access = output("jamajama audit subject")
     assert "sibansos (Dinas Sosial)" in access and "purpose penyaluran_bansos" in access
     assert output("jamajama audit verify").startswith("audit log intact")

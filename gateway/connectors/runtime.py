@@ -7,10 +7,13 @@ the inputs' paths, with stable codes:
 - ``CONNECTOR_FETCH``: a non-success answer (message and extensions from ``errors:`` mappings);
 - ``CONNECTOR_RESPONSE_INVALID``: a body that is not the JSON its content-type says;
 - ``CONNECTOR_REQUEST_INVALID``: the request could not be built (an array in a URL, ...);
-- ``HTTP_CLIENT_ERROR``: no answer (connection refused, circuit open); ``GATEWAY_TIMEOUT``.
+- ``HTTP_CLIENT_ERROR``: no answer (connection refused, circuit open); ``GATEWAY_TIMEOUT``;
+- ``CONNECTOR_IDENTIFIER_IN_URL``: an identifier value would travel in the URL (not sent);
+- ``SUBGRAPH_RESPONSE_TOO_LARGE``: a body beyond the transport's cap (not read further).
 
 Requests run concurrently up to ``context.max_concurrency``; a ``$batch`` connector sends one
-request per chunk of ``batch.maxSize`` representations and matches results back by key.
+request per chunk of ``batch.maxSize`` representations and matches results back by key; inputs
+that would make the same call (same ``$args``, same ``$this`` fields read) share one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from gateway.errors import ErrorDict, SubgraphError
 
+from .identifiers import identifiers_in_url
 from .mapping import MISSING, Selection, apply
 from .mapping.values import compact_json
 from .model import Connector, ConnectorSubgraph
@@ -36,6 +40,8 @@ FETCH = "CONNECTOR_FETCH"
 RESPONSE_INVALID = "CONNECTOR_RESPONSE_INVALID"
 CLIENT_ERROR = "HTTP_CLIENT_ERROR"
 TIMEOUT = "GATEWAY_TIMEOUT"
+IDENTIFIER_IN_URL = "CONNECTOR_IDENTIFIER_IN_URL"
+TOO_LARGE = "SUBGRAPH_RESPONSE_TOO_LARGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,8 @@ class ConnectorContext:
     request_headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
     max_concurrency: int = 8
+    #: field names besides the built-in ones (``nik``, ``noKk`` ...) whose values never go in a URL
+    identifier_names: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -92,8 +100,16 @@ async def execute_connector(
         chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
         await asyncio.gather(*(_batch(connector, inputs, c, context, gate, result) for c in chunks))
     else:
+        # identical calls (same $args, same $this fields read) are made once
+        whole = ("$this", None) in connector.references()
+        this_keys = connector.key_fields("$this")
+        calls: dict[str, list[int]] = {}
+        for i, item in enumerate(inputs):
+            this = item.this or {}
+            read = this if whole else {k: this.get(k) for k in this_keys}
+            calls.setdefault(compact_json([dict(item.args), read]), []).append(i)
         await asyncio.gather(
-            *(_single(connector, inputs, i, context, gate, result) for i in range(len(inputs)))
+            *(_single(connector, inputs, g, context, gate, result) for g in calls.values())
         )
     return result
 
@@ -110,19 +126,22 @@ def _variables(connector: Connector, context: ConnectorContext) -> dict[str, Any
 async def _single(
     connector: Connector,
     inputs: Sequence[ConnectorInput],
-    index: int,
+    group: list[int],
     context: ConnectorContext,
     gate: asyncio.Semaphore,
     result: ConnectorResult,
 ) -> None:
-    item = inputs[index]
+    """One call for the inputs of ``group`` (identical as far as the connector reads them)."""
+    item = inputs[group[0]]
     variables = _variables(connector, context)
     variables["$args"] = dict(item.args)
     if item.this is not None:
         variables["$this"] = dict(item.this)
-    mapped = await _call(connector, variables, context, gate, [item.path], result)
+    paths = [inputs[i].path for i in group]
+    mapped = await _call(connector, variables, context, gate, paths, result)
     if mapped is not MISSING:
-        result.data[index] = mapped
+        for index in group:
+            result.data[index] = mapped
 
 
 async def _batch(
@@ -179,6 +198,13 @@ async def _call(
         for path in paths:
             result.errors.append(_error(connector, error.message, error.code, path, {}))
         return MISSING
+    leaked = identifiers_in_url(request.url, variables, context.identifier_names)
+    if leaked:
+        message = (f"A personal identifier ({', '.join(leaked)}) would travel in the URL; "
+                   "the request was not sent")  # fmt: skip
+        for path in paths:
+            result.errors.append(_error(connector, message, IDENTIFIER_IN_URL, path, {}))
+        return MISSING
     response = await _send(connector, request, context, gate, paths, result)
     if response is None:
         return MISSING
@@ -221,6 +247,8 @@ async def _send(
         return error.response
     except SubgraphError as error:
         code = TIMEOUT if error.extensions.get("timeout") else CLIENT_ERROR
+        if error.code == TOO_LARGE:
+            code = TOO_LARGE
         extra = {k: v for k, v in error.extensions.items() if k == "circuit"}
         for path in paths:
             result.errors.append(_error(connector, error.message, code, path, extra))

@@ -17,6 +17,7 @@ import aiohttp
 from yarl import URL
 
 from gateway.errors import SubgraphError
+from gateway.executor.aiohttp_transport import _read_capped as read_capped
 from gateway.executor.transport import http_error
 
 from .request import HttpRequest
@@ -59,9 +60,17 @@ def as_fetch_body(request: HttpRequest, timeout: float | None = None) -> dict[st
 class AiohttpConnectorTransport:
     """One pooled aiohttp session; ``timeout`` seconds per request."""
 
-    def __init__(self, *, timeout: float = 10.0, limit_per_host: int = 16) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        limit_per_host: int = 16,
+        max_response_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.timeout = timeout
         self.limit_per_host = limit_per_host
+        #: largest body read (``SUBGRAPH_RESPONSE_TOO_LARGE`` beyond; 0: no cap)
+        self.max_response_bytes = max_response_bytes
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -84,7 +93,10 @@ class AiohttpConnectorTransport:
                 data=request.body,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as answer:
-                payload = await answer.read()
+                if self.max_response_bytes:
+                    payload = await read_capped(answer, subgraph, self.max_response_bytes)
+                else:
+                    payload = await answer.read()
                 headers: dict[str, list[str]] = {}
                 for name, value in answer.headers.items():
                     headers.setdefault(name.lower(), []).append(value)

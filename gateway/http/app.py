@@ -535,7 +535,7 @@ class GraphQLEndpoint:
             query_plan = current.query_plan(params["query"], params["operation_name"], principal)
         except GatewayError as error:
             return _json_response({"errors": [error.to_graphql_error()]}, JSON, 400)
-        text = print_plan(query_plan) if query_plan is not None else None
+        text = print_plan(query_plan, current.describe_fetch) if query_plan is not None else None
         return _json_response({"plan": text}, JSON)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -18,57 +20,67 @@ from gateway.planner.plan import (
 
 _INDENT = "  "
 
+#: ``(service, operation) -> lines`` printed first in a fetch (connector subgraphs: the HTTP
+#: calls it makes, ``connect GET "/kendaraan/{$args.nopol}" (bapenda.samsat)``)
+DescribeFetch = Callable[[str, str], Sequence[str]]
 
-def print_plan(plan: QueryPlan) -> str:
+
+def print_plan(plan: QueryPlan, describe: DescribeFetch | None = None) -> str:
     """Print ``plan`` as ``QueryPlan { ... }`` with two-space indentation."""
     if plan.node is None:
         return "QueryPlan {}"
     lines = ["QueryPlan {"]
-    _print_node(plan.node, 1, lines)
+    _print_node(plan.node, 1, lines, describe)
     lines.append("}")
     return "\n".join(lines)
 
 
-def _print_node(node: PlanNode, depth: int, lines: list[str]) -> None:
+def _print_node(
+    node: PlanNode, depth: int, lines: list[str], describe: DescribeFetch | None = None
+) -> None:
     pad = _INDENT * depth
     match node:
         case FetchNode():
-            _print_fetch(node, depth, lines)
+            _print_fetch(node, depth, lines, describe)
         case MergedFetchNode():
-            _print_merged(node, depth, lines)
+            _print_merged(node, depth, lines, describe)
         case FlattenNode(path=path, node=inner):
             lines.append(f'{pad}Flatten(path: "{".".join(path)}") {{')
-            _print_fetch(inner, depth + 1, lines)
+            _print_fetch(inner, depth + 1, lines, describe)
             lines.append(f"{pad}}},")
         case SequenceNode(nodes=nodes) | ParallelNode(nodes=nodes):
             lines.append(f"{pad}{'Sequence' if isinstance(node, SequenceNode) else 'Parallel'} {{")
             for child in nodes:
-                _print_node(child, depth + 1, lines)
+                _print_node(child, depth + 1, lines, describe)
             lines.append(f"{pad}}},")
         case ConditionNode(condition=condition, if_clause=if_clause, else_clause=else_clause):
             if else_clause is None:
                 lines.append(f"{pad}Include(if: ${condition}) {{")
                 if if_clause is not None:
-                    _print_node(if_clause, depth + 1, lines)
+                    _print_node(if_clause, depth + 1, lines, describe)
                 lines.append(f"{pad}}},")
             elif if_clause is None:
                 lines.append(f"{pad}Skip(if: ${condition}) {{")
-                _print_node(else_clause, depth + 1, lines)
+                _print_node(else_clause, depth + 1, lines, describe)
                 lines.append(f"{pad}}},")
             else:
                 lines.append(f"{pad}Condition(if: ${condition}) {{")
                 lines.append(f"{pad}{_INDENT}Then {{")
-                _print_node(if_clause, depth + 2, lines)
+                _print_node(if_clause, depth + 2, lines, describe)
                 lines.append(f"{pad}{_INDENT}}} Else {{")
-                _print_node(else_clause, depth + 2, lines)
+                _print_node(else_clause, depth + 2, lines, describe)
                 lines.append(f"{pad}{_INDENT}}},")
                 lines.append(f"{pad}}},")
 
 
-def _print_fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
+def _print_fetch(
+    node: FetchNode, depth: int, lines: list[str], describe: DescribeFetch | None = None
+) -> None:
     pad = _INDENT * depth
     lines.append(f'{pad}Fetch(service: "{node.service}") {{')
     inner = pad + _INDENT
+    if describe is not None:
+        lines += [f"{inner}{line}" for line in describe(node.service, node.operation)]
     if node.requires is not None:
         lines.append(f"{inner}{{")
         for rule in node.requires:
@@ -83,11 +95,15 @@ def _print_fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
     lines.append(f"{pad}}},")
 
 
-def _print_merged(node: MergedFetchNode, depth: int, lines: list[str]) -> None:
+def _print_merged(
+    node: MergedFetchNode, depth: int, lines: list[str], describe: DescribeFetch | None = None
+) -> None:
     """Each part (where its answer goes, what it sends), then the one document sent."""
     pad = _INDENT * depth
     inner = pad + _INDENT
     lines.append(f'{pad}MergedFetch(service: "{node.service}") {{')
+    if describe is not None:
+        lines += [f"{inner}{line}" for line in describe(node.service, node.operation)]
     for part in node.parts:
         if part.fetch.requires is None:
             lines.append(f'{inner}Root(keys: "{", ".join(sorted(part.keys))}"),')

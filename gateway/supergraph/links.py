@@ -32,6 +32,9 @@ EXECUTION_FEATURES: dict[str, frozenset[str]] = {
     "https://specs.apollo.dev/link": frozenset({"1.0"}),
     "https://specs.apollo.dev/join": frozenset({"0.2", "0.3", "0.4", "0.5"}),
     "https://specs.apollo.dev/context": frozenset({"0.1"}),
+    # served by the connector transport (gateway/connectors/serving.py); the composer links the
+    # newest version it knows whatever the subgraphs link (each subgraph's own is read back)
+    "https://specs.apollo.dev/connect": frozenset({"0.1", "0.2", "0.3"}),
 }
 #: Security features enforced by the gateway core itself (hiding, not authorization).
 CORE_SECURITY_FEATURES: dict[str, frozenset[str]] = {

@@ -32,6 +32,16 @@ def api_key(name: str) -> str:
 
 
 def create_app(name: str, world: RestWorld, key: str | None = None) -> Starlette:
+    """The OPD's service, plus ``GET /health`` -> ``{"status": "ok", "service": NAME}`` (no key:
+    ``jamajama dev`` waits on it)."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
     module = importlib.import_module(REST_OPDS[name][0])
     app: Starlette = module.create_app(world, key if key is not None else api_key(name))
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "service": name})
+
+    app.add_route("/health", health, methods=["GET"])
     return app

@@ -1,4 +1,4 @@
-"""``jamajama rest ...``: serve one of the REST OPDs (not started by ``jamajama dev`` yet).
+"""``jamajama rest ...``: serve one of the REST OPDs (``jamajama dev`` starts all five).
 
 jamajama rest serve NAME [--host H] [--port P] [--seed S] [--scale X] [--data-dir D]
 jamajama rest list

@@ -14,6 +14,7 @@ from gateway.connectors.sdl import read_connectors
 from subgraphs.kit.generator import DEFAULT_SEED, ensure_world
 from subgraphs.rest import REST_OPDS, create_app
 from subgraphs.rest.world import RestWorld
+from tests.auth.harness import opd_world  # noqa: F401  (the GraphQL OPDs, for the gateway tests)
 from tests.servers import ServerThread
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema" / "rest"

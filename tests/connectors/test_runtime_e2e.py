@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.connectors.model import ConnectorSubgraph
+from gateway.connectors.request import HttpRequest
 from gateway.connectors.runtime import (
     ConnectorContext,
     ConnectorInput,
@@ -23,7 +24,8 @@ from gateway.connectors.runtime import (
     execute_connector,
 )
 from gateway.connectors.sdl import read_connectors
-from gateway.connectors.transport import AiohttpConnectorTransport
+from gateway.connectors.transport import AiohttpConnectorTransport, as_fetch_body
+from gateway.errors import SubgraphError
 from gateway.executor.resilience import CircuitBreaker
 from subgraphs.rest.world import RestWorld
 from tests.connectors.conftest import RestOpd
@@ -387,7 +389,8 @@ def test_connection_refused_is_a_client_error(failing: tuple[str, ConnectorSubgr
 
 def test_circuit_breaker_opens_per_source(failing: tuple[str, ConnectorSubgraph]) -> None:
     url, model = failing
-    inputs = [ConnectorInput(path=("boom", i)) for i in range(4)]
+    # different arguments: four calls (identical inputs would share one)
+    inputs = [ConnectorInput(args={"n": i}, path=("boom", i)) for i in range(4)]
     result, transport = run(
         None, "uji:Query.boom[0]", inputs, model=model, base_url=url, max_concurrency=1,
         wrap=lambda inner: CircuitBreaker(inner, failure_threshold=2, reset_seconds=60),
@@ -396,6 +399,20 @@ def test_circuit_breaker_opens_per_source(failing: tuple[str, ConnectorSubgraph]
     codes = [e["extensions"]["code"] for e in result.errors]
     assert codes == ["CONNECTOR_FETCH", "CONNECTOR_FETCH", "HTTP_CLIENT_ERROR", "HTTP_CLIENT_ERROR"]
     assert result.errors[-1]["extensions"]["circuit"] == "open"
+
+
+def test_identical_unbatched_inputs_share_one_call(
+    rest_opds: dict[str, RestOpd], rest_world: RestWorld
+) -> None:
+    """Four regions, two codes: ``Wilayah.rekapKendaraan`` reads only ``$this.kode``."""
+    inputs = [
+        ConnectorInput(this={"kode": kode, "nama": str(i)}, path=("w", i))
+        for i, kode in enumerate(["18.01", "18.02", "18.01", "18.01"])
+    ]
+    result, transport = run(rest_opds["bapenda"], "bapenda:Wilayah.rekapKendaraan[0]", inputs)
+    assert result.errors == []
+    assert sorted(url.rsplit("=", 1)[1] for _, url in transport.requests) == ["18.01", "18.02"]
+    assert result.data[0] == result.data[2] == result.data[3] != result.data[1]
 
 
 def test_duplicate_representations_share_one_batch_slot(
@@ -419,3 +436,34 @@ def test_encoded_slashes_reach_the_api_as_sent(failing: tuple[str, ConnectorSubg
     assert transport.requests == [("GET", f"{url}/x/18%2F71%20a")]
     assert result.errors == []
     assert result.data == ["/x/18%2F71%20a"]  # the raw path the API received
+
+
+def test_a_body_beyond_the_cap_is_not_read_and_fails_with_a_stable_code(
+    failing: tuple[str, ConnectorSubgraph],
+) -> None:
+    url, model = failing
+    request = HttpRequest("GET", f"{url}/x/{'a' * 64}", ())
+
+    async def fetch(limit: int) -> Any:
+        transport = AiohttpConnectorTransport(max_response_bytes=limit)
+        try:
+            return await transport.fetch("uji.api", request.url, as_fetch_body(request))
+        finally:
+            await transport.aclose()
+
+    with pytest.raises(SubgraphError) as caught:
+        asyncio.run(fetch(16))
+    assert caught.value.code == "SUBGRAPH_RESPONSE_TOO_LARGE"
+    assert asyncio.run(fetch(1024)).status == 200
+
+    class TooLarge:
+        async def fetch(self, key: str, url: str, body: dict[str, Any]) -> Any:
+            raise caught.value
+
+    result, _ = run(
+        None, "uji:Query.boom[0]", [ConnectorInput(path=("boom",))], model=model, base_url=url,
+        wrap=lambda inner: TooLarge(),
+    )  # fmt: skip
+    (error,) = result.errors
+    assert error["extensions"]["code"] == "SUBGRAPH_RESPONSE_TOO_LARGE"
+    assert error["path"] == ["boom"]

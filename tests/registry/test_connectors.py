@@ -80,12 +80,6 @@ def test_a_connector_subgraph_without_a_url_composes_with_the_placeholder() -> N
     assert 'BPBD @join__graph(name: "bpbd", url: "http://ignored")' in result.supergraph_sdl
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gateway serves connector supergraphs (links connect/v0.3 for EXECUTION) only "
-    "once the connector serving work (branch connect) lands; until then the registry refuses "
-    "what the gateway could not serve",
-)
 def test_a_connector_subgraph_is_published_without_a_url(client: TestClient) -> None:
     response = client.post(
         "/api/subgraphs/bpbd/publish",

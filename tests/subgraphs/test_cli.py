@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import pytest
 
 from gateway import dev
 from gateway.cli import main
+from subgraphs.rest import REST_OPDS
 
 from .conftest import TEST_SCALE
 
@@ -94,9 +96,12 @@ def test_dev_services_are_the_five_subgraphs_the_registry_and_the_gateway() -> N
     services = dev.services(parser.parse_args([]))
     assert [(s.name, s.port) for s in services] == [
         ("wilayah", 4001), ("kependudukan", 4002), ("kesehatan", 4003),
-        ("pendidikan", 4004), ("sosial", 4005), ("registry", 4100), ("gateway", 4000),
-        ("portal", 4200),
+        ("pendidikan", 4004), ("sosial", 4005),
+        ("bapenda", 4101), ("bkd", 4102), ("tanaman_pangan", 4103), ("dpmptsp", 4104),
+        ("bpbd", 4105),
+        ("registry", 4100), ("gateway", 4000), ("portal", 4200),
     ]  # fmt: skip
+    assert list(dev.REST_NAMES) == list(REST_OPDS)
     assert services[1].argv[1:] == (
         "-m", "gateway.cli", "subgraph", "serve", "kependudukan", "--host", "127.0.0.1",
         "--port", "4002", "--seed", "18", "--scale", "0.001",
@@ -108,15 +113,28 @@ def test_dev_services_are_the_five_subgraphs_the_registry_and_the_gateway() -> N
     assert gateway.after_previous
     assert gateway.argv[3:6] == ("gateway", "--registry", "http://127.0.0.1:4100")
     assert ("JAMAJAMA_HTTP__SUBGRAPH_ERRORS", "pass") in gateway.env
+    # the gateway reaches the REST OPDs here, with the API keys they read (never in argv)
+    connectors = json.loads(dict(gateway.env)["JAMAJAMA_CONNECTORS"])
+    assert connectors["sources"]["bapenda.samsat"] == {
+        "base_url": "http://127.0.0.1:4101/api/v1",
+        "config_env": {"apiKey": "JAMAJAMA_REST_BAPENDA_KEY"},
+    }
+    assert len(connectors["sources"]) == 5
+    bapenda = services[5]
+    assert bapenda.argv[3:6] == ("rest", "serve", "bapenda")
+    assert (
+        dict(bapenda.env)["JAMAJAMA_REST_BAPENDA_KEY"]
+        == dict(gateway.env)["JAMAJAMA_REST_BAPENDA_KEY"]
+    )
 
 
 def test_dev_refuses_busy_ports_before_starting_anything(tmp_path: Path) -> None:
-    base = _free_ports(7)
+    base = _free_ports(12)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", base + 2))
         busy.listen()
         command = ["dev", "--base-port", str(base), "--gateway-port", str(base + 5)]
-        command += ["--registry-port", str(base + 6)]
+        command += ["--registry-port", str(base + 6), "--rest-base-port", str(base + 7)]
         result = subprocess.run(
             [sys.executable, "-m", "gateway.cli", *command],
             capture_output=True,
@@ -161,13 +179,28 @@ def test_dev_publishes_a_changed_sdl_file_as_is(capsys: pytest.CaptureFixture[st
     assert "schema/sosial.graphql changed: publishing it" in capsys.readouterr().out
 
 
+def test_dev_publishes_a_changed_connector_sdl_as_is_and_watches_rest_modules() -> None:
+    parser = argparse.ArgumentParser()
+    dev.add_arguments(parser)
+    loop = dev.Loop(parser.parse_args([]), {})
+    recorder = _RecordingPublisher()
+    loop.publisher = recorder  # type: ignore[assignment]
+    path = dev.ROOT / "schema" / "rest" / "bapenda.graphql"
+    loop.on_change(path)
+    assert recorder.calls == [("bapenda", str(path))]
+    watched = dev._snapshot()
+    assert path in watched and dev.ROOT / "subgraphs" / "rest" / "bpbd.py" in watched
+    assert dev.Publisher(parser.parse_args([])).url("bkd") == "http://127.0.0.1:4102"
+
+
 def test_dev_starts_everything_publishes_and_the_gateway_follows_the_registry(
     world_dir: Path, tmp_path: Path
 ) -> None:
-    base = _free_ports(7)
+    base = _free_ports(13)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
          "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
+         "--rest-base-port", str(base + 7), "--portal-port", str(base + 12),
          "--scale", str(TEST_SCALE), "--no-watch"],
         stdout=subprocess.PIPE,
         text=True,
@@ -183,21 +216,32 @@ def test_dev_starts_everything_publishes_and_the_gateway_follows_the_registry(
             lines.append(line.rstrip("\n"))
         assert lines[0].endswith("(cached)")
         names = ["wilayah", "kependudukan", "kesehatan", "pendidikan", "sosial"]
-        assert [line.split() for line in lines[1:8]] == [
+        rest = list(REST_OPDS)
+        assert [line.split() for line in lines[1:13]] == [
             *([name, f"http://127.0.0.1:{base + i}/graphql"] for i, name in enumerate(names)),
+            *([n, f"http://127.0.0.1:{base + 7 + i}/openapi.json"] for i, n in enumerate(rest)),
             ["registry", f"http://127.0.0.1:{base + 6}"],
             ["gateway", f"http://127.0.0.1:{base + 5}/graphql"],
         ]
         versions = httpx.get(f"http://127.0.0.1:{base + 6}/api/supergraph/versions").json()
-        assert [v["subgraph"] for v in versions["versions"]] == names  # in dependency order
+        # in dependency order: the bases, the subgraphs extending them, the connector SDLs
+        assert [v["subgraph"] for v in versions["versions"]] == [*names, *rest]
         from gateway.auth.cli import mint_token
 
+        # one query, ten OPDs: five subgraphs and five REST APIs served by connectors
+        query = """{ kabupatenKota { kode jumlahPenduduk jumlahKeluargaPenerima
+          rekapKendaraan { jumlahKendaraan } jumlahPegawai luasTanam { jumlahPetani }
+          rekapIzinUsaha { jumlah } rekapBencana { jumlahKejadian } } }"""
         answer = httpx.post(
             f"http://127.0.0.1:{base + 5}/graphql",
-            json={"query": "{ kabupatenKota { kode jumlahPenduduk jumlahKeluargaPenerima } }"},
+            json={"query": query},
             headers={"Authorization": f"Bearer {mint_token('dasbor-gubernur')}"},
         ).json()
-        assert len(answer["data"]["kabupatenKota"]) == 15
+        assert "errors" not in answer, answer["errors"]
+        rows = answer["data"]["kabupatenKota"]
+        assert len(rows) == 15
+        assert all(r["rekapKendaraan"]["jumlahKendaraan"] > 0 for r in rows)
+        assert all(r["rekapIzinUsaha"]["jumlah"] >= 0 for r in rows)
         assert (tmp_path / "var" / "dev" / "registry.sqlite3").is_file()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -226,10 +270,11 @@ def test_dev_start_publishes_the_code_even_over_fields_an_earlier_session_used(
         assert registry.publish(name, f"http://old/{name}", sdl, "opd:x").accepted, name
     store.record_usage("Lama", "h", ["Query.bansosLama"], 3)
     store.close()
-    base = _free_ports(7)
+    base = _free_ports(13)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "dev", "--base-port", str(base),
          "--gateway-port", str(base + 5), "--registry-port", str(base + 6),
+         "--rest-base-port", str(base + 7), "--portal-port", str(base + 12),
          "--scale", str(TEST_SCALE), "--no-watch"],
         stdout=subprocess.PIPE,
         text=True,
@@ -245,7 +290,8 @@ def test_dev_start_publishes_the_code_even_over_fields_an_earlier_session_used(
             lines.append(line.rstrip("\n"))
         assert any("sosial: accepted" in line and "admin override" in line for line in lines)
         log = httpx.get(f"http://127.0.0.1:{base + 6}/api/supergraph/versions").json()
-        assert log["versions"][-1]["override_reason"].startswith("jamajama dev start-up")
+        (sosial,) = [v for v in log["versions"] if v["subgraph"] == "sosial"][-1:]
+        assert sosial["override_reason"].startswith("jamajama dev start-up")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
