@@ -73,7 +73,8 @@ def link_names(args: dict[str, Any]) -> tuple[Version, str, str]:
     assert match is not None
     version = (int(match.group(1)), int(match.group(2)))
     namespace = str(args.get("as") or "connect")
-    names = {"@connect": f"{namespace}__connect", "@source": f"{namespace}__source"}
+    # the link spec: the directive named like the spec (`@connect`) is `@<namespace>` unimported
+    names = {"@connect": namespace, "@source": f"{namespace}__source"}
     for item in args.get("import") or ():
         if isinstance(item, str) and item in names:
             names[item] = item[1:]

@@ -86,13 +86,13 @@ def read_supergraph_connectors(supergraph: str) -> dict[str, ConnectorSubgraph]:
             schema.extend(definition.directives or ())
         elif isinstance(definition, ObjectTypeDefinitionNode):
             objects.append(definition)
-    links, by_kind = _schema_joins(schema)
+    links, schema_joins = _schema_joins(schema)
     models: dict[str, ConnectorSubgraph] = {}
     problems: list[Problem] = []
     for graph, link in links.items():
         name = names.get(graph, graph.lower())
         try:
-            models[name] = _subgraph(name, graph, link, by_kind["source"][graph], objects)
+            models[name] = _subgraph(name, graph, link, schema_joins[graph], objects)
         except ConnectorSchemaError as error:
             problems += error.problems
     if problems:
@@ -111,10 +111,11 @@ def _graph_names(definition: EnumTypeDefinitionNode) -> dict[str, str]:
 
 def _schema_joins(
     schema: list[ConstDirectiveNode],
-) -> tuple[dict[str, dict[str, object]], dict[str, Per]]:
-    """The connect-spec ``@link`` arguments per graph, and the other joined directives by kind."""
+) -> tuple[dict[str, dict[str, object]], Per]:
+    """The connect-spec ``@link`` arguments per graph, and the graph's other schema-level joined
+    directives (its sources, under whatever local name the graph's link gives ``@source``)."""
     links: dict[str, dict[str, object]] = {}
-    by_kind: dict[str, Per] = {"source": defaultdict(list), "link": defaultdict(list)}
+    others: Per = defaultdict(list)
     for join in _joins(tuple(schema), "join__directive"):
         kind = str(directive_args(join).get("name"))
         for graph in _graphs(join):
@@ -122,19 +123,20 @@ def _schema_joins(
                 args = directive_args(join).get("args") or {}
                 if CONNECT_SPEC.match(str(args.get("url", ""))):
                     links[graph] = args
-            elif kind in by_kind:
-                by_kind[kind][graph].append(join)
-    return links, by_kind
+            else:
+                others[graph].append(join)
+    return links, others
 
 
 def _subgraph(
     name: str,
     graph: str,
     link: dict[str, object],
-    sources: list[ConstDirectiveNode],
+    schema_joins: list[ConstDirectiveNode],
     objects: list[ObjectTypeDefinitionNode],
 ) -> ConnectorSubgraph:
     version, connect_name, source_name = link_names(link)
+    sources = [j for j in schema_joins if directive_args(j).get("name") == source_name]
     if version not in SUPPORTED_VERSIONS:
         raise ConnectorSchemaError(
             name, [Problem(VERSION_UNSUPPORTED, f"connect v{version[0]}.{version[1]}", name)]

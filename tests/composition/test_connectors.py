@@ -21,10 +21,7 @@ from tests.composition.supergraph_diff import diff_supergraphs
 
 CASES = Path(__file__).parent / "connectors"
 #: cases where ours differs from Apollo's, and why (strict: they fail until fixed)
-KNOWN_GAPS = {
-    "unimported-names": "gateway.connectors.schema names an unimported @connect "
-    "'@connect__connect'; the link spec and @apollo/composition name it '@connect'",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _case(name: str) -> Any:
