@@ -37,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -217,8 +219,9 @@ def mint_token() -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def reference_answer(ctx: dict[str, Any], timeout: float) -> bytes:
-    """Apollo's answer to the request (started and stopped here)."""
+@contextmanager
+def reference_apollo(ctx: dict[str, Any]) -> Iterator[str]:
+    """Apollo Gateway on ``ctx["apollo_supergraph"]``, ready; yields its URL and stops it after."""
     port = run.free_port()
     command = [
         part.format(apollo_supergraph=ctx["apollo_supergraph"], port=port)
@@ -238,12 +241,18 @@ def reference_answer(ctx: dict[str, Any], timeout: float) -> bytes:
         why = run.wait_ready(proc, url, ctx["small"], timeout=60)
         if why:
             raise RuntimeError(f"apollo not available: {why}")
-        status, answer = run.post(url, ctx["query"], timeout=timeout)
-        if status != 200 or b'"errors"' in answer:
-            raise RuntimeError(f"apollo answered HTTP {status}: {answer[:300]!r}")
-        return answer
+        yield url
     finally:
         run.stop(proc)
+
+
+def reference_answer(ctx: dict[str, Any], timeout: float) -> bytes:
+    """Apollo's answer to the request (started and stopped here)."""
+    with reference_apollo(ctx) as url:
+        status, answer = run.post(url, ctx["query"], timeout=timeout)
+    if status != 200 or b'"errors"' in answer:
+        raise RuntimeError(f"apollo answered HTTP {status}: {answer[:300]!r}")
+    return answer
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -589,19 +589,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    for tool in ("wrk", "taskset"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} not found (Debian: apt-get install -y wrk util-linux)")
-    selected = [g for g in GATEWAYS if g.name in args.selected]
-    if any(g.needs_node for g in selected):
-        ensure_node_modules()
+def workload_context(logdir: Path) -> dict[str, Any]:
+    """The reference workload (query, expected answer) and the log folder for ``bench_gateway``."""
     shared = find_shared()
-    logdir = Path(tempfile.mkdtemp(prefix="jamajama-bench-"))
     query_file = shared / "query.json"
     expected_raw = (shared / "expected.json").read_bytes()
-    ctx: dict[str, Any] = {
+    return {
         "logdir": logdir,
         "query_file": query_file,
         "query": query_file.read_bytes(),
@@ -610,6 +603,18 @@ def main(argv: list[str] | None = None) -> int:
         "expected_raw": expected_raw,
         "expected": ordered(expected_raw),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found (Debian: apt-get install -y wrk util-linux)")
+    selected = [g for g in GATEWAYS if g.name in args.selected]
+    if any(g.needs_node for g in selected):
+        ensure_node_modules()
+    logdir = Path(tempfile.mkdtemp(prefix="jamajama-bench-"))
+    ctx = workload_context(logdir)
     print(f"machine: {machine()}")
     print(
         f"gateway on CPU {args.gateway_cpus}; wrk (1 thread, {args.connections} connections) "

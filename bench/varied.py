@@ -407,27 +407,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def reference_answers(ctx: dict[str, Any], payloads: list[bytes], logdir: Path) -> list[bytes]:
     """Apollo Gateway's answer to every body (started and stopped here)."""
-    port = run.free_port()
-    command = [
-        p.format(apollo_supergraph=ctx["apollo_supergraph"], port=port) for p in opd.APOLLO.command
-    ]
-    with (logdir / "apollo.reference.log").open("wb") as log:
-        proc = subprocess.Popen(
-            ["taskset", "-c", run.GATEWAY_CPU, *command],
-            cwd=BENCH,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "NODE_ENV": "production"},
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        why = run.wait_ready(proc, url, ctx["small"], timeout=60)
-        if why:
-            raise RuntimeError(f"apollo not available: {why}")
+    with opd.reference_apollo({**ctx, "logdir": logdir}) as url:
         found = answers(url, payloads, None)
-    finally:
-        run.stop(proc)
     wrong = [a for a in found if b'"errors"' in a]
     if wrong:
         raise RuntimeError(f"apollo answered {len(wrong)} bodies with errors: {wrong[0][:300]!r}")

@@ -95,23 +95,6 @@ class LoadProbe:
             }
 
 
-def _context(logdir: Path) -> dict[str, Any]:
-    """What bench/run.py's ``bench_gateway`` needs besides the subgraphs."""
-    shared = run.find_shared()
-    query_file = shared / "query.json"
-    expected_raw = (shared / "expected.json").read_bytes()
-    ctx: dict[str, Any] = {
-        "logdir": logdir,
-        "query_file": query_file,
-        "query": query_file.read_bytes(),
-        "small": (shared / "small.json").read_bytes(),
-        "expected_file": str(shared / "expected.json"),
-        "expected_raw": expected_raw,
-        "expected": run.ordered(expected_raw),
-    }
-    return ctx
-
-
 def _gateways(no_sharing: bool, logdir: Path) -> dict[str, run.Gateway]:
     """run.py's gateway entries, with in-flight sharing off if asked."""
     gateways = {g.name: g for g in run.GATEWAYS}
@@ -142,7 +125,7 @@ def main() -> int:
     probe = LoadProbe()
     run.run_wrk = probe  # type: ignore[assignment]
     logdir = Path(tempfile.mkdtemp(prefix="jamajama-workers-"))
-    ctx = _context(logdir)
+    ctx = run.workload_context(logdir)
     gateways = _gateways(args.no_sharing, logdir)
     print(f"machine: {run.machine()}; load (wrk, subgraphs) on CPU {run.LOAD_CPU}", flush=True)
     server = (sys.executable, str(BENCH / "subgraphs" / "server.py"), "--port-base", "0")
