@@ -96,6 +96,7 @@ class Rule:
     type_condition: str
     typename: str | None
     selections: list[Selection] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)  # response keys of the @key fields
 
 
 @dataclass(eq=False)
@@ -856,6 +857,9 @@ class _Planner:
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
             _merge_into(rule.selections, self._typenamed(type_name, key_fields))
+            for key_field in key_fields:
+                if isinstance(key_field, Field) and key_field.response_key not in rule.key:
+                    rule.key.append(key_field.response_key)
             fragment = add_fragment(group.selections, hop.graph_type)
             at = _At(
                 group=group,
