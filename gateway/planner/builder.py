@@ -1214,7 +1214,7 @@ def _merge_repeated_root_fields(fields: list[Field]) -> list[Field]:
             continue
         into = merged[index]
         extra: list[Selection] = list(root_field.selections)
-        if root_field.conditions != into.conditions:
+        if extra and root_field.conditions != into.conditions:
             extra = [Fragment(None, root_field.conditions, extra)]
         merged[index] = replace(into, selections=[*into.selections, *extra])
     return merged
