@@ -736,6 +736,9 @@ class _Planner:
             target_at.group.condition_sets.append(at.conditions)
             return {target_at.group} | self._plan_abstract(target_at, rest)
         where = ".".join(p for p in at.path if p != LIST_MARKER) or interface
+        if at.chain:  # the field that led here, when the response path shows only its alias
+            parent, led_by = at.chain[-1]
+            where += f" ({parent}.{led_by.name})"
         raise PlanningError(
             f"cannot plan {where}: {service} returns {interface} as an @interfaceObject, and no "
             f"subgraph with a resolvable @key of {interface} can tell the concrete type that the "
