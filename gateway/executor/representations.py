@@ -231,6 +231,8 @@ class RepresentationBuilder:
             return None
         for rule in rules:
             if self.applies(rule.type_condition, typename):
+                if any(obj.get(key) is None for key in rule.key):
+                    return None  # a null key identifies nothing
                 representation: dict[str, Any] = {"__typename": rule.typename or typename}
                 if not self._copy(obj, rule.selections, representation):
                     return None
@@ -282,6 +284,10 @@ class RepresentationBuilder:
         return value
 
 
+#: Per ``__typename``: the typename sent, (name, response key) per field, the key's response keys.
+_Form = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
 class _FlatRules:
     """Rules copying only scalar fields, resolved per ``__typename`` once.
 
@@ -294,9 +300,9 @@ class _FlatRules:
     ) -> None:
         self._builder = builder
         self._rules = rules
-        self._by_typename: dict[str, tuple[str, tuple[tuple[str, str], ...]] | None] = {}
+        self._by_typename: dict[str, _Form | None] = {}
 
-    def _for(self, typename: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    def _for(self, typename: str) -> _Form | None:
         if typename not in self._by_typename:
             chosen = None
             for rule in self._rules:
@@ -306,7 +312,7 @@ class _FlatRules:
                         for s in rule.selections
                         if isinstance(s, RequiredField)
                     )
-                    chosen = (rule.typename or typename, fields)
+                    chosen = (rule.typename or typename, fields, rule.key)
                     break
             self._by_typename[typename] = chosen
         return self._by_typename[typename]
@@ -324,7 +330,14 @@ class _FlatRules:
             form = forms[typename] if typename in forms else self._for(typename)
             if form is None:
                 continue
-            sent_typename, fields = form
+            sent_typename, fields, key_fields = form
+            null_key = False
+            for key_field in key_fields:
+                if obj.get(key_field) is None:
+                    null_key = True  # a null key identifies nothing: no representation
+                    break
+            if null_key:
+                continue
             try:
                 key: Any = (sent_typename, *[obj[response_key] for _, response_key in fields])
                 position = seen.get(key)
@@ -343,10 +356,8 @@ class _FlatRules:
         return result
 
     @staticmethod
-    def _represent(
-        obj: dict[str, Any], form: tuple[str, tuple[tuple[str, str], ...]]
-    ) -> dict[str, Any]:
-        sent_typename, fields = form
+    def _represent(obj: dict[str, Any], form: _Form) -> dict[str, Any]:
+        sent_typename, fields, _ = form
         representation: dict[str, Any] = {"__typename": sent_typename}
         for name, response_key in fields:
             representation[name] = obj[response_key]

@@ -99,6 +99,7 @@ class Rule:
     type_condition: str
     typename: str | None
     selections: list[Selection] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)  # response keys of the @key fields
 
 
 @dataclass(eq=False)
@@ -254,7 +255,10 @@ class _Planner:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)
         self._kind = kind
-        for root_field in _flatten_root(selections):
+        root_fields = _flatten_root(selections)
+        if kind == "mutation":
+            root_fields = _merge_repeated_root_fields(root_fields)
+        for root_field in root_fields:
             if root_field.name.startswith("__"):
                 continue  # __typename and introspection are answered by the gateway
             candidates = [
@@ -908,6 +912,9 @@ class _Planner:
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
             _merge_into(rule.selections, self._typenamed(type_name, key_fields))
+            for key_field in key_fields:
+                if isinstance(key_field, Field) and key_field.response_key not in rule.key:
+                    rule.key.append(key_field.response_key)
             fragment = add_fragment(group.selections, hop.graph_type)
             at = _At(
                 group=group,
@@ -1241,6 +1248,31 @@ def _flatten_root(selections: list[Selection], conditions: Conditions = ()) -> l
             inner = _joined(conditions, selection.conditions)
             fields.extend(_flatten_root(selection.selections, inner))
     return fields
+
+
+def _merge_repeated_root_fields(fields: list[Field]) -> list[Field]:
+    """Mutation root fields that share a response key, merged into their first occurrence.
+
+    GraphQL executes such fields once, where the key first appears, with their selections merged
+    (CollectFields); planned apart they would run the mutation again after the fields between
+    them. A repeat is folded in when the first occurrence runs whenever the repeat does (same
+    conditions, or none), its own conditions kept on its selections; a conditional first
+    occurrence whose position depends on the variables is left as it is.
+    """
+    merged: list[Field] = []
+    first: dict[str, int] = {}
+    for root_field in fields:
+        index = first.get(root_field.response_key)
+        if index is None or merged[index].conditions not in ((), root_field.conditions):
+            first.setdefault(root_field.response_key, len(merged))
+            merged.append(root_field)
+            continue
+        into = merged[index]
+        extra: list[Selection] = list(root_field.selections)
+        if root_field.conditions != into.conditions:
+            extra = [Fragment(None, root_field.conditions, extra)]
+        merged[index] = replace(into, selections=[*into.selections, *extra])
+    return merged
 
 
 def _joined(outer: Conditions, inner: Conditions) -> Conditions:

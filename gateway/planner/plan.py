@@ -57,11 +57,15 @@ class RepresentationRule:
 
     ``typename`` overrides the ``__typename`` sent to the subgraph: an ``@interfaceObject`` subgraph
     knows the interface, not the concrete type, so it must receive the interface's name.
+    ``key`` names the response keys of the jump's ``@key`` fields: an object with a null one has
+    no identity to look up, so it gets no representation (as in Hive Gateway), unlike a null
+    ``@requires`` value, which is sent.
     """
 
     type_condition: str
     selections: tuple[RequiredSelection, ...]
     typename: str | None = None
+    key: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from graphql import (
     ValueNode,
     Visitor,
     ast_from_value,
+    coerce_input_value,
     get_named_type,
     is_leaf_type,
     is_non_null_type,
@@ -383,7 +384,12 @@ class _Draw:
 
 
 def _literal(value: Any, gql_type: GraphQLInputType) -> ValueNode | None:
+    """The value as a literal of the API type, or None when the API refuses it (a sample from an
+    operation that tests a refusal, e.g. an input field or enum value only one subgraph has):
+    `ast_from_value` alone would drop unknown input fields, and the raw value goes to variables."""
     try:
+        if coerce_input_value(value, gql_type) is Undefined:
+            return None
         return ast_from_value(value, gql_type)
     except (GraphQLError, TypeError, ValueError):
         return None
