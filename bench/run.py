@@ -125,9 +125,9 @@ GATEWAYS = [
         needs_node=False,
     ),
     Gateway(
-        "ours-noshare-lean",
-        "Jama Jama, no sharing, lean subgraph transport",
-        [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / "jamajama-noshare-lean.toml")],
+        "ours-noshare-aiohttp",
+        "Jama Jama, no sharing, aiohttp subgraph transport",
+        [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / "jamajama-noshare-aiohttp.toml")],
         OURS_PATH,
         REPO,
         needs_node=False,
