@@ -8,8 +8,9 @@ object that produced them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -285,8 +286,9 @@ class RepresentationBuilder:
 class _FlatRules:
     """Rules copying only scalar fields, resolved per ``__typename`` once.
 
-    The dedup key is a tuple of the values (no JSON encoding per object); a value that cannot be
-    hashed (an object or list in a key field) falls back to canonical JSON.
+    The dedup key is the sent typename and the key values, read by one ``itemgetter`` (no JSON
+    encoding, no Python loop per object); a value that cannot be hashed (an object or list in a
+    key field) falls back to canonical JSON.
     """
 
     def __init__(
@@ -294,9 +296,9 @@ class _FlatRules:
     ) -> None:
         self._builder = builder
         self._rules = rules
-        self._by_typename: dict[str, tuple[str, tuple[tuple[str, str], ...]] | None] = {}
+        self._by_typename: dict[str, _Form | None] = {}
 
-    def _for(self, typename: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    def _for(self, typename: str) -> _Form | None:
         if typename not in self._by_typename:
             chosen = None
             for rule in self._rules:
@@ -306,7 +308,9 @@ class _FlatRules:
                         for s in rule.selections
                         if isinstance(s, RequiredField)
                     )
-                    chosen = (rule.typename or typename, fields)
+                    keys = [response_key for _, response_key in fields]
+                    values = itemgetter(*keys) if keys else _no_values
+                    chosen = (rule.typename or typename, fields, values)
                     break
             self._by_typename[typename] = chosen
         return self._by_typename[typename]
@@ -324,15 +328,13 @@ class _FlatRules:
             form = forms[typename] if typename in forms else self._for(typename)
             if form is None:
                 continue
-            sent_typename, fields = form
             try:
-                key: Any = (sent_typename, *[obj[response_key] for _, response_key in fields])
+                key: Any = (form[0], form[2](obj))
                 position = seen.get(key)
             except KeyError:
                 continue  # a required field is absent: no representation
             except TypeError:  # an unhashable value (object or list): canonical JSON instead
-                built = self._represent(obj, form)
-                key = orjson.dumps(built, option=orjson.OPT_SORT_KEYS)
+                key = orjson.dumps(self._represent(obj, form), option=orjson.OPT_SORT_KEYS)
                 position = seen.get(key)
             if position is None:
                 seen[key] = len(items)
@@ -343,11 +345,17 @@ class _FlatRules:
         return result
 
     @staticmethod
-    def _represent(
-        obj: dict[str, Any], form: tuple[str, tuple[tuple[str, str], ...]]
-    ) -> dict[str, Any]:
-        sent_typename, fields = form
-        representation: dict[str, Any] = {"__typename": sent_typename}
-        for name, response_key in fields:
+    def _represent(obj: dict[str, Any], form: _Form) -> dict[str, Any]:
+        representation: dict[str, Any] = {"__typename": form[0]}
+        for name, response_key in form[1]:
             representation[name] = obj[response_key]
         return representation
+
+
+#: a flat rule resolved for one typename: (the typename sent, (name, response key) per field,
+#: the key values of an object)
+_Form = tuple[str, tuple[tuple[str, str], ...], Callable[[dict[str, Any]], Any]]
+
+
+def _no_values(obj: dict[str, Any]) -> tuple[()]:
+    return ()
