@@ -33,8 +33,8 @@ from graphql.execution.values import get_variable_values
 from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import ErrorDict, GatewayError
-from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.execute import PlanExecutor
+from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.response import ResponseShaper
 from gateway.executor.transport import SubgraphTransport
 from gateway.gc_tuning import note_eviction
@@ -217,9 +217,9 @@ class Gateway:
         self.plan_validator = (
             SubgraphOperationValidator(supergraph) if validate_subgraph_operations else None
         )
-        self._owned_transport: AiohttpTransport | None = None
+        self._owned_transport: LeanTransport | None = None
         if transport is None:
-            self._owned_transport = transport = AiohttpTransport()
+            self._owned_transport = transport = LeanTransport()
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
         #: extra lines a printed plan shows in a fetch (connector subgraphs: their HTTP calls)

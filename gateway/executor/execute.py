@@ -92,10 +92,13 @@ class PlanExecutor:
             case SequenceNode(nodes=nodes):
                 for child in nodes:
                     await self._run(child, state)
-            case ParallelNode(nodes=nodes):
+            case ParallelNode(nodes=nodes) if nodes:
                 async with asyncio.TaskGroup() as group:
-                    for child in nodes:
+                    for child in nodes[1:]:
                         group.create_task(self._run(child, state))
+                    # the first branch runs in this task (one task fewer), still first: the
+                    # tasks start when it first waits; a failure in it cancels the others
+                    await self._run(nodes[0], state)
             case ConditionNode(condition=condition, if_clause=if_clause, else_clause=else_clause):
                 branch = if_clause if state.variables.get(condition) is True else else_clause
                 if branch is not None:
@@ -261,11 +264,13 @@ class PlanExecutor:
                     node.service,
                     f"expected _entities to be a list of {len(representations.items)} items",
                 )
-            for index, entity in enumerate(entities):
-                if isinstance(entity, dict):
-                    undo_aliases(entity, node.renames)
-                    for owner in representations.owners[index]:
-                        deep_merge(part.objects[owner], entity, self._object_types)
+            renames, objects, object_types = node.renames, part.objects, self._object_types
+            for entity, owners in zip(entities, representations.owners, strict=True):
+                if type(entity) is dict:
+                    if renames:
+                        undo_aliases(entity, renames)
+                    for owner in owners:
+                        deep_merge(objects[owner], entity, object_types)
         if errors:
             object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:

@@ -8,8 +8,9 @@ object that produced them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -284,15 +285,17 @@ class RepresentationBuilder:
         return value
 
 
-#: Per ``__typename``: the typename sent, (name, response key) per field, the key's response keys.
-_Form = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
+#: Per ``__typename``: the typename sent, (name, response key) per field, the getter of the
+#: fields' values (the dedup key), the key's response keys (a null one: no representation).
+_Form = tuple[str, tuple[tuple[str, str], ...], Callable[[dict[str, Any]], Any], tuple[str, ...]]
 
 
 class _FlatRules:
     """Rules copying only scalar fields, resolved per ``__typename`` once.
 
-    The dedup key is a tuple of the values (no JSON encoding per object); a value that cannot be
-    hashed (an object or list in a key field) falls back to canonical JSON.
+    The dedup key is the sent typename and the key values, read by one ``itemgetter`` (no JSON
+    encoding, no Python loop per object); a value that cannot be hashed (an object or list in a
+    key field) falls back to canonical JSON.
     """
 
     def __init__(
@@ -312,7 +315,9 @@ class _FlatRules:
                         for s in rule.selections
                         if isinstance(s, RequiredField)
                     )
-                    chosen = (rule.typename or typename, fields, rule.key)
+                    keys = [response_key for _, response_key in fields]
+                    values = itemgetter(*keys) if keys else _no_values
+                    chosen = (rule.typename or typename, fields, values, rule.key)
                     break
             self._by_typename[typename] = chosen
         return self._by_typename[typename]
@@ -330,22 +335,15 @@ class _FlatRules:
             form = forms[typename] if typename in forms else self._for(typename)
             if form is None:
                 continue
-            sent_typename, fields, key_fields = form
-            null_key = False
-            for key_field in key_fields:
-                if obj.get(key_field) is None:
-                    null_key = True  # a null key identifies nothing: no representation
-                    break
-            if null_key:
-                continue
+            if form[3] and any(obj.get(key_field) is None for key_field in form[3]):
+                continue  # a null key identifies nothing: no representation
             try:
-                key: Any = (sent_typename, *[obj[response_key] for _, response_key in fields])
+                key: Any = (form[0], form[2](obj))
                 position = seen.get(key)
             except KeyError:
                 continue  # a required field is absent: no representation
             except TypeError:  # an unhashable value (object or list): canonical JSON instead
-                built = self._represent(obj, form)
-                key = orjson.dumps(built, option=orjson.OPT_SORT_KEYS)
+                key = orjson.dumps(self._represent(obj, form), option=orjson.OPT_SORT_KEYS)
                 position = seen.get(key)
             if position is None:
                 seen[key] = len(items)
@@ -357,8 +355,11 @@ class _FlatRules:
 
     @staticmethod
     def _represent(obj: dict[str, Any], form: _Form) -> dict[str, Any]:
-        sent_typename, fields, _ = form
-        representation: dict[str, Any] = {"__typename": sent_typename}
-        for name, response_key in fields:
+        representation: dict[str, Any] = {"__typename": form[0]}
+        for name, response_key in form[1]:
             representation[name] = obj[response_key]
         return representation
+
+
+def _no_values(obj: dict[str, Any]) -> tuple[()]:
+    return ()
