@@ -53,6 +53,28 @@ import gateway  # noqa: E402
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
+#: ``case`` without what only SIBANSOS may read (schools, assistance): for an application without
+#: ``kependudukan:nik`` (``--application sehat-lampung --purpose pelayanan_kesehatan``) every NIK
+#: and KK number of the page's families is pseudonymised
+CASE_HEALTH_QUERY = """query KasusKesehatan($wilayahKode: String!, $first: Int!) {
+  daftarPenduduk(wilayahKode: $wilayahKode, first: $first) {
+    totalCount
+    nodes {
+      nik
+      nama
+      keluarga { noKk anggota { nik nama kepesertaanJkn { segmen aktif } } }
+    }
+  }
+}"""
+
+
+def _body(operation: str, args: argparse.Namespace, nik: str) -> bytes:
+    if operation != "case-health":
+        return opd.request_body(operation, args.region, args.page, nik)
+    variables = {"wilayahKode": args.region, "first": args.page}
+    query = {"query": CASE_HEALTH_QUERY, "operationName": "KasusKesehatan", "variables": variables}
+    return json.dumps(query).encode()
+
 
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -111,48 +133,77 @@ async def _measure(app: Any, bodies: dict[str, bytes], args: argparse.Namespace)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            cpu = _cpu()
+            for _ in range(args.requests):
+                await client.get("/health")
+            floor = 1000 * (_cpu() - cpu) / args.requests
+            print(f"harness floor (GET /health through the same client): {floor:.2f} CPU-ms/req")
             for operation, body in bodies.items():
-                first = await client.post("/graphql", content=body, headers=headers)
-                answer = first.content
-                if first.status_code != 200 or b'"data":null' in answer:
-                    raise SystemExit(f"{operation}: HTTP {first.status_code} {answer[:300]!r}")
-                errors = " (with errors: refused fields)" if b'"errors"' in answer else ""
-                for _ in range(args.warmup):
-                    await client.post("/graphql", content=body, headers=headers)
-                profiler = cProfile.Profile() if args.profile else None
-                stages.reset()
-                cpu, wall, threads = _cpu(), time.perf_counter(), _threads_cpu()
-                if profiler:
-                    profiler.enable()
-                for _ in range(args.requests):
-                    got = await client.post("/graphql", content=body, headers=headers)
-                    if got.content != answer:
-                        raise SystemExit(f"{operation}: answer changed: {got.content[:300]!r}")
-                if profiler:
-                    profiler.disable()
-                cpu, wall = _cpu() - cpu, time.perf_counter() - wall
-                main_s, other_s = (b - a for a, b in zip(threads, _threads_cpu(), strict=True))
-                print(
-                    f"{operation}: {len(answer):,} bytes{errors}, {args.requests} requests, "
-                    f"CPU {1000 * cpu / args.requests:.2f} ms/req, "
-                    f"(main thread {1000 * main_s / args.requests:.2f}, "
-                    f"other threads {1000 * other_s / args.requests:.2f}), "
-                    f"wall {1000 * wall / args.requests:.2f} ms/req",
-                    flush=True,
-                )
-                results[operation] = 1000 * cpu / args.requests
-                if args.stages:
-                    rows = stages.per_request(stages.snapshot(), args.requests)
-                    for name, calls, cpu_ms, wall_ms in rows:
-                        line = f"{name:16} {calls:4.1f} calls {cpu_ms:7.3f} CPU-ms"
-                        print(f"  {line} {wall_ms:8.2f} wall")
-                if profiler:
-                    out = io.StringIO()
-                    stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
-                    stats.print_stats(args.profile)
-                    print(out.getvalue())
+                results[operation] = await _operation(client, operation, body, headers, args)
     if args.results:
         args.results.write_text(json.dumps(results))
+
+
+async def _operation(
+    client: Any, operation: str, body: bytes, headers: dict[str, str], args: argparse.Namespace
+) -> float:
+    """CPU-ms per request of ``operation`` (every answer equal to the first one)."""
+    first = await client.post("/graphql", content=body, headers=headers)
+    answer = first.content
+    if first.status_code != 200 or b'"data":null' in answer:
+        raise SystemExit(f"{operation}: HTTP {first.status_code} {answer[:300]!r}")
+    errors = " (with errors: refused fields)" if b'"errors"' in answer else ""
+    for _ in range(args.warmup):
+        await client.post("/graphql", content=body, headers=headers)
+    profiler = cProfile.Profile(time.thread_time) if args.profile else None
+    stages.reset()
+    cpu, wall, threads = _cpu(), time.perf_counter(), _threads_cpu()
+    if profiler:
+        profiler.enable()
+    for _ in range(args.requests):
+        got = await client.post("/graphql", content=body, headers=headers)
+        if got.content != answer:
+            raise SystemExit(f"{operation}: answer changed: {got.content[:300]!r}")
+    if profiler:
+        profiler.disable()
+    cpu, wall = _cpu() - cpu, time.perf_counter() - wall
+    main_s, other_s = (b - a for a, b in zip(threads, _threads_cpu(), strict=True))
+    n = args.requests
+    print(
+        f"{operation}: {len(answer):,} bytes{errors}, {n} requests, "
+        f"CPU {1000 * cpu / n:.2f} ms/req (main thread {1000 * main_s / n:.2f}, "
+        f"other threads {1000 * other_s / n:.2f}), wall {1000 * wall / n:.2f} ms/req",
+        flush=True,
+    )
+    if args.stages:
+        for name, calls, cpu_ms, wall_ms in stages.per_request(stages.snapshot(), n):
+            print(f"  {name:16} {calls:4.1f} calls {cpu_ms:7.3f} CPU-ms {wall_ms:8.2f} wall")
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+        stats.print_stats(args.profile)
+        print(out.getvalue())
+        print(_by_package(stats, n))
+    return 1000 * cpu / n
+
+
+def _by_package(stats: pstats.Stats, requests: int) -> str:
+    """cProfile's own time per package (gateway modules one level down), per request."""
+    totals: dict[str, float] = {}
+    for (filename, _, _), row in stats.stats.items():  # type: ignore[attr-defined]
+        path = Path(filename)
+        if "gateway" in path.parts and "site-packages" not in path.parts:
+            parts = path.parts[path.parts.index("gateway") :]
+            group = "/".join(parts[:2]) if len(parts) > 2 else parts[0]
+        elif "site-packages" in path.parts:
+            group = path.parts[path.parts.index("site-packages") + 1]
+        elif filename.startswith("~") or filename.startswith("<"):
+            group = "builtins"
+        else:
+            group = "stdlib/" + path.stem
+        totals[group] = totals.get(group, 0.0) + row[2]
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:25]
+    return "\n".join(f"  {1000 * t / requests:7.3f} ms/req  {g}" for g, t in ranked)
 
 
 def _mint(application: str) -> str:
@@ -168,10 +219,15 @@ def _mint(application: str) -> str:
 
 def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     """This tree and ``--before``'s, alternating, each round in a fresh process."""
-    child = [a for a in argv if not a.startswith(("--before", "--rounds"))]
-    for option in ("--before", "--rounds"):  # their values
-        if option in child:
-            del child[child.index(option) : child.index(option) + 2]
+    child: list[str] = []
+    skip = False
+    for arg in argv:  # the same arguments without --before and --rounds (and their values)
+        if skip:
+            skip = False
+        elif arg in ("--before", "--rounds"):
+            skip = True
+        elif not arg.startswith(("--before=", "--rounds=")):
+            child.append(arg)
     found: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
     for round_ in range(args.rounds):
         for label in ("before", "after"):
@@ -197,7 +253,9 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--operations", default="case,dashboard", help="dashboard,resident,case")
+    parser.add_argument(
+        "--operations", default="case,dashboard", help="dashboard,resident,case,case-health"
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per operation")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--audit", choices=("sqlite", "postgres"), default="sqlite")
@@ -227,10 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         supergraph.write_text(opd.supergraph_for(urls, for_apollo=False))
         config, table = _config(args, workdir)
         nik = opd.first_resident(urls["kependudukan"], args.region)
-        bodies = {
-            op: opd.request_body(op, args.region, args.page, nik)
-            for op in args.operations.split(",")
-        }
+        bodies = {op: _body(op, args, nik) for op in args.operations.split(",")}
         os.chdir(workdir)  # --dev-auth keeps its state in ./var/dev
         from gateway.serve import StartOptions, build
 
@@ -255,7 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         from gateway.gc_tuning import tune_garbage_collector
 
         tune_garbage_collector()
-        asyncio.run(_measure(assembly.app, bodies, args))
+        try:
+            import uvloop  # as the gateway serves (gateway/serve.py)
+
+            uvloop.run(_measure(assembly.app, bodies, args))
+        except ImportError:
+            asyncio.run(_measure(assembly.app, bodies, args))
     finally:
         run.stop(subgraphs)
         if table:

@@ -23,8 +23,9 @@ from pathlib import Path
 from gateway.audit.anchor import Anchor
 from gateway.audit.checkpoints import Checkpoint, CheckpointSigner, check_checkpoints
 from gateway.audit.config import AuditSection
+from gateway.audit.hashing import KeyedHash
 from gateway.audit.keys import audit_keys
-from gateway.audit.records import AuditEvent, AuditRecord, KeyedHash, VerifyReport, verify_chain
+from gateway.audit.records import AuditEvent, AuditRecord, VerifyReport, verify_chain
 from gateway.audit.store import (
     AuditStore,
     AuditUnavailableError,

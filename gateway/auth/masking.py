@@ -48,6 +48,8 @@ class _Pass:
     #: what to do with each selection, per (selection set, parent type, connection): decided once
     #: per pass, then applied to every object of a list
     steps: dict[tuple[int, str, str], tuple[_Step, ...]] = field(default_factory=dict)
+    #: (kind, value) -> pseudonym: a family's members are also the page's residents
+    pseudonyms: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 # What one selection asks of an object: (action, response key, argument) — see ``Masker._steps``.
@@ -175,7 +177,11 @@ class Masker:
         state.released.identifiers.append((kind, value))
         if kind not in state.hidden:
             return value
-        return self.identifiers.pseudonym(kind, state.application, value)
+        found = state.pseudonyms.get((kind, value))
+        if found is None:
+            found = self.identifiers.pseudonym(kind, state.application, value)
+            state.pseudonyms[(kind, value)] = found
+        return found
 
     def _cursor(self, value: Any, state: _Pass, connection: str) -> Any:
         if not isinstance(value, str):
