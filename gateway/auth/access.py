@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -309,12 +309,13 @@ class AccessControl:
         personal = decided.personal or any(
             self.identifiers.fields.get(c) not in (None, *hidden) for c in decided.coordinates
         )
-        event = self._event(prepared, subjects, errors, data, request_id, personal)
-        if self.audit is None:
+        hashed = _Hashes(self.audit.subject_hash) if self.audit is not None else None
+        event = self._event(prepared, subjects, errors, data, request_id, personal, hashed)
+        if self.audit is None or hashed is None:
             return data, errors
         disclosures = _disclosed_by(prepared.outcome, disclosures)
         if disclosures:
-            event = self._disclosed(event, disclosures)
+            event = self._disclosed(event, disclosures, hashed)
         if personal or subjects or disclosures:
             if not await self._append_durably(event) and self.fail_closed:
                 return None, [
@@ -348,9 +349,9 @@ class AccessControl:
         if self.audit is not None:
             await self.audit.drain()
 
-    def _disclosed(self, event: AuditEvent, disclosures: Disclosures) -> AuditEvent:
-        assert self.audit is not None
-        hashed = self.audit.subject_hash
+    def _disclosed(
+        self, event: AuditEvent, disclosures: Disclosures, hashed: _Hashes
+    ) -> AuditEvent:
         return dataclasses.replace(
             event,
             released=tuple(sorted({hashed(v) for v in disclosures.released})),
@@ -365,9 +366,10 @@ class AccessControl:
         data: Any,
         request_id: str | None,
         personal: bool,
+        hashed: _Hashes | None,
     ) -> AuditEvent:
         principal = prepared.principal
-        hashed = tuple(sorted({self.audit.subject_hash(s) for s in subjects})) if self.audit else ()
+        subject_hashes = tuple(sorted({hashed(s) for s in subjects})) if hashed is not None else ()
         refused = tuple(
             (".".join(r.path), r.coordinate, r.reason) for r in prepared.decided.refusals
         )
@@ -391,7 +393,7 @@ class AccessControl:
             operation_type=operation.operation.value,
             document_hash=prepared.document_hash,
             fields=tuple(sorted(prepared.decided.coordinates)),
-            subjects=hashed,
+            subjects=subject_hashes,
             refused=refused,
             outcome=outcome,
             personal=personal,
@@ -442,6 +444,23 @@ class AccessControl:
             if key in data:
                 data[key] = value
         return data
+
+
+class _Hashes:
+    """The audit's subject hashes of one response: its subjects and the identifiers it released
+    are mostly the same values (a resident's NIK is both), so each is hashed once."""
+
+    __slots__ = ("_hash", "_memo")
+
+    def __init__(self, hash_value: Callable[[str], str]) -> None:
+        self._hash = hash_value
+        self._memo: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        found = self._memo.get(value)
+        if found is None:
+            found = self._memo[value] = self._hash(value)
+        return found
 
 
 def _clear(value: Any, path: tuple[str, ...]) -> None:
