@@ -11,6 +11,7 @@ are per subgraph, hence the prefix). The planner asks the value of the nearest s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from gateway.composition import errors as E
@@ -23,13 +24,19 @@ from gateway.composition.subgraph import (
     UNION,
     ContextArgument,
     Subgraph,
+    SubgraphArgument,
     SubgraphField,
+    SubgraphType,
 )
 
 CONTEXT_NOT_SET = "CONTEXT_NOT_SET"
 NO_CONTEXT_IN_SELECTION = "NO_CONTEXT_IN_SELECTION"
 CONTEXT_NAME_INVALID = "CONTEXT_NAME_INVALID"
 CONTEXT_INVALID_SELECTION = "CONTEXT_INVALID_SELECTION"
+CONTEXT_NO_RESOLVABLE_KEY = "CONTEXT_NO_RESOLVABLE_KEY"
+CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS = (
+    "CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS"
+)
 
 _FIELD_VALUE = re.compile(r"^\s*\$(?P<context>[A-Za-z_][A-Za-z0-9_]*)(?P<selection>.*)$", re.S)
 _CONTEXT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -44,7 +51,8 @@ def parse_field_value(value: str) -> tuple[str, str] | None:
 
 
 def check_contexts(sub: Subgraph) -> list[CompositionError]:
-    """Every ``@fromContext`` names a context this subgraph sets, with a selection."""
+    """Every ``@fromContext`` names a context this subgraph sets, with a selection, on a type
+    with a resolvable key (the planner always asks such a field in an entity fetch)."""
     found: list[CompositionError] = []
     set_here = {name for t in sub.types.values() for name in t.contexts}
     for name in sorted(set_here):
@@ -57,6 +65,16 @@ def check_contexts(sub: Subgraph) -> list[CompositionError]:
                 )
             )
     for type_name, declared in sub.types.items():
+        contextual = any(f.context_arguments for f in declared.fields.values())
+        if contextual and declared.kind == OBJECT and not _resolvable_key(declared):
+            found.append(
+                error(
+                    CONTEXT_NO_RESOLVABLE_KEY,
+                    f'Object "{type_name}" has no resolvable key but has a field with a '
+                    "contextual argument.",
+                    sub.name,
+                )
+            )
         for field_name, declared_field in declared.fields.items():
             for argument in declared_field.context_arguments:
                 coordinate = f"{type_name}.{field_name}({argument.name}:)"
@@ -108,6 +126,27 @@ def _check_selection(
                 )
             )
     return found
+
+
+def _resolvable_key(declared: SubgraphType) -> bool:
+    return any(key.resolvable for key in declared.keys)
+
+
+def contextual_elsewhere(
+    coordinate: str, plain: Iterable[SubgraphArgument]
+) -> list[CompositionError]:
+    """An argument contextual in one subgraph leaves the supergraph field; where another
+    subgraph declares it as a plain argument, it must be optional there (as Apollo's merge)."""
+    return [
+        error(
+            CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS,
+            f'Argument "{coordinate}" is contextual in at least one subgraph but in '
+            f'"{coordinate}" it does not have @fromContext, is not nullable and has no default '
+            "value.",
+        )
+        for argument in plain
+        if argument.type.endswith("!") and argument.default is None
+    ]
 
 
 def used_contexts(sub: Subgraph) -> set[str]:
