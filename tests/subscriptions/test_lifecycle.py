@@ -1,7 +1,8 @@
-"""A subscription's life beyond its events: heartbeats on both transports while nothing happens,
-and a subgraph that fails in the middle of the stream (it closes, sends its `error` message, or
-sends something that is not the protocol): the event before is delivered, then one clear error
-naming the subgraph, then `complete`; nothing hangs and the subscription's slot is freed."""
+"""A subscription's life beyond its events: heartbeats on both transports while nothing
+happens, hot reload ending an event stream, and a subgraph that fails in the middle of the stream
+(it closes, sends its `error` message, sends something that is not the protocol, or stops
+answering pings): the event before is delivered, then one clear error naming the subgraph, then
+`complete`; nothing hangs and the subscription's slot is freed."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ from websockets.asyncio.client import connect
 from tests.servers import ServerThread
 from tests.subscriptions.conftest import (
     PROTOCOL,
+    SUPERGRAPH,
     WAIT_S,
     GatewayFactory,
     World,
     auth_headers,
+    sse_events,
     ws_client,
 )
 
@@ -217,3 +220,29 @@ async def test_a_subgraph_that_stops_answering_pings_ends_the_subscription(
         await asyncio.gather(*handlers, return_exceptions=True)
     redacted = {"code": "SUBREQUEST_HTTP_ERROR", "service": "sosial"}
     _ended_with(got, {"message": "Subgraph errors redacted", "extensions": redacted})
+
+
+async def test_hot_reload_ends_an_event_stream_with_the_documented_message(
+    world: World, gateway: GatewayFactory
+) -> None:
+    running = gateway()
+    headers = {**auth_headers("dasbor-gubernur"), "accept": "text/event-stream"}
+    async with (
+        httpx.AsyncClient(base_url=running.url, timeout=WAIT_S) as http,
+        http.stream("POST", "/graphql", json={"query": AGGREGATE}, headers=headers) as sse,
+    ):
+        events = sse_events(sse)
+        await world.publish(world.family()[0])
+        first = await asyncio.wait_for(anext(events), WAIT_S)
+        running.source.publish(SUPERGRAPH.read_text() + "\n", "v2")
+        rest = [item async for item in events]
+    assert first[0] == "next" and "errors" not in json.loads(first[1])
+    assert [name for name, _ in rest] == ["next", "complete"]
+    assert json.loads(rest[0][1]) == {
+        "errors": [
+            {
+                "message": "subscription has been closed due to a schema reload",
+                "extensions": {"code": "SUBSCRIPTION_SCHEMA_RELOAD"},
+            }
+        ]
+    }
