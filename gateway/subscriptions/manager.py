@@ -287,19 +287,20 @@ class SubscriptionManager:
         url = generation.subgraph_urls[root.service]
         metrics = self.metrics
         audited = metrics.subscription_event_audited if metrics is not None else None
-        events = aiter(self.upstream.events(root.service, url, body))
-        while True:
-            try:
-                payload = await anext(events)
-            except StopAsyncIteration:
-                return
-            except SubgraphError:
-                if metrics is not None:
-                    metrics.subscription_upstream_failed(root.service)
-                raise
-            response = await generation.subscription_event(start, payload, audited)
-            if subscription.put(response) and metrics is not None:
-                metrics.subscription_event(transport)
+        events = self.upstream.events(root.service, url, body)
+        async with contextlib.aclosing(events):  # the subgraph's subscription ends with ours
+            while True:
+                try:
+                    payload = await anext(events)
+                except StopAsyncIteration:
+                    return
+                except SubgraphError:
+                    if metrics is not None:
+                        metrics.subscription_upstream_failed(root.service)
+                    raise
+                response = await generation.subscription_event(start, payload, audited)
+                if subscription.put(response) and metrics is not None:
+                    metrics.subscription_event(transport)
 
     def supergraph_changed(self) -> None:
         """Hot reload: subscriptions planned on an older supergraph end (documented message)."""

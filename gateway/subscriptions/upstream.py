@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import aiohttp
@@ -55,7 +55,9 @@ class SubgraphSubscriptions:
             self._session = aiohttp.ClientSession()
         return self._session
 
-    async def events(self, subgraph: str, url: str, body: dict[str, Any]) -> AsyncIterator[Any]:
+    async def events(
+        self, subgraph: str, url: str, body: dict[str, Any]
+    ) -> AsyncGenerator[Any, None]:
         """The responses the subgraph sends for the subscription ``body`` (query, variables,
         operationName), until it completes; raises ``SubgraphError`` when the link fails."""
         headers = self._signer(subgraph, url, b"", "GET") if self._signer is not None else {}
