@@ -320,9 +320,11 @@ class Services:
         key = self.settings.subgraphs.signing.key
         signer = RequestSigner(key.get_secret_value()) if key is not None else None
         upstream = SubgraphSubscriptions(
-            connect_timeout=section.upstream_connect_timeout_seconds, signer=signer
+            connect_timeout=section.upstream_connect_timeout_seconds,
+            signer=signer,
+            heartbeat=section.heartbeat_seconds,
         )
-        return SubscriptionManager(gateway, section, upstream)
+        return SubscriptionManager(gateway, section, upstream, self.metrics)
 
 
 @dataclass(slots=True)

@@ -473,10 +473,16 @@ class Gateway:
             return GatewayResult({"errors": [error.to_graphql_error()]}, executed=False)
         return SubscriptionStart(run, guarded, root, rest, variables, shaper, tuple(errors))
 
-    async def subscription_event(self, start: SubscriptionStart, payload: Any) -> dict[str, Any]:
+    async def subscription_event(
+        self,
+        start: SubscriptionStart,
+        payload: Any,
+        audited: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
         """The client's response for one event (``payload``: what the subgraph sent for the root
         fetch): the rest of the plan run on it, shaped, and under access control authorized,
-        masked and audited (the record written before this returns) like a query's response."""
+        masked and audited (the record written before this returns) like a query's response;
+        ``audited`` is called when that record carries personal data."""
         run = start.run
         state = await self._executor.execute_event(start.root, payload, start.rest, start.variables)
         covered: list[Any] = [*(start.guarded.covered if start.guarded else ()), *state.covered]
@@ -492,6 +498,7 @@ class Gateway:
                 state.data,
                 request_id=run.request.request_id,
                 raw_variables=run.raw_variables,
+                audited=audited,
             )
         return _result(data, errors).response
 

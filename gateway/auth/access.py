@@ -286,10 +286,12 @@ class AccessControl:
         request_id: str | None = None,
         raw_variables: Mapping[str, Any] | None = None,
         disclosures: Disclosures | None = None,
+        audited: Callable[[], None] | None = None,
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The response the caller may see, after its audit record is written. Every identifier
         the response carries (fields, keys, sealed cursors; in clear or as a pseudonym) and every
-        refused lookup is filed with the record, with any extra ``disclosures``."""
+        refused lookup is filed with the record, with any extra ``disclosures``. ``audited`` is
+        called once a record of personal data is durably written (the subscription metrics)."""
         hidden = self.identifiers.hidden(prepared.grants)
         if prepared.rejection:
             data, errors = None, list(prepared.rejection)
@@ -325,6 +327,8 @@ class AccessControl:
                         "extensions": {"code": AUDIT_UNAVAILABLE},
                     }
                 ]
+            if audited is not None:
+                audited()
         else:
             self.audit.append_later(event)  # bounded queue: a full one drops, never blocks
         return data, errors

@@ -141,9 +141,7 @@ def context_groups(
         if path[: len(prefix)] != prefix:
             continue
         for ancestor in objects_at(data, prefix):
-            value: Any = ancestor
-            for step in context_input.value_path:
-                value = value.get(step) if isinstance(value, dict) else None
+            value = context_input.value_of(ancestor)
             for obj in objects_at(ancestor, path[len(prefix) :]):
                 if id(obj) in values:
                     values[id(obj)][context_input.variable] = value

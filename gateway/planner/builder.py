@@ -45,7 +45,12 @@ from graphql import (
 from gateway.errors import PlanningError
 from gateway.operation import Conditions
 from gateway.planner.aliasing import alias_conflicts
-from gateway.planner.context import context_variable, value_path, with_context_arguments
+from gateway.planner.context import (
+    context_input,
+    context_selections,
+    context_variable,
+    with_context_arguments,
+)
 from gateway.planner.fetch import assemble_plan
 from gateway.planner.plan import LIST_MARKER, ContextInput, KeyRename, QueryPlan
 from gateway.planner.search import TRIAL_MARGIN, UNPLANNABLE, Cost, TrialBudget, plan_cost
@@ -860,15 +865,17 @@ class _Planner:
                     f"cannot plan {type_name}.{fld.name}: its argument {argument.name} comes from "
                     f"context {argument.context}, which no enclosing selection sets"
                 )
-            selections = self._field_set(argument.selection)
+            selections = context_selections(
+                self._field_set(argument.selection),
+                ancestor.parent_type,
+                abstract=self._is_abstract(ancestor.parent_type),
+            )
             source = replace(ancestor, exclude=ancestor.exclude | {group.id})
             group.depend_on(self._plan_set(source, selections))
             variable = context_variable(self.sg, graph, type_name, fld.name, argument.name)
-            context_input = ContextInput(
-                variable, argument.type_text, ancestor.path, value_path(selections, argument)
-            )
-            if context_input not in group.context_inputs:
-                group.context_inputs.append(context_input)
+            read = context_input(variable, argument, ancestor.path, selections)
+            if read not in group.context_inputs:
+                group.context_inputs.append(read)
             variables[argument.name] = variable
         return with_context_arguments(fld, variables)
 

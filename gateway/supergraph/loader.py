@@ -333,14 +333,15 @@ def _context_arguments(value: Any, type_name: str) -> tuple[ContextArgument, ...
     for item in value if isinstance(value, list) else [value]:
         try:
             selection_text = str(item["selection"])
+            inner = selection_text.strip()
+            if inner.startswith("{") and inner.endswith("}"):  # else: inline fragments
+                inner = inner[1:-1]
             found.append(
                 ContextArgument(
                     name=str(item["name"]),
                     type_text=str(item["type"]),
                     context=str(item["context"]),
-                    selection=parse_field_set(
-                        selection_text.strip().removeprefix("{").removesuffix("}")
-                    ),
+                    selection=parse_field_set(inner),
                     selection_text=selection_text,
                 )
             )
