@@ -462,8 +462,9 @@ class _Rewrite:
         before = len(self.refusals)
         sub = self.selection_set(node.selection_set, named, path, child_covered, conditions)
         if sub is None and self._only_conditionally_refused(before, conditions):
-            # a request may exclude every refused sub-field: the object itself stays ({})
-            sub = SelectionSetNode(selections=(_TYPENAME,))
+            # a request may exclude every refused sub-field: the object itself stays ({}),
+            # its data subject still known to the audit log
+            sub = SelectionSetNode(selections=(_TYPENAME, *self.subject_selections(named)))
         if sub is None:  # every sub-field refused: the field goes too (null, errors are below)
             self.covered.append((*covered, field.key))
             return None
