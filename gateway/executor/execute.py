@@ -29,7 +29,7 @@ from gateway.executor.representations import (
     paths_of_objects_at,
 )
 from gateway.executor.transport import SubgraphTransport, malformed_response
-from gateway.planner.aliasing import undo_aliases
+from gateway.planner.aliasing import restore_path, undo_aliases
 from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -181,8 +181,9 @@ class PlanExecutor:
         state: ExecutionState,
     ) -> None:
         for error in errors:
-            path = error.get("path")
-            usable = _usable_path(path)
+            usable = _usable_path(error.get("path"))
+            if usable is not None:
+                usable = restore_path(usable, node.renames)
             state.add_error(_downstream_error(error, node.service, usable), usable or ())
         if data is not None:
             undo_aliases(data, node.renames)
@@ -283,7 +284,7 @@ class PlanExecutor:
             object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:
                 self._add_entity_error(
-                    error, node.service, part.path, object_paths, representations.owners, state
+                    error, node, part.path, object_paths, representations.owners, state
                 )
 
     async def _merged_fetch(self, node: MergedFetchNode, state: ExecutionState) -> None:
@@ -366,7 +367,7 @@ class PlanExecutor:
     def _add_entity_error(
         self,
         error: dict[str, Any],
-        service: str,
+        node: FetchNode,
         flatten_path: tuple[PathElement, ...],
         object_paths: list[ResponsePath],
         owners: list[list[int]],
@@ -380,14 +381,14 @@ class PlanExecutor:
             and isinstance(path[1], int)
             and 0 <= path[1] < len(owners)
         ):
-            rest = path[2:]
+            rest = restore_path(path[2:], node.renames)
             for owner in owners[path[1]]:
                 client_path = (*object_paths[owner], *rest)
-                state.add_error(_downstream_error(error, service, client_path), client_path)
+                state.add_error(_downstream_error(error, node.service, client_path), client_path)
             return
         # No usable path: like Apollo Gateway, the client error carries none; the flatten path
         # still marks which fields the error explains.
-        state.add_error(_downstream_error(error, service, None), flatten_path)
+        state.add_error(_downstream_error(error, node.service, None), flatten_path)
 
 
 @dataclass(slots=True)
