@@ -801,6 +801,12 @@ class _Planner:
         hop = route[-1]
         only = type_name if entry.requires is not None and hop.graph_type != type_name else None
         last = self._follow(before_last, type_name, route[-1:], only)
+        if plain.conditions:
+            # The client's enclosing fragments include the field only under these conditions;
+            # the entity fetch keeps them (its other fields may not share them; those all its
+            # fields share are left to the plan's Condition node: fetch.py drops them here).
+            conditional = add_fragment(last.target, None, plain.conditions)
+            last = replace(last, target=conditional.selections)
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
