@@ -1106,9 +1106,32 @@ class _Planner:
             return None
         if entry.used_overridden and not for_key:
             return None
-        if (entry.requires is not None or entry.context_arguments) and not for_key:
+        if entry.context_arguments and not for_key:
             return None  # asked in an entity fetch that receives what it needs
+        if entry.requires is not None and not for_key:
+            # Asked in an entity fetch that receives what it needs, unless all of it is
+            # provided here: then the subgraph's own object has it (as Apollo plans it).
+            required = self._field_set(entry.requires)
+            return entry if self._all_provided(type_name, required, provided) else None
         return entry
+
+    def _all_provided(
+        self, type_name: str, selections: list[Selection], provided: Provided | None
+    ) -> bool:
+        """Whether every field of ``selections`` is ``@provides``d at this position."""
+        if provided is None:
+            return False
+        for selection in selections:
+            if isinstance(selection, Fragment):
+                return False  # type-conditioned requirements are left to an entity fetch
+            if not provides_field(provided, type_name, selection.name, self.sg):
+                return False
+            if selection.selections:
+                child_type, _ = self._field_type(type_name, selection.name)
+                child = provided_child(provided, type_name, selection.name, self.sg)
+                if not self._all_provided(child_type, selection.selections, child):
+                    return False
+        return True
 
     def _estimate_field(
         self, graph: str, parent_type: str, fld: Field, provided: Provided | None, depth: int
