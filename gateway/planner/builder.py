@@ -1276,7 +1276,7 @@ def _merge_repeated_root_fields(fields: list[Field]) -> list[Field]:
             continue
         into = merged[index]
         extra: list[Selection] = list(root_field.selections)
-        if extra and root_field.conditions != into.conditions:
+        if extra and root_field.conditions != into.conditions:  # a leaf adds nothing to merge
             extra = [Fragment(None, root_field.conditions, extra)]
         merged[index] = replace(into, selections=[*into.selections, *extra])
     return merged
