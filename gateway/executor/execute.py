@@ -290,8 +290,11 @@ class PlanExecutor:
         """Several fetches in one request; each part gets its data and errors as if sent alone.
 
         A part with no representations to send asks for none (an empty list); when only one
-        part has work, its own fetch is sent instead. A failed request fails every part that
-        had work, each with its own error, exactly as the separate requests would have.
+        part has work, its own fetch is sent instead. A failed request (transport, HTTP status)
+        fails every part that had work, each with its own error. An answer nulled whole is
+        sent again part by part where it must be: the parts its errors do not name when one
+        names a part, every part when none does (which part failed cannot be told), so a
+        failing fetch degrades only its own fields, as its separate request would have.
         """
         variables = self._variables(node, state.variables)
         working = self._working_parts(node, state, variables)
@@ -309,6 +312,9 @@ class PlanExecutor:
             for part, _ in working:
                 self._add_fetch_failure(error, part.path, state)
             return
+        if data is None and not _names_a_part(errors, working):
+            await self._resend_apart([part for part, _ in working], state)
+            return
         by_part = _errors_by_part(errors, working, data is not None)
         retry: list[MergedFetchPart] = []
         for index, (part, entity_part) in enumerate(working):
@@ -322,9 +328,13 @@ class PlanExecutor:
             except SubgraphError as error:
                 self._add_fetch_failure(error, part.path, state)
         if retry:
-            async with asyncio.TaskGroup() as group:
-                for part in retry:
-                    group.create_task(self._fetch(part.fetch, part.path, state))
+            await self._resend_apart(retry, state)
+
+    async def _resend_apart(self, parts: list[MergedFetchPart], state: ExecutionState) -> None:
+        """Each part's own request, in parallel (after a merged answer that failed whole)."""
+        async with asyncio.TaskGroup() as group:
+            for part in parts:
+                group.create_task(self._fetch(part.fetch, part.path, state))
 
     def _working_parts(
         self, node: MergedFetchNode, state: ExecutionState, variables: dict[str, Any]
@@ -400,6 +410,30 @@ class _EntityPart:
     representations: Representations
 
 
+def _part_owners(working: list[tuple[MergedFetchPart, _EntityPart | None]]) -> dict[str, int]:
+    """The part each top-level response key of a merged answer belongs to."""
+    owner: dict[str, int] = {}
+    for index, (part, entity_part) in enumerate(working):
+        if entity_part is None:
+            for key in part.keys:
+                owner[key] = index
+        elif part.alias is not None:
+            owner[part.alias] = index
+    return owner
+
+
+def _names_a_part(
+    errors: list[dict[str, Any]], working: list[tuple[MergedFetchPart, _EntityPart | None]]
+) -> bool:
+    """Whether some error's path starts in one of the parts (so the failing part is known)."""
+    owner = _part_owners(working)
+    for error in errors:
+        path = _usable_path(error.get("path"))
+        if path and isinstance(path[0], str) and path[0] in owner:
+            return True
+    return False
+
+
 def _errors_by_part(
     errors: list[dict[str, Any]],
     working: list[tuple[MergedFetchPart, _EntityPart | None]],
@@ -412,13 +446,7 @@ def _errors_by_part(
     every part when the answer has no data (each separate request would have reported it);
     beside data it is reported once, with the first part.
     """
-    owner: dict[str, int] = {}
-    for index, (part, entity_part) in enumerate(working):
-        if entity_part is None:
-            for key in part.keys:
-                owner[key] = index
-        elif part.alias is not None:
-            owner[part.alias] = index
+    owner = _part_owners(working)
     by_part: list[list[dict[str, Any]]] = [[] for _ in working]
     for error in errors:
         path = _usable_path(error.get("path"))
