@@ -149,6 +149,9 @@ class _At:
     chain: tuple[tuple[str, Field], ...] = ()
     # The nearest position of each @context set above (context name, position), innermost last.
     contexts: tuple[tuple[str, _At], ...] = ()
+    # Inside conditional fragments on this object: its position outside them, and the type
+    # conditions entered since (see _unconditional).
+    outside: tuple[_At, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,20 @@ class _Planner:
             for condition_set in group.condition_sets[1:]:
                 common &= set(condition_set)
             if not set(conditions) <= common:
+                plain_at = self._unconditional(plain_at)
                 group.depend_on(self._plan_set(plain_at, self._field_set_copy(required)))
+
+    @staticmethod
+    def _unconditional(at: _At) -> _At:
+        """The same object's position outside the conditional fragments ``at`` is inside."""
+        if at.outside is None:
+            return at
+        base, types = at.outside
+        target = base.target
+        for type_name in types:
+            target = add_fragment(target, type_name).selections
+        parent_type = types[-1] if types else base.parent_type
+        return replace(base, target=target, parent_type=parent_type, exclude=at.exclude)
 
     def _field_set_copy(self, selections: list[Selection]) -> list[Selection]:
         return [
@@ -404,7 +420,10 @@ class _Planner:
             return self._plan_set(at, fragment.selections)
         conditional = add_fragment(at.target, None, fragment.conditions)
         inner = replace(
-            at, target=conditional.selections, conditions=at.conditions + fragment.conditions
+            at,
+            target=conditional.selections,
+            conditions=at.conditions + fragment.conditions,
+            outside=at.outside or (at, ()),
         )
         return self._plan_set(inner, fragment.selections)
 
@@ -640,11 +659,16 @@ class _Planner:
                     touched |= self._explode(at, [selection], possible)
                     continue
                 fragment = add_fragment(at.target, condition, selection.conditions)
+                outside = at.outside
+                if outside is not None or selection.conditions:
+                    base, types = outside or (at, ())
+                    outside = (base, (*types, condition))
                 inner = replace(
                     at,
                     target=fragment.selections,
                     parent_type=condition,
                     conditions=at.conditions + selection.conditions,
+                    outside=outside,
                 )
                 touched |= self._plan_set(inner, selection.selections)
             return touched
@@ -676,7 +700,8 @@ class _Planner:
             if not relevant:
                 continue
             fragment = add_fragment(at.target, type_name)
-            inner = replace(at, target=fragment.selections, parent_type=type_name)
+            outside = None if at.outside is None else (at.outside[0], (*at.outside[1], type_name))
+            inner = replace(at, target=fragment.selections, parent_type=type_name, outside=outside)
             touched |= self._plan_set(inner, relevant)
         return touched
 
@@ -804,9 +829,11 @@ class _Planner:
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
-            if fld.conditions and len(route) == 1:
+            if (fld.conditions or plain.outside is not None) and len(route) == 1:
+                # Under a condition of the field or of fragments around it (at.conditions).
                 plain_at = replace(plain, exclude=source_at.exclude)
-                self._conditional_requires.append((last.group, fld.conditions, plain_at, required))
+                conditions = fld.conditions if plain.outside is None else at.conditions
+                self._conditional_requires.append((last.group, conditions, plain_at, required))
             supplied = self._plan_set(source_at, required)
             last.group.depend_on(supplied)
             typed = self._typenamed(type_name, required)
