@@ -16,7 +16,7 @@ import logging
 import random
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -34,7 +34,9 @@ from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import ErrorDict, GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.defer import active_fragments
 from gateway.executor.execute import PlanExecutor
+from gateway.executor.incremental import DeferredParts
 from gateway.executor.response import ResponseShaper
 from gateway.executor.transport import SubgraphTransport
 from gateway.gc_tuning import note_eviction
@@ -42,7 +44,10 @@ from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
 from gateway.planner.defer import (
+    DeferredDocuments,
     DeferredOperation,
+    PartDocument,
+    deferred_documents,
     deferred_operation,
     has_defer,
     strip_defer,
@@ -103,8 +108,20 @@ class _PreparedOperation:
     kind: str
     shaper: ResponseShaper
     needs_subgraphs: bool
-    #: its ``@defer`` fragments, for the HTTP layer to split the response (None: defers nothing)
+    #: its ``@defer`` fragments (None: defers nothing)
     deferred: DeferredOperation | None = None
+    #: its parts' own operations, by the set of fragments active (gateway/planner/defer.py)
+    parts: dict[frozenset[int], _Parts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """An operation cut for incremental delivery: the primary part's and each active
+    fragment's operation, prepared as any operation (shaper, planning key)."""
+
+    documents: DeferredDocuments
+    primary: _PreparedDocument
+    fragments: Mapping[int, _PreparedDocument]
 
 
 @dataclass(slots=True)
@@ -134,6 +151,9 @@ class GatewayResult:
     not_acceptable: bool = False
     #: the operation's ``@defer`` fragments: multipart answers split the response by them
     deferred: DeferredOperation | None = None
+    #: the parts after ``response`` (the primary part, ``hasNext: true``) when the operation's
+    #: deferred fragments are delivered incrementally (``GraphQLRequest.stream_deferred``)
+    later: AsyncIterator[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +174,9 @@ class GraphQLRequest:
     #: False when the client cannot take an incremental (multipart) answer: an operation with
     #: ``@defer`` is then refused before it runs, as Hive Gateway does (406)
     incremental: bool = True
+    #: deliver an operation's deferred fragments as parts, each when its own fetches are done
+    #: (``GatewayResult.later``); False: the whole result in one response (SSE, WebSocket)
+    stream_deferred: bool = False
 
     @property
     def purpose(self) -> str | None:
@@ -297,6 +320,8 @@ class Gateway:
         operation = prepared.operations.get(request.operation_name)
         if operation is None or operation.kind != "query":
             return None  # mutations are never shared
+        if operation.deferred is not None and request.stream_deferred:
+            return None  # its later parts are one client's stream
         try:
             encoded = orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:
@@ -306,32 +331,74 @@ class Gateway:
         return (request.query, request.operation_name, encoded, allowed_key)
 
     async def _process_guarded(self, request: GraphQLRequest) -> GatewayResult:
-        try:
-            return await self._process(request)
-        except _RequestFailure as failure:
-            return GatewayResult(
-                {"errors": failure.errors},
-                executed=False,
-                operation_not_allowed=failure.not_allowed,
-                not_acceptable=failure.not_acceptable,
-            )
-        except GatewayError as error:
-            logger.warning("request failed: %s (%s)", error.message, error.code)
-            return GatewayResult({"errors": [error.to_graphql_error()], "data": None})
-        except Exception:
-            logger.exception("unexpected error while executing a request")
-            internal = {
-                "message": "Internal server error",
-                "extensions": {"code": INTERNAL_SERVER_ERROR},
-            }
-            return GatewayResult({"errors": [internal], "data": None})
+        return await _guarded(self._process(request))
 
     async def _process(self, request: GraphQLRequest) -> GatewayResult:
         run = self._start(request)
+        deferred = run.operation.deferred
+        if deferred is not None and request.stream_deferred:
+            active = active_fragments(deferred, run.coerced)
+            if active:
+                return await self._process_incremental(run, deferred, active)
         result = await self._process_run(run)
-        if run.operation.deferred is None or not result.executed:
+        if deferred is None or not result.executed:
             return result
-        return replace(result, deferred=run.operation.deferred)
+        return replace(result, deferred=deferred)
+
+    async def _process_incremental(
+        self, run: _Run, deferred: DeferredOperation, active: frozenset[int]
+    ) -> GatewayResult:
+        """The primary part as the response, the deferred parts as ``later``: every part's own
+        operation starts now, the primary is released first (gateway/executor/incremental.py)."""
+        parts = run.operation.parts.get(active)
+        if parts is None:
+            parts = self._prepare_parts(deferred, active)
+            run.operation.parts[active] = parts
+
+        async def run_part(index: int) -> dict[str, Any]:
+            part = self._part_run(run, parts.documents.fragments[index], parts.fragments[index])
+            return (await _guarded(self._process_run(part))).response
+
+        later = DeferredParts(deferred, parts.documents, run.coerced, run_part)
+        try:
+            primary = await _guarded(
+                self._process_run(self._part_run(run, parts.documents.primary, parts.primary))
+            )
+        except BaseException:
+            later.cancel()
+            raise
+        if not primary.executed or not later.applies_to(primary.response.get("data")):
+            later.cancel()
+            return replace(primary, deferred=deferred)
+        response = {**primary.response, "hasNext": True}
+        return replace(primary, response=response, deferred=deferred, later=later.parts())
+
+    def _prepare_parts(self, deferred: DeferredOperation, active: frozenset[int]) -> _Parts:
+        documents = deferred_documents(deferred, active)
+        return _Parts(
+            documents,
+            self._prepare_part(documents.primary),
+            {i: self._prepare_part(d) for i, d in documents.fragments.items()},
+        )
+
+    def _prepare_part(self, part: PartDocument) -> _PreparedDocument:
+        node = part.operation
+        shaper = ResponseShaper(self.supergraph.api_schema, part.shape, part.shape_operation)
+        name = node.name.value if node.name else None
+        operation = _PreparedOperation(
+            node=node,
+            kind=node.operation.value,
+            shaper=shaper,
+            needs_subgraphs=not shaper.only_introspection,
+        )
+        return _PreparedDocument(part.plan, None, {name: operation})
+
+    @staticmethod
+    def _part_run(run: _Run, part: PartDocument, prepared: _PreparedDocument) -> _Run:
+        """``run`` for one part's operation (its text the query: plan and shaper cache key)."""
+        (operation,) = prepared.operations.values()
+        request = replace(run.request, query=part.text)
+        return _Run(request, prepared, operation, run.coerced, run.raw_variables)
 
     async def _process_run(self, run: _Run) -> GatewayResult:
         request = run.request
@@ -698,6 +765,29 @@ def _split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
         "this subscription cannot be planned as one subgraph subscription",
         code="OPERATION_NOT_SUPPORTED",
     )
+
+
+async def _guarded(work: Awaitable[GatewayResult]) -> GatewayResult:
+    """``work``'s result, or the response to its failure (internal ones never leak details)."""
+    try:
+        return await work
+    except _RequestFailure as failure:
+        return GatewayResult(
+            {"errors": failure.errors},
+            executed=False,
+            operation_not_allowed=failure.not_allowed,
+            not_acceptable=failure.not_acceptable,
+        )
+    except GatewayError as error:
+        logger.warning("request failed: %s (%s)", error.message, error.code)
+        return GatewayResult({"errors": [error.to_graphql_error()], "data": None})
+    except Exception:
+        logger.exception("unexpected error while executing a request")
+        internal = {
+            "message": "Internal server error",
+            "extensions": {"code": INTERNAL_SERVER_ERROR},
+        }
+        return GatewayResult({"errors": [internal], "data": None})
 
 
 def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResult:
