@@ -26,6 +26,7 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     parse,
+    print_ast,
     validate,
 )
 from graphql.execution.values import get_variable_values
@@ -34,7 +35,7 @@ from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import ErrorDict, GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
-from gateway.executor.defer import active_fragments
+from gateway.executor.defer import active_fragments, split_whole
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.incremental import DeferredParts
 from gateway.executor.response import ResponseShaper
@@ -54,7 +55,14 @@ from gateway.planner.defer import (
     with_defer,
 )
 from gateway.planner.merge import merge_fetches
-from gateway.planner.plan import FetchNode, PlanNode, QueryPlan, SequenceNode
+from gateway.planner.plan import (
+    DeferPlan,
+    DeferredPlan,
+    FetchNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
 from gateway.planner.validation import SubgraphOperationValidator
 from gateway.supergraph import Supergraph, load_supergraph
 
@@ -338,8 +346,13 @@ class Gateway:
         deferred = run.operation.deferred
         if deferred is not None and request.stream_deferred:
             active = active_fragments(deferred, run.coerced)
-            if active:
+            if active and run.operation.kind == "query":
                 return await self._process_incremental(run, deferred, active)
+            if active:  # a mutation runs once: its complete response is cut
+                result = await self._process_run(run)
+                first, *rest = split_whole(result.response, deferred, active, run.coerced)
+                later = _iterate(rest) if rest else None
+                return replace(result, response=first, deferred=deferred, later=later)
         result = await self._process_run(run)
         if deferred is None or not result.executed:
             return result
@@ -350,10 +363,7 @@ class Gateway:
     ) -> GatewayResult:
         """The primary part as the response, the deferred parts as ``later``: every part's own
         operation starts now, the primary is released first (gateway/executor/incremental.py)."""
-        parts = run.operation.parts.get(active)
-        if parts is None:
-            parts = self._prepare_parts(deferred, active)
-            run.operation.parts[active] = parts
+        parts = self._parts(run.operation, deferred, active)
 
         async def run_part(index: int) -> dict[str, Any]:
             part = self._part_run(run, parts.documents.fragments[index], parts.fragments[index])
@@ -373,13 +383,20 @@ class Gateway:
         response = {**primary.response, "hasNext": True}
         return replace(primary, response=response, deferred=deferred, later=later.parts())
 
-    def _prepare_parts(self, deferred: DeferredOperation, active: frozenset[int]) -> _Parts:
-        documents = deferred_documents(deferred, active)
-        return _Parts(
-            documents,
-            self._prepare_part(documents.primary),
-            {i: self._prepare_part(d) for i, d in documents.fragments.items()},
-        )
+    def _parts(
+        self, operation: _PreparedOperation, deferred: DeferredOperation, active: frozenset[int]
+    ) -> _Parts:
+        """``operation`` cut by its ``active`` fragments, prepared once per set."""
+        parts = operation.parts.get(active)
+        if parts is None:
+            documents = deferred_documents(deferred, active)
+            parts = _Parts(
+                documents,
+                self._prepare_part(documents.primary),
+                {i: self._prepare_part(d) for i, d in documents.fragments.items()},
+            )
+            operation.parts[active] = parts
+        return parts
 
     def _prepare_part(self, part: PartDocument) -> _PreparedDocument:
         node = part.operation
@@ -564,10 +581,12 @@ class Gateway:
 
     def query_plan(
         self, query: str, operation_name: str | None = None, principal: Principal | None = None
-    ) -> QueryPlan | None:
+    ) -> QueryPlan | DeferPlan | None:
         """The plan of an operation as this gateway would run it for ``principal`` (None: no
         subgraph needed). With access control that is the operation rewritten for the caller's
-        grants, so the plan names nothing the caller's schema hides.
+        grants, so the plan names nothing the caller's schema hides. An operation whose
+        ``@defer`` fragments are active without variables is shown as its parts' plans (each
+        part's operation planned and authorized as it runs).
 
         For tools (GraphiQL's plan view); raises ``GatewayError`` with the request's errors when
         the operation cannot be planned.
@@ -581,11 +600,45 @@ class Gateway:
             raise GatewayError(first["message"], code=code) from failure
         if not operation.needs_subgraphs or prepared.document is None:
             return None
+        deferred = operation.deferred
+        if deferred is not None and (active := active_fragments(deferred, {})):
+            parts = self._parts(operation, deferred, active)
+            documents = parts.documents
+            return DeferPlan(
+                print_ast(documents.primary.shape_operation.selection_set),
+                self._part_plan(documents.primary, parts.primary, principal) or QueryPlan(None),
+                tuple(
+                    DeferredPlan(
+                        deferred.deferred[i].path,
+                        deferred.deferred[i].label,
+                        print_ast(deferred.deferred[i].selections),
+                        self._part_plan(part, parts.fragments[i], principal) or QueryPlan(None),
+                    )
+                    for i, part in documents.fragments.items()
+                ),
+            )
+        return self._query_plan(query, prepared.document, operation_name, operation.node, principal)
+
+    def _part_plan(
+        self, part: PartDocument, prepared: _PreparedDocument, principal: Principal | None
+    ) -> QueryPlan | None:
+        (operation,) = prepared.operations.values()
+        if not operation.needs_subgraphs:
+            return None
+        name = operation.node.name.value if operation.node.name else None
+        return self._query_plan(part.text, part.plan, name, operation.node, principal)
+
+    def _query_plan(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        operation: OperationDefinitionNode,
+        principal: Principal | None,
+    ) -> QueryPlan | None:
         if self.access is None:
-            return self._plan(query, prepared.document, operation_name, operation.node)
-        guarded = self.access.prepare(
-            principal or ANONYMOUS, query, prepared.document, operation.node, {}
-        )
+            return self._plan(query, document, operation_name, operation)
+        guarded = self.access.prepare(principal or ANONYMOUS, query, document, operation, {})
         if guarded.rejection:
             first = guarded.rejection[0]
             raise GatewayError(first["message"], code=first["extensions"]["code"])
@@ -765,6 +818,11 @@ def _split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
         "this subscription cannot be planned as one subgraph subscription",
         code="OPERATION_NOT_SUPPORTED",
     )
+
+
+async def _iterate(parts: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for part in parts:
+        yield part
 
 
 async def _guarded(work: Awaitable[GatewayResult]) -> GatewayResult:

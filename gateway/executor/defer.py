@@ -82,6 +82,47 @@ def incremental_entries(
     return entries
 
 
+def split_whole(
+    response: dict[str, Any],
+    operation: DeferredOperation,
+    active: frozenset[int],
+    variables: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """The parts of an operation that must run once, whole (a mutation): its response cut into
+    the primary part and one part per active fragment with entries (document order, so a parent
+    before the fragments nested in it), as ``DeferredParts`` sends them; an error goes with the
+    deepest entry holding its field, else with the primary part."""
+    data = response.get("data")
+    if not isinstance(data, dict):
+        return [response]
+    splitter = _Splitter(operation, variables or {})
+    cut = {
+        i: entries
+        for i in sorted(active)
+        if (entries := incremental_entries(operation, i, {"data": data}, variables))
+    }
+    if not cut:
+        return [response]
+    primary: dict[str, Any] = {}
+    primary_errors: list[dict[str, Any]] = []
+    for error in response.get("errors") or ():
+        owners = [
+            entry
+            for i, entries in cut.items()
+            if (entry := _owner(error, entries, splitter.keys(operation.deferred[i].selections)))
+        ]
+        if owners:
+            max(owners, key=lambda e: len(e["path"])).setdefault("errors", []).append(error)
+        else:
+            primary_errors.append(error)
+    if primary_errors:
+        primary["errors"] = primary_errors
+    primary["data"] = splitter.project(data, [operation.operation.selection_set])
+    primary["hasNext"] = True
+    last = max(cut)
+    return [primary, *({"incremental": e, "hasNext": i != last} for i, e in cut.items())]
+
+
 def _objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[Path, Any]]:
     """The objects reached from ``value`` by ``keys`` (lists expanded), with their paths."""
     if isinstance(value, list):

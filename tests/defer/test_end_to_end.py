@@ -135,3 +135,24 @@ async def test_accept_negotiation_follows_hive(world: World, gateway: GatewayFac
     assert response.status_code == 400
     (refusal,) = parts_of(response)
     assert refusal["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_an_object_whose_fields_are_all_deferred_is_empty_in_the_primary_part(
+    world: World, gateway: GatewayFactory
+) -> None:
+    running = gateway()
+    no_kk, _, _, _ = world.family()
+    query = 'query($kk: String!) { keluarga(noKk: $kk) { ... @defer(label: "k") { noKk } } }'
+    headers = {**auth_headers("sibansos", "penyaluran_bansos"), "accept": "multipart/mixed"}
+    response = await _post(running.url, {"query": query, "variables": {"kk": no_kk}}, headers)
+    assert parts_of(response) == [
+        {"data": {"keluarga": {}}, "hasNext": True},
+        {
+            "incremental": [{"data": {"noKk": no_kk}, "path": ["keluarga"], "label": "k"}],
+            "hasNext": False,
+        },
+    ]
+    # on a null object nothing is deferred: one plain part (here with the subgraph's refusal)
+    response = await _post(running.url, {"query": query, "variables": {"kk": "0" * 16}}, headers)
+    (only,) = parts_of(response)
+    assert only["data"] == {"keluarga": None} and "hasNext" not in only

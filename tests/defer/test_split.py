@@ -1,13 +1,21 @@
-"""Cutting an operation into its parts' own operations (gateway/planner/defer.py) and a deferred
-fragment's response into its ``incremental`` entries (gateway/executor/defer.py)."""
+"""Cutting an operation into its parts' own operations (gateway/planner/defer.py), a deferred
+fragment's response into its ``incremental`` entries (gateway/executor/defer.py), and the printed
+plan of a deferring operation (gateway/planner/printer.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from graphql import OperationDefinitionNode, parse, print_ast
 
-from gateway.executor.defer import active_fragments, has_targets, incremental_entries
+from gateway.engine import Gateway
+from gateway.executor.defer import (
+    active_fragments,
+    has_targets,
+    incremental_entries,
+    split_whole,
+)
 from gateway.planner.defer import (
     DeferredOperation,
     deferred_documents,
@@ -15,6 +23,10 @@ from gateway.planner.defer import (
     has_defer,
     strip_defer,
 )
+from gateway.planner.plan import DeferPlan
+from gateway.planner.printer import print_plan
+
+SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
 
 
 def _deferred(query: str) -> DeferredOperation:
@@ -114,3 +126,74 @@ def test_an_error_on_the_path_is_not_lost() -> None:
     assert _entries(
         '{ u { id ... @defer(label: "L") { slow } } }', {"errors": [error], "data": {"u": None}}
     ) == [{"data": None, "path": ["u"], "label": "L", "errors": [error]}]
+
+
+def _whole(query: str, response: dict[str, Any]) -> list[dict[str, Any]]:
+    deferred = _deferred(query)
+    return split_whole(response, deferred, active_fragments(deferred, {}), {})
+
+
+def test_a_mutation_response_is_cut_once_whole_parent_part_first() -> None:
+    query = """
+    mutation { record { id ...R @defer(label: "r") } }
+    fragment R on Record { items { body ... @defer(label: "a") { author { name } } } }
+    """
+    error = {"message": "boom", "path": ["record", "items", 0, "author"]}
+    response = {
+        "errors": [error],
+        "data": {"record": {"id": "1", "items": [{"body": "x", "author": None}]}},
+    }
+    assert _whole(query, response) == [
+        {"data": {"record": {"id": "1"}}, "hasNext": True},
+        {
+            "incremental": [{"data": {"items": [{"body": "x"}]}, "path": ["record"], "label": "r"}],
+            "hasNext": True,
+        },
+        {
+            "incremental": [
+                {
+                    "data": {"author": None},
+                    "path": ["record", "items", 0],
+                    "label": "a",
+                    "errors": [error],
+                }
+            ],
+            "hasNext": False,
+        },
+    ]
+
+
+def test_a_mutation_with_nothing_to_cut_is_one_plain_part() -> None:
+    response = {"errors": [{"message": "no"}], "data": None}
+    assert _whole("mutation { a { ... @defer { b } } }", response) == [response]
+    assert _whole("mutation { a { ... @defer { b } } }", {"data": {"a": None}}) == [
+        {"data": {"a": None}}
+    ]
+
+
+def test_the_plan_of_a_deferring_operation_is_printed_as_its_parts() -> None:
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH.read_text(), authorization_enforced=True)
+    query = (
+        "query K($kk: String!) { keluarga(noKk: $kk) { noKk "
+        '... @defer(label: "desil") { desilKesejahteraan } } }'
+    )
+    plan = gateway.query_plan(query)
+    assert isinstance(plan, DeferPlan)
+    printed = print_plan(plan)
+    # the primary part asks kependudukan only; the deferred fragment's own plan reads its path
+    # from the root again (keys for the entity fetch), then sosial
+    assert printed.startswith(
+        "QueryPlan {\n  Defer {\n    Primary {\n      {\n        keluarga(noKk: $kk) {\n"
+        '          noKk\n        }\n      }:\n      Fetch(service: "kependudukan") {'
+    )
+    deferred = printed[printed.index("}, [") :]
+    assert deferred.startswith(
+        '}, [\n      Deferred(depends: [], path: "keluarga", label: "desil") {\n'
+        "        {\n          desilKesejahteraan\n        }:\n        Sequence {\n"
+        '          Fetch(service: "kependudukan") {'
+    )
+    assert 'Flatten(path: "keluarga") {\n            Fetch(service: "sosial")' in deferred
+    assert "sosial" not in printed[: printed.index("}, [")]
+    # without @defer the plan is the plain one
+    plain = gateway.query_plan(query.replace('@defer(label: "desil")', ""))
+    assert plain is not None and not isinstance(plain, DeferPlan)

@@ -190,3 +190,24 @@ async def test_a_failing_deferred_subgraph_degrades_only_the_deferred_part(
     assert primary_record["fields"] == ["Keluarga.noKk", "Query.keluarga"]
     assert failed_record["fields"] == ["Keluarga.desilKesejahteraan", "Query.keluarga"]
     assert (primary_record["outcome"], failed_record["outcome"]) == ("ok", "partial")
+
+
+async def test_a_client_that_leaves_stops_the_deferred_part(world: World, gated: Gated) -> None:
+    no_kk, _, _, _ = world.family()
+    headers = {**auth_headers("sibansos", "penyaluran_bansos"), "accept": MULTIPART}
+    body = {"query": KELUARGA, "variables": {"kk": no_kk}}
+    async with (
+        httpx.AsyncClient(base_url=gated.running.url, timeout=WAIT_S) as client,
+        client.stream("POST", "/graphql", json=body, headers=headers) as response,
+    ):
+        await _first_part(response.aiter_raw(), bytearray())
+    # the client has gone; the deferred operation was cancelled, so even once sosial answers,
+    # nothing is released and no record is written for that part
+    gated.gate.opened.set()
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while gated.gate.answered == 0 and gated.gate.asked > 0:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+    for _ in range(25):
+        assert len(_records(gated.running)) == 1
+        await asyncio.sleep(0.02)
