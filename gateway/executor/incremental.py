@@ -6,7 +6,8 @@ operation at once, next to the primary one, so a slow subgraph behind a deferred
 delays the primary part; the engine runs the primary itself and, once it is released, iterates
 ``parts()``: each fragment's part (its ``incremental`` entries, gateway/executor/defer.py) is
 yielded when its operation has finished and the part of the fragment enclosing it has been sent
-(nested defers after their parent, as graphql-js). ``run_part`` is the engine's whole request
+(nested defers after their parent), in the order the operations finished (as Hive Gateway sends
+sibling fragments: tests/defer/cases/siblings). ``run_part`` is the engine's whole request
 pipeline for one part — plan, authorize, execute, shape, mask, audit — so every part is
 authorized and masked on its own and its audit record is written before it is yielded; a
 failure in one part's operation degrades that part only.
@@ -41,6 +42,13 @@ class DeferredParts:
         self._tasks: dict[int, asyncio.Task[dict[str, Any]]] = {
             index: asyncio.ensure_future(run_part(index)) for index in documents.fragments
         }
+        #: fragments in the order their operations finished (the order their parts go out)
+        self._finished: list[int] = []
+        for index, task in self._tasks.items():
+            task.add_done_callback(self._on_finish(index))
+
+    def _on_finish(self, index: int) -> Callable[[asyncio.Task[dict[str, Any]]], None]:
+        return lambda _: self._finished.append(index)
 
     def applies_to(self, primary_data: Any) -> bool:
         """Whether any fragment the primary part encloses has an object to apply to in it
@@ -63,16 +71,18 @@ class DeferredParts:
         waiting = dict(self._tasks)
         try:
             while waiting:
-                ready = [
-                    i for i, task in waiting.items() if task.done() and self._parents[i] in sent
+                # done tasks whose callback has not run yet come after the ones noted
+                finished = self._finished + [
+                    i for i, t in waiting.items() if t.done() and i not in self._finished
                 ]
+                ready = [i for i in finished if i in waiting and self._parents[i] in sent]
                 if not ready:
-                    running = {t for i, t in waiting.items() if not t.done()}
+                    running = {t for t in waiting.values() if not t.done()}
                     if not running:  # unreachable: a parent is always in ``waiting`` or sent
                         raise RuntimeError("deferred parts wait on a parent that never ran")
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                index = min(ready)
+                index = ready[0]
                 response = waiting.pop(index).result()
                 sent.add(index)
                 entries = incremental_entries(self._operation, index, response, self._variables)
