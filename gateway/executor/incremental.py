@@ -16,7 +16,7 @@ failure in one part's operation degrades that part only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 from gateway.executor.defer import has_targets, incremental_entries
@@ -64,7 +64,7 @@ class DeferredParts:
         for task in self._tasks.values():
             task.cancel()
 
-    async def parts(self) -> AsyncIterator[dict[str, Any]]:
+    async def parts(self) -> AsyncGenerator[dict[str, Any], None]:
         """The subsequent parts, in the order they can be sent; the last has ``hasNext: false``
         (alone when the last fragment had nothing to send)."""
         sent: set[int | None] = {None}
