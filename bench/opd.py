@@ -277,6 +277,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="ours: in-flight sharing of identical subgraph fetches (`[subgraphs] deduplicate`)",
     )
     parser.add_argument(
+        "--gateway-tree",
+        type=Path,
+        help="run ours with the gateway's code from this source tree (e.g. a worktree of the "
+        "base commit; this tree's interpreter, DIR first on the import path)",
+    )
+    parser.add_argument(
         "--subgraphs-tree",
         type=Path,
         help="serve the OPD subgraphs from this source tree (e.g. a worktree of the base commit)",
@@ -347,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
                     gw.path,
                     workdir if gw.name == "ours" else BENCH,
                     gw.needs_node,
+                    env=(
+                        (("PYTHONPATH", str(args.gateway_tree.resolve())),)
+                        if args.gateway_tree and gw.name == "ours"
+                        else ()
+                    ),
                 )
                 try:
                     result = run.bench_gateway(gw_here, args, ctx)

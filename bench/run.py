@@ -20,6 +20,7 @@ Stdlib only. Needs `wrk` and `taskset` (Debian: `apt-get install -y wrk`), Node.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -125,9 +126,9 @@ GATEWAYS = [
         needs_node=False,
     ),
     Gateway(
-        "ours-noshare-lean",
-        "Jama Jama, no sharing, lean subgraph transport",
-        [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / "jamajama-noshare-lean.toml")],
+        "ours-noshare-aiohttp",
+        "Jama Jama, no sharing, aiohttp subgraph transport",
+        [*OURS_COMMAND[:-1], str(GATEWAYS_DIR / "jamajama-noshare-aiohttp.toml")],
         OURS_PATH,
         REPO,
         needs_node=False,
@@ -579,7 +580,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=GATEWAY_CPU,
         help=f"CPUs the gateway is pinned to (default {GATEWAY_CPU}; '0,1' to compare workers)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run ours-before and ours-noshare-before: ours and ours-noshare with the "
+        "gateway's code from this source tree (a worktree of the base commit), each right "
+        "before its counterpart",
+    )
     args = parser.parse_args(argv)
+    if args.before:
+        names += [name for name, _ in _before_gateways(args.before)]
     args.duration = args.duration or (10 if args.quick else 30)
     args.warmup = args.warmup if args.warmup is not None else (3 if args.quick else 5)
     args.selected = names if not args.only else args.only.split(",")
@@ -587,6 +597,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown gateway(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}")
     return args
+
+
+def _before_gateways(tree: Path) -> list[tuple[str, Gateway]]:
+    """``ours`` and ``ours-noshare`` on the code of ``tree`` (its own defaults, e.g. its
+    subgraph transport; this tree's benchmark configuration files)."""
+    found = []
+    for gateway in GATEWAYS:
+        if gateway.name in ("ours", "ours-noshare"):
+            name = f"{gateway.name}-before"
+            env = (*gateway.env, ("PYTHONPATH", str(tree.resolve())))
+            label = f"{gateway.label}, code of {tree.resolve().name}"
+            found.append((name, dataclasses.replace(gateway, name=name, label=label, env=env)))
+    return found
 
 
 def workload_context(logdir: Path) -> dict[str, Any]:
@@ -610,7 +633,13 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found (Debian: apt-get install -y wrk util-linux)")
-    selected = [g for g in GATEWAYS if g.name in args.selected]
+    known = list(GATEWAYS)
+    if args.before:
+        for name, gateway in _before_gateways(args.before):
+            known.insert(
+                known.index(next(g for g in known if g.name == name[: -len("-before")])), gateway
+            )
+    selected = [g for g in known if g.name in args.selected]
     if any(g.needs_node for g in selected):
         ensure_node_modules()
     logdir = Path(tempfile.mkdtemp(prefix="jamajama-bench-"))

@@ -1,8 +1,8 @@
 """The composition root: ``Settings`` in, a gateway ready to serve out. Nothing else wires.
 
 ``Services.from_settings`` builds what a process shares, once: logging, metrics and tracing,
-the subgraph transport (aiohttp <- circuit breaker <- metrics/spans), the operation limits and
-persisted operations. ``Services.open_gateway`` builds one engine generation on a supergraph:
+the subgraph transport (HTTP client <- circuit breaker <- metrics/spans), the operation limits
+and persisted operations. ``Services.open_gateway`` builds one engine generation on a supergraph:
 with ``[auth] enabled`` and a supergraph that links the authorization specs it gets access
 control (authorization, masking, the audit log); this is the only place ``AccessControl`` is
 built. ``assemble`` adds the HTTP guard (tokens, applications, rate limits), a static or
@@ -43,6 +43,7 @@ from gateway.connectors.transport import AiohttpConnectorTransport, ConnectorTra
 from gateway.engine import Gateway
 from gateway.errors import GatewayError
 from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.config import SubgraphsSection
 from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.resilience import (
     CircuitBreaker,
@@ -319,9 +320,11 @@ class Services:
         key = self.settings.subgraphs.signing.key
         signer = RequestSigner(key.get_secret_value()) if key is not None else None
         upstream = SubgraphSubscriptions(
-            connect_timeout=section.upstream_connect_timeout_seconds, signer=signer
+            connect_timeout=section.upstream_connect_timeout_seconds,
+            signer=signer,
+            heartbeat=section.heartbeat_seconds,
         )
-        return SubscriptionManager(gateway, section, upstream)
+        return SubscriptionManager(gateway, section, upstream, self.metrics)
 
 
 @dataclass(slots=True)
@@ -367,7 +370,7 @@ def assemble(
 def build_transport(
     settings: Settings, metrics: GatewayMetrics | None, tracing: Tracing | None
 ) -> tuple[SubgraphTransport, CircuitBreaker | None]:
-    """aiohttp (options from ``[subgraphs]``) <- circuit breaker <- metrics and spans."""
+    """The HTTP client (``subgraph_client``) <- circuit breaker <- metrics and spans."""
     section = settings.subgraphs
     send: list[Callable[[str, str, bytes], Mapping[str, str]]] = []
     if section.signing.key is not None:
@@ -386,20 +389,7 @@ def build_transport(
                 headers.update(hook(subgraph, url, body))
             return headers
 
-    client = LeanTransport if section.transport == "lean" else AiohttpTransport
-    transport: SubgraphTransport = client(
-        timeout=section.timeout,
-        timeouts=section.timeouts,
-        max_connections=section.max_connections,
-        max_connections_per_host=section.max_connections_per_host,
-        keepalive_expiry=section.keepalive_seconds,
-        deduplicate=section.deduplicate,
-        request_headers=_only(section.propagate_headers) if section.propagate_headers else None,
-        send_headers=send_headers,
-        ssl_context=tls_context(section.tls),
-        max_response_bytes=section.max_response_bytes,
-        max_response_bytes_by_subgraph=section.max_response_bytes_by_subgraph,
-    )
+    transport: SubgraphTransport = subgraph_client(section, send_headers)
     breaker = None
     if section.circuit_breaker.enabled:
         breaker = CircuitBreaker(
@@ -416,6 +406,28 @@ def build_transport(
             span=tracing.fetch if tracing is not None else None,
         )
     return transport, breaker
+
+
+def subgraph_client(
+    section: SubgraphsSection,
+    send_headers: Callable[[str, str, bytes], Mapping[str, str]] | None = None,
+) -> AiohttpTransport:
+    """The HTTP client ``[subgraphs] transport`` names, with the section's pools, timeouts, caps,
+    TLS and propagated headers: the one place it is built (tests build theirs here too)."""
+    client = LeanTransport if section.transport == "lean" else AiohttpTransport
+    return client(
+        timeout=section.timeout,
+        timeouts=section.timeouts,
+        max_connections=section.max_connections,
+        max_connections_per_host=section.max_connections_per_host,
+        keepalive_expiry=section.keepalive_seconds,
+        deduplicate=section.deduplicate,
+        request_headers=_only(section.propagate_headers) if section.propagate_headers else None,
+        send_headers=send_headers,
+        ssl_context=tls_context(section.tls),
+        max_response_bytes=section.max_response_bytes,
+        max_response_bytes_by_subgraph=section.max_response_bytes_by_subgraph,
+    )
 
 
 def _only(names: list[str]) -> Callable[[], Mapping[str, str] | None]:

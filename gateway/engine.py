@@ -34,10 +34,10 @@ from graphql.execution.values import get_variable_values
 from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import ErrorDict, GatewayError
-from gateway.executor.aiohttp_transport import AiohttpTransport
 from gateway.executor.defer import active_fragments, split_whole
 from gateway.executor.execute import PlanExecutor
 from gateway.executor.incremental import DeferredParts
+from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.response import ResponseShaper
 from gateway.executor.transport import SubgraphTransport
 from gateway.gc_tuning import note_eviction
@@ -248,9 +248,9 @@ class Gateway:
         self.plan_validator = (
             SubgraphOperationValidator(supergraph) if validate_subgraph_operations else None
         )
-        self._owned_transport: AiohttpTransport | None = None
+        self._owned_transport: LeanTransport | None = None
         if transport is None:
-            self._owned_transport = transport = AiohttpTransport()
+            self._owned_transport = transport = LeanTransport()
         self._executor = PlanExecutor(supergraph, transport, subgraph_urls)
         self._planner = planner
         #: extra lines a printed plan shows in a fetch (connector subgraphs: their HTTP calls)
@@ -557,10 +557,16 @@ class Gateway:
             return GatewayResult({"errors": [error.to_graphql_error()]}, executed=False)
         return SubscriptionStart(run, guarded, root, rest, variables, shaper, tuple(errors))
 
-    async def subscription_event(self, start: SubscriptionStart, payload: Any) -> dict[str, Any]:
+    async def subscription_event(
+        self,
+        start: SubscriptionStart,
+        payload: Any,
+        audited: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
         """The client's response for one event (``payload``: what the subgraph sent for the root
         fetch): the rest of the plan run on it, shaped, and under access control authorized,
-        masked and audited (the record written before this returns) like a query's response."""
+        masked and audited (the record written before this returns) like a query's response;
+        ``audited`` is called when that record carries personal data."""
         run = start.run
         state = await self._executor.execute_event(start.root, payload, start.rest, start.variables)
         covered: list[Any] = [*(start.guarded.covered if start.guarded else ()), *state.covered]
@@ -576,6 +582,7 @@ class Gateway:
                 state.data,
                 request_id=run.request.request_id,
                 raw_variables=run.raw_variables,
+                audited=audited,
             )
         return _result(data, errors).response
 

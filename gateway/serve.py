@@ -307,8 +307,9 @@ class _Server(uvicorn.Server):
     before_shutdown: SubscriptionManager | None = None
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.before_shutdown is not None:
-            await self.before_shutdown.shutdown()
+        subscriptions = self.before_shutdown or _worker_subscriptions
+        if subscriptions is not None:
+            await subscriptions.shutdown()
         await super().shutdown(sockets)
 
     @contextlib.contextmanager
@@ -364,6 +365,10 @@ def _announce(options: StartOptions, sock: socket.socket) -> None:
 
 # --- several workers ----------------------------------------------------------------------------
 
+#: the subscriptions of this worker process (set by ``worker_app``): its ``_Server`` ends them
+#: first when the supervisor stops it, as ``_run_one`` does for a single process
+_worker_subscriptions: SubscriptionManager | None = None
+
 
 def worker_app() -> Starlette:
     """The app of one worker process (uvicorn's factory, called in the worker). A worker that
@@ -380,7 +385,19 @@ def worker_app() -> Starlette:
         sys.exit(STARTUP_FAILURE)
     if options.tune_gc:
         tune_garbage_collector()
+    global _worker_subscriptions
+    _worker_subscriptions = getattr(assembly.app.state, "subscriptions", None)
     return assembly.app
+
+
+class _WorkerProcess(Process):
+    """uvicorn's worker process, running ``_Server`` (subscriptions end before it stops)."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = _Server(config=self.config)
+        return self._server
 
 
 class _Supervisor(Multiprocess):
@@ -399,7 +416,7 @@ class _Supervisor(Multiprocess):
         self.slots = list(sockets)
 
     def _process(self, idx: int) -> Process:
-        return Process(self.config, [self.slots[idx]])
+        return _WorkerProcess(self.config, [self.slots[idx]])
 
     def init_processes(self) -> None:
         for idx in range(self.processes_num):

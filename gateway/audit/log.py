@@ -23,8 +23,9 @@ from pathlib import Path
 from gateway.audit.anchor import Anchor
 from gateway.audit.checkpoints import Checkpoint, CheckpointSigner, check_checkpoints
 from gateway.audit.config import AuditSection
+from gateway.audit.hashing import KeyedHash
 from gateway.audit.keys import audit_keys
-from gateway.audit.records import AuditEvent, AuditRecord, VerifyReport, subject_hash, verify_chain
+from gateway.audit.records import AuditEvent, AuditRecord, VerifyReport, verify_chain
 from gateway.audit.store import (
     AuditStore,
     AuditUnavailableError,
@@ -53,7 +54,7 @@ class AuditLog:
         queue_size: int = 1000,
     ) -> None:
         self.store = store
-        self._subject_key = subject_key
+        self._subject_hash = KeyedHash(subject_key)
         self._signing_key = signing_key
         self.anchor = anchor
         self.write_timeout = write_timeout
@@ -75,7 +76,8 @@ class AuditLog:
         return CheckpointSigner(self._signing_key).public_key
 
     def subject_hash(self, value: str) -> str:
-        return subject_hash(self._subject_key, value)
+        """The keyed hash under which ``value`` (a NIK, a KK number) is filed."""
+        return self._subject_hash(value)
 
     async def append(self, event: AuditEvent) -> AuditRecord:
         try:

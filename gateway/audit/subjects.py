@@ -67,19 +67,38 @@ def is_subject_alias(key: str) -> bool:
     return key.startswith(SUBJECT_ALIAS)
 
 
+#: the JSON types that hold no identifier: skipped without a further check
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def collect_subjects(data: Any) -> set[str]:
-    """Every data-subject identifier fetched under a subject alias in merged subgraph data."""
+    """Every data-subject identifier fetched under a subject alias in merged subgraph data.
+
+    Walks every object of every response (thousands of keys for a page of residents), so the
+    loop is kept lean: exact ``type`` checks for the JSON types the executor builds, with an
+    ``isinstance`` fallback so that a value of a subclass is still searched."""
     found: set[str] = set()
     stack = [data]
+    pop, push, extend, add = stack.pop, stack.append, stack.extend, found.add
     while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
+        value = pop()
+        if type(value) is not dict:
+            if isinstance(value, list):
+                extend(value)
+                continue
+            if not isinstance(value, dict):
+                continue
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str:
+                if key.startswith(SUBJECT_ALIAS):
+                    add(item)
+            elif kind is dict or kind is list:
+                push(item)
+            elif kind not in _SCALARS:
                 if isinstance(item, str):
-                    if is_subject_alias(key):
-                        found.add(item)
+                    if key.startswith(SUBJECT_ALIAS):
+                        add(item)
                 elif isinstance(item, dict | list):
-                    stack.append(item)
-        elif isinstance(value, list):
-            stack.extend(v for v in value if isinstance(v, dict | list))
+                    push(item)
     return found

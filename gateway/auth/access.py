@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -286,10 +286,12 @@ class AccessControl:
         request_id: str | None = None,
         raw_variables: Mapping[str, Any] | None = None,
         disclosures: Disclosures | None = None,
+        audited: Callable[[], None] | None = None,
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The response the caller may see, after its audit record is written. Every identifier
         the response carries (fields, keys, sealed cursors; in clear or as a pseudonym) and every
-        refused lookup is filed with the record, with any extra ``disclosures``."""
+        refused lookup is filed with the record, with any extra ``disclosures``. ``audited`` is
+        called once a record of personal data is durably written (the subscription metrics)."""
         hidden = self.identifiers.hidden(prepared.grants)
         if prepared.rejection:
             data, errors = None, list(prepared.rejection)
@@ -309,12 +311,13 @@ class AccessControl:
         personal = decided.personal or any(
             self.identifiers.fields.get(c) not in (None, *hidden) for c in decided.coordinates
         )
-        event = self._event(prepared, subjects, errors, data, request_id, personal)
-        if self.audit is None:
+        hashed = _Hashes(self.audit.subject_hash) if self.audit is not None else None
+        event = self._event(prepared, subjects, errors, data, request_id, personal, hashed)
+        if self.audit is None or hashed is None:
             return data, errors
         disclosures = _disclosed_by(prepared.outcome, disclosures)
         if disclosures:
-            event = self._disclosed(event, disclosures)
+            event = self._disclosed(event, disclosures, hashed)
         if personal or subjects or disclosures:
             if not await self._append_durably(event) and self.fail_closed:
                 return None, [
@@ -324,6 +327,8 @@ class AccessControl:
                         "extensions": {"code": AUDIT_UNAVAILABLE},
                     }
                 ]
+            if audited is not None:
+                audited()
         else:
             self.audit.append_later(event)  # bounded queue: a full one drops, never blocks
         return data, errors
@@ -348,9 +353,9 @@ class AccessControl:
         if self.audit is not None:
             await self.audit.drain()
 
-    def _disclosed(self, event: AuditEvent, disclosures: Disclosures) -> AuditEvent:
-        assert self.audit is not None
-        hashed = self.audit.subject_hash
+    def _disclosed(
+        self, event: AuditEvent, disclosures: Disclosures, hashed: _Hashes
+    ) -> AuditEvent:
         return dataclasses.replace(
             event,
             released=tuple(sorted({hashed(v) for v in disclosures.released})),
@@ -365,9 +370,10 @@ class AccessControl:
         data: Any,
         request_id: str | None,
         personal: bool,
+        hashed: _Hashes | None,
     ) -> AuditEvent:
         principal = prepared.principal
-        hashed = tuple(sorted({self.audit.subject_hash(s) for s in subjects})) if self.audit else ()
+        subject_hashes = tuple(sorted({hashed(s) for s in subjects})) if hashed is not None else ()
         refused = tuple(
             (".".join(r.path), r.coordinate, r.reason) for r in prepared.decided.refusals
         )
@@ -391,7 +397,7 @@ class AccessControl:
             operation_type=operation.operation.value,
             document_hash=prepared.document_hash,
             fields=tuple(sorted(prepared.decided.coordinates)),
-            subjects=hashed,
+            subjects=subject_hashes,
             refused=refused,
             outcome=outcome,
             personal=personal,
@@ -442,6 +448,23 @@ class AccessControl:
             if key in data:
                 data[key] = value
         return data
+
+
+class _Hashes:
+    """The audit's subject hashes of one response: its subjects and the identifiers it released
+    are mostly the same values (a resident's NIK is both), so each is hashed once."""
+
+    __slots__ = ("_hash", "_memo")
+
+    def __init__(self, hash_value: Callable[[str], str]) -> None:
+        self._hash = hash_value
+        self._memo: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        found = self._memo.get(value)
+        if found is None:
+            found = self._memo[value] = self._hash(value)
+        return found
 
 
 def _clear(value: Any, path: tuple[str, ...]) -> None:

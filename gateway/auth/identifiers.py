@@ -24,6 +24,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from gateway.audit.hashing import KeyedHash
 from gateway.auth.config import IdentifiersSection
 from gateway.auth.principal import Grants
 from gateway.errors import GatewayError
@@ -93,7 +94,7 @@ class Identifiers:
 
     def __init__(self, section: IdentifiersSection, key: bytes) -> None:
         self.section = section
-        self._key = derive(key, "pseudonym")
+        self._key = KeyedHash(derive(key, "pseudonym"))
         self.kinds = {
             name: Kind(name, kind.reveal_scope, re.compile(rf"(?<!\d){kind.pattern}(?!\d)"))
             for name, kind in section.kinds.items()
@@ -123,7 +124,7 @@ class Identifiers:
     def pseudonym(self, kind: str, application: str | None, value: str) -> str:
         """``NIK-…``: stable for (kind, application, value), unlinkable across applications."""
         message = "\0".join((kind, application or "", value)).encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()[:15]
+        digest = self._key.digest(message)[:15]
         return f"{kind.upper().replace('_', '')}-{base64.b32encode(digest).decode().lower()}"
 
     def scrub_text(self, text: str, hidden: frozenset[str]) -> str:

@@ -48,11 +48,15 @@ class _Pass:
     #: what to do with each selection, per (selection set, parent type, connection): decided once
     #: per pass, then applied to every object of a list
     steps: dict[tuple[int, str, str], tuple[_Step, ...]] = field(default_factory=dict)
+    #: (kind, value) -> pseudonym: a family's members are also the page's residents
+    pseudonyms: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-# What one selection asks of an object: (action, response key, ...) — see ``Masker._steps``.
+# What one selection asks of an object: (action, response key, argument) — see ``Masker._steps``.
+# The argument is the fragment's or the nested selection's steps (resolved when the steps are
+# made, so walking an object does no lookup), the identifier kind, or the cursor's connection.
 _FRAGMENT, _IDENTIFIER, _CURSOR, _NESTED = 0, 1, 2, 3
-_Step = tuple[Any, ...]
+_Step = tuple[int, Any, Any]
 
 
 class Masker:
@@ -100,37 +104,28 @@ class Masker:
         released = Released()
         if isinstance(data, dict) and walk.root is not None:
             state = _Pass(walk, hidden, application, released)
-            self._walk(data, state, walk.operation.selection_set, walk.root, "")
+            steps = self._steps(state, walk.operation.selection_set, walk.root, "")
+            self._walk(data, state, steps)
         return released
 
-    def _walk(
-        self,
-        value: Any,
-        state: _Pass,
-        selection_set: SelectionSetNode,
-        parent: GraphQLNamedType,
-        connection: str,
-    ) -> None:
-        if isinstance(value, list):
-            for item in value:
-                self._walk(item, state, selection_set, parent, connection)
-            return
-        if not isinstance(value, dict):
-            return
-        steps = state.steps.get((id(selection_set), parent.name, connection))
-        if steps is None:
-            steps = self._steps(state, selection_set, parent, connection)
-        for step in steps:
-            action, key = step[0], step[1]
+    def _walk(self, value: Any, state: _Pass, steps: tuple[_Step, ...]) -> None:
+        if type(value) is not dict:
+            if isinstance(value, list):
+                for item in value:
+                    self._walk(item, state, steps)
+                return
+            if not isinstance(value, dict):
+                return
+        for action, key, argument in steps:
             if action == _FRAGMENT:
-                self._walk(value, state, step[2], step[3], connection)
+                self._walk(value, state, argument)
             elif key in value:
-                if action == _IDENTIFIER:
-                    value[key] = self._identifier(value[key], step[2], state)
-                elif action == _CURSOR:
-                    value[key] = self._cursor(value[key], state, connection)
+                if action == _NESTED:
+                    self._walk(value[key], state, argument)
+                elif action == _IDENTIFIER:
+                    value[key] = self._identifier(value[key], argument, state)
                 else:
-                    self._walk(value[key], state, step[2], step[3], step[4])
+                    value[key] = self._cursor(value[key], state, argument)
 
     def _steps(
         self,
@@ -139,15 +134,21 @@ class Masker:
         parent: GraphQLNamedType,
         connection: str,
     ) -> tuple[_Step, ...]:
-        """What masking does with each selection of ``selection_set`` on ``parent`` (memoised
-        in the pass: the same for every object it visits there)."""
+        """What masking does with each selection of ``selection_set`` on ``parent``, nested
+        selections included: decided once per pass (memoised per selection set, type and
+        connection), then applied to every object of a list."""
+        memo = (id(selection_set), parent.name, connection)
+        found = state.steps.get(memo)
+        if found is not None:
+            return found
         steps: list[_Step] = []
         for selection in state.walk.selections(selection_set, parent):
             if isinstance(selection, Fragment):
                 # every fragment, whatever the runtime type: masking more is safe, less is not
                 target = selection.target if is_composite_type(selection.target) else parent
                 assert target is not None
-                steps.append((_FRAGMENT, None, selection.selection_set, target))
+                inner = self._steps(state, selection.selection_set, target, connection)
+                steps.append((_FRAGMENT, None, inner))
                 continue
             definition = selection.definition
             if definition is None:
@@ -157,14 +158,15 @@ class Masker:
             if kind is not None:
                 steps.append((_IDENTIFIER, key, kind))
             elif self._is_cursor(parent.name, name):
-                steps.append((_CURSOR, key))
+                steps.append((_CURSOR, key, connection))
             elif selection.node.selection_set is not None:
-                inner = connection
+                inner_connection = connection
                 if self.identifiers.cursor_argument in definition.args:
-                    inner = f"{parent.name}.{name}"
+                    inner_connection = f"{parent.name}.{name}"
                 named = get_named_type(definition.type)
-                steps.append((_NESTED, key, selection.node.selection_set, named, inner))
-        found = state.steps[(id(selection_set), parent.name, connection)] = tuple(steps)
+                nested = self._steps(state, selection.node.selection_set, named, inner_connection)
+                steps.append((_NESTED, key, nested))
+        found = state.steps[memo] = tuple(steps)
         return found
 
     def _identifier(self, value: Any, kind: str, state: _Pass) -> Any:
@@ -175,7 +177,11 @@ class Masker:
         state.released.identifiers.append((kind, value))
         if kind not in state.hidden:
             return value
-        return self.identifiers.pseudonym(kind, state.application, value)
+        found = state.pseudonyms.get((kind, value))
+        if found is None:
+            found = self.identifiers.pseudonym(kind, state.application, value)
+            state.pseudonyms[(kind, value)] = found
+        return found
 
     def _cursor(self, value: Any, state: _Pass, connection: str) -> Any:
         if not isinstance(value, str):

@@ -6,7 +6,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from graphql import GraphQLError, build_ast_schema, parse, validate_schema
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    build_ast_schema,
+    parse,
+    validate_schema,
+)
 
 from gateway.composition import errors as E
 from gateway.composition.connect import check_connectors, routing_url
@@ -68,8 +75,10 @@ def graph_enum_names(names: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
-    """Compose; on failure ``errors`` lists every finding (sorted by code, then message)."""
+def _read_sources(
+    sources: Iterable[SubgraphSource],
+) -> tuple[dict[str, Subgraph], list[CompositionError]]:
+    """Each source read as a subgraph (its SDL parsed once), with the errors found."""
     found: list[CompositionError] = []
     subgraphs: dict[str, Subgraph] = {}
     for source in sorted(sources, key=lambda s: s.name):
@@ -82,13 +91,23 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
                 )
             )
             continue
-        url = routing_url(source.url, source.sdl) or _default_url(source.name)
-        sub, errs = read_subgraph(source.name, source.sdl, url)
+        try:  # parsed once, for the routing URL and the reader
+            document: DocumentNode | str = parse(source.sdl)
+        except GraphQLError:
+            document = source.sdl  # the reader reports the syntax error
+        url = routing_url(source.url, document) or _default_url(source.name)
+        sub, errs = read_subgraph(source.name, document, url)
         found.extend(errs)
         if sub is not None and sub.connect is not None:
             found.extend(check_connectors(source.name, source.sdl, sub.connect))
         if sub is not None:
             subgraphs[source.name] = sub
+    return subgraphs, found
+
+
+def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
+    """Compose; on failure ``errors`` lists every finding (sorted by code, then message)."""
+    subgraphs, found = _read_sources(sources)
     if found:
         return CompositionResult(None, found)
     for sub in subgraphs.values():
@@ -119,25 +138,31 @@ def compose(sources: Iterable[SubgraphSource]) -> CompositionResult:
     if found:
         return CompositionResult(None, _dedupe(found))
     sdl = print_supergraph(c)
-    found.extend(_validate_supergraph(sdl))
-    if not found:  # on the supergraph the gateway would load: valid GraphQL first
-        found.extend(check_satisfiability(sdl))
+    problems, parsed = _validate_supergraph(sdl)
+    found.extend(problems)
+    if not found and parsed is not None:  # on the supergraph the gateway would load
+        found.extend(check_satisfiability(sdl, parsed))
     if found:
         return CompositionResult(None, _dedupe(found))
     return CompositionResult(sdl)
 
 
-def _validate_supergraph(sdl: str) -> list[CompositionError]:
+def _validate_supergraph(
+    sdl: str,
+) -> tuple[list[CompositionError], tuple[DocumentNode, GraphQLSchema] | None]:
     """GraphQL validity of the merged schema (e.g. an implementation's field, merged across
-    subgraphs, must still be a subtype of its interface's field)."""
+    subgraphs, must still be a subtype of its interface's field), and the parsed document and
+    schema, which the satisfiability check models rather than parsing the SDL again."""
     try:
-        schema = build_ast_schema(parse(sdl), assume_valid_sdl=True)
+        document = parse(sdl)
+        schema = build_ast_schema(document, assume_valid_sdl=True)
     except (GraphQLError, TypeError) as exc:
-        return [error(E.INVALID_GRAPHQL, f"the merged schema is not valid GraphQL: {exc}")]
-    return [
+        return [error(E.INVALID_GRAPHQL, f"the merged schema is not valid GraphQL: {exc}")], None
+    problems = [
         error(E.INVALID_GRAPHQL, f"the merged schema is not valid GraphQL: {problem.message}")
         for problem in validate_schema(schema)
     ]
+    return problems, (document, schema)
 
 
 def compose_or_raise(sources: Iterable[SubgraphSource]) -> str:

@@ -77,12 +77,17 @@ class ConnectUsage:
     lines: dict[str, int] = field(default_factory=dict)
 
 
-def is_connector_subgraph(sdl: str) -> bool:
-    """The SDL links the connect spec: the gateway calls its REST API, it has no endpoint."""
-    try:
-        document = parse(sdl)
-    except GraphQLError:
-        return False
+def is_connector_subgraph(sdl: str | DocumentNode) -> bool:
+    """The SDL links the connect spec: the gateway calls its REST API, it has no endpoint.
+
+    Takes the parsed document where the caller has one (the composer parses each SDL once)."""
+    if isinstance(sdl, str):
+        try:
+            document = parse(sdl)
+        except GraphQLError:
+            return False
+    else:
+        document = sdl
     return any(
         directive.name.value == "link"
         and CONNECT_URL.match(str(_args(directive).get("url") or "")) is not None
@@ -92,7 +97,7 @@ def is_connector_subgraph(sdl: str) -> bool:
     )
 
 
-def routing_url(url: str, sdl: str) -> str:
+def routing_url(url: str, sdl: str | DocumentNode) -> str:
     """The URL to publish with: the one given, else for a connector subgraph the placeholder
     (``http://ignored``, as in Apollo's connector examples: the gateway never calls it)."""
     if not url and is_connector_subgraph(sdl):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.composition import errors as E
+from gateway.composition.context import contextual_elsewhere
 from gateway.composition.errors import CompositionError, error
 from gateway.composition.model import Composition, MergedArgument, MergedField, MergedType
 from gateway.composition.subgraph import (
@@ -326,7 +327,14 @@ class Merger:
             coordinate = f"{field_name}({arg_name}:)"
             if len(present) < len(resolving):
                 missing = [g for g in resolving if g not in present]
-                if any(a.type.endswith("!") and a.default is None for a in present.values()):
+                contextual = any(
+                    a.name == arg_name for g in missing for a in resolving[g].context_arguments
+                )
+                if contextual:  # the argument leaves the supergraph field (context.py)
+                    self.errors.extend(
+                        contextual_elsewhere(f"{parent.name}.{coordinate}", present.values())
+                    )
+                elif any(a.type.endswith("!") and a.default is None for a in present.values()):
                     required_in = [g for g, a in present.items() if a.type.endswith("!")]
                     self.errors.append(
                         error(

@@ -23,8 +23,10 @@ from __future__ import annotations
 from collections import deque
 
 from graphql import (
+    DocumentNode,
     GraphQLInterfaceType,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLUnionType,
 )
 
@@ -47,14 +49,16 @@ State = frozenset[Node]
 _ROOTS = ("query", "mutation", "subscription")
 
 
-def check_satisfiability(supergraph_sdl: str) -> list[CompositionError]:
+def check_satisfiability(
+    supergraph_sdl: str, parsed: tuple[DocumentNode, GraphQLSchema] | None = None
+) -> list[CompositionError]:
     """The satisfiability errors of a composed (valid GraphQL) supergraph.
 
     Modelled as the gateway models it (whether the gateway can serve its features is not asked
     here); a supergraph that cannot be modelled is refused rather than left unchecked.
     """
     try:
-        supergraph = load_supergraph(supergraph_sdl, to_serve=False)
+        supergraph = load_supergraph(supergraph_sdl, to_serve=False, parsed=parsed)
     except SupergraphError as exc:
         return [
             error(

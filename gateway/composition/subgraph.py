@@ -285,9 +285,11 @@ def _args(node: ConstDirectiveNode) -> dict[str, Any]:
 
 
 def read_subgraph(
-    name: str, sdl: str, url: str = ""
+    name: str, sdl: str | DocumentNode, url: str = ""
 ) -> tuple[Subgraph | None, list[CompositionError]]:
-    """Parse and normalise one subgraph; errors name the subgraph."""
+    """Parse (unless given the document) and normalise one subgraph; errors name the subgraph."""
+    if isinstance(sdl, DocumentNode):
+        return _Reader(name, url, sdl).read()
     try:
         document = parse(sdl)
     except GraphQLSyntaxError as exc:

@@ -37,9 +37,9 @@ class TlsSection(Section):
 class SubgraphsSection(Section):
     """How the gateway calls subgraphs (the ``[subgraphs]`` section)."""
 
-    #: the HTTP client: "aiohttp" (default) or "lean" (keep-alive HTTP/1.1 on asyncio, about a
-    #: third of aiohttp's CPU per subgraph request; gateway/executor/lean_transport.py)
-    transport: Literal["aiohttp", "lean"] = "aiohttp"
+    #: the HTTP client: "lean" (default: keep-alive HTTP/1.1 on asyncio, about a third of
+    #: aiohttp's CPU per subgraph request; gateway/executor/lean_transport.py) or "aiohttp"
+    transport: Literal["aiohttp", "lean"] = "lean"
     #: seconds a subgraph call may take (connect to last byte)
     timeout: float = Field(default=30.0, gt=0)
     #: per-subgraph timeouts overriding ``timeout``, by subgraph name

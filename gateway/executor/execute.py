@@ -16,6 +16,9 @@ from typing import Any
 from graphql import GraphQLObjectType
 
 from gateway.errors import ErrorDict, SubgraphError
+from gateway.executor.context_batch import alias as batch_alias
+from gateway.executor.context_batch import batched_operation
+from gateway.executor.context_batch import variable as batch_variable
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import (
     RepresentationBuilder,
@@ -92,10 +95,13 @@ class PlanExecutor:
             case SequenceNode(nodes=nodes):
                 for child in nodes:
                     await self._run(child, state)
-            case ParallelNode(nodes=nodes):
+            case ParallelNode(nodes=nodes) if nodes:
                 async with asyncio.TaskGroup() as group:
-                    for child in nodes:
+                    for child in nodes[1:]:
                         group.create_task(self._run(child, state))
+                    # the first branch runs in this task (one task fewer), still first: the
+                    # tasks start when it first waits; a failure in it cancels the others
+                    await self._run(nodes[0], state)
             case ConditionNode(condition=condition, if_clause=if_clause, else_clause=else_clause):
                 branch = if_clause if state.variables.get(condition) is True else else_clause
                 if branch is not None:
@@ -134,8 +140,10 @@ class PlanExecutor:
     ) -> dict[str, Any]:
         return {name: variables[name] for name in node.variable_usages if name in variables}
 
-    async def _send(self, node: FetchNode, variables: dict[str, Any]) -> tuple[Any, list[Any]]:
-        body: dict[str, Any] = {"query": node.operation, "variables": variables}
+    async def _send(
+        self, node: FetchNode, variables: dict[str, Any], operation: str | None = None
+    ) -> tuple[Any, list[Any]]:
+        body: dict[str, Any] = {"query": operation or node.operation, "variables": variables}
         if node.operation_name:
             body["operationName"] = node.operation_name
         payload = await self._transport.fetch(node.service, self._urls[node.service], body)
@@ -209,10 +217,8 @@ class PlanExecutor:
         objects: list[dict[str, Any]],
         state: ExecutionState,
     ) -> None:
-        """An entity fetch with ``@fromContext`` arguments: one request per distinct value.
-
-        (@apollo/router sends one request with an aliased ``_entities`` per value instead.)
-        """
+        """An entity fetch with ``@fromContext`` arguments: the objects grouped by their values,
+        every group in one request (``context_batch.py``: ``_entities`` aliased per group)."""
         assert node.requires is not None
         requires = node.requires
         parts: list[tuple[_EntityPart, dict[str, Any]]] = []
@@ -223,25 +229,30 @@ class PlanExecutor:
             if not representations.items:
                 continue
             representations.owners = [[indices[o] for o in own] for own in representations.owners]
-            variables = {
-                "representations": representations.items,
-                **self._variables(node, state.variables),
-                **context_variables,
-            }
-            parts.append((_EntityPart(node, path, objects, representations), variables))
-        answers = await asyncio.gather(
-            *(self._send(node, variables) for _, variables in parts), return_exceptions=True
-        )
-        for (part, _), answer in zip(parts, answers, strict=True):
-            if isinstance(answer, SubgraphError):
-                self._add_fetch_failure(answer, path, state)
-                continue
-            if isinstance(answer, BaseException):
-                raise answer
-            data, errors = answer
-            entities = None if data is None else data.get("_entities")
+            values = {"representations": representations.items, **context_variables}
+            parts.append((_EntityPart(node, path, objects, representations), values))
+        if not parts:
+            return
+        variables = self._variables(node, state.variables)
+        operation = None
+        if len(parts) == 1:
+            variables.update(parts[0][1])
+        else:
+            contextual = tuple(c.variable for c in node.context_inputs)
+            operation = batched_operation(node.operation, contextual, len(parts))
+            for index, (_, values) in enumerate(parts):
+                variables.update({batch_variable(k, index): v for k, v in values.items()})
+        try:
+            data, errors = await self._send(node, variables, operation)
+        except SubgraphError as error:
+            self._add_fetch_failure(error, path, state)
+            return
+        by_part = _errors_by_alias(errors, len(parts), data is not None) if operation else [errors]
+        for index, (part, _) in enumerate(parts):
+            key = batch_alias(index) if operation else "_entities"
+            entities = None if data is None else data.get(key)
             try:
-                self._apply_entities(part, entities, data is not None, errors, state)
+                self._apply_entities(part, entities, data is not None, by_part[index], state)
             except SubgraphError as error:
                 self._add_fetch_failure(error, path, state)
 
@@ -261,11 +272,13 @@ class PlanExecutor:
                     node.service,
                     f"expected _entities to be a list of {len(representations.items)} items",
                 )
-            for index, entity in enumerate(entities):
-                if isinstance(entity, dict):
-                    undo_aliases(entity, node.renames)
-                    for owner in representations.owners[index]:
-                        deep_merge(part.objects[owner], entity, self._object_types)
+            renames, objects, object_types = node.renames, part.objects, self._object_types
+            for entity, owners in zip(entities, representations.owners, strict=True):
+                if type(entity) is dict:
+                    if renames:
+                        undo_aliases(entity, renames)
+                    for owner in owners:
+                        deep_merge(objects[owner], entity, object_types)
         if errors:
             object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:
@@ -417,6 +430,25 @@ def _errors_by_part(
         if working[owning][1] is not None:
             error = {**error, "path": ["_entities", *path[1:]]}
         by_part[owning].append(error)
+    return by_part
+
+
+def _errors_by_alias(
+    errors: list[dict[str, Any]], count: int, has_data: bool
+) -> list[list[dict[str, Any]]]:
+    """Each error of a batched contextual fetch, given to the value set whose ``_<i>`` its path
+    starts with (as ``["_entities", ...]``, the path its own request would have given); an
+    error naming none goes to the first set beside data, to every set without data."""
+    by_part: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    owner = {batch_alias(index): index for index in range(count)}
+    for error in errors:
+        path = _usable_path(error.get("path"))
+        owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
+        if path is None or owning is None:
+            for part_errors in by_part[:1] if has_data else by_part:
+                part_errors.append(error)
+            continue
+        by_part[owning].append({**error, "path": ["_entities", *path[1:]]})
     return by_part
 
 

@@ -23,12 +23,13 @@ def deep_merge(
             target[key] = value
             continue
         existing = target[key]
+        kind = type(existing)  # decoded JSON: exact dicts and lists, no subclasses
         if key == "__typename":
             if existing != value and existing not in object_types:
                 target[key] = value
-        elif isinstance(existing, dict) and isinstance(value, dict):
+        elif kind is dict and type(value) is dict:
             deep_merge(existing, value, object_types)
-        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+        elif kind is list and type(value) is list and len(existing) == len(value):
             _merge_lists(existing, value, object_types)
         else:
             target[key] = value
@@ -37,9 +38,10 @@ def deep_merge(
 def _merge_lists(target: list[Any], source: list[Any], object_types: Container[str]) -> None:
     for index, value in enumerate(source):
         existing = target[index]
-        if isinstance(existing, dict) and isinstance(value, dict):
+        kind = type(existing)
+        if kind is dict and type(value) is dict:
             deep_merge(existing, value, object_types)
-        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+        elif kind is list and type(value) is list and len(existing) == len(value):
             _merge_lists(existing, value, object_types)
         else:
             target[index] = value

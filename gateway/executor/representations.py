@@ -8,8 +8,9 @@ object that produced them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -140,9 +141,7 @@ def context_groups(
         if path[: len(prefix)] != prefix:
             continue
         for ancestor in objects_at(data, prefix):
-            value: Any = ancestor
-            for step in context_input.value_path:
-                value = value.get(step) if isinstance(value, dict) else None
+            value = context_input.value_of(ancestor)
             for obj in objects_at(ancestor, path[len(prefix) :]):
                 if id(obj) in values:
                     values[id(obj)][context_input.variable] = value
@@ -231,6 +230,8 @@ class RepresentationBuilder:
             return None
         for rule in rules:
             if self.applies(rule.type_condition, typename):
+                if any(obj.get(key) is None for key in rule.key):
+                    return None  # a null key identifies nothing
                 representation: dict[str, Any] = {"__typename": rule.typename or typename}
                 if not self._copy(obj, rule.selections, representation):
                     return None
@@ -282,11 +283,17 @@ class RepresentationBuilder:
         return value
 
 
+#: Per ``__typename``: the typename sent, (name, response key) per field, the getter of the
+#: fields' values (the dedup key), the key's response keys (a null one: no representation).
+_Form = tuple[str, tuple[tuple[str, str], ...], Callable[[dict[str, Any]], Any], tuple[str, ...]]
+
+
 class _FlatRules:
     """Rules copying only scalar fields, resolved per ``__typename`` once.
 
-    The dedup key is a tuple of the values (no JSON encoding per object); a value that cannot be
-    hashed (an object or list in a key field) falls back to canonical JSON.
+    The dedup key is the sent typename and the key values, read by one ``itemgetter`` (no JSON
+    encoding, no Python loop per object); a value that cannot be hashed (an object or list in a
+    key field) falls back to canonical JSON.
     """
 
     def __init__(
@@ -294,9 +301,9 @@ class _FlatRules:
     ) -> None:
         self._builder = builder
         self._rules = rules
-        self._by_typename: dict[str, tuple[str, tuple[tuple[str, str], ...]] | None] = {}
+        self._by_typename: dict[str, _Form | None] = {}
 
-    def _for(self, typename: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    def _for(self, typename: str) -> _Form | None:
         if typename not in self._by_typename:
             chosen = None
             for rule in self._rules:
@@ -306,7 +313,9 @@ class _FlatRules:
                         for s in rule.selections
                         if isinstance(s, RequiredField)
                     )
-                    chosen = (rule.typename or typename, fields)
+                    keys = [response_key for _, response_key in fields]
+                    values = itemgetter(*keys) if keys else _no_values
+                    chosen = (rule.typename or typename, fields, values, rule.key)
                     break
             self._by_typename[typename] = chosen
         return self._by_typename[typename]
@@ -324,15 +333,15 @@ class _FlatRules:
             form = forms[typename] if typename in forms else self._for(typename)
             if form is None:
                 continue
-            sent_typename, fields = form
+            if form[3] and any(obj.get(key_field) is None for key_field in form[3]):
+                continue  # a null key identifies nothing: no representation
             try:
-                key: Any = (sent_typename, *[obj[response_key] for _, response_key in fields])
+                key: Any = (form[0], form[2](obj))
                 position = seen.get(key)
             except KeyError:
                 continue  # a required field is absent: no representation
             except TypeError:  # an unhashable value (object or list): canonical JSON instead
-                built = self._represent(obj, form)
-                key = orjson.dumps(built, option=orjson.OPT_SORT_KEYS)
+                key = orjson.dumps(self._represent(obj, form), option=orjson.OPT_SORT_KEYS)
                 position = seen.get(key)
             if position is None:
                 seen[key] = len(items)
@@ -343,11 +352,12 @@ class _FlatRules:
         return result
 
     @staticmethod
-    def _represent(
-        obj: dict[str, Any], form: tuple[str, tuple[tuple[str, str], ...]]
-    ) -> dict[str, Any]:
-        sent_typename, fields = form
-        representation: dict[str, Any] = {"__typename": sent_typename}
-        for name, response_key in fields:
+    def _represent(obj: dict[str, Any], form: _Form) -> dict[str, Any]:
+        representation: dict[str, Any] = {"__typename": form[0]}
+        for name, response_key in form[1]:
             representation[name] = obj[response_key]
         return representation
+
+
+def _no_values(obj: dict[str, Any]) -> tuple[()]:
+    return ()

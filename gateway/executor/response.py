@@ -432,52 +432,64 @@ def _raise_anomaly() -> Any:
 
 
 def _compile_object(fields: tuple[_Field, ...]) -> _FastObject:
-    namespace: dict[str, Any] = {"Anomaly": _Anomaly}
-    lines = [
-        "def shape(value, intro=None):",
-        "    if type(value) is not dict: raise Anomaly",
-        "    out = {}",
-    ]
+    """One function per (selection, runtime type): checks first, then one dict display (a single
+    ``BUILD_MAP``, cheaper than a store per key), lists of objects completed inline."""
+    namespace: dict[str, Any] = {"Anomaly": _Anomaly, "raise_anomaly": _raise_anomaly}
+    lines = ["def shape(value, intro=None):", "    if type(value) is not dict: raise Anomaly"]
+    entries: list[str] = []
     for index, field in enumerate(fields):
-        lines.extend(_field_lines(index, field, namespace))
-    lines.append("    return out")
+        checks, expression = _field_code(index, field, namespace)
+        lines.extend(checks)
+        entries.append(f"{field.key!r}: {expression}")
+    lines.append("    return {" + ", ".join(entries) + "}")
     exec(compile("\n".join(lines), "<response shape>", "exec"), namespace)
     function: _FastObject = namespace["shape"]
     return function
 
 
-def _field_lines(index: int, field: _Field, namespace: dict[str, Any]) -> list[str]:
-    """The generated lines that shape one field (helpers they call go into ``namespace``)."""
+def _field_code(index: int, field: _Field, namespace: dict[str, Any]) -> tuple[list[str], str]:
+    """The lines that read and check one field (helpers they call go into ``namespace``), and
+    the expression of its response value."""
     key = repr(field.key)
     shape = field.shape
     if field.kind == _TYPENAME:
-        return [f"    out[{key}] = {field.typename!r}"]
+        return [], repr(field.typename)
     if field.kind == _INTROSPECTION:
-        return [f"    out[{key}] = None if intro is None else intro.get({key})"]
+        return [], f"None if intro is None else intro.get({key})"
     if field.kind == _UNKNOWN_TYPENAME or shape is None:
-        return ["    raise Anomaly"]
+        return ["    raise Anomaly"], "None"
     if shape.kind == _LEAF and not shape.non_null:
-        return [f"    out[{key}] = value.get({key})"]
-    lines = [f"    r = value.get({key})"]
+        return [], f"value.get({key})"
+    r = f"r{index}"
+    lines = [f"    {r} = value.get({key})"]
+    if shape.non_null:
+        lines.append(f"    if {r} is None: raise Anomaly")
     if shape.kind == _LEAF:
-        lines.append("    if r is None: raise Anomaly")
-        lines.append(f"    out[{key}] = r")
-    elif shape.kind == _ENUM:
+        return lines, r
+    if shape.kind == _ENUM:
         namespace[f"e{index}"] = shape.enum_values
-        check = f"type(r) is not str or r not in e{index}"
-        if shape.non_null:
-            lines.append(f"    if r is None or {check}: raise Anomaly")
-        else:
-            lines.append(f"    if r is not None and ({check}): raise Anomaly")
-        lines.append(f"    out[{key}] = r")
+        check = f"type({r}) is not str or {r} not in e{index}"
+        guard = check if shape.non_null else f"{r} is not None and ({check})"
+        lines.append(f"    if {guard}: raise Anomaly")
+        return lines, r
+    item = shape.item
+    if shape.kind == _LIST and item is not None and item.kind != _LEAF:
+        # a list of objects, enums or lists: the items completed in a comprehension right here
+        namespace[f"c{index}"] = _completer(item)
+        guard = (
+            f"type({r}) is not list"
+            if shape.non_null
+            else f"{r} is not None and type({r}) is not list"
+        )
+        lines.append(f"    if {guard}: raise Anomaly")
+        on_null = "raise_anomaly()" if item.non_null else "None"
+        expression = f"[{on_null} if x is None else c{index}(x) for x in {r}]"
     else:
         namespace[f"c{index}"] = _completer(shape)
-        if shape.non_null:
-            lines.append("    if r is None: raise Anomaly")
-            lines.append(f"    out[{key}] = c{index}(r)")
-        else:
-            lines.append(f"    out[{key}] = None if r is None else c{index}(r)")
-    return lines
+        expression = f"c{index}({r})"
+    if not shape.non_null:
+        expression = f"None if {r} is None else {expression}"
+    return lines, expression
 
 
 def _completer(shape: _Shape) -> _Completer:

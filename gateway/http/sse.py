@@ -18,7 +18,7 @@ import orjson
 from starlette.responses import StreamingResponse
 
 from gateway.engine import GraphQLRequest
-from gateway.subscriptions.manager import HEARTBEAT, Subscription, SubscriptionManager
+from gateway.subscriptions.manager import HEARTBEAT, SSE, Subscription, SubscriptionManager
 
 EVENT_STREAM: Final = "text/event-stream"
 HEARTBEAT_LINE: Final = b":\n\n"
@@ -46,7 +46,7 @@ def event_stream(
     """The SSE response for ``request``; ``mask`` applies the endpoint's error masking."""
 
     async def stream() -> AsyncIterator[bytes]:
-        subscription: Subscription = await manager.open(request, client)
+        subscription: Subscription = await manager.open(request, client, SSE)
         try:
             while True:
                 item = await subscription.next(manager.heartbeat)

@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from gateway.engine import GraphQLRequest
 from gateway.subscriptions import protocol as p
-from gateway.subscriptions.manager import SubscriptionManager, subscription_client
+from gateway.subscriptions.manager import WEBSOCKET, SubscriptionManager, subscription_client
 
 if TYPE_CHECKING:
     from gateway.auth.guard import HttpGuard
@@ -91,6 +91,7 @@ class _Connection:
 
     async def run(self) -> None:
         heartbeat = asyncio.create_task(self._heartbeat())
+        self.handler.manager.connection_opened(self._close)
         try:
             async with asyncio.timeout(
                 self.handler.manager.section.connection_init_timeout_seconds
@@ -105,6 +106,7 @@ class _Connection:
         except WebSocketDisconnect:
             pass
         finally:
+            self.handler.manager.connection_closed(self._close)
             heartbeat.cancel()
             for task in list(self.operations.values()):
                 task.cancel()
@@ -210,7 +212,8 @@ class _Connection:
 
     async def _operation(self, operation_id: str, request: GraphQLRequest, rid: str) -> None:
         manager = self.handler.manager
-        subscription = await manager.open(request, subscription_client(self.principal, self.peer))
+        client = subscription_client(self.principal, self.peer)
+        subscription = await manager.open(request, client, WEBSOCKET)
         try:
             if subscription.refused:
                 response = await subscription.next()

@@ -122,6 +122,38 @@ class GatewayMetrics:
             ["store"],
             registry=target,
         )
+        self.subscriptions_open = Gauge(
+            "jamajama_subscriptions_open",
+            "Subscriptions open, by client transport (sse, websocket)",
+            ["transport"],
+            registry=target,
+            multiprocess_mode="livesum",
+        )
+        self.subscription_events = Counter(
+            "jamajama_subscription_events",
+            "Subscription events handed to clients, by client transport (sse, websocket)",
+            ["transport"],
+            registry=target,
+        )
+        self.subscription_events_audited = Counter(
+            "jamajama_subscription_events_audited",
+            "Subscription events carrying personal data whose audit record was written before "
+            "they were sent",
+            registry=target,
+        )
+        self.subscriptions_refused = Counter(
+            "jamajama_subscriptions_refused",
+            "Subscriptions refused before they started, by error code",
+            ["code"],
+            registry=target,
+        )
+        self.subscription_upstream_failures = Counter(
+            "jamajama_subscription_upstream_failures",
+            "Subgraph subscription connections that failed or closed before completing, "
+            "by subgraph",
+            ["subgraph"],
+            registry=target,
+        )
         self._max_operations = max_operation_labels
         self._operations: set[str] = set()
         self._request_children: dict[tuple[str, str], Any] = {}
@@ -180,6 +212,24 @@ class GatewayMetrics:
 
     def audit_record_dropped(self, reason: str) -> None:
         self.audit_dropped.labels(reason).inc()
+
+    def subscription_opened(self, transport: str) -> None:
+        self.subscriptions_open.labels(transport).inc()
+
+    def subscription_closed(self, transport: str) -> None:
+        self.subscriptions_open.labels(transport).dec()
+
+    def subscription_event(self, transport: str) -> None:
+        self.subscription_events.labels(transport).inc()
+
+    def subscription_event_audited(self) -> None:
+        self.subscription_events_audited.inc()
+
+    def subscription_refused(self, code: str) -> None:
+        self.subscriptions_refused.labels(code).inc()
+
+    def subscription_upstream_failed(self, subgraph: str) -> None:
+        self.subscription_upstream_failures.labels(subgraph).inc()
 
     def exposition(self) -> bytes:
         """The text exposition of every worker's metrics (multi-process) or this process's."""

@@ -16,8 +16,11 @@ alternative and picks by cost: the candidates of a field are the graph's field e
 targets included); key routes are chains of the graph's key edges, shortest first, one whose key
 fields must be collected elsewhere last; a root field served by several subgraphs is planned on
 trial from each of them and the cheapest plan wins (fetches, a root fetch already open being
-free, then sequence depth, then fields asked; ties keep subgraph order); a jump target is the one
-with the cheapest estimate (fields asked directly of an interface included). Subscriptions are
+free, then sequence depth, then fields asked; ties keep subgraph order: ``search.plan_cost``); a
+jump target is the one with the cheapest estimate (fields asked directly of an interface
+included), except where several targets' estimates are within one fetch of the best: each of
+those is tried (the root field planned again with it) and the cheapest plan wins by the same
+cost, within a per-operation budget of trials (``search.TrialBudget``). Subscriptions are
 planned like queries: one root fetch of kind ``subscription``, then entity fetches.
 """
 
@@ -42,9 +45,15 @@ from graphql import (
 from gateway.errors import PlanningError
 from gateway.operation import Conditions
 from gateway.planner.aliasing import alias_conflicts
-from gateway.planner.context import context_variable, value_path, with_context_arguments
+from gateway.planner.context import (
+    context_input,
+    context_selections,
+    context_variable,
+    with_context_arguments,
+)
 from gateway.planner.fetch import assemble_plan
 from gateway.planner.plan import LIST_MARKER, ContextInput, KeyRename, QueryPlan
+from gateway.planner.search import TRIAL_MARGIN, UNPLANNABLE, Cost, TrialBudget, plan_cost
 from gateway.planner.selections import (
     Field,
     Fragment,
@@ -63,7 +72,6 @@ from gateway.querygraph.provides import Provided, provided_child, provided_from,
 from gateway.supergraph.model import FieldInSubgraph, Key, Supergraph
 
 _MAX_ROUTE = 3
-_UNPLANNABLE = (1 << 30, 0, 0)
 
 
 def build_query_plan(
@@ -96,6 +104,7 @@ class Rule:
     type_condition: str
     typename: str | None
     selections: list[Selection] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)  # response keys of the @key fields
 
 
 @dataclass(eq=False)
@@ -151,6 +160,20 @@ class _Hop:
     collected: bool = False  # some key fields come from other subgraphs (planned as jumps first)
 
 
+#: a jump's position in the walk: (response path, type, response key of the field, re-fetch)
+_JumpAt = tuple[tuple[str, ...], str, str, bool]
+
+
+@dataclass(frozen=True)
+class _JumpOption:
+    """A subgraph a key jump may target: the estimate's cost, the route of key hops there."""
+
+    cost: tuple[int, int, int]
+    graph: str
+    route: list[_Hop]
+    entry: FieldInSubgraph
+
+
 class _Planner:
     """The walk over the client's selections that grows fetch groups, deciding on the query
     graph where it must choose."""
@@ -173,6 +196,11 @@ class _Planner:
         #: a trial plan (costing one alternative) decides the rest without nested trials
         self.trial = False
         self._forced_root: str | None = None
+        #: the root field being planned: (field, its subgraph, operation kind, root fetch reused)
+        self._root_field: tuple[Field, str, str, bool] | None = None
+        #: jump targets decided by trial for the root field being planned (see _jump_target)
+        self._decided: dict[_JumpAt, str] = {}
+        self._budget = TrialBudget()
         query_type = supergraph.schema.query_type
         self._root_name = query_type.name if query_type is not None else "Query"
 
@@ -232,7 +260,10 @@ class _Planner:
             raise PlanningError(f"the supergraph has no {kind} type")
         self._client_aliases = _aliases(selections)
         self._kind = kind
-        for root_field in _flatten_root(selections):
+        root_fields = _flatten_root(selections)
+        if kind == "mutation":
+            root_fields = _merge_repeated_root_fields(root_fields)
+        for root_field in root_fields:
             if root_field.name.startswith("__"):
                 continue  # __typename and introspection are answered by the gateway
             candidates = [
@@ -242,10 +273,15 @@ class _Planner:
             ]
             if not candidates:
                 raise PlanningError(f"no subgraph resolves {root.name}.{root_field.name}")
+            open_before = {g.id for g in self.root_groups if g.selections}
             group = self._root_group_for(root.name, root_field, candidates, kind)
+            if not self.trial:
+                self._root_field = (root_field, group.service, kind, group.id in open_before)
+                self._decided = {}
             entry = next(e for g, e in candidates if g == group.service)
             at = _At(group, group.selections, root.name, (), None, ())
             self._descend(at, root_field, entry)
+        self._root_field = None
 
     def supply_requires_unconditionally(self) -> None:
         """Required fields a conditional field asked for, where its fetch also runs without it.
@@ -298,28 +334,25 @@ class _Planner:
         return group
 
     def _trial_cost(
-        self, root_field: Field, graph: str, kind: str, reuses_root: bool
-    ) -> tuple[int, int, int]:
-        """(fetches, sequence depth, fields asked) of ``root_field`` planned from ``graph``."""
+        self,
+        root_field: Field,
+        graph: str,
+        kind: str,
+        reuses_root: bool,
+        decided: dict[_JumpAt, str] | None = None,
+    ) -> Cost:
+        """(fetches, sequence depth, fields asked) of ``root_field`` planned from ``graph``
+        (``decided``: with these jump targets; the others by estimate)."""
         trial = _Planner(self.sg, self.labels)
         trial.trial = True
         trial._forced_root = graph
+        trial._decided = decided or {}
         try:
             trial.plan_root([root_field], kind)
         except PlanningError:
-            return _UNPLANNABLE
+            return UNPLANNABLE
         live = [g for g in trial.groups if g.selections]
-        fetches = len(live) - (1 if reuses_root else 0)
-        depths: dict[int, int] = {}
-
-        def depth(group: FetchGroup) -> int:
-            if group.id not in depths:
-                depths[group.id] = 0
-                depths[group.id] = 1 + max((depth(p) for p in group.parents), default=0)
-            return depths[group.id]
-
-        deepest = max((depth(g) for g in live), default=0)
-        return (fetches, deepest, sum(_size(g.selections) for g in live))
+        return plan_cost(live, sum(_size(g.selections) for g in live), reuses_root)
 
     def _estimated_root_group(
         self,
@@ -712,6 +745,9 @@ class _Planner:
             target_at.group.condition_sets.append(at.conditions)
             return {target_at.group} | self._plan_abstract(target_at, rest)
         where = ".".join(p for p in at.path if p != LIST_MARKER) or interface
+        if at.chain:  # the field that led here, when the response path shows only its alias
+            parent, led_by = at.chain[-1]
+            where += f" ({parent}.{led_by.name})"
         raise PlanningError(
             f"cannot plan {where}: {service} returns {interface} as an @interfaceObject, and no "
             f"subgraph with a resolvable @key of {interface} can tell the concrete type that the "
@@ -727,7 +763,7 @@ class _Planner:
         """
         type_name = at.parent_type
         service = at.group.service
-        best: tuple[tuple[int, int, int], list[_Hop], FieldInSubgraph] | None = None
+        options: list[_JumpOption] = []
         for graph, graph_type, entry in self._candidates(type_name, fld.name):
             if refetch and graph == service:
                 continue
@@ -743,14 +779,14 @@ class _Planner:
             if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
                 estimate += 100  # it would have to leave that subgraph where no key allows it
             cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
-            if best is None or cost < best[0]:
-                best = (cost, route, entry)
-        if best is None:
+            options.append(_JumpOption(cost, graph, route, entry))
+        if not options:
             raise PlanningError(
                 f"cannot plan {type_name}.{fld.name} from subgraph {service}: no subgraph that "
                 f"resolves it has a @key of {type_name} that {service} can supply"
             )
-        _, route, entry = best
+        chosen = self._jump_target((at.path, type_name, fld.response_key, refetch), options)
+        route, entry = chosen.route, chosen.entry
         plain = at
         if fld.conditions:
             # What the jump needs from the source is needed only when the field is included.
@@ -779,6 +815,34 @@ class _Planner:
             fld = self._contextual(at, last.group, hop.graph, hop.graph_type, fld, entry)
         return {last.group} | self._descend(last, fld, entry)
 
+    def _jump_target(self, position: _JumpAt, options: list[_JumpOption]) -> _JumpOption:
+        """The target of a key jump: by trial where estimates are close, else the estimate's.
+
+        Targets whose estimates are within ``TRIAL_MARGIN`` fetches of the best one are each
+        tried: the root field is planned again with that target at this position (and the
+        targets already decided by trial at others), and the cheapest plan wins (``plan_cost``;
+        ties keep the estimate's order). Bounded by the operation's ``TrialBudget``.
+        """
+        options.sort(key=lambda o: o.cost)
+        decided = self._decided.get(position)
+        if decided is not None:
+            return next((o for o in options if o.graph == decided), options[0])
+        close = [o for o in options if o.cost[0] <= options[0].cost[0] + TRIAL_MARGIN]
+        if self.trial or self._root_field is None or len(close) < 2:
+            return options[0]
+        if not self._budget.take(len(close)):
+            return options[0]
+        root_field, graph, kind, reused = self._root_field
+        costs = {
+            id(o): self._trial_cost(
+                root_field, graph, kind, reused, {**self._decided, position: o.graph}
+            )
+            for o in close
+        }
+        best = min(close, key=lambda o: (costs[id(o)], o.cost))
+        self._decided[position] = best.graph
+        return best
+
     def _contextual(
         self,
         at: _At,
@@ -801,15 +865,17 @@ class _Planner:
                     f"cannot plan {type_name}.{fld.name}: its argument {argument.name} comes from "
                     f"context {argument.context}, which no enclosing selection sets"
                 )
-            selections = self._field_set(argument.selection)
+            selections = context_selections(
+                self._field_set(argument.selection),
+                ancestor.parent_type,
+                abstract=self._is_abstract(ancestor.parent_type),
+            )
             source = replace(ancestor, exclude=ancestor.exclude | {group.id})
             group.depend_on(self._plan_set(source, selections))
             variable = context_variable(self.sg, graph, type_name, fld.name, argument.name)
-            context_input = ContextInput(
-                variable, argument.type_text, ancestor.path, value_path(selections, argument)
-            )
-            if context_input not in group.context_inputs:
-                group.context_inputs.append(context_input)
+            read = context_input(variable, argument, ancestor.path, selections)
+            if read not in group.context_inputs:
+                group.context_inputs.append(read)
             variables[argument.name] = variable
         return with_context_arguments(fld, variables)
 
@@ -853,6 +919,9 @@ class _Planner:
             group.depend_on(supplied)
             rule = group.rules.setdefault(type_name, Rule(type_name, hop.typename))
             _merge_into(rule.selections, self._typenamed(type_name, key_fields))
+            for key_field in key_fields:
+                if isinstance(key_field, Field) and key_field.response_key not in rule.key:
+                    rule.key.append(key_field.response_key)
             fragment = add_fragment(group.selections, hop.graph_type)
             at = _At(
                 group=group,
@@ -1186,6 +1255,31 @@ def _flatten_root(selections: list[Selection], conditions: Conditions = ()) -> l
             inner = _joined(conditions, selection.conditions)
             fields.extend(_flatten_root(selection.selections, inner))
     return fields
+
+
+def _merge_repeated_root_fields(fields: list[Field]) -> list[Field]:
+    """Mutation root fields that share a response key, merged into their first occurrence.
+
+    GraphQL executes such fields once, where the key first appears, with their selections merged
+    (CollectFields); planned apart they would run the mutation again after the fields between
+    them. A repeat is folded in when the first occurrence runs whenever the repeat does (same
+    conditions, or none), its own conditions kept on its selections; a conditional first
+    occurrence whose position depends on the variables is left as it is.
+    """
+    merged: list[Field] = []
+    first: dict[str, int] = {}
+    for root_field in fields:
+        index = first.get(root_field.response_key)
+        if index is None or merged[index].conditions not in ((), root_field.conditions):
+            first.setdefault(root_field.response_key, len(merged))
+            merged.append(root_field)
+            continue
+        into = merged[index]
+        extra: list[Selection] = list(root_field.selections)
+        if extra and root_field.conditions != into.conditions:
+            extra = [Fragment(None, root_field.conditions, extra)]
+        merged[index] = replace(into, selections=[*into.selections, *extra])
+    return merged
 
 
 def _joined(outer: Conditions, inner: Conditions) -> Conditions:

@@ -175,7 +175,12 @@ class _Assembler:
                 )
             )
             requires = tuple(
-                RepresentationRule(rule.type_condition, _required(rule.selections), rule.typename)
+                RepresentationRule(
+                    rule.type_condition,
+                    _required(rule.selections),
+                    rule.typename,
+                    tuple(rule.key),
+                )
                 for rule in group.rules.values()
             )
         root_kind = _ROOT_KINDS.get(self.kind, OperationType.QUERY)

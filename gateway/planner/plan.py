@@ -20,7 +20,7 @@ The printed form follows the shape the reference routers print (``QueryPlan { Se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 #: A response path element: a response key, or ``"@"`` for "every item of this list".
 PathElement = str
@@ -57,11 +57,15 @@ class RepresentationRule:
 
     ``typename`` overrides the ``__typename`` sent to the subgraph: an ``@interfaceObject`` subgraph
     knows the interface, not the concrete type, so it must receive the interface's name.
+    ``key`` names the response keys of the jump's ``@key`` fields: an object with a null one has
+    no identity to look up, so it gets no representation (as in Hive Gateway), unlike a null
+    ``@requires`` value, which is sent.
     """
 
     type_condition: str
     selections: tuple[RequiredSelection, ...]
     typename: str | None = None
+    key: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +88,29 @@ class ContextInput:
 
     For each object at the fetch's flatten path, the value is read at ``value_path`` (response
     keys) on its ancestor at ``ancestor_path`` (a prefix of the flatten path: the nearest object
-    whose type sets the context). Objects with different values are sent in separate requests.
+    whose type sets the context); with ``by_type`` (a selection with type conditions), at the
+    path paired with the ancestor's ``__typename`` instead. Objects with different values are
+    sent in separate requests.
     """
 
     variable: str
     type_text: str
     ancestor_path: tuple[PathElement, ...]
     value_path: tuple[str, ...]
+    by_type: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def value_of(self, ancestor: Any) -> Any:
+        """The value on ``ancestor`` (None where the path or the type's fragment is missing)."""
+        path: tuple[str, ...] | None = self.value_path
+        if self.by_type:
+            typename = ancestor.get("__typename") if isinstance(ancestor, dict) else None
+            path = next((p for t, p in self.by_type if t == typename), None)
+        if path is None:
+            return None
+        value: Any = ancestor
+        for step in path:
+            value = value.get(step) if isinstance(value, dict) else None
+        return value
 
 
 @dataclass(frozen=True, slots=True)

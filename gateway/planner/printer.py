@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from gateway.planner.plan import (
     ConditionNode,
+    ContextInput,
     DeferPlan,
     FetchNode,
     FlattenNode,
@@ -131,11 +132,21 @@ def _print_fetch(
         lines.append(f"{inner}}} =>")
     for context in node.context_inputs:  # where each @fromContext value is read (ours only)
         at = ".".join(context.ancestor_path)
-        value = " { ".join(context.value_path) + " }" * len(context.value_path)
-        lines.append(f"{inner}${context.variable} = {at} {{ {value} =>")
+        lines.append(f"{inner}${context.variable} = {at} {{ {_context_value(context)} }} =>")
     for text_line in node.operation.splitlines():
         lines.append(f"{inner}{text_line}")
     lines.append(f"{pad}}},")
+
+
+def _context_value(context: ContextInput) -> str:
+    """``a { b }``, or ``... on A { x } ... on B { y { z } }``."""
+
+    def path(steps: tuple[str, ...]) -> str:
+        return " { ".join(steps) + " }" * (len(steps) - 1)
+
+    if not context.by_type:
+        return path(context.value_path)
+    return " ".join(f"... on {t} {{ {path(steps)} }}" for t, steps in context.by_type)
 
 
 def _print_merged(

@@ -1,12 +1,12 @@
 """One subscription's life, whatever carries it to the client (SSE or WebSocket, gateway/http/).
 
-``SubscriptionManager.open(request, client)`` checks the limits, plans the operation on the
-current engine generation (``Gateway.start_subscription``: parse, validate, authorize, plan), opens
-the subgraph subscription (``upstream.py``) and returns a ``Subscription``: the transport reads
-responses from it (``next``) until None. Each subgraph event becomes one response through
-``Gateway.subscription_event`` (entity fetches from other subgraphs, shaping, masking, and the
-audit record written before the response is handed over). An operation that is not a
-subscription is answered once (``Gateway.process``) and ends.
+``SubscriptionManager.open(request, client, transport)`` checks the limits, plans the operation
+on the current engine generation (``Gateway.start_subscription``: parse, validate, authorize,
+plan), opens the subgraph subscription (``upstream.py``) and returns a ``Subscription``: the
+transport reads responses from it (``next``) until None. Each subgraph event becomes one
+response through ``Gateway.subscription_event`` (entity fetches from other subgraphs, shaping,
+masking, and the audit record written before the response is handed over). An operation that
+is not a subscription is answered once (``Gateway.process``) and ends.
 
 A subscription ends with one last error response carrying a stable code:
 
@@ -17,6 +17,14 @@ A subscription ends with one last error response carrying a stable code:
 
 Refused before it starts (``refused``): ``SUBSCRIPTION_LIMIT_EXCEEDED`` (per client, or in total),
 ``SUBSCRIPTIONS_DISABLED``, and every error a query can get before execution.
+
+At shutdown (``shutdown``), once every subscription has sent its last message, the WebSocket
+connections registered with ``connection_opened`` are closed with ``1001`` (going away) and
+``GOING_AWAY_REASON``: a graphql-ws client reconnects (to another worker or instance).
+
+With metrics, the manager counts what docs/operations.md lists: open subscriptions per transport,
+events handed to clients, events whose personal-data audit record was written, refusals by code,
+and subgraph connections that failed.
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest, SubscriptionStart
-from gateway.errors import ErrorDict, GatewayError
+from gateway.errors import ErrorDict, GatewayError, SubgraphError
+from gateway.observability.metrics import GatewayMetrics
 from gateway.subscriptions.config import SubscriptionsSection
 from gateway.subscriptions.upstream import SubgraphSubscriptions
 
@@ -52,6 +61,14 @@ TOO_SLOW_MESSAGE: Final = "subscription has been closed: the client did not read
 
 #: responses a client may leave unread before its subscription is ended
 MAX_BACKLOG: Final = 100
+
+#: the client transports (the metrics' ``transport`` label)
+SSE: Final = "sse"
+WEBSOCKET: Final = "websocket"
+
+#: WebSocket close code and reason once the gateway has ended a connection's subscriptions
+GOING_AWAY: Final = 1001
+GOING_AWAY_REASON: Final = "the gateway is shutting down"
 
 
 class _Heartbeat:
@@ -114,12 +131,13 @@ class Subscription:
                 self._queue.put_nowait(self._final)
             self._queue.put_nowait(None)
 
-    def put(self, response: dict[str, Any]) -> None:
-        """One more response for the client (the pump's), unless it stopped reading."""
+    def put(self, response: dict[str, Any]) -> bool:
+        """One more response for the client (the pump's), unless it stopped reading (False)."""
         if self._queue.qsize() >= MAX_BACKLOG:
             self.end(_error(TOO_SLOW_MESSAGE, CLIENT_TOO_SLOW))
-            return
+            return False
         self._queue.put_nowait(response)
+        return True
 
     def end(self, final: ErrorDict) -> None:
         """End now: ``final`` is the last response the client gets."""
@@ -153,16 +171,20 @@ class SubscriptionManager:
         gateway: Gateway | ReloadingGateway,
         section: SubscriptionsSection | None = None,
         upstream: SubgraphSubscriptions | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.section = section or SubscriptionsSection()
+        self.metrics = metrics
         self.gateway = gateway
         self.upstream = upstream or SubgraphSubscriptions(
-            connect_timeout=self.section.upstream_connect_timeout_seconds
+            connect_timeout=self.section.upstream_connect_timeout_seconds,
+            heartbeat=self.section.heartbeat_seconds,
         )
         self._limits = _Limits(self.section.max_per_client, self.section.max_total)
         self._open: set[Subscription] = set()
         self._per_client: Counter[str] = Counter()
         self._closing = False
+        self._connections: set[Callable[[int, str], Awaitable[None]]] = set()
         add_listener = getattr(gateway, "on_swap", None)
         if add_listener is not None:
             add_listener(self.supergraph_changed)
@@ -178,42 +200,59 @@ class SubscriptionManager:
         gateway = self.gateway
         return gateway if isinstance(gateway, Gateway) else gateway.current
 
-    async def open(self, request: GraphQLRequest, client: str) -> Subscription:
-        """Start ``request`` for ``client`` (the limits' unit); see the module docstring."""
+    async def open(
+        self, request: GraphQLRequest, client: str, transport: str = WEBSOCKET
+    ) -> Subscription:
+        """Start ``request`` for ``client`` (the limits' unit) arriving over ``transport``
+        (``SSE`` or ``WEBSOCKET``); see the module docstring."""
         try:
-            return await self._open_subscription(request, client)
+            return await self._open_subscription(request, client, transport)
         except Exception:  # a bug must not leave the transport without an answer
             logger.exception("subscription could not start")
             internal = _error("Internal server error", "INTERNAL_SERVER_ERROR")
-            return Subscription(({"errors": [internal]},), refused=True)
+            return self._refused({"errors": [internal]})
 
-    async def _open_subscription(self, request: GraphQLRequest, client: str) -> Subscription:
+    async def _open_subscription(
+        self, request: GraphQLRequest, client: str, transport: str
+    ) -> Subscription:
         if not self.section.enabled or self._closing:
             message = "subscriptions are not served here" if not self._closing else SHUTDOWN_MESSAGE
             code = DISABLED if not self._closing else SERVER_SHUTDOWN
-            return Subscription(({"errors": [_error(message, code)]},), refused=True)
+            return self._refused({"errors": [_error(message, code)]})
         generation = self._current()
         started = await generation.start_subscription(request)
         if started is None:  # a query or mutation: one response
             result = await self.gateway.process(request)
             return Subscription((result.response,), refused=not result.executed)
         if isinstance(started, GatewayResult):
-            return Subscription((started.response,), refused=True)
+            return self._refused(started.response)
         refusal = self._over_limit(client)
         if refusal is not None:
-            return Subscription(({"errors": [refusal]},), refused=True)
+            return self._refused({"errors": [refusal]})
         subscription = Subscription(generation=generation)
         self._open.add(subscription)
         self._per_client[client] += 1
+        if self.metrics is not None:
+            self.metrics.subscription_opened(transport)
 
         def release() -> None:
             self._open.discard(subscription)
             self._per_client[client] -= 1
             if self._per_client[client] <= 0:
                 del self._per_client[client]
+            if self.metrics is not None:
+                self.metrics.subscription_closed(transport)
 
-        subscription._run(self._pump(generation, started, subscription), release)
+        subscription._run(self._pump(generation, started, subscription, transport), release)
         return subscription
+
+    def _refused(self, response: dict[str, Any]) -> Subscription:
+        """A subscription refused before it started; counted by its first error's code."""
+        if self.metrics is not None:
+            errors = response.get("errors") or [{}]
+            code = errors[0].get("extensions", {}).get("code") or "INTERNAL_SERVER_ERROR"
+            self.metrics.subscription_refused(str(code))
+        return Subscription((response,), refused=True)
 
     def _over_limit(self, client: str) -> ErrorDict | None:
         if self._per_client[client] >= self._limits.per_client:
@@ -230,7 +269,11 @@ class SubscriptionManager:
         return None
 
     async def _pump(
-        self, generation: Gateway, start: SubscriptionStart, subscription: Subscription
+        self,
+        generation: Gateway,
+        start: SubscriptionStart,
+        subscription: Subscription,
+        transport: str,
     ) -> None:
         root = start.root
         body: dict[str, Any] = {
@@ -242,8 +285,22 @@ class SubscriptionManager:
         if root.operation_name:
             body["operationName"] = root.operation_name
         url = generation.subgraph_urls[root.service]
-        async for payload in self.upstream.events(root.service, url, body):
-            subscription.put(await generation.subscription_event(start, payload))
+        metrics = self.metrics
+        audited = metrics.subscription_event_audited if metrics is not None else None
+        events = self.upstream.events(root.service, url, body)
+        async with contextlib.aclosing(events):  # the subgraph's subscription ends with ours
+            while True:
+                try:
+                    payload = await anext(events)
+                except StopAsyncIteration:
+                    return
+                except SubgraphError:
+                    if metrics is not None:
+                        metrics.subscription_upstream_failed(root.service)
+                    raise
+                response = await generation.subscription_event(start, payload, audited)
+                if subscription.put(response) and metrics is not None:
+                    metrics.subscription_event(transport)
 
     def supergraph_changed(self) -> None:
         """Hot reload: subscriptions planned on an older supergraph end (documented message)."""
@@ -258,14 +315,25 @@ class SubscriptionManager:
         for subscription in list(self._open):
             subscription.end(_error(SHUTDOWN_MESSAGE, SERVER_SHUTDOWN))
 
+    def connection_opened(self, close: Callable[[int, str], Awaitable[None]]) -> None:
+        """A WebSocket connection: ``close(code, reason)`` ends it at shutdown."""
+        self._connections.add(close)
+
+    def connection_closed(self, close: Callable[[int, str], Awaitable[None]]) -> None:
+        self._connections.discard(close)
+
     async def shutdown(self, timeout: float = 2.0) -> None:
-        """``drain``, then wait (at most ``timeout`` seconds) until every transport has sent its
-        subscription's last message: called when the server starts shutting down, before it
-        waits for its connections to close (gateway/serve.py)."""
+        """``drain``, wait (at most ``timeout`` seconds) until every transport has sent its
+        subscription's last message, then close the WebSocket connections (``GOING_AWAY``):
+        called when the server starts shutting down, before it waits for its connections to
+        close (gateway/serve.py; each worker's server with ``--workers N``)."""
         self.drain()
         deadline = asyncio.get_running_loop().time() + timeout
         while self._open and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)
+        closing = [close(GOING_AWAY, GOING_AWAY_REASON) for close in list(self._connections)]
+        self._connections.clear()
+        await asyncio.gather(*closing, return_exceptions=True)
 
     async def aclose(self) -> None:
         self.drain()

@@ -4,8 +4,10 @@ The root fetch of a subscription's plan is sent as the ``subscribe`` payload; ev
 subgraph sends is yielded as the GraphQL response it carries; ``error`` (the subgraph refused the
 operation) is yielded as a response with those errors and ends the stream, as does ``complete``.
 A connection that fails, or closes before ``complete``, raises ``SubgraphError``
-(``SUBREQUEST_HTTP_ERROR`` naming the subgraph, like a failed HTTP fetch). The subgraph's pings
-are answered. With a signer the handshake is signed as a ``GET`` with an empty body
+(``SUBREQUEST_HTTP_ERROR`` naming the subgraph, like a failed HTTP fetch), and so does a subgraph
+that stops answering the WebSocket pings sent every ``heartbeat`` seconds (a dead peer or a cut
+network would otherwise leave the subscription waiting forever). The subgraph's pings are
+answered. With a signer the handshake is signed as a ``GET`` with an empty body
 (gateway/executor/signing.py; the kit checks it, subgraphs/kit/signing.py).
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import aiohttp
@@ -36,8 +38,15 @@ def upstream_error(subgraph: str, reason: str) -> SubgraphError:
 class SubgraphSubscriptions:
     """Opens subscriptions on subgraphs; one aiohttp session for all of them."""
 
-    def __init__(self, *, connect_timeout: float = 10.0, signer: Signer | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 10.0,
+        signer: Signer | None = None,
+        heartbeat: float | None = 15.0,
+    ) -> None:
         self._connect_timeout = connect_timeout
+        self._heartbeat = heartbeat
         self._signer = signer
         self._session: aiohttp.ClientSession | None = None
 
@@ -46,14 +55,20 @@ class SubgraphSubscriptions:
             self._session = aiohttp.ClientSession()
         return self._session
 
-    async def events(self, subgraph: str, url: str, body: dict[str, Any]) -> AsyncIterator[Any]:
+    async def events(
+        self, subgraph: str, url: str, body: dict[str, Any]
+    ) -> AsyncGenerator[Any, None]:
         """The responses the subgraph sends for the subscription ``body`` (query, variables,
         operationName), until it completes; raises ``SubgraphError`` when the link fails."""
         headers = self._signer(subgraph, url, b"", "GET") if self._signer is not None else {}
         try:
             async with asyncio.timeout(self._connect_timeout):
                 ws = await self._client().ws_connect(
-                    url, protocols=(p.SUBPROTOCOL,), headers=headers, autoping=True
+                    url,
+                    protocols=(p.SUBPROTOCOL,),
+                    headers=headers,
+                    autoping=True,
+                    heartbeat=self._heartbeat,
                 )
                 await _send(ws, {"type": p.CONNECTION_INIT, "payload": {}})
                 await _acknowledged(ws)
@@ -64,6 +79,8 @@ class SubgraphSubscriptions:
             subscribe = {"id": "1", "type": p.SUBSCRIBE, "payload": body}
             await _send(ws, subscribe)
             async for message in ws:
+                if message.type == aiohttp.WSMsgType.ERROR:  # e.g. no pong in time
+                    raise upstream_error(subgraph, str(ws.exception() or message.data))
                 if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     break
                 kind, payload = _decode(message.data)

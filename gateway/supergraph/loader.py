@@ -36,23 +36,33 @@ from gateway.supergraph.model import (
 
 
 def load_supergraph(
-    sdl: str, *, authorization_enforced: bool = False, to_serve: bool = True
+    sdl: str,
+    *,
+    authorization_enforced: bool = False,
+    to_serve: bool = True,
+    parsed: tuple[DocumentNode, GraphQLSchema] | None = None,
 ) -> Supergraph:
     """Parse, check and model a supergraph; raises ``SupergraphError`` with a clear message.
 
     ``to_serve=False`` (the composer modelling what it composed) skips the refusal of EXECUTION
     and SECURITY features this gateway does not enforce: reachability does not depend on them.
+    ``parsed``: the SDL's document and schema, where the caller already built them (the composer
+    validates the supergraph first: parsing it again doubled the cost of composing).
     """
-    try:
-        document = parse(sdl)
-    except GraphQLError as error:
-        raise SupergraphError(f"the supergraph SDL does not parse: {error.message}") from error
+    if parsed is not None:
+        document, prebuilt = parsed
+    else:
+        prebuilt = None
+        try:
+            document = parse(sdl)
+        except GraphQLError as error:
+            raise SupergraphError(f"the supergraph SDL does not parse: {error.message}") from error
     features = read_links(document)
     if to_serve:
         check_supported(features, authorization_enforced=authorization_enforced)
     join = next(f for f in features if f.identity == "https://specs.apollo.dev/join")
     try:
-        schema = build_ast_schema(document, assume_valid_sdl=True)
+        schema = prebuilt or build_ast_schema(document, assume_valid_sdl=True)
         api_schema = build_api_schema(document, features)
     except (GraphQLError, TypeError) as error:
         raise SupergraphError(f"the supergraph SDL is not a valid schema: {error}") from error
@@ -323,14 +333,15 @@ def _context_arguments(value: Any, type_name: str) -> tuple[ContextArgument, ...
     for item in value if isinstance(value, list) else [value]:
         try:
             selection_text = str(item["selection"])
+            inner = selection_text.strip()
+            if inner.startswith("{") and inner.endswith("}"):  # else: inline fragments
+                inner = inner[1:-1]
             found.append(
                 ContextArgument(
                     name=str(item["name"]),
                     type_text=str(item["type"]),
                     context=str(item["context"]),
-                    selection=parse_field_set(
-                        selection_text.strip().removeprefix("{").removesuffix("}")
-                    ),
+                    selection=parse_field_set(inner),
                     selection_text=selection_text,
                 )
             )

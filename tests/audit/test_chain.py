@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import itertools
 import sqlite3
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.audit import cli
+from gateway.audit.hashing import KeyedHash
 from gateway.audit.log import AuditLog
 from gateway.audit.records import AuditEvent, chain, verify_chain
 from gateway.audit.store import SqliteAuditStore
@@ -218,3 +221,17 @@ def test_the_canonical_body_is_what_it_always_was() -> None:
     for e in (event(1), full):
         assert e.body() == old_body(e)
         assert AuditEvent.from_body(e.body()) == e
+
+
+@pytest.mark.parametrize("key_length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_subject_hash_is_hmac_sha256_of_the_key(key_length: int) -> None:
+    """``KeyedHash`` builds HMAC's padded keys once; what it files subjects under (and what
+    pseudonyms are made of) must stay RFC 2104 HMAC-SHA256 (lookups and ``audit subject``
+    recompute it), for keys shorter than, as long as and longer than SHA-256's block."""
+    key = bytes((7 * n + key_length) % 256 for n in range(key_length))
+    keyed = KeyedHash(key)
+    for value in ("", "1871010101900001", "nomor kk ✓", "x" * 300):
+        expected = hmac.new(key, value.encode(), hashlib.sha256)
+        assert keyed(value) == expected.hexdigest()
+        assert keyed.digest(value.encode()) == expected.digest()
+    assert keyed("1") != KeyedHash(key + b"!")("1")

@@ -135,6 +135,32 @@ def test_nested_subject_paths_are_fetched_under_reserved_aliases() -> None:
     assert collect_subjects(data) == {f"187101010190000{n}" for n in (1, 2, 3)}
 
 
+class _Mapping(dict[str, Any]):
+    pass
+
+
+class _List(list[Any]):
+    pass
+
+
+class _Text(str):
+    pass
+
+
+def test_subjects_are_found_at_any_depth_and_in_values_of_other_classes() -> None:
+    """The walk takes a fast path for plain JSON types; a mapping, list or string of a subclass
+    (which the executor does not build today) must not let a subject slip out of the index."""
+    data = [
+        [{"a": [[{"jamajamaAuditSubject": "1"}]], "n": 1, "f": 1.5, "b": True, "z": None}],
+        _Mapping(x=_List([_Mapping(jamajamaAuditSubject=_Text("2"))])),
+        {"jamajamaAuditSubject_anggota_nik": _List([{"jamajamaAuditSubject": "3"}])},
+        {"nik": "4", "jamajamaAuditSubjectX": "5", "other": {"jamajamaAuditSubject": 6}},
+        "7",
+    ]
+    assert collect_subjects(data) == {"1", "2", "3", "5"}
+    assert collect_subjects(None) == set() and collect_subjects("x") == set()
+
+
 async def test_a_client_may_not_use_a_reserved_alias(
     secured: SecuredFactory, principal: PrincipalFactory, opd_world: OpdWorld
 ) -> None:

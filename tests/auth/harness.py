@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from gateway.assembly import subgraph_client
 from gateway.audit.log import AuditLog
 from gateway.audit.store import SqliteAuditStore
 from gateway.auth.access import AccessControl
@@ -36,6 +37,7 @@ from gateway.auth.identity import Authenticator
 from gateway.auth.principal import Principal
 from gateway.engine import Gateway, GraphQLRequest
 from gateway.executor.aiohttp_transport import AiohttpTransport
+from gateway.executor.config import SubgraphsSection
 from gateway.supergraph import Supergraph, load_supergraph
 from subgraphs import SUBGRAPHS, load_subgraph
 from subgraphs.kit.app import build_app
@@ -92,10 +94,10 @@ def opd_supergraph() -> Supergraph:
 
 @dataclass
 class RecordingTransport:
-    """The production HTTP transport (aiohttp), remembering every request body sent to a
-    subgraph."""
+    """The production HTTP client (built by the gateway's own factory, ``[subgraphs]``
+    defaults), remembering every request body sent to a subgraph."""
 
-    inner: AiohttpTransport = field(default_factory=AiohttpTransport)
+    inner: AiohttpTransport = field(default_factory=lambda: subgraph_client(SubgraphsSection()))
     bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     async def fetch(self, subgraph: str, url: str, body: dict[str, Any]) -> Any:

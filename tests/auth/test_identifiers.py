@@ -25,7 +25,7 @@ from gateway.auth.applications import (
 )
 from gateway.auth.cli import mint_token
 from gateway.auth.config import IdentifiersSection
-from gateway.auth.identifiers import identifier_key
+from gateway.auth.identifiers import Identifiers, identifier_key
 from gateway.auth.identity import Authenticator
 from gateway.errors import GatewayError
 from tests.auth.harness import OpdWorld, PrincipalFactory, Secured, SecuredFactory, dev_section
@@ -319,3 +319,25 @@ async def test_a_cursor_in_a_skipped_field_is_not_unsealed(
     assert skipped == {"data": {"provinsi": {"kode": "18"}}}
     included = await gateway.run(query, caller, {"after": "r:1", "skip": False})
     assert included["errors"][0]["extensions"]["reason"] == "INVALID_CURSOR"
+
+
+def test_a_pseudonym_is_what_it_always_was() -> None:
+    """Pseudonyms are joined on across responses, restarts and replicas: the computation (the
+    first 15 bytes of HMAC-SHA256 under the derived pseudonym key, of kind, application and
+    value, in lower-case base32) must not change when it is made faster."""
+    import hashlib
+    import hmac
+
+    key = b"k" * 40
+    identifiers = Identifiers(IdentifiersSection(), key)
+    sub_key = hmac.new(key, b"jamajama/pseudonym", hashlib.sha256).digest()
+    for kind, application, value in [
+        ("nik", "sehat-lampung", "1871010101900001"),
+        ("no_kk", "sibansos", "1871011511120001"),
+        ("nik", None, "1871010101900001"),
+    ]:
+        message = f"{kind}\0{application or ''}\0{value}".encode()
+        digest = hmac.new(sub_key, message, hashlib.sha256).digest()[:15]
+        expected = f"{kind.upper().replace('_', '')}-{base64.b32encode(digest).decode().lower()}"
+        assert identifiers.pseudonym(kind, application, value) == expected
+    assert identifiers.pseudonym("nik", "a", "1") != identifiers.pseudonym("nik", "b", "1")

@@ -254,7 +254,7 @@ async def test_an_unreachable_subgraph_is_could_not_connect(lean: LeanTransport)
     assert caught.value.message == "HTTP fetch failed from 'reviews': could not connect"
 
 
-def test_the_setting_chooses_the_client() -> None:
+def test_the_setting_chooses_the_client_and_lean_is_the_default() -> None:
     from gateway.assembly import build_transport
     from gateway.config import Settings
     from gateway.executor.aiohttp_transport import AiohttpTransport
@@ -264,6 +264,8 @@ def test_the_setting_chooses_the_client() -> None:
             transport = transport.inner  # type: ignore[attr-defined]
         return transport
 
+    default = build_transport(Settings(telemetry={"metrics": False}), None, None)[0]
+    assert type(innermost(default)) is LeanTransport
     for name, expected in (("aiohttp", AiohttpTransport), ("lean", LeanTransport)):
         settings = Settings(telemetry={"metrics": False}, subgraphs={"transport": name})
         assert type(innermost(build_transport(settings, None, None)[0])) is expected

@@ -85,6 +85,30 @@ def test_object_missing_a_required_field_is_skipped() -> None:
     assert result.owners == [[1]]
 
 
+def test_object_with_a_null_key_field_is_skipped_but_a_null_required_field_is_sent() -> None:
+    # Flat rules (scalar fields only) and generic ones (a nested required field) alike.
+    flat = RepresentationRule("Parcel", (_key("carrier"), _key("number"), _key("weight")))
+    nested = RepresentationRule(
+        "Parcel",
+        (_key("carrier"), _key("number"), RequiredField("size", "size", (_key("w"),))),
+    )
+    objects = [
+        {"__typename": "Parcel", "carrier": "JNE", "number": 1, "weight": None, "size": None},
+        {"__typename": "Parcel", "carrier": None, "number": 2, "weight": 8, "size": None},
+        {"__typename": "Parcel", "carrier": "POS", "number": None, "weight": 1, "size": None},
+    ]
+    builder = RepresentationBuilder(POSSIBLE)
+    for rule, extra in ((flat, "weight"), (nested, "size")):
+        keyed = RepresentationRule(rule.type_condition, rule.selections, key=("carrier", "number"))
+        result = builder.build(objects, (keyed,))
+        assert result.items == [
+            {"__typename": "Parcel", "carrier": "JNE", "number": 1, extra: None}
+        ]
+        assert result.owners == [[0]]
+        # Without a key (a plain rule), null values are copied like any other.
+        assert len(builder.build(objects, (rule,)).items) == 3
+
+
 def test_aliased_and_nested_required_fields_are_copied_under_their_names() -> None:
     rule = RepresentationRule(
         "User",

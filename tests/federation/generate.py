@@ -8,8 +8,9 @@ Each operation is a random walk down the API schema from ``Query`` (or ``Mutatio
 every subgraph (biased towards fields with ``@requires``/``@provides``/``@external``/``@override``
 or served by several subgraphs), nested entities, inline and named fragments on every abstract
 type, its members and the interfaces they implement, aliases (and the same response name selected
-twice, or reused on sibling fragments, where GraphQL allows it), ``__typename`` (aliased too),
-``@skip``/``@include`` with variables and literals (on fields, inline fragments and spreads),
+twice, or reused on sibling fragments, where GraphQL allows it; an alias that is another field's
+name, such as a key field's), ``__typename`` (aliased too), ``@skip``/``@include`` with variables
+and literals (on fields, inline fragments and spreads, nested in one another),
 arguments taken from the case's data and operations where it has some.
 Every operation is validated with graphql-core against the API schema; an invalid draw is drawn
 again. The same seed gives the same operations.
@@ -56,6 +57,7 @@ from graphql import (
     ValueNode,
     Visitor,
     ast_from_value,
+    coerce_input_value,
     get_named_type,
     is_leaf_type,
     is_non_null_type,
@@ -78,6 +80,8 @@ MAX_DEPTH = 4
 #: how many draws an operation may take before the generator gives up on it
 MAX_ATTEMPTS = 50
 _ALIASES = ("a", "b", "c")
+#: the coordinate of every operation with an alias that is another field's name
+SHADOWING_ALIAS = "alias=field"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,7 @@ class _Draw:
         rng: random.Random,
         samples: ArgumentSamples,
         weights: dict[tuple[str, str], int],
+        shapes: random.Random | None = None,
     ) -> None:
         self.schema = schema
         self.rng = rng
@@ -206,6 +211,9 @@ class _Draw:
         self.weights = weights
         self.variables: dict[str, tuple[str, Any]] = {}
         self.fragments: list[str] = []
+        # Shapes added later draw from their own stream, so the operations drawn before they
+        # existed (the witnesses in deviations.toml) stay the same wherever they do not occur.
+        self.shapes = shapes if shapes is not None else random.Random(0)
 
     def operation(self) -> tuple[str, dict[str, Any] | None]:
         kind, root_type = "query", self.schema.query_type
@@ -243,7 +251,12 @@ class _Draw:
         if depth < MAX_DEPTH and len(chosen) > 1 and rng.random() < 0.1:
             condition = self.condition()
             split = rng.randrange(1, len(chosen))
-            chosen = [*chosen[:split], f"... {condition} {{ {' '.join(chosen[split:])} }}"]
+            inner = chosen[split:]
+            if len(inner) > 1 and self.shapes.random() < 0.4:  # nested @skip/@include
+                nested = self.condition(self.shapes)
+                cut = self.shapes.randrange(1, len(inner))
+                inner = [*inner[:cut], f"... {nested} {{ {' '.join(inner[cut:])} }}"]
+            chosen = [*chosen[:split], f"... {condition} {{ {' '.join(inner)} }}"]
         return chosen
 
     def fields_of(
@@ -273,6 +286,11 @@ class _Draw:
             alias = ""
             if rng.random() < 0.2:
                 candidate = rng.choice((*_ALIASES, name + "2"))
+                if used.get(candidate, name + arguments) == name + arguments:
+                    alias, response_name = f"{candidate}: ", candidate
+            elif len(parent.fields) > 1 and self.shapes.random() < 0.1:
+                # An alias that is another field's name (a key or required field, often).
+                candidate = self.shapes.choice([n for n in parent.fields if n != name])
                 if used.get(candidate, name + arguments) == name + arguments:
                     alias, response_name = f"{candidate}: ", candidate
             if used.get(response_name, name + arguments) != name + arguments:
@@ -312,8 +330,8 @@ class _Draw:
 
     # -- directives and arguments ---------------------------------------------------------------
 
-    def condition(self) -> str:
-        rng = self.rng
+    def condition(self, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
         kind = rng.choice(("skip", "include"))
         if rng.random() < 0.3:
             return f"@{kind}(if: {rng.choice(('true', 'false'))})"
@@ -366,7 +384,12 @@ class _Draw:
 
 
 def _literal(value: Any, gql_type: GraphQLInputType) -> ValueNode | None:
+    """The value as a literal of the API type, or None when the API refuses it (a sample from an
+    operation that tests a refusal, e.g. an input field or enum value only one subgraph has):
+    `ast_from_value` alone would drop unknown input fields, and the raw value goes to variables."""
     try:
+        if coerce_input_value(value, gql_type) is Undefined:
+            return None
         return ast_from_value(value, gql_type)
     except (GraphQLError, TypeError, ValueError):
         return None
@@ -405,8 +428,11 @@ def _plain_value(gql_type: GraphQLInputType, rng: random.Random, depth: int = 0)
 
 
 def coordinates_of(schema: GraphQLSchema, document: DocumentNode) -> frozenset[str]:
-    """What an operation selects: ``Type.field`` per field (on the type it is selected on) and
-    ``Type>Condition`` per inline fragment or fragment spread (on the type it is spread in)."""
+    """What an operation selects: ``Type.field`` per field (on the type it is selected on),
+    ``Type>Condition`` per inline fragment or fragment spread (on the type it is spread in), and
+    ``Type.alias=field`` per alias that is the name of another field of that type (it shadows a
+    field a plan may need internally, such as a key or a required field; ``SHADOWING_ALIAS``
+    marks every operation that has one)."""
     found: set[str] = set()
     type_info = TypeInfo(schema)
     conditions = {
@@ -420,6 +446,11 @@ def coordinates_of(schema: GraphQLSchema, document: DocumentNode) -> frozenset[s
             parent = type_info.get_parent_type()
             if parent is not None:
                 found.add(f"{parent.name}.{node.name.value}")
+                alias = node.alias.value if node.alias else None
+                fields = getattr(parent, "fields", None) or {}
+                if alias is not None and alias != node.name.value and alias in fields:
+                    found.add(f"{parent.name}.{alias}={node.name.value}")
+                    found.add(SHADOWING_ALIAS)
 
         def enter_inline_fragment(self, node: InlineFragmentNode, *_: object) -> None:
             parent = type_info.get_parent_type()
@@ -461,7 +492,9 @@ class OperationGenerator:
         """The ``index``-th operation (valid against the API schema)."""
         for attempt in range(MAX_ATTEMPTS):
             rng = random.Random(f"{self.seed}:{self.case_id}:{index}:{attempt}")
-            text, variables = _Draw(self.schema, rng, self.samples, self.weights).operation()
+            shapes = random.Random(f"{self.seed}:{self.case_id}:{index}:{attempt}:shapes")
+            draw = _Draw(self.schema, rng, self.samples, self.weights, shapes)
+            text, variables = draw.operation()
             try:
                 document = parse(text)
             except GraphQLError:

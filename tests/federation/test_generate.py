@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.federation.deviations import (
     witness_slots,
 )
 from tests.federation.generate import (
+    SHADOWING_ALIAS,
     GeneratedOperation,
     OperationGenerator,
     coordinates_of,
@@ -73,6 +75,16 @@ def test_the_generator_draws_every_construct_it_promises() -> None:
     assert "mutation Generated" in joined  # root/mutations-in-order has a Mutation type
     # Inline fragments on members of a union (partial-union: Result = Song | Book | Movie).
     assert "... on Song" in joined and "... on Movie" in joined
+    operations = [
+        operation
+        for case in CASES
+        for operation in OperationGenerator.for_case(case, seed=0).operations(range(8))
+    ]
+    # Aliases that are another field's name (a key or required field, often).
+    assert any(SHADOWING_ALIAS in operation.coordinates for operation in operations)
+    # Conditions nested in conditions.
+    nested = re.compile(r"\.\.\. @(skip|include)\(if: [^)]*\) \{[^{}]*\.\.\. @(skip|include)")
+    assert any(nested.search(" ".join(o.query.split())) for o in operations)
 
 
 def test_coordinates_name_fields_and_type_conditions() -> None:
@@ -88,6 +100,19 @@ def test_coordinates_name_fields_and_type_conditions() -> None:
         "Book.title",
         "Movie.id",
         "Result>Movie",
+    }
+
+
+def test_coordinates_name_aliases_that_shadow_fields() -> None:
+    case = discover_cases(["abstract/partial-union"])[0]
+    schema = load_supergraph(case.supergraph_path.read_text()).api_schema
+    document = parse("{ search { ... on Book { id: title title2: title } } }")
+    assert coordinates_of(schema, document) == {
+        "Query.search",
+        "Result>Book",
+        "Book.title",
+        "Book.id=title",
+        SHADOWING_ALIAS,
     }
 
 

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -87,15 +88,16 @@ def _serve_tls(app: object, files: dict[str, Path]) -> AbstractContextManager[st
 
 
 @contextmanager
-def _gateway_url(subgraph_url: str, tls: dict[str, str]) -> Iterator[str]:
-    settings = Settings(subgraphs={"tls": tls})
+def _gateway_url(subgraph_url: str, tls: dict[str, str], client: str) -> Iterator[str]:
+    settings = Settings(subgraphs={"tls": tls, "transport": client})
     urls = {name: f"{subgraph_url}/graphql" for name in ("accounts", "products", "reviews")}
     assembly = assemble(settings, supergraph_sdl=SUPERGRAPH_PATH.read_text(), subgraph_urls=urls)
     with serve(assembly.app) as url:
         yield url
 
 
-def test_mtls_client_certificate_is_presented_and_required(tmp_path: Path) -> None:
+@pytest.mark.parametrize("client", ["lean", "aiohttp"])
+def test_mtls_client_certificate_is_presented_and_required(tmp_path: Path, client: str) -> None:
     files = _pki(tmp_path)
     subgraph = FakeSubgraph(me_answer)
     with _serve_tls(subgraph.app(), files) as subgraph_url:
@@ -104,10 +106,10 @@ def test_mtls_client_certificate_is_presented_and_required(tmp_path: Path) -> No
             "client_key": str(files["client_key"]),
             "ca_file": str(files["ca"]),
         }
-        with _gateway_url(subgraph_url, tls) as url:
+        with _gateway_url(subgraph_url, tls, client) as url:
             answer = httpx.post(f"{url}/graphql", json={"query": "{ me { id } }"}).json()
             assert answer == {"data": {"me": {"id": "1"}}}
-        with _gateway_url(subgraph_url, {"ca_file": str(files["ca"])}) as url:
+        with _gateway_url(subgraph_url, {"ca_file": str(files["ca"])}, client) as url:
             refused = httpx.post(f"{url}/graphql", json={"query": "{ me { id } }"}).json()
             assert refused["errors"][0]["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
     assert len(subgraph.requests) == 1
