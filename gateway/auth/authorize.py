@@ -8,7 +8,10 @@ requests whose variables include it (``AuthorizedOperation.for_request``). Each 
 becomes an error with the response path of the removed field and code
 ``UNAUTHORIZED_FIELD_OR_TYPE``; the response carries ``null`` there (the shaper is told that these
 paths are covered, so no second "cannot return null" error appears). A selection set left empty
-removes its parent field as well. In reject mode the caller gets the errors and nothing else.
+removes its parent field as well, unless every removal in it sits under a variable
+``@skip``/``@include`` of its own: the parent then stays (asking ``__typename``), so a request
+that excludes them reads ``{}`` there and one that includes them reads the refused fields as
+null in it. In reject mode the caller gets the errors and nothing else.
 
 Two more rewrites protect identifiers (``gateway.auth.identifiers``): a lookup by identifier
 (``penduduk(nik:)``) is refused like a field unless the caller has the reveal rights, and the
@@ -71,6 +74,10 @@ CURSOR_VARIABLE = "jamajamaCursor"
 _RESERVED_VARIABLE = f"variables named {CURSOR_VARIABLE}… are reserved by the gateway"
 
 Path = tuple[str, ...]
+
+
+#: what an object whose every sub-field a request may exclude is still asked for
+_TYPENAME = FieldNode(name=NameNode(value="__typename"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,7 +459,12 @@ class _Rewrite:
         named = get_named_type(definition.type)
         assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
         child_covered = (*covered, field.key, *("@",) * _list_depth(definition.type))
+        before = len(self.refusals)
         sub = self.selection_set(node.selection_set, named, path, child_covered, conditions)
+        if sub is None and self._only_conditionally_refused(before, conditions):
+            # a request may exclude every refused sub-field: the object itself stays ({}),
+            # its data subject still known to the audit log
+            sub = SelectionSetNode(selections=(_TYPENAME, *self.subject_selections(named)))
         if sub is None:  # every sub-field refused: the field goes too (null, errors are below)
             self.covered.append((*covered, field.key))
             return None
@@ -465,6 +477,12 @@ class _Rewrite:
             directives=node.directives,
             selection_set=sub,
         )
+
+    def _only_conditionally_refused(self, since: int, conditions: Conditions) -> bool:
+        """Whether the refusals from ``since`` on (one field's emptied selection) are all under
+        a variable ``@skip``/``@include`` of their own, below the field's ``conditions``."""
+        refusals = self.refusals[since:]
+        return bool(refusals) and all(len(r.conditions) > len(conditions) for r in refusals)
 
     def _arguments(
         self, node: FieldNode, coordinate: str, conditions: Conditions

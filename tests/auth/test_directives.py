@@ -249,15 +249,13 @@ async def test_a_refused_field_behind_a_variable_in_a_named_fragment_on_an_inter
     assert granted["data"]["animals"][0] == {"id": "d1", "name": "Rex"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the rewrite is blind to variable values, so a parent whose only sub-fields are refused "
-    "is removed even when the request excludes them (null instead of {}); keeping it with "
-    "__typename needs the planner to fetch `keeper { __typename }`, which it plans as `keeper`",
-)
 async def test_a_parent_of_excluded_refused_fields_stays_an_object(run: Run) -> None:
     query = "query K($v: Boolean!) { keeper { secret @include(if: $v) } }"
     assert await run(query, caller(), {"v": False}) == {"data": {"keeper": {}}}
+    # included: the refused field reads null in its object, like any refused field
+    included = await run(query, caller(), {"v": True})
+    assert refused(included) == [(["keeper", "secret"], "Unauthorized field Keeper.secret")]
+    assert included["data"] == {"keeper": {"secret": None}}
 
 
 async def test_implementation_fragment_without_the_interface_requirement(run: Run) -> None:
