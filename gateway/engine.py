@@ -365,9 +365,10 @@ class Gateway:
         operation starts now, the primary is released first (gateway/executor/incremental.py)."""
         parts = self._parts(run.operation, deferred, active)
 
-        async def run_part(index: int) -> dict[str, Any]:
+        async def run_part(index: int) -> Callable[[], Awaitable[dict[str, Any]]]:
             part = self._part_run(run, parts.documents.fragments[index], parts.fragments[index])
-            return (await _guarded(self._process_run(part))).response
+            release = await self._executed(part)
+            return lambda: _released(release)
 
         later = DeferredParts(deferred, parts.documents, run.coerced, run_part)
         try:
@@ -453,6 +454,21 @@ class Gateway:
 
     async def _process_secured(self, run: _Run, access: AccessControl) -> GatewayResult:
         """``_process`` under access control: authorize before planning, mask + audit after."""
+        release = await self._executed_secured(run, access)
+        return await release()
+
+    async def _executed(self, run: _Run) -> Release:
+        """``run`` executed now; its release (mask, audit) when the result is about to be sent
+        (a deferred part: only once it will be, so no record is written for a part never sent)."""
+        try:
+            if self.access is not None:
+                return await self._executed_secured(run, self.access)
+            result = await self._process_run(run)
+        except Exception as error:  # as ``_guarded`` answers it
+            result = _failure(error)
+        return lambda: _now(result)
+
+    async def _executed_secured(self, run: _Run, access: AccessControl) -> Release:
         request = run.request
         guarded = access.prepare(
             request.principal or ANONYMOUS,
@@ -466,17 +482,21 @@ class Gateway:
         raw: Any = {}
         if not guarded.rejection:
             raw, data, errors = await self._execute_authorized(run, guarded)
-        data, errors = await access.release(
-            guarded,
-            data,
-            errors,
-            raw,
-            request_id=request.request_id,
-            raw_variables=run.raw_variables,
-        )
-        if guarded.rejection:
-            return GatewayResult({"errors": errors}, executed=False)
-        return _result(data, errors)
+
+        async def release() -> GatewayResult:
+            released, released_errors = await access.release(
+                guarded,
+                data,
+                errors,
+                raw,
+                request_id=request.request_id,
+                raw_variables=run.raw_variables,
+            )
+            if guarded.rejection:
+                return GatewayResult({"errors": released_errors}, executed=False)
+            return _result(released, released_errors)
+
+        return release
 
     async def _execute_authorized(
         self, run: _Run, guarded: PreparedAccess
@@ -827,6 +847,18 @@ def _split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
     )
 
 
+#: a result's release: masked and audited when awaited
+Release = Callable[[], Awaitable["GatewayResult"]]
+
+
+async def _now(result: GatewayResult) -> GatewayResult:
+    return result
+
+
+async def _released(release: Release) -> dict[str, Any]:
+    return (await _guarded(release())).response
+
+
 async def _iterate(parts: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     for part in parts:
         yield part
@@ -836,23 +868,28 @@ async def _guarded(work: Awaitable[GatewayResult]) -> GatewayResult:
     """``work``'s result, or the response to its failure (internal ones never leak details)."""
     try:
         return await work
-    except _RequestFailure as failure:
+    except Exception as error:
+        return _failure(error)
+
+
+def _failure(error: Exception) -> GatewayResult:
+    """The response to a request that failed with ``error``."""
+    if isinstance(error, _RequestFailure):
         return GatewayResult(
-            {"errors": failure.errors},
+            {"errors": error.errors},
             executed=False,
-            operation_not_allowed=failure.not_allowed,
-            not_acceptable=failure.not_acceptable,
+            operation_not_allowed=error.not_allowed,
+            not_acceptable=error.not_acceptable,
         )
-    except GatewayError as error:
+    if isinstance(error, GatewayError):
         logger.warning("request failed: %s (%s)", error.message, error.code)
         return GatewayResult({"errors": [error.to_graphql_error()], "data": None})
-    except Exception:
-        logger.exception("unexpected error while executing a request")
-        internal = {
-            "message": "Internal server error",
-            "extensions": {"code": INTERNAL_SERVER_ERROR},
-        }
-        return GatewayResult({"errors": [internal], "data": None})
+    logger.error("unexpected error while executing a request", exc_info=error)
+    internal = {
+        "message": "Internal server error",
+        "extensions": {"code": INTERNAL_SERVER_ERROR},
+    }
+    return GatewayResult({"errors": [internal], "data": None})
 
 
 def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResult:

@@ -4,13 +4,14 @@ An operation with active ``@defer`` fragments is cut into one operation per part
 (gateway/planner/defer.py ``deferred_documents``). ``DeferredParts`` starts every fragment's
 operation at once, next to the primary one, so a slow subgraph behind a deferred fragment never
 delays the primary part; the engine runs the primary itself and, once it is released, iterates
-``parts()``: each fragment's part (its ``incremental`` entries, gateway/executor/defer.py) is
-yielded when its operation has finished and the part of the fragment enclosing it has been sent
-(nested defers after their parent), in the order the operations finished (as Hive Gateway sends
-sibling fragments: tests/defer/cases/siblings). ``run_part`` is the engine's whole request
-pipeline for one part — plan, authorize, execute, shape, mask, audit — so every part is
-authorized and masked on its own and its audit record is written before it is yielded; a
-failure in one part's operation degrades that part only.
+``parts()``. A fragment's part is yielded when its operation has finished and the part of the
+fragment enclosing it has been sent (nested defers after their parent), in the order the
+operations finished (as Hive Gateway sends sibling fragments: tests/defer/cases/siblings).
+``run_part`` is the engine's request pipeline for one part: it plans, authorizes, executes and
+shapes at once, and hands back the release (mask, audit) that ``parts()`` calls only when the
+part is about to be yielded, so each part's audit record is written before it is sent and never
+for a part that is not; the released response is cut into ``incremental`` entries
+(gateway/executor/defer.py). A failure in one part's operation degrades that part only.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any
 from gateway.executor.defer import has_targets, incremental_entries
 from gateway.planner.defer import DeferredDocuments, DeferredOperation
 
-#: runs fragment ``index``'s operation: its response, released (masked, audited)
-RunPart = Callable[[int], Awaitable[dict[str, Any]]]
+#: runs fragment ``index``'s operation; what it returns releases the response (mask, audit)
+RunPart = Callable[[int], Awaitable[Callable[[], Awaitable[dict[str, Any]]]]]
 
 
 class DeferredParts:
@@ -39,7 +40,7 @@ class DeferredParts:
         self._operation = operation
         self._parents = documents.parents
         self._variables = variables
-        self._tasks: dict[int, asyncio.Task[dict[str, Any]]] = {
+        self._tasks: dict[int, asyncio.Task[Callable[[], Awaitable[dict[str, Any]]]]] = {
             index: asyncio.ensure_future(run_part(index)) for index in documents.fragments
         }
         #: fragments in the order their operations finished (the order their parts go out)
@@ -47,7 +48,7 @@ class DeferredParts:
         for index, task in self._tasks.items():
             task.add_done_callback(self._on_finish(index))
 
-    def _on_finish(self, index: int) -> Callable[[asyncio.Task[dict[str, Any]]], None]:
+    def _on_finish(self, index: int) -> Callable[[asyncio.Task[Any]], None]:
         return lambda _: self._finished.append(index)
 
     def applies_to(self, primary_data: Any) -> bool:
@@ -83,7 +84,7 @@ class DeferredParts:
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 index = ready[0]
-                response = waiting.pop(index).result()
+                response = await waiting.pop(index).result()()  # released now: audited
                 sent.add(index)
                 entries = incremental_entries(self._operation, index, response, self._variables)
                 if entries:

@@ -152,7 +152,11 @@ async def test_an_object_whose_fields_are_all_deferred_is_empty_in_the_primary_p
             "hasNext": False,
         },
     ]
-    # on a null object nothing is deferred: one plain part (here with the subgraph's refusal)
+    released = [r for r in running.audit_events() if "Keluarga.noKk" in r["fields"]]
+    assert len(released) == 1  # the deferred part's record
+    # on a null object nothing is deferred: one plain part (here with the subgraph's refusal),
+    # and the deferred operation, cancelled or never released, leaves no record
     response = await _post(running.url, {"query": query, "variables": {"kk": "0" * 16}}, headers)
     (only,) = parts_of(response)
     assert only["data"] == {"keluarga": None} and "hasNext" not in only
+    assert [r for r in running.audit_events() if "Keluarga.noKk" in r["fields"]] == released

@@ -6,6 +6,7 @@ send closing the stream with ``{"hasNext": false}``, and the client leaving canc
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -50,14 +51,20 @@ class Operations:
         self.responses = responses
         self.gates = {i: asyncio.Event() for i in responses}
         self.cancelled: set[int] = set()
+        self.released: list[int] = []
 
-    async def run(self, index: int) -> dict[str, Any]:
+    async def run(self, index: int) -> Callable[[], Awaitable[dict[str, Any]]]:
         try:
             await self.gates[index].wait()
         except asyncio.CancelledError:
             self.cancelled.add(index)
             raise
-        return self.responses[index]
+
+        async def release() -> dict[str, Any]:
+            self.released.append(index)
+            return self.responses[index]
+
+        return release
 
     def finish(self, index: int) -> None:
         self.gates[index].set()
@@ -79,6 +86,7 @@ async def test_nested_after_its_parent_and_siblings_in_the_order_they_finish() -
     operations.finish(1)  # the nested fragment's operation first: it must wait for its parent
     operations.finish(2)
     assert _labels(await anext(parts)) == ["side"]
+    assert operations.released == [2]  # the nested one, finished, is not released before its turn
     operations.finish(0)
     outer = await anext(parts)
     assert outer == {
@@ -109,6 +117,9 @@ async def test_closing_the_parts_cancels_the_operations_still_running() -> None:
     parts = _parts(operations).parts()
     operations.finish(2)
     assert _labels(await anext(parts)) == ["side"]
+    operations.finish(1)  # finished, but its parent's part never goes out
+    await asyncio.sleep(0)
     await parts.aclose()  # the client left
     await asyncio.sleep(0)
-    assert operations.cancelled == {0, 1}
+    assert operations.cancelled == {0}
+    assert operations.released == [2]  # released (audited) only what was sent
