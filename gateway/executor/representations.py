@@ -409,27 +409,36 @@ class _FlatRules:
         items, owners = result.items, result.owners
         seen: dict[Any, int] = {}
         forms = self._by_typename
+        # the form of the previous object's typename, unpacked (lists are mostly of one type)
+        last: str | None = None
+        form: _Form | None = None
+        read: Callable[[dict[str, Any]], Any] = _no_values
+        read_key: Callable[[dict[str, Any]], Any] = _no_values
+        sent, null = "", _NO_KEY
         for index, obj in enumerate(objects):
             typename = obj.get("__typename")
-            if type(typename) is not str:
-                continue
-            form = forms[typename] if typename in forms else self._for(typename)
+            if typename != last:
+                if type(typename) is not str:
+                    continue
+                form = forms[typename] if typename in forms else self._for(typename)
+                last = typename
+                if form is not None:
+                    sent, _, read, null, read_key = form
             if form is None:
                 continue
             try:
-                values = form[2](obj)
-                null = form[3]
+                values = read(obj)
                 if null and (
                     (values is None)
                     if null == _NULL_VALUE
                     else (None in values)
                     if null == _NULL_IN_VALUES
-                    else (form[4](obj) is None)
+                    else (read_key(obj) is None)
                     if null == _NULL_KEY
-                    else (None in form[4](obj))
+                    else (None in read_key(obj))
                 ):
                     continue  # a null key identifies nothing: no representation
-                key: Any = (form[0], values)
+                key: Any = (sent, values)
                 position = seen.get(key)
             except KeyError:
                 continue  # a required field (or key) is absent: no representation
