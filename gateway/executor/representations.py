@@ -144,7 +144,8 @@ class FoundObjects:
     def merged(self, path: tuple[PathElement, ...], sources: list[Any]) -> None:
         """``sources`` (objects; anything else is ignored) were deep-merged into the objects at
         ``path``: forget the paths that lead below a key they brought."""
-        keys = _keys(path)
+        entry = self._known.get(path)  # mostly: the path was just read by the merging fetch
+        keys = entry[0] if entry is not None else _keys(path)
         depth = len(keys)
         below = [
             (known, known_keys[depth])
