@@ -21,11 +21,11 @@ from gateway.executor.context_batch import batched_operation
 from gateway.executor.context_batch import variable as batch_variable
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import (
+    FoundObjects,
     RepresentationBuilder,
     Representations,
     ResponsePath,
     context_groups,
-    objects_at,
     paths_of_objects_at,
 )
 from gateway.executor.transport import SubgraphTransport, malformed_response
@@ -50,13 +50,18 @@ class ExecutionState:
     """What one plan execution accumulates: merged data, errors, and the paths those errors cover.
 
     ``covered`` holds the client paths (``@`` for any index) whose missing values are already
-    explained by an error, so shaping adds no second "Cannot return null" for them.
+    explained by an error, so shaping adds no second "Cannot return null" for them. ``found``
+    holds the objects at the flatten paths walked so far, for the fetches that read them next.
     """
 
     variables: Mapping[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[ErrorDict] = field(default_factory=list)
     covered: list[tuple[PathElement | int, ...]] = field(default_factory=list)
+    found: FoundObjects = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.found = FoundObjects(self.data)
 
     def add_error(self, error: ErrorDict, covers: tuple[PathElement | int, ...]) -> None:
         self.errors.append(error)
@@ -187,12 +192,13 @@ class PlanExecutor:
         if data is not None:
             undo_aliases(data, node.renames)
             deep_merge(state.data, data, self._object_types)
+            state.found.merged((), [data])
 
     async def _entity_fetch(
         self, node: FetchNode, path: tuple[PathElement, ...], state: ExecutionState
     ) -> None:
         assert node.requires is not None
-        objects = objects_at(state.data, path)
+        objects = state.found.at(path)
         if not objects:
             return
         if node.context_inputs:
@@ -279,6 +285,7 @@ class PlanExecutor:
                         undo_aliases(entity, renames)
                     for owner in owners:
                         deep_merge(objects[owner], entity, object_types)
+            state.found.merged(part.path, entities)
         if errors:
             object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:
@@ -348,7 +355,7 @@ class PlanExecutor:
                 continue
             assert part.variable is not None
             items: list[dict[str, Any]] = []
-            objects = objects_at(state.data, part.path)
+            objects = state.found.at(part.path)
             if objects:
                 representations = self._representations.build(objects, fetch.requires)
                 items = representations.items
