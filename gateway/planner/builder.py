@@ -788,23 +788,7 @@ class _Planner:
         """
         type_name = at.parent_type
         service = at.group.service
-        options: list[_JumpOption] = []
-        for graph, graph_type, entry in self._candidates(type_name, fld.name):
-            if refetch and graph == service:
-                continue
-            route = self._route(service, type_name, graph, graph_type, at.provided)
-            if route is None:
-                continue
-            reuse = any(
-                g.is_entity and g.service == graph and g.path == at.path and g.source is at.group
-                for g in self.groups
-            )
-            estimate = self._estimate_field(graph, graph_type, fld, None, 0)
-            estimate += sum(1 for hop in route if hop.collected)
-            if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
-                estimate += 100  # it would have to leave that subgraph where no key allows it
-            cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
-            options.append(_JumpOption(cost, graph, route, entry))
+        options = self._jump_options(at, fld, refetch=refetch)
         if not options:
             raise PlanningError(
                 f"cannot plan {type_name}.{fld.name} from subgraph {service}: no subgraph that "
@@ -841,6 +825,29 @@ class _Planner:
         if entry.context_arguments:
             fld = self._contextual(at, last.group, hop.graph, hop.graph_type, fld, entry)
         return {last.group} | self._descend(last, fld, entry)
+
+    def _jump_options(self, at: _At, fld: Field, *, refetch: bool) -> list[_JumpOption]:
+        """Every subgraph a key route reaches that resolves ``fld``, with its estimated cost."""
+        type_name = at.parent_type
+        service = at.group.service
+        options: list[_JumpOption] = []
+        for graph, graph_type, entry in self._candidates(type_name, fld.name):
+            if refetch and graph == service:
+                continue
+            route = self._route(service, type_name, graph, graph_type, at.provided)
+            if route is None:
+                continue
+            reuse = any(
+                g.is_entity and g.service == graph and g.path == at.path and g.source is at.group
+                for g in self.groups
+            )
+            estimate = self._estimate_field(graph, graph_type, fld, None, 0)
+            estimate += sum(1 for hop in route if hop.collected)
+            if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
+                estimate += 100  # it would have to leave that subgraph where no key allows it
+            cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
+            options.append(_JumpOption(cost, graph, route, entry))
+        return options
 
     def _jump_target(self, position: _JumpAt, options: list[_JumpOption]) -> _JumpOption:
         """The target of a key jump: by trial where estimates are close, else the estimate's.
