@@ -141,7 +141,7 @@ async def _measure(app: Any, bodies: dict[str, bytes], args: argparse.Namespace)
             for operation, body in bodies.items():
                 results[operation] = await _operation(client, operation, body, headers, args)
     if args.results:
-        args.results.write_text(json.dumps(results))
+        args.results.write_text(json.dumps({**results, **args.stage_cpu}))
 
 
 async def _operation(
@@ -178,6 +178,7 @@ async def _operation(
     if args.stages:
         for name, calls, cpu_ms, wall_ms in stages.per_request(stages.snapshot(), n):
             print(f"  {name:16} {calls:4.1f} calls {cpu_ms:7.3f} CPU-ms {wall_ms:8.2f} wall")
+            args.stage_cpu[f"{operation}: {name}"] = cpu_ms
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
@@ -241,17 +242,19 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
                 for operation, cpu_ms in json.loads(Path(out.name).read_text()).items():
                     found[label].setdefault(operation, []).append(cpu_ms)
     print()
-    print("| operation | before CPU-ms/req (runs) | after CPU-ms/req (runs) | before/after |")
+    print("| operation (: stage) | before CPU-ms/req (runs) | after CPU-ms/req (runs) | ratio |")
     print("|---|---|---|---|")
     for operation, before in found["before"].items():
-        after = found["after"][operation]
+        after = found["after"].get(operation)
+        if not after:
+            continue
         b, a = statistics.median(before), statistics.median(after)
         runs = [", ".join(f"{x:.2f}" for x in xs) for xs in (before, after)]
         print(f"| {operation} | {b:.2f} ({runs[0]}) | {a:.2f} ({runs[1]}) | {b / a:.2f}x |")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--operations", default="case,dashboard", help="dashboard,resident,case,case-health"
@@ -271,10 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N")
     parser.add_argument("--stages", action="store_true", help="per-stage CPU (bench/stages.py)")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.before is not None:
         return _compare(args, list(argv if argv is not None else sys.argv[1:]))
     args.subgraphs_tree = None
+    args.stage_cpu = {}  # "operation: stage" -> CPU-ms per request (--stages)
     print(f"gateway code: {Path(gateway.__file__).parent.parent}", flush=True)
     os.sched_setaffinity(0, {int(run.GATEWAY_CPU)})
     workdir = Path(tempfile.mkdtemp(prefix="jamajama-secured-"))

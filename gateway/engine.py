@@ -16,7 +16,7 @@ import logging
 import random
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +26,7 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     parse,
+    print_ast,
     validate,
 )
 from graphql.execution.values import get_variable_values
@@ -33,7 +34,9 @@ from graphql.execution.values import get_variable_values
 from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
 from gateway.errors import ErrorDict, GatewayError
+from gateway.executor.defer import active_fragments, split_whole
 from gateway.executor.execute import PlanExecutor
+from gateway.executor.incremental import DeferredParts
 from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.response import ResponseShaper
 from gateway.executor.transport import SubgraphTransport
@@ -42,14 +45,24 @@ from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
 from gateway.planner.defer import (
+    DeferredDocuments,
     DeferredOperation,
+    PartDocument,
+    deferred_documents,
     deferred_operation,
     has_defer,
     strip_defer,
     with_defer,
 )
 from gateway.planner.merge import merge_fetches
-from gateway.planner.plan import FetchNode, PlanNode, QueryPlan, SequenceNode
+from gateway.planner.plan import (
+    DeferPlan,
+    DeferredPlan,
+    FetchNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
 from gateway.planner.validation import SubgraphOperationValidator
 from gateway.supergraph import Supergraph, load_supergraph
 
@@ -103,8 +116,20 @@ class _PreparedOperation:
     kind: str
     shaper: ResponseShaper
     needs_subgraphs: bool
-    #: its ``@defer`` fragments, for the HTTP layer to split the response (None: defers nothing)
+    #: its ``@defer`` fragments (None: defers nothing)
     deferred: DeferredOperation | None = None
+    #: its parts' own operations, by the set of fragments active (gateway/planner/defer.py)
+    parts: dict[frozenset[int], _Parts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """An operation cut for incremental delivery: the primary part's and each active
+    fragment's operation, prepared as any operation (shaper, planning key)."""
+
+    documents: DeferredDocuments
+    primary: _PreparedDocument
+    fragments: Mapping[int, _PreparedDocument]
 
 
 @dataclass(slots=True)
@@ -134,6 +159,9 @@ class GatewayResult:
     not_acceptable: bool = False
     #: the operation's ``@defer`` fragments: multipart answers split the response by them
     deferred: DeferredOperation | None = None
+    #: the parts after ``response`` (the primary part, ``hasNext: true``) when the operation's
+    #: deferred fragments are delivered incrementally (``GraphQLRequest.stream_deferred``)
+    later: AsyncIterator[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +182,9 @@ class GraphQLRequest:
     #: False when the client cannot take an incremental (multipart) answer: an operation with
     #: ``@defer`` is then refused before it runs, as Hive Gateway does (406)
     incremental: bool = True
+    #: deliver an operation's deferred fragments as parts, each when its own fetches are done
+    #: (``GatewayResult.later``); False: the whole result in one response (SSE, WebSocket)
+    stream_deferred: bool = False
 
     @property
     def purpose(self) -> str | None:
@@ -297,6 +328,8 @@ class Gateway:
         operation = prepared.operations.get(request.operation_name)
         if operation is None or operation.kind != "query":
             return None  # mutations are never shared
+        if operation.deferred is not None and request.stream_deferred:
+            return None  # its later parts are one client's stream
         try:
             encoded = orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:
@@ -306,32 +339,84 @@ class Gateway:
         return (request.query, request.operation_name, encoded, allowed_key)
 
     async def _process_guarded(self, request: GraphQLRequest) -> GatewayResult:
-        try:
-            return await self._process(request)
-        except _RequestFailure as failure:
-            return GatewayResult(
-                {"errors": failure.errors},
-                executed=False,
-                operation_not_allowed=failure.not_allowed,
-                not_acceptable=failure.not_acceptable,
-            )
-        except GatewayError as error:
-            logger.warning("request failed: %s (%s)", error.message, error.code)
-            return GatewayResult({"errors": [error.to_graphql_error()], "data": None})
-        except Exception:
-            logger.exception("unexpected error while executing a request")
-            internal = {
-                "message": "Internal server error",
-                "extensions": {"code": INTERNAL_SERVER_ERROR},
-            }
-            return GatewayResult({"errors": [internal], "data": None})
+        return await _guarded(self._process(request))
 
     async def _process(self, request: GraphQLRequest) -> GatewayResult:
         run = self._start(request)
+        deferred = run.operation.deferred
+        if deferred is not None and request.stream_deferred:
+            active = active_fragments(deferred, run.coerced)
+            if active and run.operation.kind == "query":
+                return await self._process_incremental(run, deferred, active)
+            if active:  # a mutation runs once: its complete response is cut
+                result = await self._process_run(run)
+                first, *rest = split_whole(result.response, deferred, active, run.coerced)
+                later = _iterate(rest) if rest else None
+                return replace(result, response=first, deferred=deferred, later=later)
         result = await self._process_run(run)
-        if run.operation.deferred is None or not result.executed:
+        if deferred is None or not result.executed:
             return result
-        return replace(result, deferred=run.operation.deferred)
+        return replace(result, deferred=deferred)
+
+    async def _process_incremental(
+        self, run: _Run, deferred: DeferredOperation, active: frozenset[int]
+    ) -> GatewayResult:
+        """The primary part as the response, the deferred parts as ``later``: every part's own
+        operation starts now, the primary is released first (gateway/executor/incremental.py)."""
+        parts = self._parts(run.operation, deferred, active)
+
+        async def run_part(index: int) -> Callable[[], Awaitable[dict[str, Any]]]:
+            part = self._part_run(run, parts.documents.fragments[index], parts.fragments[index])
+            release = await self._executed(part)
+            return lambda: _released(release)
+
+        later = DeferredParts(deferred, parts.documents, run.coerced, run_part)
+        try:
+            primary = await _guarded(
+                self._process_run(self._part_run(run, parts.documents.primary, parts.primary))
+            )
+        except BaseException:
+            later.cancel()
+            raise
+        if not primary.executed or not later.applies_to(primary.response.get("data")):
+            later.cancel()
+            return replace(primary, deferred=deferred)
+        response = {**primary.response, "hasNext": True}
+        return replace(primary, response=response, deferred=deferred, later=later.parts())
+
+    def _parts(
+        self, operation: _PreparedOperation, deferred: DeferredOperation, active: frozenset[int]
+    ) -> _Parts:
+        """``operation`` cut by its ``active`` fragments, prepared once per set."""
+        parts = operation.parts.get(active)
+        if parts is None:
+            documents = deferred_documents(deferred, active)
+            parts = _Parts(
+                documents,
+                self._prepare_part(documents.primary),
+                {i: self._prepare_part(d) for i, d in documents.fragments.items()},
+            )
+            operation.parts[active] = parts
+        return parts
+
+    def _prepare_part(self, part: PartDocument) -> _PreparedDocument:
+        node = part.operation
+        shaper = ResponseShaper(self.supergraph.api_schema, part.shape, part.shape_operation)
+        name = node.name.value if node.name else None
+        operation = _PreparedOperation(
+            node=node,
+            kind=node.operation.value,
+            shaper=shaper,
+            needs_subgraphs=not shaper.only_introspection,
+        )
+        return _PreparedDocument(part.plan, None, {name: operation})
+
+    @staticmethod
+    def _part_run(run: _Run, part: PartDocument, prepared: _PreparedDocument) -> _Run:
+        """``run`` for one part's operation (its text the query: plan and shaper cache key)."""
+        (operation,) = prepared.operations.values()
+        request = replace(run.request, query=part.text)
+        return _Run(request, prepared, operation, run.coerced, run.raw_variables)
 
     async def _process_run(self, run: _Run) -> GatewayResult:
         request = run.request
@@ -369,6 +454,21 @@ class Gateway:
 
     async def _process_secured(self, run: _Run, access: AccessControl) -> GatewayResult:
         """``_process`` under access control: authorize before planning, mask + audit after."""
+        release = await self._executed_secured(run, access)
+        return await release()
+
+    async def _executed(self, run: _Run) -> Release:
+        """``run`` executed now; its release (mask, audit) when the result is about to be sent
+        (a deferred part: only once it will be, so no record is written for a part never sent)."""
+        try:
+            if self.access is not None:
+                return await self._executed_secured(run, self.access)
+            result = await self._process_run(run)
+        except Exception as error:  # as ``_guarded`` answers it
+            result = _failure(error)
+        return lambda: _now(result)
+
+    async def _executed_secured(self, run: _Run, access: AccessControl) -> Release:
         request = run.request
         guarded = access.prepare(
             request.principal or ANONYMOUS,
@@ -382,17 +482,21 @@ class Gateway:
         raw: Any = {}
         if not guarded.rejection:
             raw, data, errors = await self._execute_authorized(run, guarded)
-        data, errors = await access.release(
-            guarded,
-            data,
-            errors,
-            raw,
-            request_id=request.request_id,
-            raw_variables=run.raw_variables,
-        )
-        if guarded.rejection:
-            return GatewayResult({"errors": errors}, executed=False)
-        return _result(data, errors)
+
+        async def release() -> GatewayResult:
+            released, released_errors = await access.release(
+                guarded,
+                data,
+                errors,
+                raw,
+                request_id=request.request_id,
+                raw_variables=run.raw_variables,
+            )
+            if guarded.rejection:
+                return GatewayResult({"errors": released_errors}, executed=False)
+            return _result(released, released_errors)
+
+        return release
 
     async def _execute_authorized(
         self, run: _Run, guarded: PreparedAccess
@@ -504,10 +608,12 @@ class Gateway:
 
     def query_plan(
         self, query: str, operation_name: str | None = None, principal: Principal | None = None
-    ) -> QueryPlan | None:
+    ) -> QueryPlan | DeferPlan | None:
         """The plan of an operation as this gateway would run it for ``principal`` (None: no
         subgraph needed). With access control that is the operation rewritten for the caller's
-        grants, so the plan names nothing the caller's schema hides.
+        grants, so the plan names nothing the caller's schema hides. An operation whose
+        ``@defer`` fragments are active without variables is shown as its parts' plans (each
+        part's operation planned and authorized as it runs).
 
         For tools (GraphiQL's plan view); raises ``GatewayError`` with the request's errors when
         the operation cannot be planned.
@@ -521,11 +627,45 @@ class Gateway:
             raise GatewayError(first["message"], code=code) from failure
         if not operation.needs_subgraphs or prepared.document is None:
             return None
+        deferred = operation.deferred
+        if deferred is not None and (active := active_fragments(deferred, {})):
+            parts = self._parts(operation, deferred, active)
+            documents = parts.documents
+            return DeferPlan(
+                print_ast(documents.primary.shape_operation.selection_set),
+                self._part_plan(documents.primary, parts.primary, principal) or QueryPlan(None),
+                tuple(
+                    DeferredPlan(
+                        deferred.deferred[i].path,
+                        deferred.deferred[i].label,
+                        print_ast(deferred.deferred[i].selections),
+                        self._part_plan(part, parts.fragments[i], principal) or QueryPlan(None),
+                    )
+                    for i, part in documents.fragments.items()
+                ),
+            )
+        return self._query_plan(query, prepared.document, operation_name, operation.node, principal)
+
+    def _part_plan(
+        self, part: PartDocument, prepared: _PreparedDocument, principal: Principal | None
+    ) -> QueryPlan | None:
+        (operation,) = prepared.operations.values()
+        if not operation.needs_subgraphs:
+            return None
+        name = operation.node.name.value if operation.node.name else None
+        return self._query_plan(part.text, part.plan, name, operation.node, principal)
+
+    def _query_plan(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        operation: OperationDefinitionNode,
+        principal: Principal | None,
+    ) -> QueryPlan | None:
         if self.access is None:
-            return self._plan(query, prepared.document, operation_name, operation.node)
-        guarded = self.access.prepare(
-            principal or ANONYMOUS, query, prepared.document, operation.node, {}
-        )
+            return self._plan(query, document, operation_name, operation)
+        guarded = self.access.prepare(principal or ANONYMOUS, query, document, operation, {})
         if guarded.rejection:
             first = guarded.rejection[0]
             raise GatewayError(first["message"], code=first["extensions"]["code"])
@@ -705,6 +845,51 @@ def _split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
         "this subscription cannot be planned as one subgraph subscription",
         code="OPERATION_NOT_SUPPORTED",
     )
+
+
+#: a result's release: masked and audited when awaited
+Release = Callable[[], Awaitable["GatewayResult"]]
+
+
+async def _now(result: GatewayResult) -> GatewayResult:
+    return result
+
+
+async def _released(release: Release) -> dict[str, Any]:
+    return (await _guarded(release())).response
+
+
+async def _iterate(parts: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for part in parts:
+        yield part
+
+
+async def _guarded(work: Awaitable[GatewayResult]) -> GatewayResult:
+    """``work``'s result, or the response to its failure (internal ones never leak details)."""
+    try:
+        return await work
+    except Exception as error:
+        return _failure(error)
+
+
+def _failure(error: Exception) -> GatewayResult:
+    """The response to a request that failed with ``error``."""
+    if isinstance(error, _RequestFailure):
+        return GatewayResult(
+            {"errors": error.errors},
+            executed=False,
+            operation_not_allowed=error.not_allowed,
+            not_acceptable=error.not_acceptable,
+        )
+    if isinstance(error, GatewayError):
+        logger.warning("request failed: %s (%s)", error.message, error.code)
+        return GatewayResult({"errors": [error.to_graphql_error()], "data": None})
+    logger.error("unexpected error while executing a request", exc_info=error)
+    internal = {
+        "message": "Internal server error",
+        "extensions": {"code": INTERNAL_SERVER_ERROR},
+    }
+    return GatewayResult({"errors": [internal], "data": None})
 
 
 def _result(data: dict[str, Any] | None, errors: list[ErrorDict]) -> GatewayResult:

@@ -191,6 +191,14 @@ def join_fields(
     return joins
 
 
+def input_joins(merged_field: MergedField) -> list[JoinArgs]:
+    """An input field says nothing per graph unless its type differs in some graph (as Apollo's
+    composer: then every graph's own type, so each subgraph is sent values it accepts)."""
+    if all(f.type == merged_field.type for f in merged_field.by_graph.values()):
+        return []
+    return [{"graph": graph, "type": f.type} for graph, f in merged_field.by_graph.items()]
+
+
 class _FieldJoins:
     """Chooses the ``@join__field``s of one field from what each graph declares for it."""
 
@@ -550,9 +558,12 @@ class _Printer:
         if owner.kind == INPUT_OBJECT:
             default = f" = {merged_field.default}" if merged_field.default is not None else ""
             desc = _description(merged_field.description, "  ")
+            directives = "".join(
+                " " + self.join("join__field", j) for j in input_joins(merged_field)
+            )
             return (
                 f"{desc}  {merged_field.name}: {merged_field.type}{default}"
-                f"{self.applied(merged_field.applied)}"
+                f"{directives}{self.applied(merged_field.applied)}"
             )
         joins = join_fields(self.composition, owner, merged_field, type_joins)
         if joins is None:

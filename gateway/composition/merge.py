@@ -222,6 +222,38 @@ class Merger:
                     merged.fields[field_name] = merged_field
         return merged
 
+    def _check_external_strictness(
+        self, parent: MergedType, name: str, fields: dict[str, SubgraphField], merged_type: str
+    ) -> None:
+        """An ``@external`` declaration may not promise more than the field gives (both npm
+        composers refuse): a non-null external where the field can be null, and, in a
+        Federation 2 subgraph, an external key field of an extension whose type is not the
+        resolving subgraphs' (a Federation 1 one may differ in nullability, as The Guild's
+        composer merges it)."""
+        resolved = {f.type for f in fields.values() if not f.external}
+        for graph, f in fields.items():
+            fed2 = self.composition.subgraphs[graph].fed2
+            if not f.external or (fed2 and not is_fake_external(f)):
+                continue  # a Federation 2 external proper: checked where the type is merged
+            stricter = f.type != merged_type and (
+                merge_types([merged_type, f.type], output=True, is_subtype=self.is_subtype)
+                == merged_type
+            )
+            fake_mismatch = (
+                is_fake_external(f) and fed2 and bool(resolved) and f.type not in resolved
+            )
+            if stricter or fake_mismatch:
+                self.errors.append(
+                    error(
+                        E.EXTERNAL_TYPE_MISMATCH,
+                        f'is @external with type "{f.type}" in [{graph}], but the subgraphs '
+                        f'that resolve it give it type "{merged_type}".',
+                        graph,
+                        parent.name,
+                        name,
+                    )
+                )
+
     def _merge_field(
         self, parent: MergedType, name: str, fields: dict[str, SubgraphField]
     ) -> MergedField | None:
@@ -288,6 +320,8 @@ class Merger:
                         name,
                     )
                 )
+        if output:
+            self._check_external_strictness(parent, name, fields, merged_type)
         merged = MergedField(
             name=name,
             type=merged_type,

@@ -1,22 +1,17 @@
-"""A complete response split into the parts of incremental delivery (``deferSpec=20220824``).
+"""A deferred fragment's ``incremental`` entries, from its own response (``deferSpec=20220824``).
 
-The operation runs once, whole; its response (already masked and audited) is then cut as
-graphql-js 17.0.0-alpha.2 — the executor of Hive Gateway 2.15.1, our oracle — delivers it: the
-primary part holds the fields no active ``@defer`` fragment selects, with ``hasNext: true``; then
-one part per nesting level of deferred fragments holds one ``incremental`` entry (``data``,
-``path``, ``label``, ``errors``) per fragment and object it applies to; the last has
-``hasNext: false``. An error whose path lies in a
-deferred fragment travels with that entry only, so a failure there degrades that part only.
-
-Known simplification: fragments' type conditions are not checked against the objects (a field is
-cut where its response key is present), and nothing reaches the client before the whole
-operation has run (see docs/defer.md).
+Each active ``@defer`` fragment runs as its own operation (gateway/planner/defer.py
+``deferred_documents``); its response is cut here as graphql-js 17.0.0-alpha.2 — the executor of
+Hive Gateway 2.15.1, our oracle — delivers a fragment: one ``incremental`` entry (``data``,
+``path``, ``label``, ``errors``) per object the fragment applies to (lists expanded, null objects
+and objects outside its type condition skipped). An error of that response travels with its
+entry only, so a failure there degrades that part only. The parts around the entries and their
+order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -33,63 +28,99 @@ from gateway.planner.defer import DeferredFragment, DeferredOperation, defer_dir
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Instance:
-    """A deferred fragment at one concrete object of the response."""
+def active_fragments(
+    operation: DeferredOperation, variables: Mapping[str, Any] | None
+) -> frozenset[int]:
+    """The indices of the fragments that defer with these variables (``if`` not false)."""
+    splitter = _Splitter(operation, variables or {})
+    return frozenset(
+        i for i, fragment in enumerate(operation.deferred) if splitter.active_condition(fragment)
+    )
 
-    fragment: DeferredFragment
-    path: Path
-    data: dict[str, Any]
-    keys: frozenset[str]
+
+def has_targets(operation: DeferredOperation, index: int, data: Any) -> bool:
+    """Whether fragment ``index`` applies to any object of ``data`` (its parent's response):
+    a fragment on null objects, or under an empty list, sends nothing."""
+    return bool(_objects_at(data, operation.deferred[index].path))
 
 
-def split_response(
-    response: dict[str, Any], operation: DeferredOperation, variables: Mapping[str, Any] | None
+def incremental_entries(
+    operation: DeferredOperation,
+    index: int,
+    response: dict[str, Any],
+    variables: Mapping[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    """The parts to send for ``response``: itself alone when nothing is deferred."""
+    """The ``incremental`` entries of fragment ``index`` from ``response``, its own operation's
+    (gateway/planner/defer.py ``deferred_documents``): one per object the fragment applies to —
+    ``data``, ``path``, ``label``, ``errors`` (those whose path lies in that object's fragment
+    fields; errors outside every object, e.g. a failure on the path to them, go with the first
+    entry, or an entry of their own with ``data: null`` when there is none)."""
+    fragment = operation.deferred[index]
+    splitter = _Splitter(operation, variables or {})
+    keys = splitter.keys(fragment.selections)
+    entries: list[dict[str, Any]] = []
+    for path, target in _objects_at(response.get("data"), fragment.path):
+        projected = splitter.project(target, [fragment.selections])
+        if projected:
+            entry: dict[str, Any] = {"data": projected, "path": list(path)}
+            if fragment.label is not None:
+                entry["label"] = fragment.label
+            entries.append(entry)
+    stray: list[dict[str, Any]] = []
+    for error in response.get("errors") or ():
+        owner = _owner(error, entries, keys)
+        if owner is None:
+            stray.append(error)
+        else:
+            owner.setdefault("errors", []).append(error)
+    if stray:
+        if not entries:
+            entries.append({"data": None, "path": list(fragment.path)})
+            if fragment.label is not None:
+                entries[0]["label"] = fragment.label
+        entries[0]["errors"] = [*stray, *entries[0].get("errors", ())]
+    return entries
+
+
+def split_whole(
+    response: dict[str, Any],
+    operation: DeferredOperation,
+    active: frozenset[int],
+    variables: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """The parts of an operation that must run once, whole (a mutation): its response cut into
+    the primary part and one part per active fragment with entries (document order, so a parent
+    before the fragments nested in it), as ``DeferredParts`` sends them; an error goes with the
+    deepest entry holding its field, else with the primary part."""
     data = response.get("data")
     if not isinstance(data, dict):
         return [response]
     splitter = _Splitter(operation, variables or {})
-    active = [f for f in operation.deferred if splitter.active_condition(f)]
-    if not active:
+    cut = {
+        i: entries
+        for i in sorted(active)
+        if (entries := incremental_entries(operation, i, {"data": data}, variables))
+    }
+    if not cut:
         return [response]
-    instances = [
-        _Instance(fragment, path, projected, splitter.keys(fragment.selections))
-        for fragment in active
-        for path, target in _objects_at(data, fragment.path)
-        if (projected := splitter.project(target, [fragment.selections]))
-    ]
-    if not instances:
-        return [response]
-    primary_errors: list[dict[str, Any]] = []
-    deferred_errors: dict[int, list[dict[str, Any]]] = {}
-    for error in response.get("errors") or ():
-        owner = _owner(error, instances)
-        if owner is None:
-            primary_errors.append(error)
-        else:
-            deferred_errors.setdefault(owner, []).append(error)
     primary: dict[str, Any] = {}
+    primary_errors: list[dict[str, Any]] = []
+    for error in response.get("errors") or ():
+        owners = [
+            entry
+            for i, entries in cut.items()
+            if (entry := _owner(error, entries, splitter.keys(operation.deferred[i].selections)))
+        ]
+        if owners:
+            max(owners, key=lambda e: len(e["path"])).setdefault("errors", []).append(error)
+        else:
+            primary_errors.append(error)
     if primary_errors:
         primary["errors"] = primary_errors
     primary["data"] = splitter.project(data, [operation.operation.selection_set])
-    if "extensions" in response:
-        primary["extensions"] = response["extensions"]
     primary["hasNext"] = True
-    by_depth: dict[int, list[dict[str, Any]]] = {}
-    for index, instance in enumerate(instances):
-        entry: dict[str, Any] = {"data": instance.data, "path": list(instance.path)}
-        if instance.fragment.label is not None:
-            entry["label"] = instance.fragment.label
-        if index in deferred_errors:
-            entry["errors"] = deferred_errors[index]
-        by_depth.setdefault(instance.fragment.depth, []).append(entry)
-    depths = sorted(by_depth)
-    return [
-        primary,
-        *({"incremental": by_depth[d], "hasNext": d != depths[-1]} for d in depths),
-    ]
+    last = max(cut)
+    return [primary, *({"incremental": e, "hasNext": i != last} for i, e in cut.items())]
 
 
 def _objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[Path, Any]]:
@@ -103,22 +134,18 @@ def _objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[
     return _objects_at(value.get(keys[0]), keys[1:], (*path, keys[0]))
 
 
-def _owner(error: dict[str, Any], instances: list[_Instance]) -> int | None:
-    """The deferred entry an error belongs to: the deepest whose fields contain its path."""
+def _owner(
+    error: dict[str, Any], entries: list[dict[str, Any]], keys: frozenset[str]
+) -> dict[str, Any] | None:
+    """The entry an error belongs to: the one whose object holds the field of its path."""
     path = error.get("path")
     if not isinstance(path, list):
         return None
-    best: int | None = None
-    for index, instance in enumerate(instances):
-        prefix = instance.path
-        if (
-            len(path) > len(prefix)
-            and tuple(path[: len(prefix)]) == prefix
-            and path[len(prefix)] in instance.keys
-            and (best is None or len(prefix) >= len(instances[best].path))
-        ):
-            best = index
-    return best
+    for entry in entries:
+        prefix = entry["path"]
+        if len(path) > len(prefix) and path[: len(prefix)] == prefix and path[len(prefix)] in keys:
+            return entry
+    return None
 
 
 class _Splitter:

@@ -21,11 +21,11 @@ from gateway.executor.context_batch import batched_operation
 from gateway.executor.context_batch import variable as batch_variable
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import (
+    FoundObjects,
     RepresentationBuilder,
     Representations,
     ResponsePath,
     context_groups,
-    objects_at,
     paths_of_objects_at,
 )
 from gateway.executor.transport import SubgraphTransport, malformed_response
@@ -50,13 +50,18 @@ class ExecutionState:
     """What one plan execution accumulates: merged data, errors, and the paths those errors cover.
 
     ``covered`` holds the client paths (``@`` for any index) whose missing values are already
-    explained by an error, so shaping adds no second "Cannot return null" for them.
+    explained by an error, so shaping adds no second "Cannot return null" for them. ``found``
+    holds the objects at the flatten paths walked so far, for the fetches that read them next.
     """
 
     variables: Mapping[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[ErrorDict] = field(default_factory=list)
     covered: list[tuple[PathElement | int, ...]] = field(default_factory=list)
+    found: FoundObjects = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.found = FoundObjects(self.data)
 
     def add_error(self, error: ErrorDict, covers: tuple[PathElement | int, ...]) -> None:
         self.errors.append(error)
@@ -188,12 +193,13 @@ class PlanExecutor:
         if data is not None:
             undo_aliases(data, node.renames)
             deep_merge(state.data, data, self._object_types)
+            state.found.merged((), [data])
 
     async def _entity_fetch(
         self, node: FetchNode, path: tuple[PathElement, ...], state: ExecutionState
     ) -> None:
         assert node.requires is not None
-        objects = objects_at(state.data, path)
+        objects = state.found.at(path)
         if not objects:
             return
         if node.context_inputs:
@@ -280,6 +286,7 @@ class PlanExecutor:
                         undo_aliases(entity, renames)
                     for owner in owners:
                         deep_merge(objects[owner], entity, object_types)
+            state.found.merged(part.path, entities)
         if errors:
             object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:
@@ -291,8 +298,11 @@ class PlanExecutor:
         """Several fetches in one request; each part gets its data and errors as if sent alone.
 
         A part with no representations to send asks for none (an empty list); when only one
-        part has work, its own fetch is sent instead. A failed request fails every part that
-        had work, each with its own error, exactly as the separate requests would have.
+        part has work, its own fetch is sent instead. A failed request (transport, HTTP status)
+        fails every part that had work, each with its own error. An answer nulled whole is
+        sent again part by part where it must be: the parts its errors do not name when one
+        names a part, every part when none does (which part failed cannot be told), so a
+        failing fetch degrades only its own fields, as its separate request would have.
         """
         variables = self._variables(node, state.variables)
         working = self._working_parts(node, state, variables)
@@ -310,6 +320,9 @@ class PlanExecutor:
             for part, _ in working:
                 self._add_fetch_failure(error, part.path, state)
             return
+        if data is None and not _names_a_part(errors, working):
+            await self._resend_apart([part for part, _ in working], state)
+            return
         by_part = _errors_by_part(errors, working, data is not None)
         retry: list[MergedFetchPart] = []
         for index, (part, entity_part) in enumerate(working):
@@ -323,9 +336,13 @@ class PlanExecutor:
             except SubgraphError as error:
                 self._add_fetch_failure(error, part.path, state)
         if retry:
-            async with asyncio.TaskGroup() as group:
-                for part in retry:
-                    group.create_task(self._fetch(part.fetch, part.path, state))
+            await self._resend_apart(retry, state)
+
+    async def _resend_apart(self, parts: list[MergedFetchPart], state: ExecutionState) -> None:
+        """Each part's own request, in parallel (after a merged answer that failed whole)."""
+        async with asyncio.TaskGroup() as group:
+            for part in parts:
+                group.create_task(self._fetch(part.fetch, part.path, state))
 
     def _working_parts(
         self, node: MergedFetchNode, state: ExecutionState, variables: dict[str, Any]
@@ -339,7 +356,7 @@ class PlanExecutor:
                 continue
             assert part.variable is not None
             items: list[dict[str, Any]] = []
-            objects = objects_at(state.data, part.path)
+            objects = state.found.at(part.path)
             if objects:
                 representations = self._representations.build(objects, fetch.requires)
                 items = representations.items
@@ -401,6 +418,30 @@ class _EntityPart:
     representations: Representations
 
 
+def _part_owners(working: list[tuple[MergedFetchPart, _EntityPart | None]]) -> dict[str, int]:
+    """The part each top-level response key of a merged answer belongs to."""
+    owner: dict[str, int] = {}
+    for index, (part, entity_part) in enumerate(working):
+        if entity_part is None:
+            for key in part.keys:
+                owner[key] = index
+        elif part.alias is not None:
+            owner[part.alias] = index
+    return owner
+
+
+def _names_a_part(
+    errors: list[dict[str, Any]], working: list[tuple[MergedFetchPart, _EntityPart | None]]
+) -> bool:
+    """Whether some error's path starts in one of the parts (so the failing part is known)."""
+    owner = _part_owners(working)
+    for error in errors:
+        path = _usable_path(error.get("path"))
+        if path and isinstance(path[0], str) and path[0] in owner:
+            return True
+    return False
+
+
 def _errors_by_part(
     errors: list[dict[str, Any]],
     working: list[tuple[MergedFetchPart, _EntityPart | None]],
@@ -413,13 +454,7 @@ def _errors_by_part(
     every part when the answer has no data (each separate request would have reported it);
     beside data it is reported once, with the first part.
     """
-    owner: dict[str, int] = {}
-    for index, (part, entity_part) in enumerate(working):
-        if entity_part is None:
-            for key in part.keys:
-                owner[key] = index
-        elif part.alias is not None:
-            owner[part.alias] = index
+    owner = _part_owners(working)
     by_part: list[list[dict[str, Any]]] = [[] for _ in working]
     for error in errors:
         path = _usable_path(error.get("path"))

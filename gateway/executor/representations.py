@@ -41,7 +41,12 @@ def objects_at(data: Any, path: tuple[PathElement, ...]) -> list[dict[str, Any]]
     A list met where a key is expected (a nested list field) is walked item by item, so plans
     need not spell every list level; ``@`` met on an object is the object itself.
     """
-    level: list[Any] = [data]
+    return _walk([data], path)
+
+
+def _walk(level: list[Any], path: tuple[PathElement, ...]) -> list[dict[str, Any]]:
+    """The objects at ``path`` below ``level``. Lists are transparent to every step, so walking
+    on from the objects found at a prefix gives what walking from the root gives."""
     for element in path:
         level = _list_items(level) if element == LIST_MARKER else _field_values(level, element)
     found: list[dict[str, Any]] = []
@@ -97,6 +102,69 @@ def _objects(value: Any, found: list[dict[str, Any]]) -> None:
     elif kind is list:
         for item in value:
             _objects(item, found)
+
+
+class FoundObjects:
+    """The objects at the flatten paths of one response, each path walked once.
+
+    Every object of a response lies at one sequence of response keys from the root: subgraph
+    answers are merged at the key sequence of the objects they answer for. A merge into the
+    objects at a path changes only what lies below the keys it brings, so a path stays valid
+    until a merge at one of its prefixes brings the key that leads to it. A path not known yet
+    is walked from the objects at its longest known prefix (the parent fetch's flatten path).
+    Callers must not change the lists they get.
+    """
+
+    __slots__ = ("_data", "_known")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+        #: path -> (its response keys without ``@``, the objects at it)
+        self._known: dict[
+            tuple[PathElement, ...], tuple[tuple[str, ...], list[dict[str, Any]]]
+        ] = {}
+
+    def at(self, path: tuple[PathElement, ...]) -> list[dict[str, Any]]:
+        """``objects_at(data, path)``, from what is known."""
+        known = self._known
+        entry = known.get(path)
+        if entry is not None:
+            return entry[1]
+        found: list[dict[str, Any]] | None = None
+        for cut in range(len(path) - 1, 0, -1):
+            prefix = known.get(path[:cut])
+            if prefix is not None:
+                found = _walk(prefix[1], path[cut:])
+                break
+        if found is None:
+            found = objects_at(self._data, path)
+        known[path] = (_keys(path), found)
+        return found
+
+    def merged(self, path: tuple[PathElement, ...], sources: list[Any]) -> None:
+        """``sources`` (objects; anything else is ignored) were deep-merged into the objects at
+        ``path``: forget the paths that lead below a key they brought."""
+        entry = self._known.get(path)  # mostly: the path was just read by the merging fetch
+        keys = entry[0] if entry is not None else _keys(path)
+        depth = len(keys)
+        below = [
+            (known, known_keys[depth])
+            for known, (known_keys, _) in self._known.items()
+            if len(known_keys) > depth and known_keys[:depth] == keys
+        ]
+        if not below:
+            return
+        brought: set[str] = set()
+        for source in sources:
+            if type(source) is dict:
+                brought.update(source)
+        for known, key in below:
+            if key in brought:
+                del self._known[known]
+
+
+def _keys(path: tuple[PathElement, ...]) -> tuple[str, ...]:
+    return tuple(element for element in path if element != LIST_MARKER)
 
 
 def paths_of_objects_at(data: Any, path: tuple[PathElement, ...]) -> list[ResponsePath]:
@@ -284,8 +352,19 @@ class RepresentationBuilder:
 
 
 #: Per ``__typename``: the typename sent, (name, response key) per field, the getter of the
-#: fields' values (the dedup key), the key's response keys (a null one: no representation).
-_Form = tuple[str, tuple[tuple[str, str], ...], Callable[[dict[str, Any]], Any], tuple[str, ...]]
+#: fields' values (the dedup key), how a null key is seen (``_NULL_*``) and the getter of the key's
+#: values when they are not the fields' values (a null one: no representation).
+_Form = tuple[
+    str,
+    tuple[tuple[str, str], ...],
+    Callable[[dict[str, Any]], Any],
+    int,
+    Callable[[dict[str, Any]], Any],
+]
+
+#: How ``_FlatRules`` finds a null key: no key; the fields' one value is the key's; the fields'
+#: values are the key's; the key getter's one value; the key getter's values.
+_NO_KEY, _NULL_VALUE, _NULL_IN_VALUES, _NULL_KEY, _NULL_IN_KEY = range(5)
 
 
 class _FlatRules:
@@ -313,9 +392,14 @@ class _FlatRules:
                         for s in rule.selections
                         if isinstance(s, RequiredField)
                     )
-                    keys = [response_key for _, response_key in fields]
+                    keys = tuple(response_key for _, response_key in fields)
                     values = itemgetter(*keys) if keys else _no_values
-                    chosen = (rule.typename or typename, fields, values, rule.key)
+                    chosen = (
+                        rule.typename or typename,
+                        fields,
+                        values,
+                        *_null_check(keys, rule.key),
+                    )
                     break
             self._by_typename[typename] = chosen
         return self._by_typename[typename]
@@ -326,20 +410,39 @@ class _FlatRules:
         items, owners = result.items, result.owners
         seen: dict[Any, int] = {}
         forms = self._by_typename
+        # the form of the previous object's typename, unpacked (lists are mostly of one type)
+        last: str | None = None
+        form: _Form | None = None
+        read: Callable[[dict[str, Any]], Any] = _no_values
+        read_key: Callable[[dict[str, Any]], Any] = _no_values
+        sent, null = "", _NO_KEY
         for index, obj in enumerate(objects):
             typename = obj.get("__typename")
-            if type(typename) is not str:
-                continue
-            form = forms[typename] if typename in forms else self._for(typename)
+            if typename != last:
+                if type(typename) is not str:
+                    continue
+                form = forms[typename] if typename in forms else self._for(typename)
+                last = typename
+                if form is not None:
+                    sent, _, read, null, read_key = form
             if form is None:
                 continue
-            if form[3] and any(obj.get(key_field) is None for key_field in form[3]):
-                continue  # a null key identifies nothing: no representation
             try:
-                key: Any = (form[0], form[2](obj))
+                values = read(obj)
+                if null and (
+                    (values is None)
+                    if null == _NULL_VALUE
+                    else (None in values)
+                    if null == _NULL_IN_VALUES
+                    else (read_key(obj) is None)
+                    if null == _NULL_KEY
+                    else (None in read_key(obj))
+                ):
+                    continue  # a null key identifies nothing: no representation
+                key: Any = (sent, values)
                 position = seen.get(key)
             except KeyError:
-                continue  # a required field is absent: no representation
+                continue  # a required field (or key) is absent: no representation
             except TypeError:  # an unhashable value (object or list): canonical JSON instead
                 key = orjson.dumps(self._represent(obj, form), option=orjson.OPT_SORT_KEYS)
                 position = seen.get(key)
@@ -361,3 +464,15 @@ class _FlatRules:
 
 def _no_values(obj: dict[str, Any]) -> tuple[()]:
     return ()
+
+
+def _null_check(
+    fields: tuple[str, ...], key: tuple[str, ...]
+) -> tuple[int, Callable[[dict[str, Any]], Any]]:
+    """How to see a null key: on the fields' values already read when they are the key's, else
+    with a getter of the key's values (an ``itemgetter`` of one key returns the bare value)."""
+    if not key:
+        return _NO_KEY, _no_values
+    if fields == key:
+        return (_NULL_VALUE if len(key) == 1 else _NULL_IN_VALUES), _no_values
+    return (_NULL_KEY if len(key) == 1 else _NULL_IN_KEY), itemgetter(*key)

@@ -34,7 +34,6 @@ from starlette.routing import Route, WebSocketRoute
 from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest
 from gateway.errors import GatewayError
-from gateway.executor.defer import split_response
 from gateway.executor.resilience import propagated
 from gateway.favicon import favicon_route
 from gateway.http import dev_tokens, graphiql
@@ -48,7 +47,12 @@ from gateway.http.csrf import (
 )
 from gateway.http.errors import mask_errors
 from gateway.http.health import Readiness, health, ready_endpoint
-from gateway.http.multipart import multipart_response, takes_multipart, wants_multipart
+from gateway.http.multipart import (
+    multipart_response,
+    multipart_stream,
+    takes_multipart,
+    wants_multipart,
+)
 from gateway.http.overload import OverloadGuard
 from gateway.http.persisted import PersistedError, PersistedOperations
 from gateway.http.sse import EVENT_STREAM, event_stream, wants_event_stream
@@ -56,7 +60,6 @@ from gateway.http.websocket import GraphQLWebSocket
 from gateway.observability.context import new_request_id, request_id
 from gateway.observability.metrics import GatewayMetrics, operation_name_of
 from gateway.observability.tracing import Tracing
-from gateway.planner.defer import DeferredOperation
 from gateway.planner.printer import print_plan
 from gateway.subscriptions.manager import SubscriptionManager, subscription_client
 
@@ -337,22 +340,23 @@ class GraphQLEndpoint:
         if media_type == EVENT_STREAM:
             return await self._event_stream(operations, is_get, principal, rid, request)
         if not isinstance(operations, list):
-            deferred: list[DeferredOperation] = []
+            results: list[GatewayResult] = []
             response, status, extra = await self.run_operation(
-                operations, is_get, principal, rid, media_type, headers, deferred, multipart
+                operations, is_get, principal, rid, media_type, headers, results, multipart
             )
-            if multipart or deferred:
-                parts = [response]
-                if deferred:  # cut as incremental delivery (gateway/executor/defer.py)
-                    parts = split_response(response, deferred[0], operations["variables"])
-                elif status == 200 and "data" not in response:
+            result = results[0] if results else None
+            if multipart or (result is not None and result.deferred is not None):
+                if result is not None and result.later is not None:  # incremental delivery
+                    later = self._masked_parts(result.later, rid)
+                    return multipart_stream(response, later, status, extra)
+                if status == 200 and "data" not in response:
                     status = 400  # failed before execution: Hive's status for multipart
-                return multipart_response(parts, status, extra)
+                return multipart_response([response], status, extra)
             return _json_response(response, media_type, status, extra)
-        results = await asyncio.gather(
+        outcomes = await asyncio.gather(
             *(self.run_operation(p, False, principal, rid, media_type, headers) for p in operations)
         )
-        return _json_response([r for r, _, _ in results], media_type)
+        return _json_response([r for r, _, _ in outcomes], media_type)
 
     async def _event_stream(
         self,
@@ -386,6 +390,16 @@ class GraphQLEndpoint:
         return event_stream(
             self.subscriptions, graphql_request, client, lambda r: self.mask(r, rid)
         )
+
+    async def _masked_parts(
+        self, parts: AsyncIterator[dict[str, Any]], rid: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The deferred parts with each entry's errors masked as every answer's are."""
+        async for part in parts:
+            for entry in part.get("incremental", ()):
+                if entry.get("errors"):
+                    entry["errors"] = mask_errors(entry["errors"], rid, self.redact)
+            yield part
 
     def mask(self, response: dict[str, Any], rid: str) -> dict[str, Any]:
         """``response`` with its errors masked as every answer of this endpoint is."""
@@ -438,11 +452,11 @@ class GraphQLEndpoint:
         rid: str,
         media_type: str,
         request_headers: Mapping[str, str],
-        deferred: list[DeferredOperation] | None = None,
+        results: list[GatewayResult] | None = None,
         multipart: bool | None = False,
     ) -> Outcome:
         """One operation -> (response, status for a single request, extra headers); its
-        ``@defer`` fragments are appended to ``deferred`` when given (multipart answers)."""
+        result is appended to ``results`` when given (a multipart answer may need its parts)."""
         started = time.perf_counter()
         operation = params["operation_name"]
         query = params["query"]
@@ -460,7 +474,8 @@ class GraphQLEndpoint:
             principal=principal,
             request_id=rid,
             allowed_operations={"query"} if is_get else None,
-            incremental=multipart is not False and deferred is not None,
+            incremental=multipart is not False and results is not None,
+            stream_deferred=multipart is not False and results is not None,
         )
         if self.tracing is not None:
             with self.tracing.request(request_headers, operation or operation_name_of(query)):
@@ -468,8 +483,8 @@ class GraphQLEndpoint:
         else:
             result = await self.gateway.process(graphql_request)
         self.metrics.finished(operation, query, result, started)
-        if deferred is not None and result.deferred is not None:
-            deferred.append(result.deferred)
+        if results is not None:
+            results.append(result)
         return self._outcome(result, rid, media_type)
 
     async def _persisted_query(

@@ -8,17 +8,17 @@ gets ``Content-Type: multipart/mixed; boundary="-"`` and the body
     {response JSON}\\r\\n-----\\r\\n
 
 one part per result (graphql-yoga's multipart processor): the complete result when the operation
-defers nothing, else the primary part (``hasNext: true``) and the ``incremental`` part
-(gateway/executor/defer.py). See docs/defer.md.
+defers nothing, else the primary part (``hasNext: true``) sent at once and each ``incremental``
+part (gateway/executor/incremental.py) as soon as it is ready. See docs/defer.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Final
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 MULTIPART_MIXED: Final = "multipart/mixed"
 CONTENT_TYPE: Final = 'multipart/mixed; boundary="-"'
@@ -52,20 +52,25 @@ def wants_multipart(accept: str | None) -> bool:
     return False
 
 
+def _part(result: dict[str, Any]) -> bytes:
+    """One JSON part and the boundary after it."""
+    encoded = orjson.dumps(result)
+    return (
+        b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "
+        + str(len(encoded)).encode()
+        + b"\r\n\r\n"
+        + encoded
+        + b"\r\n---"
+    )
+
+
+_OPENING: Final = b"\r\n---"
+_CLOSING: Final = b"--\r\n"
+
+
 def multipart_body(results: Iterable[dict[str, Any]]) -> bytes:
     """The multipart body carrying ``results`` in order, each one JSON part."""
-    chunks = [b"\r\n---"]
-    for result in results:
-        encoded = orjson.dumps(result)
-        chunks.append(
-            b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "
-            + str(len(encoded)).encode()
-            + b"\r\n\r\n"
-            + encoded
-            + b"\r\n---"
-        )
-    chunks.append(b"--\r\n")
-    return b"".join(chunks)
+    return b"".join((_OPENING, *(_part(result) for result in results), _CLOSING))
 
 
 def multipart_response(
@@ -77,3 +82,34 @@ def multipart_response(
         status_code=status_code,
         headers={"content-type": CONTENT_TYPE, **(headers or {})},
     )
+
+
+def multipart_stream(
+    first: dict[str, Any],
+    later: AsyncIterator[dict[str, Any]],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An incremental response: ``first`` (the primary part) is sent at once, each of ``later``
+    as soon as it is produced; the bytes are ``multipart_body``'s for the same parts."""
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield _OPENING + _part(first)
+            async for part in later:
+                yield _part(part)
+            yield _CLOSING
+        finally:
+            await _close(later)  # the client left: the deferred operations still running stop
+
+    return StreamingResponse(
+        body(),
+        status_code=status_code,
+        headers={"content-type": CONTENT_TYPE, **(headers or {})},
+    )
+
+
+async def _close(parts: AsyncIterator[dict[str, Any]]) -> None:
+    close = getattr(parts, "aclose", None)
+    if close is not None:
+        await close()

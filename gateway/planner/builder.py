@@ -149,6 +149,9 @@ class _At:
     chain: tuple[tuple[str, Field], ...] = ()
     # The nearest position of each @context set above (context name, position), innermost last.
     contexts: tuple[tuple[str, _At], ...] = ()
+    # Inside conditional fragments on this object: its position outside them, and the type
+    # conditions entered since (see _unconditional).
+    outside: tuple[_At, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,20 @@ class _Planner:
             for condition_set in group.condition_sets[1:]:
                 common &= set(condition_set)
             if not set(conditions) <= common:
+                plain_at = self._unconditional(plain_at)
                 group.depend_on(self._plan_set(plain_at, self._field_set_copy(required)))
+
+    @staticmethod
+    def _unconditional(at: _At) -> _At:
+        """The same object's position outside the conditional fragments ``at`` is inside."""
+        if at.outside is None:
+            return at
+        base, types = at.outside
+        target = base.target
+        for type_name in types:
+            target = add_fragment(target, type_name).selections
+        parent_type = types[-1] if types else base.parent_type
+        return replace(base, target=target, parent_type=parent_type, exclude=at.exclude)
 
     def _field_set_copy(self, selections: list[Selection]) -> list[Selection]:
         return [
@@ -404,7 +420,10 @@ class _Planner:
             return self._plan_set(at, fragment.selections)
         conditional = add_fragment(at.target, None, fragment.conditions)
         inner = replace(
-            at, target=conditional.selections, conditions=at.conditions + fragment.conditions
+            at,
+            target=conditional.selections,
+            conditions=at.conditions + fragment.conditions,
+            outside=at.outside or (at, ()),
         )
         return self._plan_set(inner, fragment.selections)
 
@@ -640,11 +659,16 @@ class _Planner:
                     touched |= self._explode(at, [selection], possible)
                     continue
                 fragment = add_fragment(at.target, condition, selection.conditions)
+                outside = at.outside
+                if outside is not None or selection.conditions:
+                    base, types = outside or (at, ())
+                    outside = (base, (*types, condition))
                 inner = replace(
                     at,
                     target=fragment.selections,
                     parent_type=condition,
                     conditions=at.conditions + selection.conditions,
+                    outside=outside,
                 )
                 touched |= self._plan_set(inner, selection.selections)
             return touched
@@ -676,7 +700,8 @@ class _Planner:
             if not relevant:
                 continue
             fragment = add_fragment(at.target, type_name)
-            inner = replace(at, target=fragment.selections, parent_type=type_name)
+            outside = None if at.outside is None else (at.outside[0], (*at.outside[1], type_name))
+            inner = replace(at, target=fragment.selections, parent_type=type_name, outside=outside)
             touched |= self._plan_set(inner, relevant)
         return touched
 
@@ -763,23 +788,7 @@ class _Planner:
         """
         type_name = at.parent_type
         service = at.group.service
-        options: list[_JumpOption] = []
-        for graph, graph_type, entry in self._candidates(type_name, fld.name):
-            if refetch and graph == service:
-                continue
-            route = self._route(service, type_name, graph, graph_type, at.provided)
-            if route is None:
-                continue
-            reuse = any(
-                g.is_entity and g.service == graph and g.path == at.path and g.source is at.group
-                for g in self.groups
-            )
-            estimate = self._estimate_field(graph, graph_type, fld, None, 0)
-            estimate += sum(1 for hop in route if hop.collected)
-            if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
-                estimate += 100  # it would have to leave that subgraph where no key allows it
-            cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
-            options.append(_JumpOption(cost, graph, route, entry))
+        options = self._jump_options(at, fld, refetch=refetch)
         if not options:
             raise PlanningError(
                 f"cannot plan {type_name}.{fld.name} from subgraph {service}: no subgraph that "
@@ -810,9 +819,11 @@ class _Planner:
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
-            if fld.conditions and len(route) == 1:
+            if (fld.conditions or plain.outside is not None) and len(route) == 1:
+                # Under a condition of the field or of fragments around it (at.conditions).
                 plain_at = replace(plain, exclude=source_at.exclude)
-                self._conditional_requires.append((last.group, fld.conditions, plain_at, required))
+                conditions = fld.conditions if plain.outside is None else at.conditions
+                self._conditional_requires.append((last.group, conditions, plain_at, required))
             supplied = self._plan_set(source_at, required)
             last.group.depend_on(supplied)
             typed = self._typenamed(type_name, required)
@@ -820,6 +831,29 @@ class _Planner:
         if entry.context_arguments:
             fld = self._contextual(at, last.group, hop.graph, hop.graph_type, fld, entry)
         return {last.group} | self._descend(last, fld, entry)
+
+    def _jump_options(self, at: _At, fld: Field, *, refetch: bool) -> list[_JumpOption]:
+        """Every subgraph a key route reaches that resolves ``fld``, with its estimated cost."""
+        type_name = at.parent_type
+        service = at.group.service
+        options: list[_JumpOption] = []
+        for graph, graph_type, entry in self._candidates(type_name, fld.name):
+            if refetch and graph == service:
+                continue
+            route = self._route(service, type_name, graph, graph_type, at.provided)
+            if route is None:
+                continue
+            reuse = any(
+                g.is_entity and g.service == graph and g.path == at.path and g.source is at.group
+                for g in self.groups
+            )
+            estimate = self._estimate_field(graph, graph_type, fld, None, 0)
+            estimate += sum(1 for hop in route if hop.collected)
+            if not self._value_subtree_local(replace(at, provided=None), fld, graph, entry):
+                estimate += 100  # it would have to leave that subgraph where no key allows it
+            cost = (len(route) + estimate, 0 if reuse else 1, self._graph_order[graph])
+            options.append(_JumpOption(cost, graph, route, entry))
+        return options
 
     def _jump_target(self, position: _JumpAt, options: list[_JumpOption]) -> _JumpOption:
         """The target of a key jump: by trial where estimates are close, else the estimate's.
@@ -1305,7 +1339,7 @@ def _merge_repeated_root_fields(fields: list[Field]) -> list[Field]:
             continue
         into = merged[index]
         extra: list[Selection] = list(root_field.selections)
-        if extra and root_field.conditions != into.conditions:
+        if extra and root_field.conditions != into.conditions:  # a leaf adds nothing to merge
             extra = [Fragment(None, root_field.conditions, extra)]
         merged[index] = replace(into, selections=[*into.selections, *extra])
     return merged

@@ -12,7 +12,7 @@ cut the complete response into incremental-delivery parts. See docs/defer.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import (
@@ -24,11 +24,14 @@ from graphql import (
     GraphQLDeferDirective,
     GraphQLSchema,
     InlineFragmentNode,
+    NameNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     StringValueNode,
     ValueNode,
     Visitor,
+    print_ast,
     visit,
 )
 
@@ -83,7 +86,10 @@ class DeferredFragment:
 
     ``path`` is the response keys from the root to the objects the fragment is selected on (lists
     in between are expanded when the response is split); ``selections`` its selection set;
-    ``depth`` how many deferred fragments enclose it (0: only the primary result does).
+    ``depth`` how many deferred fragments enclose it (0: only the primary result does);
+    ``parent`` the index of the innermost enclosing deferred fragment; ``ancestry`` the
+    selections from the operation's root down to ``node``, the deferred selection itself (what
+    the fragment's own operation is rebuilt from: ``deferred_documents``).
     """
 
     label: str | None
@@ -91,6 +97,9 @@ class DeferredFragment:
     selections: SelectionSetNode
     condition: ValueNode | None
     depth: int
+    parent: int | None = None
+    ancestry: tuple[SelectionNode, ...] = ()
+    node: InlineFragmentNode | FragmentSpreadNode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +122,25 @@ def deferred_operation(
     found: list[DeferredFragment] = []
 
     def walk(
-        selection_set: SelectionSetNode, path: tuple[str, ...], depth: int, seen: frozenset[str]
+        selection_set: SelectionSetNode,
+        path: tuple[str, ...],
+        depth: int,
+        seen: frozenset[str],
+        above: tuple[SelectionNode, ...] = (),
+        parent: int | None = None,
     ) -> None:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 if selection.selection_set is not None:
                     key = selection.alias.value if selection.alias else selection.name.value
-                    walk(selection.selection_set, (*path, key), depth, seen)
+                    walk(
+                        selection.selection_set,
+                        (*path, key),
+                        depth,
+                        seen,
+                        (*above, selection),
+                        parent,
+                    )
                 continue
             if isinstance(selection, InlineFragmentNode):
                 inner: SelectionSetNode = selection.selection_set
@@ -132,15 +153,23 @@ def deferred_operation(
                 inner = definition.selection_set
                 seen = seen | {name}
             directive = defer_directive(selection)
+            inside = (*above, selection)
             if directive is not None:
                 found.append(
                     DeferredFragment(
-                        _label(directive), path, inner, _argument(directive, "if"), depth
+                        _label(directive),
+                        path,
+                        inner,
+                        _argument(directive, "if"),
+                        depth,
+                        parent,
+                        above,
+                        selection,
                     )
                 )
-                walk(inner, path, depth + 1, seen)
+                walk(inner, path, depth + 1, seen, inside, len(found) - 1)
             else:
-                walk(inner, path, depth, seen)
+                walk(inner, path, depth, seen, inside, parent)
 
     walk(operation.selection_set, (), 0, frozenset())
     if not found:
@@ -165,3 +194,200 @@ def _argument(directive: DirectiveNode, name: str) -> ValueNode | None:
 def _label(directive: DirectiveNode) -> str | None:
     value = _argument(directive, "label")
     return value.value if isinstance(value, StringValueNode) else None
+
+
+@dataclass(frozen=True, slots=True)
+class PartDocument:
+    """One part's own operation: ``plan`` is planned, authorized and run; ``shape`` (the same
+    without the ``__typename`` that fills selection sets left empty by removed fragments) shapes
+    its response; ``text`` is ``plan`` printed (its key in the plan and shaper caches, and the
+    query its audit record hashes)."""
+
+    plan: DocumentNode
+    shape: DocumentNode
+    text: str
+
+    @property
+    def operation(self) -> OperationDefinitionNode:
+        return _operation_of(self.plan)
+
+    @property
+    def shape_operation(self) -> OperationDefinitionNode:
+        return _operation_of(self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredDocuments:
+    """An operation cut for incremental delivery, given which fragments are active.
+
+    ``primary`` selects everything no active fragment does; ``fragments[i]`` selects, from the
+    root, the path to active fragment ``i`` and its own fields (active fragments nested in it
+    left out: they have their own); ``parents[i]`` the active fragment whose part must be sent
+    before ``i``'s (None: the primary). Inactive fragments (``if: false``) stay inline.
+    """
+
+    primary: PartDocument
+    fragments: Mapping[int, PartDocument]
+    parents: Mapping[int, int | None]
+
+
+def deferred_documents(operation: DeferredOperation, active: frozenset[int]) -> DeferredDocuments:
+    """The documents of ``operation`` cut by its ``active`` fragments (indices)."""
+    nodes = {id(operation.deferred[i].node) for i in active}
+    definitions = {
+        name: replace(d, selection_set=_prune(d.selection_set, nodes))
+        for name, d in operation.fragments.items()
+    }
+    root = replace(
+        operation.operation, selection_set=_prune(operation.operation.selection_set, nodes)
+    )
+    parents: dict[int, int | None] = {}
+    for index in active:
+        parent = operation.deferred[index].parent
+        while parent is not None and parent not in active:
+            parent = operation.deferred[parent].parent
+        parents[index] = parent
+    return DeferredDocuments(
+        primary=_part(root, definitions),
+        fragments={
+            i: _part(
+                _fragment_operation(operation, i, nodes),
+                definitions,
+                _fragment_operation(operation, i, nodes, anchored=True),
+            )
+            for i in sorted(active)
+        },
+        parents=parents,
+    )
+
+
+def _part(
+    operation: OperationDefinitionNode,
+    definitions: Mapping[str, FragmentDefinitionNode],
+    planned: OperationDefinitionNode | None = None,
+) -> PartDocument:
+    """``operation`` shapes the part's response; ``planned`` (default: the same) is run."""
+    definitions = _used(operation.selection_set, definitions)
+    shape = DocumentNode(definitions=(operation, *definitions.values()))
+    planned = planned or operation
+    filled = DocumentNode(
+        definitions=(
+            replace(planned, selection_set=_filled(planned.selection_set)),
+            *(replace(d, selection_set=_filled(d.selection_set)) for d in definitions.values()),
+        )
+    )
+    return PartDocument(filled, shape, print_ast(filled))
+
+
+def _fragment_operation(
+    operation: DeferredOperation,
+    index: int,
+    nodes: set[int],
+    *,
+    anchored: bool = False,
+) -> OperationDefinitionNode:
+    """The path from the root to fragment ``index``, then the fragment's own selections;
+    ``anchored``: with ``__typename`` beside them, so the objects they apply to are fetched
+    even when access control refuses every field the fragment selects (its entries then carry
+    those fields as null, with the refusals)."""
+    fragment = operation.deferred[index]
+    assert fragment.node is not None
+    selection: SelectionNode = _as_inline(
+        fragment.node, _prune(fragment.selections, nodes), operation.fragments
+    )
+    siblings: tuple[SelectionNode, ...] = (_TYPENAME,) if anchored else ()
+    for above in reversed(fragment.ancestry):
+        inner = SelectionSetNode(selections=(*siblings, selection))
+        siblings = ()
+        if isinstance(above, FieldNode):
+            selection = replace(above, selection_set=inner)
+        else:
+            assert isinstance(above, InlineFragmentNode | FragmentSpreadNode)
+            selection = _as_inline(above, inner, operation.fragments)
+    return replace(operation.operation, selection_set=SelectionSetNode(selections=(selection,)))
+
+
+def _as_inline(
+    node: InlineFragmentNode | FragmentSpreadNode,
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> InlineFragmentNode:
+    """``node`` as an inline fragment selecting ``selection_set``, without ``@defer``."""
+    if isinstance(node, InlineFragmentNode):
+        condition = node.type_condition
+    else:
+        condition = fragments[node.name.value].type_condition
+    return InlineFragmentNode(
+        type_condition=condition,
+        directives=_without_defer(node.directives),
+        selection_set=selection_set,
+    )
+
+
+def _without_defer(directives: Any) -> tuple[DirectiveNode, ...]:
+    return tuple(d for d in directives or () if d.name.value != DEFER)
+
+
+def _prune(selection_set: SelectionSetNode, nodes: set[int]) -> SelectionSetNode:
+    """``selection_set`` without the deferred selections in ``nodes`` (the active ones), and
+    ``@defer`` removed from the others."""
+    kept: list[SelectionNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.selection_set is not None:
+                selection = replace(selection, selection_set=_prune(selection.selection_set, nodes))
+        elif isinstance(selection, InlineFragmentNode | FragmentSpreadNode):
+            if id(selection) in nodes:
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                selection = replace(
+                    selection,
+                    directives=_without_defer(selection.directives),
+                    selection_set=_prune(selection.selection_set, nodes),
+                )
+            else:
+                selection = replace(selection, directives=_without_defer(selection.directives))
+        kept.append(selection)
+    return SelectionSetNode(selections=tuple(kept))
+
+
+_TYPENAME = FieldNode(name=NameNode(value="__typename"))
+
+
+def _filled(selection_set: SelectionSetNode) -> SelectionSetNode:
+    """``selection_set`` with ``__typename`` in every selection set left empty (the object must
+    still be fetched to know whether it is null)."""
+    if not selection_set.selections:
+        return SelectionSetNode(selections=(_TYPENAME,))
+    kept: list[SelectionNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode | InlineFragmentNode) and (
+            selection.selection_set is not None
+        ):
+            selection = replace(selection, selection_set=_filled(selection.selection_set))
+        kept.append(selection)
+    return SelectionSetNode(selections=tuple(kept))
+
+
+def _used(
+    selection_set: SelectionSetNode, definitions: Mapping[str, FragmentDefinitionNode]
+) -> dict[str, FragmentDefinitionNode]:
+    """The named fragments ``selection_set`` spreads, directly or not (document order)."""
+    used: set[str] = set()
+    pending = [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in definitions and name not in used:
+                    used.add(name)
+                    pending.append(definitions[name].selection_set)
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+    return {name: d for name, d in definitions.items() if name in used}
+
+
+def _operation_of(document: DocumentNode) -> OperationDefinitionNode:
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return operation

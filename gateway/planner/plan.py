@@ -200,3 +200,28 @@ class QueryPlan:
     """The plan of one operation; ``node`` is None when no subgraph is needed (``__typename``)."""
 
     node: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredPlan:
+    """One deferred fragment's own plan (its operation runs from the root: gateway/planner/
+    defer.py ``deferred_documents``): ``path`` the response keys to the objects it applies to,
+    ``subselection`` its selections as written, ``depends`` the fetches it waits on (none: it
+    starts with the primary)."""
+
+    path: tuple[str, ...]
+    label: str | None
+    subselection: str
+    plan: QueryPlan
+    depends: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeferPlan:
+    """An operation with active ``@defer`` fragments: the primary part's plan and each deferred
+    fragment's (document order). For display (printed as Apollo's ``Defer { Primary { ... },
+    [Deferred(...) { ... }] }``); the engine runs each plan as its own operation."""
+
+    subselection: str
+    primary: QueryPlan
+    deferred: tuple[DeferredPlan, ...]

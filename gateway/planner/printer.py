@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from gateway.planner.plan import (
     ConditionNode,
     ContextInput,
+    DeferPlan,
     FetchNode,
     FlattenNode,
     MergedFetchNode,
@@ -26,14 +27,56 @@ _INDENT = "  "
 DescribeFetch = Callable[[str, str], Sequence[str]]
 
 
-def print_plan(plan: QueryPlan, describe: DescribeFetch | None = None) -> str:
+def print_plan(plan: QueryPlan | DeferPlan, describe: DescribeFetch | None = None) -> str:
     """Print ``plan`` as ``QueryPlan { ... }`` with two-space indentation."""
+    if isinstance(plan, DeferPlan):
+        lines = ["QueryPlan {"]
+        _print_defer(plan, 1, lines, describe)
+        lines.append("}")
+        return "\n".join(lines)
     if plan.node is None:
         return "QueryPlan {}"
     lines = ["QueryPlan {"]
     _print_node(plan.node, 1, lines, describe)
     lines.append("}")
     return "\n".join(lines)
+
+
+def _print_defer(
+    plan: DeferPlan, depth: int, lines: list[str], describe: DescribeFetch | None
+) -> None:
+    """Apollo's form: ``Defer { Primary { <selections>: <node> }, [Deferred(depends: [...],
+    path: "a/b", label: "...") { <selections>: <node> }, ...] }``."""
+    pad = _INDENT * depth
+    lines.append(f"{pad}Defer {{")
+    lines.append(f"{pad}{_INDENT}Primary {{")
+    _print_part(plan.subselection, plan.primary, depth + 2, lines, describe)
+    lines.append(f"{pad}{_INDENT}}}, [")
+    for deferred in plan.deferred:
+        label = f', label: "{deferred.label}"' if deferred.label is not None else ""
+        lines.append(
+            f"{pad}{_INDENT * 2}Deferred(depends: [{', '.join(deferred.depends)}], "
+            f'path: "{"/".join(deferred.path)}"{label}) {{'
+        )
+        _print_part(deferred.subselection, deferred.plan, depth + 3, lines, describe)
+        lines.append(f"{pad}{_INDENT * 2}}},")
+    lines.append(f"{pad}{_INDENT}]")
+    lines.append(f"{pad}}},")
+
+
+def _print_part(
+    subselection: str,
+    plan: QueryPlan,
+    depth: int,
+    lines: list[str],
+    describe: DescribeFetch | None,
+) -> None:
+    pad = _INDENT * depth
+    selection = subselection.splitlines()
+    lines.extend(f"{pad}{line}" for line in selection[:-1])
+    lines.append(f"{pad}{selection[-1]}:")
+    if plan.node is not None:
+        _print_node(plan.node, depth, lines, describe)
 
 
 def _print_node(

@@ -1,6 +1,6 @@
 """@defer over HTTP against the five OPD subgraphs, authorization, masking and audit on: the
 primary part and the deferred part parsed by a MIME parser, a refused field degrading only the
-deferred part, the audit record written before the answer, Accept negotiation (406)."""
+deferred part, one audit record per part, Accept negotiation (406)."""
 
 from __future__ import annotations
 
@@ -56,12 +56,18 @@ async def test_deferred_personal_field_arrives_in_its_own_part_and_is_audited(
         ],
         "hasNext": False,
     }
-    # the personal data left only after its audit record was written (durably, before sending)
-    records = _query_records(running)
-    assert len(records) == 1, records
-    assert records[0]["personal"] is True
-    assert records[0]["application"] == "sibansos"
-    assert "Penduduk.nama" in records[0]["fields"]
+    # one record per part that released personal data (each written before its part was sent:
+    # tests/defer/test_streaming.py), each naming that part's fields
+    primary_record, deferred_record = _query_records(running)
+    assert primary_record["fields"] == ["Keluarga.noKk", "Query.keluarga"]
+    assert deferred_record["fields"] == [
+        "Keluarga.kepalaKeluarga",
+        "Penduduk.nama",
+        "Query.keluarga",
+    ]
+    assert all(
+        r["personal"] and r["application"] == "sibansos" for r in (primary_record, deferred_record)
+    )
 
 
 async def test_a_refused_deferred_field_degrades_only_its_part(
@@ -129,3 +135,28 @@ async def test_accept_negotiation_follows_hive(world: World, gateway: GatewayFac
     assert response.status_code == 400
     (refusal,) = parts_of(response)
     assert refusal["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_an_object_whose_fields_are_all_deferred_is_empty_in_the_primary_part(
+    world: World, gateway: GatewayFactory
+) -> None:
+    running = gateway()
+    no_kk, _, _, _ = world.family()
+    query = 'query($kk: String!) { keluarga(noKk: $kk) { ... @defer(label: "k") { noKk } } }'
+    headers = {**auth_headers("sibansos", "penyaluran_bansos"), "accept": "multipart/mixed"}
+    response = await _post(running.url, {"query": query, "variables": {"kk": no_kk}}, headers)
+    assert parts_of(response) == [
+        {"data": {"keluarga": {}}, "hasNext": True},
+        {
+            "incremental": [{"data": {"noKk": no_kk}, "path": ["keluarga"], "label": "k"}],
+            "hasNext": False,
+        },
+    ]
+    released = [r for r in running.audit_events() if "Keluarga.noKk" in r["fields"]]
+    assert len(released) == 1  # the deferred part's record
+    # on a null object nothing is deferred: one plain part (here with the subgraph's refusal),
+    # and the deferred operation, cancelled or never released, leaves no record
+    response = await _post(running.url, {"query": query, "variables": {"kk": "0" * 16}}, headers)
+    (only,) = parts_of(response)
+    assert only["data"] == {"keluarga": None} and "hasNext" not in only
+    assert [r for r in running.audit_events() if "Keluarga.noKk" in r["fields"]] == released

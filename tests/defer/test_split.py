@@ -1,23 +1,48 @@
-"""Splitting a complete response into incremental-delivery parts (gateway/executor/defer.py)."""
+"""Cutting an operation into its parts' own operations (gateway/planner/defer.py), a deferred
+fragment's response into its ``incremental`` entries (gateway/executor/defer.py), and the printed
+plan of a deferring operation (gateway/planner/printer.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from graphql import OperationDefinitionNode, parse, print_ast
 
-from gateway.executor.defer import split_response
-from gateway.planner.defer import deferred_operation, has_defer, strip_defer
+from gateway.engine import Gateway
+from gateway.executor.defer import (
+    active_fragments,
+    has_targets,
+    incremental_entries,
+    split_whole,
+)
+from gateway.planner.defer import (
+    DeferredOperation,
+    deferred_documents,
+    deferred_operation,
+    has_defer,
+    strip_defer,
+)
+from gateway.planner.plan import DeferPlan
+from gateway.planner.printer import print_plan
+
+SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
 
 
-def _split(
-    query: str, response: dict[str, Any], variables: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
+def _deferred(query: str) -> DeferredOperation:
     document = parse(query)
     (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     deferred = deferred_operation(document, operation)
     assert deferred is not None
-    return split_response(response, deferred, variables)
+    return deferred
+
+
+def _entries(query: str, response: dict[str, Any], index: int = 0) -> list[dict[str, Any]]:
+    return incremental_entries(_deferred(query), index, response, {})
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_strip_defer_removes_only_defer() -> None:
@@ -29,78 +54,146 @@ def test_strip_defer_removes_only_defer() -> None:
     assert deferred_operation(stripped, stripped.definitions[0]) is None  # type: ignore[arg-type]
 
 
+def test_each_part_is_its_own_operation_from_the_root() -> None:
+    deferred = _deferred(
+        """
+        query Q($x: Boolean!) { me { name ...R @defer(label: "r") } other @include(if: $x) { id } }
+        fragment R on User { reviews(first: 2) { body ... @defer(label: "a") { author { name } } } }
+        """
+    )
+    documents = deferred_documents(deferred, frozenset({0, 1}))
+    assert _flat(documents.primary.text) == (
+        "query Q($x: Boolean!) { me { name } other @include(if: $x) { id } }"
+    )
+    # the fragment: the path to it, __typename beside it (its objects are fetched even when
+    # access control refuses all its fields), its own fields without the nested deferred ones
+    assert _flat(documents.fragments[0].text) == (
+        "query Q($x: Boolean!) { me { __typename ... on User { reviews(first: 2) { body } } } }"
+    )
+    assert _flat(print_ast(documents.fragments[1].shape)) == (
+        "query Q($x: Boolean!) { me { ... on User { reviews(first: 2) { ... { author { name } } }"
+        " } } }"
+    )
+    assert documents.parents == {0: None, 1: 0}
+    # the outer fragment inactive: the inner one's parent is the primary part, which selects R
+    inner_only = deferred_documents(deferred, frozenset({1}))
+    assert inner_only.parents == {1: None}
+    assert "fragment R on User" in inner_only.primary.text
+    assert "author" not in inner_only.primary.text
+
+
+def test_a_selection_set_left_empty_is_planned_with_typename_and_shaped_empty() -> None:
+    documents = deferred_documents(_deferred("{ u { ... @defer { name } } }"), frozenset({0}))
+    assert _flat(documents.primary.text) == "{ u { __typename } }"
+    assert _flat(print_ast(documents.primary.shape)) == "{ u {} }"
+
+
+def test_defer_if_false_or_a_false_variable_does_not_defer() -> None:
+    assert active_fragments(_deferred("{ a ... @defer(if: false) { b } }"), {}) == frozenset()
+    deferred = _deferred("query($d: Boolean) { a ... @defer(if: $d) { b } }")
+    assert active_fragments(deferred, {"d": False}) == frozenset()
+    assert active_fragments(deferred, {"d": True}) == {0}
+    assert active_fragments(deferred, {}) == {0}  # unset: the default, if: true
+
+
 def test_list_items_each_get_an_entry_with_their_path() -> None:
-    response = {"data": {"xs": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]}}
-    parts = _split('{ xs { a ... @defer(label: "L") { b } } }', response)
-    assert parts == [
-        {"data": {"xs": [{"a": 1}, {"a": 3}]}, "hasNext": True},
+    response = {"data": {"xs": [{"b": 2}, {"b": 4}]}}
+    assert _entries('{ xs { a ... @defer(label: "L") { b } } }', response) == [
+        {"data": {"b": 2}, "path": ["xs", 0], "label": "L"},
+        {"data": {"b": 4}, "path": ["xs", 1], "label": "L"},
+    ]
+
+
+def test_objects_outside_the_type_condition_or_null_get_no_entry() -> None:
+    query = "{ xs { id ... on Dog @defer { bark } } }"
+    response = {"data": {"xs": [{"bark": "woof"}, {}, None]}}
+    assert _entries(query, response) == [{"data": {"bark": "woof"}, "path": ["xs", 0]}]
+    assert not has_targets(_deferred(query), 0, {"xs": []})
+    assert has_targets(_deferred(query), 0, {"xs": [{"id": "1"}]})
+
+
+def test_an_error_goes_with_the_entry_of_its_object() -> None:
+    error = {"message": "boom", "path": ["xs", 1, "slow"], "extensions": {"code": "X"}}
+    response = {"errors": [error], "data": {"xs": [{"slow": 1}, {"slow": None}]}}
+    assert _entries("{ xs { id ... @defer { slow } } }", response) == [
+        {"data": {"slow": 1}, "path": ["xs", 0]},
+        {"data": {"slow": None}, "path": ["xs", 1], "errors": [error]},
+    ]
+
+
+def test_an_error_on_the_path_is_not_lost() -> None:
+    error = {"message": "down", "path": ["u"], "extensions": {"code": "X"}}
+    assert _entries(
+        '{ u { id ... @defer(label: "L") { slow } } }', {"errors": [error], "data": {"u": None}}
+    ) == [{"data": None, "path": ["u"], "label": "L", "errors": [error]}]
+
+
+def _whole(query: str, response: dict[str, Any]) -> list[dict[str, Any]]:
+    deferred = _deferred(query)
+    return split_whole(response, deferred, active_fragments(deferred, {}), {})
+
+
+def test_a_mutation_response_is_cut_once_whole_parent_part_first() -> None:
+    query = """
+    mutation { record { id ...R @defer(label: "r") } }
+    fragment R on Record { items { body ... @defer(label: "a") { author { name } } } }
+    """
+    error = {"message": "boom", "path": ["record", "items", 0, "author"]}
+    response = {
+        "errors": [error],
+        "data": {"record": {"id": "1", "items": [{"body": "x", "author": None}]}},
+    }
+    assert _whole(query, response) == [
+        {"data": {"record": {"id": "1"}}, "hasNext": True},
+        {
+            "incremental": [{"data": {"items": [{"body": "x"}]}, "path": ["record"], "label": "r"}],
+            "hasNext": True,
+        },
         {
             "incremental": [
-                {"data": {"b": 2}, "path": ["xs", 0], "label": "L"},
-                {"data": {"b": 4}, "path": ["xs", 1], "label": "L"},
+                {
+                    "data": {"author": None},
+                    "path": ["record", "items", 0],
+                    "label": "a",
+                    "errors": [error],
+                }
             ],
             "hasNext": False,
         },
     ]
 
 
-def test_a_field_in_both_parts_is_in_both_with_its_own_subselection() -> None:
-    response = {"data": {"u": {"id": "1", "name": "Ada"}, "x": 9}}
-    parts = _split("{ u { id } ... @defer { u { name } } x }", response)
-    assert parts[0] == {"data": {"u": {"id": "1"}, "x": 9}, "hasNext": True}
-    assert parts[1]["incremental"] == [{"data": {"u": {"name": "Ada"}}, "path": []}]
-
-
-def test_an_error_inside_a_deferred_fragment_goes_with_that_entry_only() -> None:
-    error = {"message": "boom", "path": ["u", "slow"], "extensions": {"code": "X"}}
-    top = {"message": "top", "path": ["v"]}
-    response = {"errors": [error, top], "data": {"u": {"id": "1", "slow": None}, "v": None}}
-    primary, rest = _split("{ u { id ... @defer { slow } } v }", response)
-    assert primary == {"errors": [top], "data": {"u": {"id": "1"}, "v": None}, "hasNext": True}
-    assert rest["incremental"] == [{"data": {"slow": None}, "path": ["u"], "errors": [error]}]
-
-
-def test_defer_if_false_or_a_false_variable_does_not_defer() -> None:
-    response = {"data": {"a": 1, "b": 2}}
-    assert _split("{ a ... @defer(if: false) { b } }", response) == [response]
-    query = "query($d: Boolean) { a ... @defer(if: $d) { b } }"
-    assert _split(query, response, {"d": False}) == [response]
-    assert len(_split(query, response, {"d": True})) == 2
-    assert len(_split(query, response, {})) == 2  # unset: the default, if: true
-
-
-def test_nothing_to_defer_on_a_null_parent_is_one_plain_response() -> None:
-    response = {"data": {"u": None}}
-    assert _split("{ u { ... @defer { name } } }", response) == [response]
-
-
-def test_nested_defers_come_one_level_per_part_and_named_fragments_count() -> None:
-    query = """
-    query { me { name ...R @defer(label: "r") } }
-    fragment R on User { reviews { body ... @defer(label: "a") { author { name } } } }
-    """
-    response = {
-        "data": {
-            "me": {
-                "name": "Ada",
-                "reviews": [{"body": "x", "author": {"name": "Ada"}}],
-            }
-        }
-    }
-    primary, first, second = _split(query, response)
-    assert primary == {"data": {"me": {"name": "Ada"}}, "hasNext": True}
-    assert first == {
-        "incremental": [{"data": {"reviews": [{"body": "x"}]}, "path": ["me"], "label": "r"}],
-        "hasNext": True,
-    }
-    assert second == {
-        "incremental": [
-            {"data": {"author": {"name": "Ada"}}, "path": ["me", "reviews", 0], "label": "a"}
-        ],
-        "hasNext": False,
-    }
-
-
-def test_a_response_without_data_is_not_split() -> None:
+def test_a_mutation_with_nothing_to_cut_is_one_plain_part() -> None:
     response = {"errors": [{"message": "no"}], "data": None}
-    assert _split("{ a ... @defer { b } }", response) == [response]
+    assert _whole("mutation { a { ... @defer { b } } }", response) == [response]
+    assert _whole("mutation { a { ... @defer { b } } }", {"data": {"a": None}}) == [
+        {"data": {"a": None}}
+    ]
+
+
+def test_the_plan_of_a_deferring_operation_is_printed_as_its_parts() -> None:
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH.read_text(), authorization_enforced=True)
+    query = (
+        "query K($kk: String!) { keluarga(noKk: $kk) { noKk "
+        '... @defer(label: "desil") { desilKesejahteraan } } }'
+    )
+    plan = gateway.query_plan(query)
+    assert isinstance(plan, DeferPlan)
+    printed = print_plan(plan)
+    # the primary part asks kependudukan only; the deferred fragment's own plan reads its path
+    # from the root again (keys for the entity fetch), then sosial
+    assert printed.startswith(
+        "QueryPlan {\n  Defer {\n    Primary {\n      {\n        keluarga(noKk: $kk) {\n"
+        '          noKk\n        }\n      }:\n      Fetch(service: "kependudukan") {'
+    )
+    deferred = printed[printed.index("}, [") :]
+    assert deferred.startswith(
+        '}, [\n      Deferred(depends: [], path: "keluarga", label: "desil") {\n'
+        "        {\n          desilKesejahteraan\n        }:\n        Sequence {\n"
+        '          Fetch(service: "kependudukan") {'
+    )
+    assert 'Flatten(path: "keluarga") {\n            Fetch(service: "sosial")' in deferred
+    assert "sosial" not in printed[: printed.index("}, [")]
+    # without @defer the plan is the plain one
+    plain = gateway.query_plan(query.replace('@defer(label: "desil")', ""))
+    assert plain is not None and not isinstance(plain, DeferPlan)

@@ -248,5 +248,29 @@ async def test_an_error_naming_no_part_is_reported_once_beside_data_and_by_each_
     transport = FakeTransport(responses(accounts=_root_data, reviews=failed))
     state = await _executor(supergraph, transport).execute(PLAN, {})
     assert [e["message"] for e in state.errors] == ["down", "down", "down"]
-    assert state.covered == [("users", "@"), ("topProducts", "@"), ()]
-    assert len(transport.bodies("reviews")) == 1  # nothing re-sent: every part failed
+    assert sorted(state.covered) == [(), ("topProducts", "@"), ("users", "@")]
+    # which part failed cannot be told: each was sent again alone, and each failed alone
+    assert len(transport.bodies("reviews")) == 4
+
+
+@pytest.mark.anyio
+async def test_an_answer_failed_whole_without_path_is_resent_part_by_part(
+    supergraph: Supergraph,
+) -> None:
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        # the subgraph fails any request asking for product reviews, naming no path
+        if "r1" in body["variables"] or "... on Product" in body["query"]:
+            return {"data": None, "errors": [{"message": "products down"}]}
+        if "r0" not in body["variables"] and "_entities" not in body["query"]:
+            return {"data": {"latest": [{"body": "new"}]}}
+        alone = [{"reviews": [{"body": "alone"}]} for _ in body["variables"]["representations"]]
+        return {"data": {"_entities": alone}}
+
+    transport = FakeTransport(responses(accounts=_root_data, reviews=answer))
+    state = await _executor(supergraph, transport).execute(PLAN, {})
+    assert [(e["message"], e.get("path")) for e in state.errors] == [("products down", None)]
+    assert state.covered == [("topProducts", "@")]
+    assert state.data["users"][0]["reviews"] == [{"body": "alone"}]
+    assert state.data["latest"] == [{"body": "new"}]
+    assert "reviews" not in state.data["topProducts"][0]
+    assert len(transport.bodies("reviews")) == 4  # the merged request, then each part alone

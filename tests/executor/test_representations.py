@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import pytest
+
+from gateway.executor.merge import deep_merge
 from gateway.executor.representations import (
+    FoundObjects,
     RepresentationBuilder,
     context_groups,
     objects_at,
@@ -107,6 +112,78 @@ def test_object_with_a_null_key_field_is_skipped_but_a_null_required_field_is_se
         assert result.owners == [[0]]
         # Without a key (a plain rule), null values are copied like any other.
         assert len(builder.build(objects, (rule,)).items) == 3
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [
+        (("id",), ("id",)),  # the one field is the key
+        (("id", "region"), ("id", "region")),  # the fields are the key
+        (("id", "price"), ("id",)),  # a key and a required field
+        (("id", "region", "price"), ("region", "id")),  # a compound key in another order
+    ],
+)
+def test_flat_rules_skip_null_and_absent_keys_in_every_form(
+    fields: tuple[str, ...], key: tuple[str, ...]
+) -> None:
+    rule = RepresentationRule("Item", tuple(_key(f) for f in fields), key=key)
+    full = {"__typename": "Item", "id": 1, "region": "ID", "price": None}
+    objects = [
+        {**full, "id": None},
+        {k: v for k, v in full.items() if k != "id"},
+        full,
+        {**full, "region": None},
+        dict(full),
+    ]
+    result = RepresentationBuilder(POSSIBLE).build(objects, (rule,))
+    assert result.items == [{"__typename": "Item", **{f: full[f] for f in fields}}]
+    # the object with a null region is kept only when region is not part of the key
+    assert result.owners == [[2, 4] if "region" in key else [2, 3, 4]]
+
+
+def _tree(rng: random.Random, depth: int) -> Any:
+    """A random response tree over the keys a, b, c: objects, (nested) lists, nulls, scalars."""
+    roll = rng.random()
+    if depth == 0 or roll < 0.1:
+        return rng.choice([None, 1, "x"])
+    if roll < 0.35:
+        return [_tree(rng, depth - 1) for _ in range(rng.randrange(4))]
+    return {key: _tree(rng, depth - 1) for key in "abc" if rng.random() < 0.7}
+
+
+def test_found_objects_walk_on_from_a_known_prefix_as_from_the_root() -> None:
+    rng = random.Random(15)
+    paths = [(), ("a",), ("a", "@"), ("a", "@", "b"), ("a", "b", "@", "c"), ("a", "@", "b", "@")]
+    paths += [("b", "@", "a", "@", "c"), ("a", "b", "c", "a"), ("a", "@", "b", "c", "@", "@")]
+    for _ in range(300):
+        data = {"a": _tree(rng, 5), "b": _tree(rng, 5)}
+        found = FoundObjects(data)
+        for path in rng.sample(paths, len(paths)):
+            assert found.at(path) == objects_at(data, path)
+            assert all(x is y for x, y in zip(found.at(path), objects_at(data, path), strict=True))
+
+
+def test_found_objects_forget_a_path_when_a_merge_brings_the_key_leading_to_it() -> None:
+    data: dict[str, Any] = {"users": [{"id": 1}, {"id": 2, "reviews": None}]}
+    found = FoundObjects(data)
+    users = found.at(("users", "@"))
+    assert found.at(("users", "@", "reviews", "@")) == []
+    # an entity answer for the users brings their reviews
+    answers = [{"name": "a", "reviews": [{"id": 10}]}, {"reviews": [{"id": 20}, None]}]
+    for user, answer in zip(users, answers, strict=True):
+        deep_merge(user, answer, ())
+    found.merged(("users", "@"), [*answers, None])
+    assert found.at(("users", "@")) is users  # merged in place: still the same objects
+    assert found.at(("users", "@", "reviews", "@")) == [{"id": 10}, {"id": 20}]
+    reviews = found.at(("users", "@", "reviews", "@"))
+    # a merge bringing other keys (here: at the root) keeps what lies below
+    deep_merge(data, {"topProducts": []}, ())
+    found.merged((), [{"topProducts": []}])
+    assert found.at(("users", "@", "reviews", "@")) is reviews
+    deep_merge(data, {"users": [{"id": 3}]}, ())  # a list of another length replaces the old
+    found.merged((), [{"users": [{"id": 3}]}])
+    assert found.at(("users", "@", "reviews", "@")) == []
+    assert found.at(("users", "@")) == [{"id": 3}]
 
 
 def test_aliased_and_nested_required_fields_are_copied_under_their_names() -> None:

@@ -211,8 +211,8 @@ class _Draw:
         self.weights = weights
         self.variables: dict[str, tuple[str, Any]] = {}
         self.fragments: list[str] = []
-        # Shapes added later draw from their own stream, so the operations drawn before they
-        # existed (the witnesses in deviations.toml) stay the same wherever they do not occur.
+        # Shapes added later draw from their own stream: an operation changes only where one of
+        # them is drawn (a good share do; deviations.toml's witnesses were re-taken then).
         self.shapes = shapes if shapes is not None else random.Random(0)
 
     def operation(self) -> tuple[str, dict[str, Any] | None]:

@@ -23,6 +23,7 @@ from tests.federation.generate import (
     coordinates_of,
     spread,
 )
+from tests.federation.unshadow import renamed_back, unshadowed
 
 CASES = discover_cases()
 
@@ -186,3 +187,15 @@ def test_a_malformed_deviation_is_refused(tmp_path: Path, entry: str) -> None:
     path.write_text("[[deviation]]\n" + entry + "\n")
     with pytest.raises(ValueError, match="deviation 0"):
         load_deviations(path)
+
+
+def test_unshadowing_renames_only_aliases_that_name_another_field() -> None:
+    case = discover_cases(["abstract/partial-union"])[0]
+    schema = load_supergraph(case.supergraph_path.read_text()).api_schema
+    query = "{ search { ... on Book { id: title t: title } } }"
+    assert " ".join(unshadowed(schema, query).split()) == (
+        "{ search { ... on Book { unshadowed_id: title t: title } } }"
+    )
+    assert renamed_back({"search": [{"unshadowed_id": "Dune", "t": "Dune"}]}) == {
+        "search": [{"id": "Dune", "t": "Dune"}]
+    }
