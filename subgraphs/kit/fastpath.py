@@ -20,6 +20,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import lru_cache
+from types import GeneratorType
 from typing import Any
 
 from graphql import (
@@ -40,6 +41,7 @@ from graphql import (
     default_field_resolver,
     parse,
     specified_rules,
+    specified_scalar_types,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path, Undefined
@@ -216,7 +218,7 @@ class _Run:
     ) -> list[Any]:
         if isinstance(gtype, GraphQLNonNull):
             done = await self.complete(values, gtype.of_type, nodes)
-            if any(v is None for v in done):
+            if None in done:  # completed values are JSON values: `in` compares by identity
                 raise Unsupported("null in a non-null field")
             return done
         if isinstance(gtype, GraphQLList):
@@ -225,26 +227,40 @@ class _Run:
             done_items = iter(await self.complete(items, gtype.of_type, nodes))
             return [None if lst is None else [next(done_items) for _ in lst] for lst in lists]
         if isinstance(gtype, GraphQLLeafType):
-            out = []
-            for value in values:
-                if value is None:
-                    out.append(None)
-                    continue
-                try:
-                    serialized = gtype.serialize(value)
-                except Exception as error:
-                    raise Unsupported("serialize") from error
-                if serialized is None or serialized is Undefined:
-                    raise Unsupported("serialize")
-                out.append(serialized)
-            return out
+            return self.complete_leaves(values, gtype)
+        return await self.complete_objects(values, gtype, nodes)
+
+    def complete_leaves(self, values: list[Any], gtype: GraphQLLeafType) -> list[Any]:
+        out = []
+        same = _IDENTITY.get(gtype.name) if gtype in _BUILT_IN else None
+        for value in values:
+            if value is None or type(value) is same:
+                out.append(value)  # what the built-in scalar's serialize returns for it
+                continue
+            try:
+                serialized = gtype.serialize(value)
+            except Exception as error:
+                raise Unsupported("serialize") from error
+            if serialized is None or serialized is Undefined:
+                raise Unsupported("serialize")
+            out.append(serialized)
+        return out
+
+    async def complete_objects(
+        self, values: list[Any], gtype: GraphQLOutputType, nodes: list[FieldNode]
+    ) -> list[Any]:
         done: list[Any] = [None] * len(values)
         groups: dict[str, tuple[GraphQLObjectType, list[int]]] = {}
-        for index, value in enumerate(values):
-            if value is None:
-                continue
-            runtime = self.runtime_type(value, gtype)
-            groups.setdefault(runtime.name, (runtime, []))[1].append(index)
+        if isinstance(gtype, GraphQLObjectType):  # one runtime type: no lookup per value
+            present = [i for i, v in enumerate(values) if v is not None]
+            if present:
+                groups[gtype.name] = (gtype, present)
+        else:
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
+                runtime = self.runtime_type(value, gtype)
+                groups.setdefault(runtime.name, (runtime, []))[1].append(index)
         for runtime, indexes in groups.values():
             fields = self.collect(
                 runtime, [n.selection_set.selections for n in nodes if n.selection_set]
@@ -268,20 +284,37 @@ class _Run:
         return runtime
 
 
-#: Values that are never awaitable: most resolvers return these, and the check is per value.
-_PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+#: The built-in scalars, and the Python type each one's ``serialize`` returns unchanged (Int is
+#: left out: it also checks the 32-bit range).
+_BUILT_IN = frozenset(specified_scalar_types.values())
+_IDENTITY: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+
+#: Types whose values are neither awaitable nor exceptions: most resolvers return these, and the
+#: check is per value. Learnt as values are seen (a type's instances are all awaitable or none
+#: are, except generators, which are never added).
+_PLAIN: set[type] = {str, int, float, bool, type(None), dict, list, tuple}
 
 
 async def _settle(values: list[Any]) -> list[Any]:
     """`values` with awaitables awaited together (one DataLoader batch); errors -> Unsupported."""
-    pending = [i for i, v in enumerate(values) if type(v) not in _PLAIN and inspect.isawaitable(v)]
+    pending = []
+    for i, value in enumerate(values):
+        kind = type(value)
+        if kind in _PLAIN:
+            continue
+        if inspect.isawaitable(value):
+            pending.append(i)
+        elif isinstance(value, BaseException):
+            raise Unsupported("resolver error")
+        elif kind is not GeneratorType:
+            _PLAIN.add(kind)
     if pending:
         settled = await _together([values[i] for i in pending])
         values = list(values)
         for i, value in zip(pending, settled, strict=True):
+            if isinstance(value, BaseException):
+                raise Unsupported("resolver error")
             values[i] = value
-    if any(isinstance(v, BaseException) for v in values):
-        raise Unsupported("resolver error")
     return values
 
 
