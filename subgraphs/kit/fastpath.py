@@ -28,6 +28,7 @@ from graphql import (
     FieldNode,
     GraphQLAbstractType,
     GraphQLError,
+    GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -48,6 +49,9 @@ from graphql.pyutils import Path, Undefined
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.federation import Schema
 from strawberry.schema.schema import validate_document
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+from strawberry.utils.inspect import get_func_args
 
 #: Documents prepared (parsed, validated, operation chosen) and kept.
 CACHE_SIZE = 256
@@ -73,6 +77,7 @@ class FastPath:
 
     def __init__(self, schema: Schema) -> None:
         self.schema: GraphQLSchema = schema._schema
+        self.entities = _Entities.of(schema)
         self._prepare: Callable[[str, str | None], OperationDefinitionNode | None] = lru_cache(
             maxsize=CACHE_SIZE
         )(self._prepare_uncached)
@@ -119,13 +124,66 @@ class FastPath:
         root = self.schema.query_type
         if root is None:
             return None
-        run = _Run(self.schema, operation, coerced, context)
+        run = _Run(self.schema, operation, coerced, context, self.entities)
         try:
             fields = run.collect(root, [operation.selection_set.selections])
             data = await run.objects([None], root, fields)
         except Unsupported:
             return None
         return {"data": data[0]}
+
+
+class _Entities:
+    """``Query._entities`` as Strawberry's ``entities_resolver`` runs it — each representation
+    to its type's ``resolve_reference(**fields, info=...)`` — with what Strawberry works out per
+    representation (the type, whether the function takes ``info``: an ``inspect.signature``)
+    worked out once per type. A representation it cannot take that way (no or unknown
+    ``__typename``, a type without ``resolve_reference``, a call that raises) is Strawberry's."""
+
+    def __init__(self, schema: Schema, field: StrawberryField, graphql_field: GraphQLField):
+        self.strawberry = schema
+        self.field = field
+        self.graphql_field = graphql_field
+        self.references: dict[str, tuple[Callable[..., Any], bool] | None] = {}
+
+    @classmethod
+    def of(cls, schema: Schema) -> _Entities | None:
+        query = schema._schema.query_type
+        graphql_field = query.fields.get("_entities") if query is not None else None
+        definition = schema.get_type_by_name(query.name) if query is not None else None
+        if graphql_field is None or not isinstance(definition, StrawberryObjectDefinition):
+            return None
+        fields = [f for f in definition.fields if f.python_name == "_entities"]
+        return cls(schema, fields[0], graphql_field) if len(fields) == 1 else None
+
+    def reference(self, typename: Any) -> tuple[Callable[..., Any], bool] | None:
+        if typename not in self.references:
+            found = None
+            if isinstance(typename, str) and typename in self.strawberry.schema_converter.type_map:
+                origin = self.strawberry.schema_converter.type_map[typename].definition.origin
+                resolve = getattr(origin, "resolve_reference", None)
+                if resolve is not None:
+                    found = (resolve, "info" in get_func_args(resolve))
+            self.references[typename] = found
+        return self.references[typename]
+
+    def resolve(
+        self, _root: Any, info: GraphQLResolveInfo, representations: list[Any]
+    ) -> list[Any]:
+        strawberry_info = self.strawberry.config.info_class(_raw_info=info, _field=self.field)
+        results = []
+        for representation in representations:
+            if not isinstance(representation, dict):
+                raise Unsupported("representation")
+            kwargs = dict(representation)
+            reference = self.reference(kwargs.pop("__typename", None))
+            if reference is None:
+                raise Unsupported("entity type")
+            resolve, takes_info = reference
+            if takes_info:
+                kwargs["info"] = strawberry_info
+            results.append(resolve(**kwargs))  # raising: Unsupported, as for any resolver
+        return results
 
 
 class _Run:
@@ -137,11 +195,15 @@ class _Run:
         operation: OperationDefinitionNode,
         variables: VariableValues,
         context: Any,
+        entities: _Entities | None = None,
     ) -> None:
         self.schema = schema
+        self.entities = entities
         self.operation = operation
         self.variables = variables
         self.context = context
+        #: (Python type, abstract type) -> object type: the runtime type depends on the class only
+        self.runtimes: dict[tuple[type, GraphQLOutputType], GraphQLObjectType] = {}
 
     def collect(
         self, gtype: GraphQLObjectType, selection_sets: Sequence[Sequence[Any]]
@@ -202,6 +264,8 @@ class _Run:
                 _HELPERS,
             )
             resolve = field.resolve or default_field_resolver
+            if self.entities is not None and field is self.entities.graphql_field:
+                resolve = self.entities.resolve
             try:
                 args = get_argument_values(field, nodes[0], self.variables) if field.args else {}
                 values = [resolve(obj, info, **args) for obj in objs]
@@ -271,6 +335,13 @@ class _Run:
         return done
 
     def runtime_type(self, value: Any, gtype: GraphQLOutputType) -> GraphQLObjectType:
+        key = (type(value), gtype)
+        runtime = self.runtimes.get(key)
+        if runtime is None:
+            runtime = self.runtimes[key] = self.runtime_type_uncached(value, gtype)
+        return runtime
+
+    def runtime_type_uncached(self, value: Any, gtype: GraphQLOutputType) -> GraphQLObjectType:
         if isinstance(gtype, GraphQLObjectType):
             return gtype
         definition = getattr(type(value), "__strawberry_definition__", None)
