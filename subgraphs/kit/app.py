@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
@@ -36,7 +36,7 @@ from . import lean
 from .errors import INTERNAL_SERVER_ERROR, SubgraphError
 from .events import EventBroker
 from .fastpath import FastPath
-from .loaders import Loaders, batch_by_key
+from .loaders import Loaders
 from .signing import SignatureRequired, configured_keys
 from .store import Store
 
@@ -57,19 +57,18 @@ class Context:
 OpdInfo: TypeAlias = Info[Context, None]
 
 
-async def load(
+def load(
     info: OpdInfo, name: str, fetch: Callable[[list[Any]], dict[Any, Any]], key: Any
-) -> Any:
-    """Load one value by key through this request's DataLoader `name` (batched by `fetch`)."""
-    return await info.context.loaders.get(name, batch_by_key(fetch)).load(key)
+) -> Awaitable[Any]:
+    """Load one value by key through this request's loader `name` (batched by `fetch`); await
+    it. A plain function returning the loader's future: no coroutine per load."""
+    return info.context.loaders.get(name, fetch).load(key)
 
 
-async def row_by_key(info: OpdInfo, table: str, column: str, key: Any) -> Any:
+def row_by_key(info: OpdInfo, table: str, column: str, key: Any) -> Awaitable[Any]:
     """The row of ``table`` whose ``column`` equals ``key`` (None if absent); one query a batch."""
     store = info.context.store
-    return await load(
-        info, f"{table}.{column}", lambda keys: store.by_keys(table, column, keys), key
-    )
+    return load(info, f"{table}.{column}", lambda keys: store.by_keys(table, column, keys), key)
 
 
 def _expected(error: GraphQLError) -> bool:

@@ -20,6 +20,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import lru_cache
+from types import GeneratorType
 from typing import Any
 
 from graphql import (
@@ -27,6 +28,7 @@ from graphql import (
     FieldNode,
     GraphQLAbstractType,
     GraphQLError,
+    GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -40,12 +42,16 @@ from graphql import (
     default_field_resolver,
     parse,
     specified_rules,
+    specified_scalar_types,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path, Undefined
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.federation import Schema
 from strawberry.schema.schema import validate_document
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+from strawberry.utils.inspect import get_func_args
 
 #: Documents prepared (parsed, validated, operation chosen) and kept.
 CACHE_SIZE = 256
@@ -71,6 +77,7 @@ class FastPath:
 
     def __init__(self, schema: Schema) -> None:
         self.schema: GraphQLSchema = schema._schema
+        self.entities = _Entities.of(schema)
         self._prepare: Callable[[str, str | None], OperationDefinitionNode | None] = lru_cache(
             maxsize=CACHE_SIZE
         )(self._prepare_uncached)
@@ -117,13 +124,66 @@ class FastPath:
         root = self.schema.query_type
         if root is None:
             return None
-        run = _Run(self.schema, operation, coerced, context)
+        run = _Run(self.schema, operation, coerced, context, self.entities)
         try:
             fields = run.collect(root, [operation.selection_set.selections])
             data = await run.objects([None], root, fields)
         except Unsupported:
             return None
         return {"data": data[0]}
+
+
+class _Entities:
+    """``Query._entities`` as Strawberry's ``entities_resolver`` runs it — each representation
+    to its type's ``resolve_reference(**fields, info=...)`` — with what Strawberry works out per
+    representation (the type, whether the function takes ``info``: an ``inspect.signature``)
+    worked out once per type. A representation it cannot take that way (no or unknown
+    ``__typename``, a type without ``resolve_reference``, a call that raises) is Strawberry's."""
+
+    def __init__(self, schema: Schema, field: StrawberryField, graphql_field: GraphQLField):
+        self.strawberry = schema
+        self.field = field
+        self.graphql_field = graphql_field
+        self.references: dict[str, tuple[Callable[..., Any], bool] | None] = {}
+
+    @classmethod
+    def of(cls, schema: Schema) -> _Entities | None:
+        query = schema._schema.query_type
+        graphql_field = query.fields.get("_entities") if query is not None else None
+        definition = schema.get_type_by_name(query.name) if query is not None else None
+        if graphql_field is None or not isinstance(definition, StrawberryObjectDefinition):
+            return None
+        fields = [f for f in definition.fields if f.python_name == "_entities"]
+        return cls(schema, fields[0], graphql_field) if len(fields) == 1 else None
+
+    def reference(self, typename: Any) -> tuple[Callable[..., Any], bool] | None:
+        if typename not in self.references:
+            found = None
+            if isinstance(typename, str) and typename in self.strawberry.schema_converter.type_map:
+                origin = self.strawberry.schema_converter.type_map[typename].definition.origin
+                resolve = getattr(origin, "resolve_reference", None)
+                if resolve is not None:
+                    found = (resolve, "info" in get_func_args(resolve))
+            self.references[typename] = found
+        return self.references[typename]
+
+    def resolve(
+        self, _root: Any, info: GraphQLResolveInfo, representations: list[Any]
+    ) -> list[Any]:
+        strawberry_info = self.strawberry.config.info_class(_raw_info=info, _field=self.field)
+        results = []
+        for representation in representations:
+            if not isinstance(representation, dict):
+                raise Unsupported("representation")
+            kwargs = dict(representation)
+            reference = self.reference(kwargs.pop("__typename", None))
+            if reference is None:
+                raise Unsupported("entity type")
+            resolve, takes_info = reference
+            if takes_info:
+                kwargs["info"] = strawberry_info
+            results.append(resolve(**kwargs))  # raising: Unsupported, as for any resolver
+        return results
 
 
 class _Run:
@@ -135,11 +195,15 @@ class _Run:
         operation: OperationDefinitionNode,
         variables: VariableValues,
         context: Any,
+        entities: _Entities | None = None,
     ) -> None:
         self.schema = schema
+        self.entities = entities
         self.operation = operation
         self.variables = variables
         self.context = context
+        #: (Python type, abstract type) -> object type: the runtime type depends on the class only
+        self.runtimes: dict[tuple[type, GraphQLOutputType], GraphQLObjectType] = {}
 
     def collect(
         self, gtype: GraphQLObjectType, selection_sets: Sequence[Sequence[Any]]
@@ -200,6 +264,8 @@ class _Run:
                 _HELPERS,
             )
             resolve = field.resolve or default_field_resolver
+            if self.entities is not None and field is self.entities.graphql_field:
+                resolve = self.entities.resolve
             try:
                 args = get_argument_values(field, nodes[0], self.variables) if field.args else {}
                 values = [resolve(obj, info, **args) for obj in objs]
@@ -216,7 +282,7 @@ class _Run:
     ) -> list[Any]:
         if isinstance(gtype, GraphQLNonNull):
             done = await self.complete(values, gtype.of_type, nodes)
-            if any(v is None for v in done):
+            if None in done:  # completed values are JSON values: `in` compares by identity
                 raise Unsupported("null in a non-null field")
             return done
         if isinstance(gtype, GraphQLList):
@@ -225,26 +291,40 @@ class _Run:
             done_items = iter(await self.complete(items, gtype.of_type, nodes))
             return [None if lst is None else [next(done_items) for _ in lst] for lst in lists]
         if isinstance(gtype, GraphQLLeafType):
-            out = []
-            for value in values:
-                if value is None:
-                    out.append(None)
-                    continue
-                try:
-                    serialized = gtype.serialize(value)
-                except Exception as error:
-                    raise Unsupported("serialize") from error
-                if serialized is None or serialized is Undefined:
-                    raise Unsupported("serialize")
-                out.append(serialized)
-            return out
+            return self.complete_leaves(values, gtype)
+        return await self.complete_objects(values, gtype, nodes)
+
+    def complete_leaves(self, values: list[Any], gtype: GraphQLLeafType) -> list[Any]:
+        out = []
+        same = _IDENTITY.get(gtype.name) if gtype in _BUILT_IN else None
+        for value in values:
+            if value is None or type(value) is same:
+                out.append(value)  # what the built-in scalar's serialize returns for it
+                continue
+            try:
+                serialized = gtype.serialize(value)
+            except Exception as error:
+                raise Unsupported("serialize") from error
+            if serialized is None or serialized is Undefined:
+                raise Unsupported("serialize")
+            out.append(serialized)
+        return out
+
+    async def complete_objects(
+        self, values: list[Any], gtype: GraphQLOutputType, nodes: list[FieldNode]
+    ) -> list[Any]:
         done: list[Any] = [None] * len(values)
         groups: dict[str, tuple[GraphQLObjectType, list[int]]] = {}
-        for index, value in enumerate(values):
-            if value is None:
-                continue
-            runtime = self.runtime_type(value, gtype)
-            groups.setdefault(runtime.name, (runtime, []))[1].append(index)
+        if isinstance(gtype, GraphQLObjectType):  # one runtime type: no lookup per value
+            present = [i for i, v in enumerate(values) if v is not None]
+            if present:
+                groups[gtype.name] = (gtype, present)
+        else:
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
+                runtime = self.runtime_type(value, gtype)
+                groups.setdefault(runtime.name, (runtime, []))[1].append(index)
         for runtime, indexes in groups.values():
             fields = self.collect(
                 runtime, [n.selection_set.selections for n in nodes if n.selection_set]
@@ -255,6 +335,13 @@ class _Run:
         return done
 
     def runtime_type(self, value: Any, gtype: GraphQLOutputType) -> GraphQLObjectType:
+        key = (type(value), gtype)
+        runtime = self.runtimes.get(key)
+        if runtime is None:
+            runtime = self.runtimes[key] = self.runtime_type_uncached(value, gtype)
+        return runtime
+
+    def runtime_type_uncached(self, value: Any, gtype: GraphQLOutputType) -> GraphQLObjectType:
         if isinstance(gtype, GraphQLObjectType):
             return gtype
         definition = getattr(type(value), "__strawberry_definition__", None)
@@ -268,20 +355,37 @@ class _Run:
         return runtime
 
 
-#: Values that are never awaitable: most resolvers return these, and the check is per value.
-_PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+#: The built-in scalars, and the Python type each one's ``serialize`` returns unchanged (Int is
+#: left out: it also checks the 32-bit range).
+_BUILT_IN = frozenset(specified_scalar_types.values())
+_IDENTITY: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+
+#: Types whose values are neither awaitable nor exceptions: most resolvers return these, and the
+#: check is per value. Learnt as values are seen (a type's instances are all awaitable or none
+#: are, except generators, which are never added).
+_PLAIN: set[type] = {str, int, float, bool, type(None), dict, list, tuple}
 
 
 async def _settle(values: list[Any]) -> list[Any]:
     """`values` with awaitables awaited together (one DataLoader batch); errors -> Unsupported."""
-    pending = [i for i, v in enumerate(values) if type(v) not in _PLAIN and inspect.isawaitable(v)]
+    pending = []
+    for i, value in enumerate(values):
+        kind = type(value)
+        if kind in _PLAIN:
+            continue
+        if inspect.isawaitable(value):
+            pending.append(i)
+        elif isinstance(value, BaseException):
+            raise Unsupported("resolver error")
+        elif kind is not GeneratorType:
+            _PLAIN.add(kind)
     if pending:
         settled = await _together([values[i] for i in pending])
         values = list(values)
         for i, value in zip(pending, settled, strict=True):
+            if isinstance(value, BaseException):
+                raise Unsupported("resolver error")
             values[i] = value
-    if any(isinstance(v, BaseException) for v in values):
-        raise Unsupported("resolver error")
     return values
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from .errors import InvalidInput
 
@@ -95,7 +96,16 @@ def parse_nik(nik: str, *, today: date) -> NikParts:
 
 
 def validate_nik(nik: str, *, today: date) -> str:
-    parse_nik(nik, today=today)
+    """`nik` if it is valid on `today`, else :class:`InvalidInput`. Valid ones are remembered
+    (the gateway sends the same residents again and again: a case's members to two subgraphs)."""
+    if not isinstance(nik, str):
+        parse_nik(nik, today=today)  # raises
+    return _valid_nik(nik, today)
+
+
+@lru_cache(maxsize=65_536)
+def _valid_nik(nik: str, today: date) -> str:
+    parse_nik(nik, today=today)  # an invalid NIK raises, and exceptions are not cached
     return nik
 
 

@@ -7,7 +7,9 @@ more than a thousand such fields, so the wrapper was most of a subgraph's time (
 
 :func:`install` replaces, in the schema graphql-core executes, the resolver of each field that
 takes no GraphQL argument, has no field extension or exception handler, and whose Python
-resolver takes only ``self`` and optionally ``info`` — with a direct call of that function. The
+resolver takes only ``self`` and optionally ``info`` — with a direct call of that function; and
+the resolver of each plain attribute (``nik: str``, no resolver at all) with a direct read of the
+attribute (Strawberry's ``_get_basic_result`` goes through ``StrawberryField.get_result``). The
 schema (types, directives, the published SDL) is untouched; the other fields keep Strawberry's
 path. graphql-core awaits coroutines itself, so async resolvers need nothing more.
 """
@@ -30,8 +32,10 @@ Resolve = Callable[[Any, GraphQLResolveInfo], Any]
 def lean_resolver(field: StrawberryField) -> Resolve | None:
     """The direct call for `field`, or None when it needs Strawberry's machinery."""
     resolver = field.base_resolver
-    if resolver is None or field.arguments or field.extensions:
+    if field.arguments or field.extensions:
         return None
+    if resolver is None:
+        return attribute_resolver(field)
     params = list(resolver.signature.parameters.values())
     self_param, info_param = resolver.self_parameter, resolver.info_parameter
     if self_param is None or not params or params[0] is not self_param:
@@ -50,6 +54,18 @@ def lean_resolver(field: StrawberryField) -> Resolve | None:
         return func(source, Info(_raw_info=info, _field=field))
 
     return resolve_with_info
+
+
+def attribute_resolver(field: StrawberryField) -> Resolve:
+    """What Strawberry does for a field without resolver (the schema's default resolver, usually
+    ``getattr``, on the Python name), minus its two wrapper calls."""
+    read, name = field.default_resolver, field.python_name
+
+    def resolve(source: Any, _info: GraphQLResolveInfo) -> Any:
+        return read(source, name)
+
+    resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks it
+    return resolve
 
 
 def install(schema: Schema) -> int:

@@ -148,6 +148,12 @@ def test_a_level_is_one_batch(stores: dict[str, Store]) -> None:
     [
         # an invalid NIK in a representation: Strawberry reports it
         ("kependudukan", entities("... on Penduduk { nama }", [{"__typename": "Penduduk", "nik": "1"}])),  # noqa: E501
+        # representations Strawberry's entities resolver fails on (the fast path's own
+        # `_entities` must hand them over): unknown type, no __typename, a sync
+        # resolve_reference raising
+        ("kependudukan", entities("... on Penduduk { nama }", [{"__typename": "Nope", "nik": "1"}])),  # noqa: E501
+        ("kependudukan", entities("... on Penduduk { nama }", [{"nik": "1871010101010999"}])),
+        ("pendidikan", entities("... on Penduduk { pendidikan { kelas } }", [{"__typename": "Penduduk", "nik": "1"}])),  # noqa: E501
         ("kependudukan", {"query": '{ penduduk(nik: "12345") { nik } }'}),
         ("kependudukan", {"query": "{ nope }"}),  # validation error
         ("kependudukan", {"query": "{ penduduk { nik } }"}),  # missing argument
@@ -175,6 +181,8 @@ def test_anything_else_goes_to_strawberry(
         {"query": "{ nope }"},
         {"query": "{ __typename }"},
         {"query": "query($n: String!) { penduduk(nik: $n) { nik } }", "variables": {"n": 5}},
+        entities("... on Penduduk { nama }", [{"__typename": "Nope", "nik": "1"}]),
+        entities("... on Penduduk { nama }", [{"nik": "1871010101010999"}]),
     ],
 )
 def test_over_http_answers_and_errors_do_not_depend_on_the_fast_path(
