@@ -147,6 +147,15 @@ def build_entity_plan(
     )
 
 
+def _only(group: FetchGroup, names: set[str]) -> bool:
+    """Whether ``group``'s representations carry only fields named ``names``."""
+    return all(
+        isinstance(s, Field) and not s.selections and s.response_key in names
+        for rule in group.rules.values()
+        for s in rule.selections
+    ) and all(rule.typename is None or "__typename" in names for rule in group.rules.values())
+
+
 def _targets_at(selections: list[Selection], path: tuple[str, ...]) -> list[list[Selection]]:
     """The selection lists of the fields at response ``path`` (through fragments)."""
     found: list[list[Selection]] = []
@@ -396,6 +405,17 @@ class _Planner:
         fragment = add_fragment(group.selections, type_name)
         at = _At(group, fragment.selections, type_name, path, None, ())
         self._plan_set(at, selections)
+        known = {"__typename", *rule.key}
+        for other in self.groups:
+            # a jump on the same objects that needs only their key: from the primary's objects
+            if other.path == path and group in other.parents and _only(other, known):
+                other.parents.remove(group)
+                self.root_groups.append(other)
+        if not any(group in g.parents for g in self.groups) and all(
+            isinstance(s, Field) and not s.selections and s.response_key in known
+            for s in fragment.selections
+        ):
+            group.selections.clear()  # it would only fetch the key the others were sent
 
     def supply_requires_unconditionally(self) -> None:
         """Required fields a conditional field asked for, where its fetch also runs without it.

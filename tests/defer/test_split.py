@@ -198,3 +198,30 @@ def test_the_plan_of_a_deferring_operation_is_printed_as_its_parts() -> None:
     # without @defer the plan is the plain one
     plain = gateway.query_plan(query.replace('@defer(label: "desil")', ""))
     assert plain is not None and not isinstance(plain, DeferPlan)
+
+
+def test_a_deferred_fragment_on_an_entity_starts_from_the_primarys_keys() -> None:
+    """Fields of two subgraphs deferred on an entity: both entity fetches take the key the
+    primary part fetched (in parallel, the primary not shown it); a fragment at the root
+    re-reads from the root (nothing to start from)."""
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH.read_text(), authorization_enforced=True)
+    query = (
+        "query K($kk: String!) { keluarga(noKk: $kk) { alamat "
+        "... @defer { desilKesejahteraan kepalaKeluarga { nama } } } "
+        "... @defer { provinsi { nama } } }"
+    )
+    plan = gateway.query_plan(query)
+    assert isinstance(plan, DeferPlan)
+    printed = print_plan(plan)
+    primary, deferred = printed.split("}, [\n", 1)
+    # the primary asks the key beside what the client asked, and shows the client only that
+    shown = "      {\n        keluarga(noKk: $kk) {\n          alamat\n        }\n      }:"
+    assert shown in primary
+    assert "          keluarga(noKk: $kk) {\n            alamat\n            noKk\n" in primary
+    on_entity, at_root = deferred.split("      Deferred(depends: [], ", 1)
+    assert on_entity.startswith('      Deferred(depends: [Primary], path: "keluarga") {')
+    assert "keluarga(" not in on_entity  # no root read again
+    assert on_entity.count('Flatten(path: "keluarga")') == 2
+    assert on_entity.count("... on Keluarga { __typename noKk }") == 2
+    assert "Parallel {" in on_entity and "Sequence" not in on_entity
+    assert at_root.startswith('path: "") {') and 'Fetch(service: "wilayah")' in at_root
