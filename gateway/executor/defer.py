@@ -6,7 +6,8 @@ Hive Gateway 2.15.1, our oracle — delivers a fragment: one ``incremental`` ent
 ``path``, ``label``, ``errors``) per object the fragment applies to (lists expanded, null objects
 and objects outside its type condition skipped). An error of that response travels with its
 entry only, so a failure there degrades that part only. The parts around the entries and their
-order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's.
+order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's. A fragment
+planned as entity fetches on the primary's objects starts from a copy of them (``entity_seed``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ engine validates operations against ``with_defer(api_schema)``, which adds graph
 subscription's root fields). Then ``strip_defer`` removes the directive, so planning, access control
 and response shaping see the plain operation and no subgraph is ever sent ``@defer``; the
 ``DeferredOperation`` (fragments, their paths and labels) tells gateway/executor/defer.py how to
-cut the complete response into incremental-delivery parts. See docs/defer.md.
+cut the complete response into incremental-delivery parts; ``entity_anchor`` which fragments
+are planned as entity fetches on the primary part's objects. See docs/defer.md.
 """
 
 from __future__ import annotations
