@@ -225,3 +225,16 @@ def test_a_deferred_fragment_on_an_entity_starts_from_the_primarys_keys() -> Non
     assert on_entity.count("... on Keluarga { __typename noKk }") == 2
     assert "Parallel {" in on_entity and "Sequence" not in on_entity
     assert at_root.startswith('path: "") {') and 'Fetch(service: "wilayah")' in at_root
+
+
+def test_a_key_name_aliased_by_the_client_keeps_the_root_read() -> None:
+    """The primary could not fetch the key under its own name: that fragment re-reads its path."""
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH.read_text(), authorization_enforced=True)
+    query = (
+        "query K($kk: String!) { keluarga(noKk: $kk) { noKk: alamat "
+        "... @defer { desilKesejahteraan } } }"
+    )
+    printed = print_plan(gateway.query_plan(query))
+    deferred = printed[printed.index("}, [") :]
+    assert '      Deferred(depends: [], path: "keluarga") {' in deferred
+    assert 'Fetch(service: "kependudukan")' in deferred  # the path, from the root
