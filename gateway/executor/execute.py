@@ -88,9 +88,12 @@ class PlanExecutor:
         )
         self._representations = RepresentationBuilder(supergraph.possible_types)
 
-    async def execute(self, plan: QueryPlan, variables: Mapping[str, Any]) -> ExecutionState:
-        """Run ``plan`` with the coerced ``variables``; subgraph failures become errors."""
-        state = ExecutionState(variables=variables)
+    async def execute(
+        self, plan: QueryPlan, variables: Mapping[str, Any], data: dict[str, Any] | None = None
+    ) -> ExecutionState:
+        """Run ``plan`` with the coerced ``variables``; subgraph failures become errors.
+        ``data``: objects another plan fetched, which this one's entity fetches start from."""
+        state = ExecutionState(variables=variables, data={} if data is None else data)
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
