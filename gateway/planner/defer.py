@@ -125,9 +125,22 @@ def deferred_operation(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    found: list[DeferredFragment] = []
+    finder = _DeferredFinder(fragments)
+    finder.walk(operation.selection_set, (), 0, frozenset())
+    if not finder.found:
+        return None
+    return DeferredOperation(operation, fragments, tuple(finder.found))
+
+
+class _DeferredFinder:
+    """Walks an operation (fragment spreads followed once per path) collecting ``@defer``s."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.found: list[DeferredFragment] = []
 
     def walk(
+        self,
         selection_set: SelectionSetNode,
         path: tuple[str, ...],
         depth: int,
@@ -139,13 +152,9 @@ def deferred_operation(
             if isinstance(selection, FieldNode):
                 if selection.selection_set is not None:
                     key = selection.alias.value if selection.alias else selection.name.value
-                    walk(
-                        selection.selection_set,
-                        (*path, key),
-                        depth,
-                        seen,
-                        (*above, selection),
-                        parent,
+                    inside_field = (*above, selection)
+                    self.walk(
+                        selection.selection_set, (*path, key), depth, seen, inside_field, parent
                     )
                 continue
             if isinstance(selection, InlineFragmentNode):
@@ -153,34 +162,29 @@ def deferred_operation(
             else:
                 assert isinstance(selection, FragmentSpreadNode)
                 name = selection.name.value
-                definition = fragments.get(name)
+                definition = self.fragments.get(name)
                 if definition is None or name in seen:
                     continue
                 inner = definition.selection_set
                 seen = seen | {name}
             directive = defer_directive(selection)
             inside = (*above, selection)
-            if directive is not None:
-                found.append(
-                    DeferredFragment(
-                        _label(directive),
-                        path,
-                        inner,
-                        _argument(directive, "if"),
-                        depth,
-                        parent,
-                        above,
-                        selection,
-                    )
+            if directive is None:
+                self.walk(inner, path, depth, seen, inside, parent)
+                continue
+            self.found.append(
+                DeferredFragment(
+                    _label(directive),
+                    path,
+                    inner,
+                    _argument(directive, "if"),
+                    depth,
+                    parent,
+                    above,
+                    selection,
                 )
-                walk(inner, path, depth + 1, seen, inside, len(found) - 1)
-            else:
-                walk(inner, path, depth, seen, inside, parent)
-
-    walk(operation.selection_set, (), 0, frozenset())
-    if not found:
-        return None
-    return DeferredOperation(operation, fragments, tuple(found))
+            )
+            self.walk(inner, path, depth + 1, seen, inside, len(self.found) - 1)
 
 
 def defer_directive(node: InlineFragmentNode | FragmentSpreadNode) -> DirectiveNode | None:
