@@ -1,12 +1,14 @@
-"""``@defer`` in operations: validated, stripped before planning, its fragments kept for the split.
+"""``@defer`` and ``@stream`` in operations: validated, stripped before planning, kept to split.
 
 The API schema itself does not declare ``@defer`` (introspection stays Apollo Gateway's); the
 engine validates operations against ``with_defer(api_schema)``, which adds graphql-core's
-``@defer`` definition and so its validation rules (static unique labels, not on a mutation's or
-subscription's root fields). Then ``strip_defer`` removes the directive, so planning, access control
+``@defer`` and ``@stream`` definitions and so their validation rules (static labels unique across
+both, not on a mutation's or subscription's root fields, ``@stream`` only on list fields). Then
+``strip_defer`` removes both directives, so planning, access control
 and response shaping see the plain operation and no subgraph is ever sent ``@defer``; the
-``DeferredOperation`` (fragments, their paths and labels) tells gateway/executor/defer.py how to
-cut the complete response into incremental-delivery parts. See docs/defer.md.
+``DeferredOperation`` (fragments, streamed fields, their paths and labels) tells
+gateway/executor/defer.py and gateway/executor/stream.py how to cut the response into
+incremental-delivery parts. See docs/defer.md.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLDeferDirective,
     GraphQLSchema,
+    GraphQLStreamDirective,
     InlineFragmentNode,
     NameNode,
     OperationDefinitionNode,
@@ -36,10 +39,12 @@ from graphql import (
 )
 
 DEFER = "defer"
+STREAM = "stream"
+_INCREMENTAL = frozenset({DEFER, STREAM})
 
 
 def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
-    """``schema`` plus the ``@defer`` directive (the same type objects, for validation only)."""
+    """``schema`` plus ``@defer`` and ``@stream`` (the same type objects, for validation only)."""
     if schema.get_directive(DEFER) is not None:
         return schema
     return GraphQLSchema(
@@ -47,20 +52,20 @@ def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
         mutation=schema.mutation_type,
         subscription=schema.subscription_type,
         types=list(schema.type_map.values()),
-        directives=[*schema.directives, GraphQLDeferDirective],
+        directives=[*schema.directives, GraphQLDeferDirective, GraphQLStreamDirective],
         description=schema.description,
         assume_valid=True,
     )
 
 
 def has_defer(document: DocumentNode) -> bool:
-    """Whether any fragment of ``document`` carries ``@defer`` (cheap text-free walk)."""
+    """Whether ``document`` uses ``@defer`` or ``@stream`` (cheap text-free walk)."""
     found = False
 
     class _Find(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
             nonlocal found
-            if node.name.value == DEFER:
+            if node.name.value in _INCREMENTAL:
                 found = True
                 return Visitor.BREAK
             return None
@@ -70,11 +75,12 @@ def has_defer(document: DocumentNode) -> bool:
 
 
 def strip_defer(document: DocumentNode) -> DocumentNode:
-    """``document`` without its ``@defer`` directives (locations of everything else kept)."""
+    """``document`` without its ``@defer`` and ``@stream`` directives (locations of everything
+    else kept)."""
 
     class _Strip(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
-            return Visitor.REMOVE if node.name.value == DEFER else None
+            return Visitor.REMOVE if node.name.value in _INCREMENTAL else None
 
     stripped: DocumentNode = visit(document, _Strip())
     return stripped
@@ -103,23 +109,38 @@ class DeferredFragment:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamedField:
+    """One ``@stream`` list field: ``path`` the response keys from the root to it (its own key
+    last; lists in between expanded when the response is cut), its ``label``, and its
+    ``initialCount`` and ``if`` arguments as written (variables resolved per request)."""
+
+    label: str | None
+    path: tuple[str, ...]
+    initial_count: ValueNode | None
+    condition: ValueNode | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeferredOperation:
-    """An operation's deferred fragments (document order) and what splitting needs with them."""
+    """An operation's deferred fragments and streamed fields (document order) and what splitting
+    needs with them."""
 
     operation: OperationDefinitionNode
     fragments: Mapping[str, FragmentDefinitionNode]
     deferred: tuple[DeferredFragment, ...]
+    streams: tuple[StreamedField, ...] = ()
 
 
 def deferred_operation(
     document: DocumentNode, operation: OperationDefinitionNode
 ) -> DeferredOperation | None:
-    """The deferred fragments of ``operation`` (``document`` still carrying ``@defer``); None
-    when it defers nothing."""
+    """The deferred fragments and streamed fields of ``operation`` (``document`` still carrying
+    the directives); None when it uses neither."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     found: list[DeferredFragment] = []
+    streams: list[StreamedField] = []
 
     def walk(
         selection_set: SelectionSetNode,
@@ -131,8 +152,18 @@ def deferred_operation(
     ) -> None:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                stream = _directive(selection, STREAM)
+                if stream is not None:
+                    streams.append(
+                        StreamedField(
+                            _label(stream),
+                            (*path, key),
+                            _argument(stream, "initialCount"),
+                            _argument(stream, "if"),
+                        )
+                    )
                 if selection.selection_set is not None:
-                    key = selection.alias.value if selection.alias else selection.name.value
                     walk(
                         selection.selection_set,
                         (*path, key),
@@ -172,14 +203,18 @@ def deferred_operation(
                 walk(inner, path, depth, seen, inside, parent)
 
     walk(operation.selection_set, (), 0, frozenset())
-    if not found:
+    if not found and not streams:
         return None
-    return DeferredOperation(operation, fragments, tuple(found))
+    return DeferredOperation(operation, fragments, tuple(found), tuple(streams))
 
 
 def defer_directive(node: InlineFragmentNode | FragmentSpreadNode) -> DirectiveNode | None:
+    return _directive(node, DEFER)
+
+
+def _directive(node: SelectionNode, name: str) -> DirectiveNode | None:
     for directive in node.directives or ():
-        if directive.name.value == DEFER:
+        if directive.name.value == name:
             return directive
     return None
 
@@ -276,6 +311,8 @@ def _part(
             *(replace(d, selection_set=_filled(d.selection_set)) for d in definitions.values()),
         )
     )
+    # an inactive ``@stream`` (``if: false``) may remain on fields: no subgraph is sent it
+    filled, shape = strip_defer(filled), strip_defer(shape)
     return PartDocument(filled, shape, print_ast(filled))
 
 
