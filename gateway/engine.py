@@ -381,6 +381,7 @@ class Gateway:
             else [result.response]
         )
         entries = cut_streams(first, run.streams)
+        rest = [_streamed_in(part, run.streams) for part in rest]
         if entries and rest:  # ready together: one part, the items first (as Hive sends them)
             incremental = [*entries, *rest[0].get("incremental", ())]
             rest = [{"incremental": incremental, "hasNext": rest[0]["hasNext"]}, *rest[1:]]
@@ -890,6 +891,16 @@ async def _now(result: GatewayResult) -> GatewayResult:
 
 async def _released(release: Release) -> dict[str, Any]:
     return (await _guarded(release())).response
+
+
+def _streamed_in(part: dict[str, Any], streams: list[tuple[StreamedField, int]]) -> dict[str, Any]:
+    """A deferred part with the lists streamed inside its fragments cut: each fragment's entry
+    followed by its lists' later items (gateway/executor/stream.py)."""
+    incremental: list[dict[str, Any]] = []
+    for entry in part.get("incremental", ()):
+        incremental.append(entry)
+        incremental.extend(cut_streams(entry, streams, entry["path"]))
+    return {**part, "incremental": incremental} if "incremental" in part else part
 
 
 def _streams(

@@ -53,20 +53,29 @@ def active_streams(
 
 
 def cut_streams(
-    response: dict[str, Any], streams: Sequence[tuple[StreamedField, int]]
+    response: dict[str, Any],
+    streams: Sequence[tuple[StreamedField, int]],
+    base: Sequence[str | int] = (),
 ) -> list[dict[str, Any]]:
-    """The ``incremental`` entries of ``streams`` in ``response`` (document order), removed
+    """The ``incremental`` entries of ``streams`` in ``response`` (response order), removed
     from it in place (its lists keep their first ``initialCount`` items; errors under a removed
-    item move to that item's entry)."""
+    item move to that item's entry). ``response`` is the whole response, or a deferred
+    fragment's entry whose ``data`` lies at ``base`` (its ``path``)."""
     data = response.get("data")
     if not isinstance(data, dict):
         return []
+    above = tuple(k for k in base if isinstance(k, str))
+    streams = [
+        (stream, count)
+        for stream, count in streams
+        if len(stream.path) > len(above) and stream.path[: len(above)] == above
+    ]
     cut: list[list[dict[str, Any]]] = [[] for _ in streams]
     # innermost first: an item an outer stream sends later carries its inner lists already cut
     order = sorted(range(len(streams)), key=lambda i: -len(streams[i][0].path))
     for index in order:
         stream, count = streams[index]
-        for path, parent in objects_at(data, stream.path[:-1]):
+        for path, parent in objects_at(data, stream.path[len(above) : -1]):
             key = stream.path[-1]
             items = parent.get(key)
             if not isinstance(items, list) or len(items) <= count:
@@ -75,7 +84,7 @@ def cut_streams(
             for position in range(count, len(items)):
                 entry: dict[str, Any] = {
                     "items": [items[position]],
-                    "path": [*path, key, position],
+                    "path": [*base, *path, key, position],
                 }
                 if stream.label is not None:
                     entry["label"] = stream.label
