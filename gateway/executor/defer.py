@@ -6,11 +6,13 @@ Hive Gateway 2.15.1, our oracle — delivers a fragment: one ``incremental`` ent
 ``path``, ``label``, ``errors``) per object the fragment applies to (lists expanded, null objects
 and objects outside its type condition skipped). An error of that response travels with its
 entry only, so a failure there degrades that part only. The parts around the entries and their
-order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's.
+order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's. A fragment
+planned as entity fetches on the primary's objects starts from a copy of them (``entity_seed``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +25,7 @@ from graphql import (
     value_from_ast,
 )
 
+from gateway.planner.builder import EntityAnchor
 from gateway.planner.defer import DeferredFragment, DeferredOperation, defer_directive
 
 Path = tuple[str | int, ...]
@@ -216,3 +219,30 @@ class _Splitter:
             for key, subsets in fields.items()
             if key in value
         }
+
+
+def entity_seed(primary_data: Any, anchor: EntityAnchor) -> dict[str, Any]:
+    """What a fragment planned as entity fetches starts from: the primary part's raw objects at
+    ``anchor.path`` (its ``__typename`` and key fields, the way there with the ``__typename``s
+    type conditions read), copied so its fetches never change the primary's response."""
+    keep = {"__typename"} | {
+        s.name.value for s in anchor.key.selections if isinstance(s, FieldNode)
+    }
+
+    def project(value: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(value, list):
+            return [project(item, path) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if not path:  # the position's type is an object type: every object there is one
+            return {
+                "__typename": anchor.type_name,
+                **{k: copy.deepcopy(v) for k, v in value.items() if k in keep},
+            }
+        out = {"__typename": value["__typename"]} if "__typename" in value else {}
+        if path[0] in value:
+            out[path[0]] = project(value[path[0]], path[1:])
+        return out
+
+    seed = project(primary_data, anchor.path)
+    return seed if isinstance(seed, dict) else {}

@@ -9,7 +9,7 @@ data to the client's operation (and null propagation) is ``response.py``'s job.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +88,12 @@ class PlanExecutor:
         )
         self._representations = RepresentationBuilder(supergraph.possible_types)
 
-    async def execute(self, plan: QueryPlan, variables: Mapping[str, Any]) -> ExecutionState:
-        """Run ``plan`` with the coerced ``variables``; subgraph failures become errors."""
-        state = ExecutionState(variables=variables)
+    async def execute(
+        self, plan: QueryPlan, variables: Mapping[str, Any], data: dict[str, Any] | None = None
+    ) -> ExecutionState:
+        """Run ``plan`` with the coerced ``variables``; subgraph failures become errors.
+        ``data``: objects another plan fetched, which this one's entity fetches start from."""
+        state = ExecutionState(variables=variables, data={} if data is None else data)
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -453,19 +456,9 @@ def _errors_by_part(
     every part when the answer has no data (each separate request would have reported it);
     beside data it is reported once, with the first part.
     """
-    owner = _part_owners(working)
-    by_part: list[list[dict[str, Any]]] = [[] for _ in working]
-    for error in errors:
-        path = _usable_path(error.get("path"))
-        owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
-        if path is None or owning is None:
-            for part_errors in by_part[:1] if has_data else by_part:
-                part_errors.append(error)
-            continue
-        if working[owning][1] is not None:
-            error = {**error, "path": ["_entities", *path[1:]]}
-        by_part[owning].append(error)
-    return by_part
+    return _assign_errors(
+        errors, _part_owners(working), len(working), has_data, lambda i: working[i][1] is not None
+    )
 
 
 def _errors_by_alias(
@@ -474,8 +467,21 @@ def _errors_by_alias(
     """Each error of a batched contextual fetch, given to the value set whose ``_<i>`` its path
     starts with (as ``["_entities", ...]``, the path its own request would have given); an
     error naming none goes to the first set beside data, to every set without data."""
-    by_part: list[list[dict[str, Any]]] = [[] for _ in range(count)]
     owner = {batch_alias(index): index for index in range(count)}
+    return _assign_errors(errors, owner, count, has_data, lambda _: True)
+
+
+def _assign_errors(
+    errors: list[dict[str, Any]],
+    owner: dict[str, int],
+    count: int,
+    has_data: bool,
+    entity_part: Callable[[int], bool],
+) -> list[list[dict[str, Any]]]:
+    """Errors of one answer to several parts, by the part owning the first key of their path
+    (an entity part's path becomes ``["_entities", ...]``); an error naming no part goes to the
+    first part beside data, to every part without data."""
+    by_part: list[list[dict[str, Any]]] = [[] for _ in range(count)]
     for error in errors:
         path = _usable_path(error.get("path"))
         owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
@@ -483,7 +489,9 @@ def _errors_by_alias(
             for part_errors in by_part[:1] if has_data else by_part:
                 part_errors.append(error)
             continue
-        by_part[owning].append({**error, "path": ["_entities", *path[1:]]})
+        if entity_part(owning):
+            error = {**error, "path": ["_entities", *path[1:]]}
+        by_part[owning].append(error)
     return by_part
 
 

@@ -8,7 +8,8 @@ both, not on a mutation's or subscription's root fields, ``@stream`` only on lis
 and response shaping see the plain operation and no subgraph is ever sent ``@defer``; the
 ``DeferredOperation`` (fragments, streamed fields, their paths and labels) tells
 gateway/executor/defer.py and gateway/executor/stream.py how to cut the response into
-incremental-delivery parts. See docs/defer.md.
+incremental-delivery parts; ``entity_anchor`` which fragments are planned as entity fetches on
+the primary part's objects. See docs/defer.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLDeferDirective,
+    GraphQLObjectType,
     GraphQLSchema,
     GraphQLStreamDirective,
     InlineFragmentNode,
@@ -34,9 +36,13 @@ from graphql import (
     StringValueNode,
     ValueNode,
     Visitor,
+    get_named_type,
     print_ast,
     visit,
 )
+
+from gateway.planner.builder import EntityAnchor
+from gateway.supergraph.model import Supergraph
 
 DEFER = "defer"
 STREAM = "stream"
@@ -139,10 +145,32 @@ def deferred_operation(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    found: list[DeferredFragment] = []
-    streams: list[StreamedField] = []
+    finder = _DeferredFinder(fragments)
+    finder.walk(operation.selection_set, (), 0, frozenset())
+    if not finder.found and not finder.streams:
+        return None
+    return DeferredOperation(operation, fragments, tuple(finder.found), tuple(finder.streams))
+
+
+class _DeferredFinder:
+    """Walks an operation (fragment spreads followed once per path) collecting ``@defer``s and
+    ``@stream``s."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.found: list[DeferredFragment] = []
+        self.streams: list[StreamedField] = []
+
+    def _note_stream(self, field: FieldNode, path: tuple[str, ...]) -> None:
+        stream = _directive(field, STREAM)
+        if stream is not None:
+            initial_count = _argument(stream, "initialCount")
+            self.streams.append(
+                StreamedField(_label(stream), path, initial_count, _argument(stream, "if"))
+            )
 
     def walk(
+        self,
         selection_set: SelectionSetNode,
         path: tuple[str, ...],
         depth: int,
@@ -153,24 +181,11 @@ def deferred_operation(
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
-                stream = _directive(selection, STREAM)
-                if stream is not None:
-                    streams.append(
-                        StreamedField(
-                            _label(stream),
-                            (*path, key),
-                            _argument(stream, "initialCount"),
-                            _argument(stream, "if"),
-                        )
-                    )
+                self._note_stream(selection, (*path, key))
                 if selection.selection_set is not None:
-                    walk(
-                        selection.selection_set,
-                        (*path, key),
-                        depth,
-                        seen,
-                        (*above, selection),
-                        parent,
+                    inside_field = (*above, selection)
+                    self.walk(
+                        selection.selection_set, (*path, key), depth, seen, inside_field, parent
                     )
                 continue
             if isinstance(selection, InlineFragmentNode):
@@ -178,34 +193,29 @@ def deferred_operation(
             else:
                 assert isinstance(selection, FragmentSpreadNode)
                 name = selection.name.value
-                definition = fragments.get(name)
+                definition = self.fragments.get(name)
                 if definition is None or name in seen:
                     continue
                 inner = definition.selection_set
                 seen = seen | {name}
             directive = defer_directive(selection)
             inside = (*above, selection)
-            if directive is not None:
-                found.append(
-                    DeferredFragment(
-                        _label(directive),
-                        path,
-                        inner,
-                        _argument(directive, "if"),
-                        depth,
-                        parent,
-                        above,
-                        selection,
-                    )
+            if directive is None:
+                self.walk(inner, path, depth, seen, inside, parent)
+                continue
+            self.found.append(
+                DeferredFragment(
+                    _label(directive),
+                    path,
+                    inner,
+                    _argument(directive, "if"),
+                    depth,
+                    parent,
+                    above,
+                    selection,
                 )
-                walk(inner, path, depth + 1, seen, inside, len(found) - 1)
-            else:
-                walk(inner, path, depth, seen, inside, parent)
-
-    walk(operation.selection_set, (), 0, frozenset())
-    if not found and not streams:
-        return None
-    return DeferredOperation(operation, fragments, tuple(found), tuple(streams))
+            )
+            self.walk(inner, path, depth + 1, seen, inside, len(self.found) - 1)
 
 
 def defer_directive(node: InlineFragmentNode | FragmentSpreadNode) -> DirectiveNode | None:
@@ -428,3 +438,71 @@ def _operation_of(document: DocumentNode) -> OperationDefinitionNode:
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     return operation
+
+
+def entity_anchor(
+    supergraph: Supergraph, operation: DeferredOperation, index: int
+) -> EntityAnchor | None:
+    """How fragment ``index`` is planned as entity fetches on the primary part's objects: its
+    parent position is an object type with a resolvable ``@key`` (the subgraph resolving most
+    of the fragment's own fields, then supergraph order). None (the fragment re-reads its path
+    from the root) at the root, on an abstract or value type, or when the client uses a key
+    field's name as an alias (the key could not be fetched under its own name)."""
+    fragment = operation.deferred[index]
+    type_name = _parent_type(supergraph.schema, operation, fragment)
+    if not fragment.path or type_name is None:
+        return None
+    names = {s.name.value for s in fragment.selections.selections if isinstance(s, FieldNode)}
+    best: tuple[int, int, str, Any] | None = None
+    for order, (graph, info) in enumerate(supergraph.graphs_of_type(type_name).items()):
+        keys = info.resolvable_keys
+        if not keys or info.is_interface_object:
+            continue
+        owned = sum(1 for n in names if graph in supergraph.graphs_of_field(type_name, n))
+        if best is None or (-owned, order) < (best[0], best[1]):
+            best = (-owned, order, graph, keys[0].selection_set)
+    if best is None:
+        return None
+    key = best[3]
+    key_names = {s.name.value for s in key.selections if isinstance(s, FieldNode)}
+    if key_names & _aliases(operation):
+        return None
+    return EntityAnchor(fragment.path, type_name, best[2], key)
+
+
+def _parent_type(
+    schema: GraphQLSchema, operation: DeferredOperation, fragment: DeferredFragment
+) -> str | None:
+    """The object type fragment applies to, when its path and type conditions say it."""
+    current = schema.query_type
+    for node in (*fragment.ancestry, fragment.node):
+        if isinstance(node, FieldNode):
+            fields = getattr(current, "fields", None)
+            if not fields or node.name.value not in fields:
+                return None
+            current = get_named_type(fields[node.name.value].type)
+            continue
+        if isinstance(node, InlineFragmentNode):
+            condition = node.type_condition
+        else:
+            assert isinstance(node, FragmentSpreadNode)
+            condition = operation.fragments[node.name.value].type_condition
+        if condition is not None and condition.name.value != getattr(current, "name", None):
+            return None  # narrowed to a type the position does not have as its own
+    if not isinstance(current, GraphQLObjectType) or current is schema.query_type:
+        return None
+    return current.name
+
+
+def _aliases(operation: DeferredOperation) -> set[str]:
+    found: set[str] = set()
+
+    class _Aliases(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            if node.alias is not None:
+                found.add(node.alias.value)
+
+    visit(operation.operation, _Aliases())
+    for definition in operation.fragments.values():
+        visit(definition, _Aliases())
+    return found
