@@ -39,6 +39,7 @@ from gateway.executor.execute import ExecutionState, PlanExecutor
 from gateway.executor.incremental import DeferredParts
 from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.response import ResponseShaper
+from gateway.executor.stream import NegativeInitialCount, active_streams, cut_streams
 from gateway.executor.transport import SubgraphTransport
 from gateway.gc_tuning import note_eviction
 from gateway.limits.checks import OperationLimits
@@ -49,6 +50,7 @@ from gateway.planner.defer import (
     DeferredDocuments,
     DeferredOperation,
     PartDocument,
+    StreamedField,
     deferred_documents,
     deferred_operation,
     entity_anchor,
@@ -209,6 +211,8 @@ class _Run:
     raw_variables: dict[str, Any]
     #: a primary part: set to its raw data once fetched; a deferred entity part: awaited
     seed: asyncio.Future[Any] | None = None
+    #: its active ``@stream`` fields and their ``initialCount`` (gateway/executor/stream.py)
+    streams: list[tuple[StreamedField, int]] = field(default_factory=list)
 
     @property
     def document(self) -> DocumentNode:
@@ -352,6 +356,8 @@ class Gateway:
         deferred = run.operation.deferred
         if deferred is not None and request.stream_deferred:
             active = active_fragments(deferred, run.coerced)
+            if run.streams:
+                return await self._process_streamed(run, deferred, active)
             if active and run.operation.kind == "query":
                 return await self._process_incremental(run, deferred, active)
             if active:  # a mutation runs once: its complete response is cut
@@ -363,6 +369,33 @@ class Gateway:
         if deferred is None or not result.executed:
             return result
         return replace(result, deferred=deferred)
+
+    async def _process_streamed(
+        self, run: _Run, deferred: DeferredOperation, active: frozenset[int]
+    ) -> GatewayResult:
+        """An operation with active ``@stream`` fields runs once, whole (released, so masked and
+        audited, once); its response is cut: deferred fragments as a mutation's
+        (``split_whole``), then the streamed lists' later items out of the primary part into
+        ``items`` entries (gateway/executor/stream.py), sent in the first later part, before
+        the first deferred fragment's entries (tests/defer/cases/stream-and-defer)."""
+        result = await self._process_run(run)
+        if not result.executed:
+            return replace(result, deferred=deferred)
+        first, *rest = (
+            split_whole(result.response, deferred, active, run.coerced)
+            if active
+            else [result.response]
+        )
+        entries = cut_streams(first, run.streams)
+        rest = [_streamed_in(part, run.streams) for part in rest]
+        if entries and rest:  # ready together: one part, the items first (as Hive sends them)
+            incremental = [*entries, *rest[0].get("incremental", ())]
+            rest = [{"incremental": incremental, "hasNext": rest[0]["hasNext"]}, *rest[1:]]
+        elif entries:
+            first = {**first, "hasNext": True}
+            rest = [{"incremental": entries, "hasNext": False}]
+        later = _iterate(rest) if rest else None
+        return replace(result, response=first, deferred=deferred, later=later)
 
     async def _process_incremental(
         self, run: _Run, deferred: DeferredOperation, active: frozenset[int]
@@ -504,7 +537,8 @@ class Gateway:
             raise _RequestFailure([dict(_NEEDS_MULTIPART)], not_acceptable=True)
         raw_variables = dict(request.variables or {})
         coerced = self._coerce_variables(operation.node, raw_variables)
-        return _Run(request, prepared, operation, coerced, raw_variables)
+        streams = _streams(operation.deferred, coerced)
+        return _Run(request, prepared, operation, coerced, raw_variables, streams=streams)
 
     async def _process_secured(self, run: _Run, access: AccessControl) -> GatewayResult:
         """``_process`` under access control: authorize before planning, mask + audit after."""
@@ -962,6 +996,30 @@ async def _now(result: GatewayResult) -> GatewayResult:
 
 async def _released(release: Release) -> dict[str, Any]:
     return (await _guarded(release())).response
+
+
+def _streamed_in(part: dict[str, Any], streams: list[tuple[StreamedField, int]]) -> dict[str, Any]:
+    """A deferred part with the lists streamed inside its fragments cut: each fragment's entry
+    followed by its lists' later items (gateway/executor/stream.py)."""
+    incremental: list[dict[str, Any]] = []
+    for entry in part.get("incremental", ()):
+        incremental.append(entry)
+        incremental.extend(cut_streams(entry, streams, entry["path"]))
+    return {**part, "incremental": incremental} if "incremental" in part else part
+
+
+def _streams(
+    deferred: DeferredOperation | None, coerced: Mapping[str, Any]
+) -> list[tuple[StreamedField, int]]:
+    """The operation's active ``@stream`` fields with their ``initialCount`` (refused below 0)."""
+    if deferred is None or not deferred.streams:
+        return []
+    try:
+        return active_streams(deferred, coerced)
+    except NegativeInitialCount as bad:
+        raise _RequestFailure(
+            [{"message": str(bad), "extensions": {"code": BAD_USER_INPUT}}]
+        ) from None
 
 
 async def _iterate(parts: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

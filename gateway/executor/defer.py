@@ -44,7 +44,7 @@ def active_fragments(
 def has_targets(operation: DeferredOperation, index: int, data: Any) -> bool:
     """Whether fragment ``index`` applies to any object of ``data`` (its parent's response):
     a fragment on null objects, or under an empty list, sends nothing."""
-    return bool(_objects_at(data, operation.deferred[index].path))
+    return bool(objects_at(data, operation.deferred[index].path))
 
 
 def incremental_entries(
@@ -62,7 +62,7 @@ def incremental_entries(
     splitter = _Splitter(operation, variables or {})
     keys = splitter.keys(fragment.selections)
     entries: list[dict[str, Any]] = []
-    for path, target in _objects_at(response.get("data"), fragment.path):
+    for path, target in objects_at(response.get("data"), fragment.path):
         projected = splitter.project(target, [fragment.selections])
         if projected:
             entry: dict[str, Any] = {"data": projected, "path": list(path)}
@@ -126,15 +126,15 @@ def split_whole(
     return [primary, *({"incremental": e, "hasNext": i != last} for i, e in cut.items())]
 
 
-def _objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[Path, Any]]:
+def objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[Path, Any]]:
     """The objects reached from ``value`` by ``keys`` (lists expanded), with their paths."""
     if isinstance(value, list):
-        return [hit for i, item in enumerate(value) for hit in _objects_at(item, keys, (*path, i))]
+        return [hit for i, item in enumerate(value) for hit in objects_at(item, keys, (*path, i))]
     if not isinstance(value, dict):
         return []
     if not keys:
         return [(path, value)]
-    return _objects_at(value.get(keys[0]), keys[1:], (*path, keys[0]))
+    return objects_at(value.get(keys[0]), keys[1:], (*path, keys[0]))
 
 
 def _owner(

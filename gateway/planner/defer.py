@@ -1,13 +1,15 @@
-"""``@defer`` in operations: validated, stripped before planning, its fragments kept for the split.
+"""``@defer`` and ``@stream`` in operations: validated, stripped before planning, kept to split.
 
 The API schema itself does not declare ``@defer`` (introspection stays Apollo Gateway's); the
 engine validates operations against ``with_defer(api_schema)``, which adds graphql-core's
-``@defer`` definition and so its validation rules (static unique labels, not on a mutation's or
-subscription's root fields). Then ``strip_defer`` removes the directive, so planning, access control
+``@defer`` and ``@stream`` definitions and so their validation rules (static labels unique across
+both, not on a mutation's or subscription's root fields, ``@stream`` only on list fields). Then
+``strip_defer`` removes both directives, so planning, access control
 and response shaping see the plain operation and no subgraph is ever sent ``@defer``; the
-``DeferredOperation`` (fragments, their paths and labels) tells gateway/executor/defer.py how to
-cut the complete response into incremental-delivery parts; ``entity_anchor`` which fragments
-are planned as entity fetches on the primary part's objects. See docs/defer.md.
+``DeferredOperation`` (fragments, streamed fields, their paths and labels) tells
+gateway/executor/defer.py and gateway/executor/stream.py how to cut the response into
+incremental-delivery parts; ``entity_anchor`` which fragments are planned as entity fetches on
+the primary part's objects. See docs/defer.md.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from graphql import (
     GraphQLDeferDirective,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLStreamDirective,
     InlineFragmentNode,
     NameNode,
     OperationDefinitionNode,
@@ -42,10 +45,12 @@ from gateway.planner.builder import EntityAnchor
 from gateway.supergraph.model import Supergraph
 
 DEFER = "defer"
+STREAM = "stream"
+_INCREMENTAL = frozenset({DEFER, STREAM})
 
 
 def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
-    """``schema`` plus the ``@defer`` directive (the same type objects, for validation only)."""
+    """``schema`` plus ``@defer`` and ``@stream`` (the same type objects, for validation only)."""
     if schema.get_directive(DEFER) is not None:
         return schema
     return GraphQLSchema(
@@ -53,20 +58,20 @@ def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
         mutation=schema.mutation_type,
         subscription=schema.subscription_type,
         types=list(schema.type_map.values()),
-        directives=[*schema.directives, GraphQLDeferDirective],
+        directives=[*schema.directives, GraphQLDeferDirective, GraphQLStreamDirective],
         description=schema.description,
         assume_valid=True,
     )
 
 
 def has_defer(document: DocumentNode) -> bool:
-    """Whether any fragment of ``document`` carries ``@defer`` (cheap text-free walk)."""
+    """Whether ``document`` uses ``@defer`` or ``@stream`` (cheap text-free walk)."""
     found = False
 
     class _Find(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
             nonlocal found
-            if node.name.value == DEFER:
+            if node.name.value in _INCREMENTAL:
                 found = True
                 return Visitor.BREAK
             return None
@@ -76,11 +81,12 @@ def has_defer(document: DocumentNode) -> bool:
 
 
 def strip_defer(document: DocumentNode) -> DocumentNode:
-    """``document`` without its ``@defer`` directives (locations of everything else kept)."""
+    """``document`` without its ``@defer`` and ``@stream`` directives (locations of everything
+    else kept)."""
 
     class _Strip(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
-            return Visitor.REMOVE if node.name.value == DEFER else None
+            return Visitor.REMOVE if node.name.value in _INCREMENTAL else None
 
     stripped: DocumentNode = visit(document, _Strip())
     return stripped
@@ -109,35 +115,59 @@ class DeferredFragment:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamedField:
+    """One ``@stream`` list field: ``path`` the response keys from the root to it (its own key
+    last; lists in between expanded when the response is cut), its ``label``, and its
+    ``initialCount`` and ``if`` arguments as written (variables resolved per request)."""
+
+    label: str | None
+    path: tuple[str, ...]
+    initial_count: ValueNode | None
+    condition: ValueNode | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeferredOperation:
-    """An operation's deferred fragments (document order) and what splitting needs with them."""
+    """An operation's deferred fragments and streamed fields (document order) and what splitting
+    needs with them."""
 
     operation: OperationDefinitionNode
     fragments: Mapping[str, FragmentDefinitionNode]
     deferred: tuple[DeferredFragment, ...]
+    streams: tuple[StreamedField, ...] = ()
 
 
 def deferred_operation(
     document: DocumentNode, operation: OperationDefinitionNode
 ) -> DeferredOperation | None:
-    """The deferred fragments of ``operation`` (``document`` still carrying ``@defer``); None
-    when it defers nothing."""
+    """The deferred fragments and streamed fields of ``operation`` (``document`` still carrying
+    the directives); None when it uses neither."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     finder = _DeferredFinder(fragments)
     finder.walk(operation.selection_set, (), 0, frozenset())
-    if not finder.found:
+    if not finder.found and not finder.streams:
         return None
-    return DeferredOperation(operation, fragments, tuple(finder.found))
+    return DeferredOperation(operation, fragments, tuple(finder.found), tuple(finder.streams))
 
 
 class _DeferredFinder:
-    """Walks an operation (fragment spreads followed once per path) collecting ``@defer``s."""
+    """Walks an operation (fragment spreads followed once per path) collecting ``@defer``s and
+    ``@stream``s."""
 
     def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.fragments = fragments
         self.found: list[DeferredFragment] = []
+        self.streams: list[StreamedField] = []
+
+    def _note_stream(self, field: FieldNode, path: tuple[str, ...]) -> None:
+        stream = _directive(field, STREAM)
+        if stream is not None:
+            initial_count = _argument(stream, "initialCount")
+            self.streams.append(
+                StreamedField(_label(stream), path, initial_count, _argument(stream, "if"))
+            )
 
     def walk(
         self,
@@ -150,8 +180,9 @@ class _DeferredFinder:
     ) -> None:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                self._note_stream(selection, (*path, key))
                 if selection.selection_set is not None:
-                    key = selection.alias.value if selection.alias else selection.name.value
                     inside_field = (*above, selection)
                     self.walk(
                         selection.selection_set, (*path, key), depth, seen, inside_field, parent
@@ -188,8 +219,12 @@ class _DeferredFinder:
 
 
 def defer_directive(node: InlineFragmentNode | FragmentSpreadNode) -> DirectiveNode | None:
+    return _directive(node, DEFER)
+
+
+def _directive(node: SelectionNode, name: str) -> DirectiveNode | None:
     for directive in node.directives or ():
-        if directive.name.value == DEFER:
+        if directive.name.value == name:
             return directive
     return None
 
@@ -286,6 +321,8 @@ def _part(
             *(replace(d, selection_set=_filled(d.selection_set)) for d in definitions.values()),
         )
     )
+    # an inactive ``@stream`` (``if: false``) may remain on fields: no subgraph is sent it
+    filled, shape = strip_defer(filled), strip_defer(shape)
     return PartDocument(filled, shape, print_ast(filled))
 
 
