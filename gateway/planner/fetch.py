@@ -170,20 +170,7 @@ class _Assembler:
         )
         if group.is_entity:
             definitions.insert(0, _REPRESENTATIONS)
-            selection_set = SelectionSetNode(
-                selections=(
-                    FieldNode(
-                        name=NameNode(value="_entities"),
-                        arguments=(
-                            ArgumentNode(
-                                name=NameNode(value="representations"),
-                                value=VariableNode(name=NameNode(value="representations")),
-                            ),
-                        ),
-                        selection_set=selection_set,
-                    ),
-                )
-            )
+            selection_set = _under_entities(selection_set)
             requires = tuple(
                 RepresentationRule(
                     rule.type_condition,
@@ -210,6 +197,20 @@ class _Assembler:
             renames=group.renames,
             context_inputs=tuple(group.context_inputs),
         )
+
+
+def _under_entities(selection_set: SelectionSetNode) -> SelectionSetNode:
+    """``{ _entities(representations: $representations) { <selection_set> } }``."""
+    representations = ArgumentNode(
+        name=NameNode(value="representations"),
+        value=VariableNode(name=NameNode(value="representations")),
+    )
+    entities = FieldNode(
+        name=NameNode(value="_entities"),
+        arguments=(representations,),
+        selection_set=selection_set,
+    )
+    return SelectionSetNode(selections=(entities,))
 
 
 def _transitive_reduction(parents: dict[int, list[FetchGroup]]) -> dict[int, list[FetchGroup]]:
