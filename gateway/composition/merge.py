@@ -225,24 +225,23 @@ class Merger:
     def _check_external_strictness(
         self, parent: MergedType, name: str, fields: dict[str, SubgraphField], merged_type: str
     ) -> None:
-        """An ``@external`` declaration may not promise more than the field gives (both npm
-        composers refuse): a non-null external where the field can be null, and, in a
-        Federation 2 subgraph, an external key field of an extension whose type is not the
-        resolving subgraphs' (a Federation 1 one may differ in nullability, as The Guild's
-        composer merges it)."""
-        resolved = {f.type for f in fields.values() if not f.external}
+        """External declarations the merged type cannot honour, refused as both npm composers
+        do: a Federation 1 non-key ``@external`` that is non-null where the field can be null,
+        and a Federation 2 extension's ``@external`` key field that is nullable where the
+        resolving subgraphs make it non-null (a stricter one is accepted, and a Federation 1
+        key field may differ, as The Guild's composer merges it)."""
+        resolved = [f.type for f in fields.values() if not f.external]
         for graph, f in fields.items():
             fed2 = self.composition.subgraphs[graph].fed2
-            if not f.external or (fed2 and not is_fake_external(f)):
-                continue  # a Federation 2 external proper: checked where the type is merged
-            stricter = f.type != merged_type and (
-                merge_types([merged_type, f.type], output=True, is_subtype=self.is_subtype)
-                == merged_type
-            )
-            fake_mismatch = (
-                is_fake_external(f) and fed2 and bool(resolved) and f.type not in resolved
-            )
-            if stricter or fake_mismatch:
+            if not f.external:
+                continue
+            if is_fake_external(f):
+                wider = bool(resolved) and fed2 and f.type not in resolved
+                wider = wider and self._wider(f.type, resolved)
+            else:
+                wider = False
+            stricter = not fed2 and not is_fake_external(f) and self._wider(merged_type, [f.type])
+            if stricter or wider:
                 self.errors.append(
                     error(
                         E.EXTERNAL_TYPE_MISMATCH,
@@ -253,6 +252,13 @@ class Merger:
                         name,
                     )
                 )
+
+    def _wider(self, wide: str, types: list[str]) -> bool:
+        """``wide`` is a strict supertype of every one of ``types`` (less non-null)."""
+        return all(
+            wide != t and merge_types([wide, t], output=True, is_subtype=self.is_subtype) == wide
+            for t in types
+        )
 
     def _merge_field(
         self, parent: MergedType, name: str, fields: dict[str, SubgraphField]
