@@ -1134,8 +1134,16 @@ class _Planner:
             return None
         if entry.used_overridden and not for_key:
             return None
-        if (entry.requires is not None or entry.context_arguments) and not for_key:
+        if entry.context_arguments and not for_key:
             return None  # asked in an entity fetch that receives what it needs
+        # A @requires field too, unless every required field is @provides-d on this path: then
+        # the subgraph has the values itself (as Apollo plans it).
+        if (
+            entry.requires is not None
+            and not for_key
+            and (provided is None or not self._supplies(graph, type_name, entry.requires, provided))
+        ):
+            return None
         return entry
 
     def _estimate_field(
