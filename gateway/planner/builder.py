@@ -956,10 +956,14 @@ class _Planner:
             for key_field in key_fields:
                 if isinstance(key_field, Field) and key_field.response_key not in rule.key:
                     rule.key.append(key_field.response_key)
-            fragment = add_fragment(group.selections, hop.graph_type)
+            target = add_fragment(group.selections, hop.graph_type).selections
+            if at.conditions:
+                # The group may also serve unconditional fields: keep these under their
+                # conditions (fetch.py drops the fragment where the whole fetch has them).
+                target = add_fragment(target, None, at.conditions).selections
             at = _At(
                 group=group,
-                target=fragment.selections,
+                target=target,
                 parent_type=hop.graph_type,
                 path=at.path,
                 provided=None,

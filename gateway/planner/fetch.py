@@ -38,7 +38,7 @@ from gateway.planner.plan import (
     RequiredSelection,
     SequenceNode,
 )
-from gateway.planner.selections import Field, Selection, to_selection_set
+from gateway.planner.selections import Field, Fragment, Selection, to_selection_set
 
 if TYPE_CHECKING:
     from gateway.planner.builder import FetchGroup
@@ -142,7 +142,10 @@ class _Assembler:
         return FlattenNode(path=group.path, node=fetch) if group.is_entity else fetch
 
     def _fetch(self, group: FetchGroup) -> FetchNode:
-        selection_set = to_selection_set(group.selections)
+        selections = group.selections
+        if group.is_entity:
+            selections = _unwrap_common(selections, _common_conditions(group))
+        selection_set = to_selection_set(selections)
         used = _variables_in(selection_set)
         definitions = [self.variables[name] for name in self.variables if name in used]
         name = None
@@ -272,6 +275,29 @@ def _common_conditions(group: FetchGroup) -> frozenset[Condition]:
     for conditions in group.condition_sets[1:]:
         common &= set(conditions)
     return frozenset(common)
+
+
+def _unwrap_common(selections: list[Selection], common: frozenset[Condition]) -> list[Selection]:
+    """An entity fetch's type fragments, less the conditional fragments directly inside them
+    whose conditions the whole fetch sits under (its Condition node decides those already)."""
+    result: list[Selection] = []
+    for selection in selections:
+        if not isinstance(selection, Fragment):
+            result.append(selection)
+            continue
+        inner: list[Selection] = []
+        for child in selection.selections:
+            if (
+                isinstance(child, Fragment)
+                and child.type_condition is None
+                and child.conditions
+                and set(child.conditions) <= common
+            ):
+                inner.extend(child.selections)
+            else:
+                inner.append(child)
+        result.append(Fragment(selection.type_condition, selection.conditions, inner))
+    return result
 
 
 def _wrap(node: PlanNode | None, conditions: frozenset[Condition]) -> PlanNode | None:
