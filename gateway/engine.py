@@ -33,23 +33,27 @@ from graphql.execution.values import get_variable_values
 
 from gateway.auth.access import AccessControl, PreparedAccess
 from gateway.auth.principal import ANONYMOUS, Principal
-from gateway.errors import ErrorDict, GatewayError
-from gateway.executor.defer import active_fragments, split_whole
-from gateway.executor.execute import PlanExecutor
+from gateway.errors import ErrorDict, GatewayError, PlanningError
+from gateway.executor.defer import active_fragments, entity_seed, split_whole
+from gateway.executor.execute import ExecutionState, PlanExecutor
 from gateway.executor.incremental import DeferredParts
 from gateway.executor.lean_transport import LeanTransport
 from gateway.executor.response import ResponseShaper
+from gateway.executor.stream import NegativeInitialCount, active_streams, cut_streams
 from gateway.executor.transport import SubgraphTransport
 from gateway.gc_tuning import note_eviction
 from gateway.limits.checks import OperationLimits
 from gateway.limits.errors import LimitExceeded
 from gateway.planner import build_query_plan
+from gateway.planner.builder import EntityAnchor, build_entity_plan
 from gateway.planner.defer import (
     DeferredDocuments,
     DeferredOperation,
     PartDocument,
+    StreamedField,
     deferred_documents,
     deferred_operation,
+    entity_anchor,
     has_defer,
     strip_defer,
     with_defer,
@@ -120,6 +124,10 @@ class _PreparedOperation:
     deferred: DeferredOperation | None = None
     #: its parts' own operations, by the set of fragments active (gateway/planner/defer.py)
     parts: dict[frozenset[int], _Parts] = field(default_factory=dict)
+    #: a primary part: the positions whose key it also fetches for its deferred parts
+    anchors: tuple[EntityAnchor, ...] = ()
+    #: a deferred part planned as entity fetches on the primary part's objects there
+    entity: EntityAnchor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +209,10 @@ class _Run:
     operation: _PreparedOperation
     coerced: dict[str, Any]
     raw_variables: dict[str, Any]
+    #: a primary part: set to its raw data once fetched; a deferred entity part: awaited
+    seed: asyncio.Future[Any] | None = None
+    #: its active ``@stream`` fields and their ``initialCount`` (gateway/executor/stream.py)
+    streams: list[tuple[StreamedField, int]] = field(default_factory=list)
 
     @property
     def document(self) -> DocumentNode:
@@ -261,9 +273,7 @@ class Gateway:
         #: authorization, masking and audit (None: an open gateway without auth directives)
         self.access = access
         self._access_shapers: LruCache[Any, ResponseShaper] = LruCache(plan_cache_size)
-        self._plans: LruCache[tuple[str, str | None, frozenset[str], Any], QueryPlan] = LruCache(
-            plan_cache_size
-        )
+        self._plans: LruCache[tuple[Any, ...], QueryPlan] = LruCache(plan_cache_size)
         self._static_labels = frozenset(override_labels)
         self._percent_labels = tuple(
             (label, float(match.group(1)))
@@ -346,6 +356,8 @@ class Gateway:
         deferred = run.operation.deferred
         if deferred is not None and request.stream_deferred:
             active = active_fragments(deferred, run.coerced)
+            if run.streams:
+                return await self._process_streamed(run, deferred, active)
             if active and run.operation.kind == "query":
                 return await self._process_incremental(run, deferred, active)
             if active:  # a mutation runs once: its complete response is cut
@@ -358,26 +370,57 @@ class Gateway:
             return result
         return replace(result, deferred=deferred)
 
+    async def _process_streamed(
+        self, run: _Run, deferred: DeferredOperation, active: frozenset[int]
+    ) -> GatewayResult:
+        """An operation with active ``@stream`` fields runs once, whole (released, so masked and
+        audited, once); its response is cut: deferred fragments as a mutation's
+        (``split_whole``), then the streamed lists' later items out of the primary part into
+        ``items`` entries (gateway/executor/stream.py), sent in the first later part, before
+        the first deferred fragment's entries (tests/defer/cases/stream-and-defer)."""
+        result = await self._process_run(run)
+        if not result.executed:
+            return replace(result, deferred=deferred)
+        first, *rest = (
+            split_whole(result.response, deferred, active, run.coerced)
+            if active
+            else [result.response]
+        )
+        entries = cut_streams(first, run.streams)
+        rest = [_streamed_in(part, run.streams) for part in rest]
+        if entries and rest:  # ready together: one part, the items first (as Hive sends them)
+            incremental = [*entries, *rest[0].get("incremental", ())]
+            rest = [{"incremental": incremental, "hasNext": rest[0]["hasNext"]}, *rest[1:]]
+        elif entries:
+            first = {**first, "hasNext": True}
+            rest = [{"incremental": entries, "hasNext": False}]
+        later = _iterate(rest) if rest else None
+        return replace(result, response=first, deferred=deferred, later=later)
+
     async def _process_incremental(
         self, run: _Run, deferred: DeferredOperation, active: frozenset[int]
     ) -> GatewayResult:
         """The primary part as the response, the deferred parts as ``later``: every part's own
         operation starts now, the primary is released first (gateway/executor/incremental.py)."""
         parts = self._parts(run.operation, deferred, active)
+        seed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
         async def run_part(index: int) -> Callable[[], Awaitable[dict[str, Any]]]:
-            part = self._part_run(run, parts.documents.fragments[index], parts.fragments[index])
+            documents = parts.documents.fragments[index]
+            part = self._part_run(run, documents, parts.fragments[index], seed)
             release = await self._executed(part)
             return lambda: _released(release)
 
         later = DeferredParts(deferred, parts.documents, run.coerced, run_part)
         try:
-            primary = await _guarded(
-                self._process_run(self._part_run(run, parts.documents.primary, parts.primary))
-            )
+            primary_run = self._part_run(run, parts.documents.primary, parts.primary, seed)
+            primary = await _guarded(self._process_run(primary_run))
         except BaseException:
             later.cancel()
             raise
+        finally:
+            if not seed.done():  # not fetched (refused, failed): entity parts find no object
+                seed.set_result({})
         if not primary.executed or not later.applies_to(primary.response.get("data")):
             later.cancel()
             return replace(primary, deferred=deferred)
@@ -391,15 +434,45 @@ class Gateway:
         parts = operation.parts.get(active)
         if parts is None:
             documents = deferred_documents(deferred, active)
+            anchors = self._entity_anchors(deferred, documents)
             parts = _Parts(
                 documents,
-                self._prepare_part(documents.primary),
-                {i: self._prepare_part(d) for i, d in documents.fragments.items()},
+                self._prepare_part(documents.primary, anchors=tuple(anchors.values())),
+                {
+                    i: self._prepare_part(d, entity=anchors.get(i))
+                    for i, d in documents.fragments.items()
+                },
             )
             operation.parts[active] = parts
         return parts
 
-    def _prepare_part(self, part: PartDocument) -> _PreparedDocument:
+    def _entity_anchors(
+        self, deferred: DeferredOperation, documents: DeferredDocuments
+    ) -> dict[int, EntityAnchor]:
+        """The fragments the primary part encloses whose objects are entities: planned as
+        entity fetches on the primary's objects (the others re-read their path from the root)."""
+        anchors: dict[int, EntityAnchor] = {}
+        if self._planner is not build_query_plan:
+            return anchors
+        for index, parent in documents.parents.items():
+            anchor = entity_anchor(self.supergraph, deferred, index) if parent is None else None
+            if anchor is None:
+                continue
+            part = documents.fragments[index]
+            try:
+                build_entity_plan(self.supergraph, part.plan, None, anchor)
+            except (PlanningError, GraphQLError):
+                continue  # not plannable from that key: re-read from the root
+            anchors[index] = anchor
+        return anchors
+
+    def _prepare_part(
+        self,
+        part: PartDocument,
+        *,
+        anchors: tuple[EntityAnchor, ...] = (),
+        entity: EntityAnchor | None = None,
+    ) -> _PreparedDocument:
         node = part.operation
         shaper = ResponseShaper(self.supergraph.api_schema, part.shape, part.shape_operation)
         name = node.name.value if node.name else None
@@ -408,15 +481,22 @@ class Gateway:
             kind=node.operation.value,
             shaper=shaper,
             needs_subgraphs=not shaper.only_introspection,
+            anchors=anchors,
+            entity=entity,
         )
         return _PreparedDocument(part.plan, None, {name: operation})
 
     @staticmethod
-    def _part_run(run: _Run, part: PartDocument, prepared: _PreparedDocument) -> _Run:
+    def _part_run(
+        run: _Run,
+        part: PartDocument,
+        prepared: _PreparedDocument,
+        seed: asyncio.Future[Any] | None = None,
+    ) -> _Run:
         """``run`` for one part's operation (its text the query: plan and shaper cache key)."""
         (operation,) = prepared.operations.values()
         request = replace(run.request, query=part.text)
-        return _Run(request, prepared, operation, run.coerced, run.raw_variables)
+        return _Run(request, prepared, operation, run.coerced, run.raw_variables, seed)
 
     async def _process_run(self, run: _Run) -> GatewayResult:
         request = run.request
@@ -427,8 +507,15 @@ class Gateway:
         covered: Any = ()
         errors: list[ErrorDict] = []
         if operation.needs_subgraphs:
-            plan = self._plan(request.query, run.document, request.operation_name, operation.node)
-            state = await self._executor.execute(plan, run.coerced)
+            plan = self._plan(
+                request.query,
+                run.document,
+                request.operation_name,
+                operation.node,
+                anchors=operation.anchors,
+                entity=operation.entity,
+            )
+            state = await self._execute_plan(run, plan, run.coerced)
             raw, covered, errors = state.data, state.covered, state.errors
         data, shaping_errors = operation.shaper.shape(
             raw, run.coerced, raw_variables=run.raw_variables, covered=covered
@@ -450,7 +537,8 @@ class Gateway:
             raise _RequestFailure([dict(_NEEDS_MULTIPART)], not_acceptable=True)
         raw_variables = dict(request.variables or {})
         coerced = self._coerce_variables(operation.node, raw_variables)
-        return _Run(request, prepared, operation, coerced, raw_variables)
+        streams = _streams(operation.deferred, coerced)
+        return _Run(request, prepared, operation, coerced, raw_variables, streams=streams)
 
     async def _process_secured(self, run: _Run, access: AccessControl) -> GatewayResult:
         """``_process`` under access control: authorize before planning, mask + audit after."""
@@ -508,9 +596,17 @@ class Gateway:
         rewritten, node = guarded.authorized.document, guarded.authorized.operation
         if run.operation.needs_subgraphs and rewritten is not None and node is not None:
             name = node.name.value if node.name else None
-            plan = self._plan(run.request.query, rewritten, name, node, variant=guarded.plan_key)
+            plan = self._plan(
+                run.request.query,
+                rewritten,
+                name,
+                node,
+                variant=guarded.plan_key,
+                anchors=run.operation.anchors,
+                entity=run.operation.entity,
+            )
             # the caller's variables with its cursors unsealed (access control's hook)
-            state = await self._executor.execute(plan, dict(guarded.variables))
+            state = await self._execute_plan(run, plan, dict(guarded.variables))
             raw = state.data
             covered.extend(state.covered)
             errors.extend(state.errors)
@@ -519,6 +615,20 @@ class Gateway:
             raw, run.coerced, raw_variables=run.raw_variables, covered=covered
         )
         return raw, data, [*guarded.errors, *errors, *shaping_errors]
+
+    async def _execute_plan(
+        self, run: _Run, plan: QueryPlan, variables: Mapping[str, Any]
+    ) -> ExecutionState:
+        """Run ``plan``; a deferred entity part from the primary part's objects (awaited), a
+        primary part handing its raw data to those parts."""
+        data = None
+        entity = run.operation.entity
+        if entity is not None and run.seed is not None:
+            data = entity_seed(await asyncio.shield(run.seed), entity)
+        state = await self._executor.execute(plan, variables, data)
+        if entity is None and run.seed is not None and not run.seed.done():
+            run.seed.set_result(state.data)
+        return state
 
     def _authorized_shaper(self, run: _Run, guarded: PreparedAccess) -> ResponseShaper:
         """The client's shaper, or one without refused type conditions (cached per rewrite)."""
@@ -640,6 +750,7 @@ class Gateway:
                         deferred.deferred[i].label,
                         print_ast(deferred.deferred[i].selections),
                         self._part_plan(part, parts.fragments[i], principal) or QueryPlan(None),
+                        ("Primary",) if _entity_of(parts.fragments[i]) is not None else (),
                     )
                     for i, part in documents.fragments.items()
                 ),
@@ -653,7 +764,15 @@ class Gateway:
         if not operation.needs_subgraphs:
             return None
         name = operation.node.name.value if operation.node.name else None
-        return self._query_plan(part.text, part.plan, name, operation.node, principal)
+        return self._query_plan(
+            part.text,
+            part.plan,
+            name,
+            operation.node,
+            principal,
+            anchors=operation.anchors,
+            entity=operation.entity,
+        )
 
     def _query_plan(
         self,
@@ -662,9 +781,14 @@ class Gateway:
         operation_name: str | None,
         operation: OperationDefinitionNode,
         principal: Principal | None,
+        *,
+        anchors: tuple[EntityAnchor, ...] = (),
+        entity: EntityAnchor | None = None,
     ) -> QueryPlan | None:
         if self.access is None:
-            return self._plan(query, document, operation_name, operation)
+            return self._plan(
+                query, document, operation_name, operation, anchors=anchors, entity=entity
+            )
         guarded = self.access.prepare(principal or ANONYMOUS, query, document, operation, {})
         if guarded.rejection:
             first = guarded.rejection[0]
@@ -673,7 +797,9 @@ class Gateway:
         if rewritten is None or node is None:
             return None
         name = node.name.value if node.name else None
-        return self._plan(query, rewritten, name, node, variant=guarded.plan_key)
+        return self._plan(
+            query, rewritten, name, node, variant=guarded.plan_key, anchors=anchors, entity=entity
+        )
 
     def _prepare_document(
         self, query: str, principal: Principal | None = None
@@ -773,15 +899,28 @@ class Gateway:
         node: OperationDefinitionNode,
         *,
         variant: Any = None,
+        anchors: tuple[EntityAnchor, ...] = (),
+        entity: EntityAnchor | None = None,
     ) -> QueryPlan:
+        """The plan (cached); ``anchors``/``entity``: a deferring operation's parts (see
+        ``_entity_anchors``)."""
         labels = self._active_labels()
-        key = (query, operation_name, labels, variant)
+        key = (query, operation_name, labels, variant, anchors, entity)
         plan = self._plans.get(key)
         if self.on_plan_cache is not None:
             self.on_plan_cache(plan is not None)
         if plan is None:
             name = node.name.value if node.name else operation_name
-            plan = self._planner(self.supergraph, document, name, override_labels=labels)
+            if entity is not None:
+                plan = build_entity_plan(
+                    self.supergraph, document, name, entity, override_labels=labels
+                )
+            elif anchors:
+                plan = build_query_plan(
+                    self.supergraph, document, name, override_labels=labels, anchors=anchors
+                )
+            else:
+                plan = self._planner(self.supergraph, document, name, override_labels=labels)
             if self._merge_fetches:
                 plan = merge_fetches(plan)
             if self.plan_validator is not None:
@@ -857,6 +996,30 @@ async def _now(result: GatewayResult) -> GatewayResult:
 
 async def _released(release: Release) -> dict[str, Any]:
     return (await _guarded(release())).response
+
+
+def _streamed_in(part: dict[str, Any], streams: list[tuple[StreamedField, int]]) -> dict[str, Any]:
+    """A deferred part with the lists streamed inside its fragments cut: each fragment's entry
+    followed by its lists' later items (gateway/executor/stream.py)."""
+    incremental: list[dict[str, Any]] = []
+    for entry in part.get("incremental", ()):
+        incremental.append(entry)
+        incremental.extend(cut_streams(entry, streams, entry["path"]))
+    return {**part, "incremental": incremental} if "incremental" in part else part
+
+
+def _streams(
+    deferred: DeferredOperation | None, coerced: Mapping[str, Any]
+) -> list[tuple[StreamedField, int]]:
+    """The operation's active ``@stream`` fields with their ``initialCount`` (refused below 0)."""
+    if deferred is None or not deferred.streams:
+        return []
+    try:
+        return active_streams(deferred, coerced)
+    except NegativeInitialCount as bad:
+        raise _RequestFailure(
+            [{"message": str(bad), "extensions": {"code": BAD_USER_INPUT}}]
+        ) from None
 
 
 async def _iterate(parts: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
@@ -963,3 +1126,8 @@ def _request_error(error: GraphQLError, code: str) -> ErrorDict:
         result["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
     result["extensions"] = {"code": code}
     return result
+
+
+def _entity_of(prepared: _PreparedDocument) -> EntityAnchor | None:
+    (operation,) = prepared.operations.values()
+    return operation.entity

@@ -6,11 +6,13 @@ Hive Gateway 2.15.1, our oracle — delivers a fragment: one ``incremental`` ent
 ``path``, ``label``, ``errors``) per object the fragment applies to (lists expanded, null objects
 and objects outside its type condition skipped). An error of that response travels with its
 entry only, so a failure there degrades that part only. The parts around the entries and their
-order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's.
+order are gateway/executor/incremental.py's; the bytes gateway/http/multipart.py's. A fragment
+planned as entity fetches on the primary's objects starts from a copy of them (``entity_seed``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +25,7 @@ from graphql import (
     value_from_ast,
 )
 
+from gateway.planner.builder import EntityAnchor
 from gateway.planner.defer import DeferredFragment, DeferredOperation, defer_directive
 
 Path = tuple[str | int, ...]
@@ -41,7 +44,7 @@ def active_fragments(
 def has_targets(operation: DeferredOperation, index: int, data: Any) -> bool:
     """Whether fragment ``index`` applies to any object of ``data`` (its parent's response):
     a fragment on null objects, or under an empty list, sends nothing."""
-    return bool(_objects_at(data, operation.deferred[index].path))
+    return bool(objects_at(data, operation.deferred[index].path))
 
 
 def incremental_entries(
@@ -59,7 +62,7 @@ def incremental_entries(
     splitter = _Splitter(operation, variables or {})
     keys = splitter.keys(fragment.selections)
     entries: list[dict[str, Any]] = []
-    for path, target in _objects_at(response.get("data"), fragment.path):
+    for path, target in objects_at(response.get("data"), fragment.path):
         projected = splitter.project(target, [fragment.selections])
         if projected:
             entry: dict[str, Any] = {"data": projected, "path": list(path)}
@@ -123,15 +126,15 @@ def split_whole(
     return [primary, *({"incremental": e, "hasNext": i != last} for i, e in cut.items())]
 
 
-def _objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[Path, Any]]:
+def objects_at(value: Any, keys: Sequence[str], path: Path = ()) -> list[tuple[Path, Any]]:
     """The objects reached from ``value`` by ``keys`` (lists expanded), with their paths."""
     if isinstance(value, list):
-        return [hit for i, item in enumerate(value) for hit in _objects_at(item, keys, (*path, i))]
+        return [hit for i, item in enumerate(value) for hit in objects_at(item, keys, (*path, i))]
     if not isinstance(value, dict):
         return []
     if not keys:
         return [(path, value)]
-    return _objects_at(value.get(keys[0]), keys[1:], (*path, keys[0]))
+    return objects_at(value.get(keys[0]), keys[1:], (*path, keys[0]))
 
 
 def _owner(
@@ -216,3 +219,30 @@ class _Splitter:
             for key, subsets in fields.items()
             if key in value
         }
+
+
+def entity_seed(primary_data: Any, anchor: EntityAnchor) -> dict[str, Any]:
+    """What a fragment planned as entity fetches starts from: the primary part's raw objects at
+    ``anchor.path`` (its ``__typename`` and key fields, the way there with the ``__typename``s
+    type conditions read), copied so its fetches never change the primary's response."""
+    keep = {"__typename"} | {
+        s.name.value for s in anchor.key.selections if isinstance(s, FieldNode)
+    }
+
+    def project(value: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(value, list):
+            return [project(item, path) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if not path:  # the position's type is an object type: every object there is one
+            return {
+                "__typename": anchor.type_name,
+                **{k: copy.deepcopy(v) for k, v in value.items() if k in keep},
+            }
+        out = {"__typename": value["__typename"]} if "__typename" in value else {}
+        if path[0] in value:
+            out[path[0]] = project(value[path[0]], path[1:])
+        return out
+
+    seed = project(primary_data, anchor.path)
+    return seed if isinstance(seed, dict) else {}

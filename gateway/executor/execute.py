@@ -9,7 +9,7 @@ data to the client's operation (and null propagation) is ``response.py``'s job.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from gateway.executor.representations import (
     paths_of_objects_at,
 )
 from gateway.executor.transport import SubgraphTransport, malformed_response
-from gateway.planner.aliasing import undo_aliases
+from gateway.planner.aliasing import restore_path, undo_aliases
 from gateway.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -88,9 +88,12 @@ class PlanExecutor:
         )
         self._representations = RepresentationBuilder(supergraph.possible_types)
 
-    async def execute(self, plan: QueryPlan, variables: Mapping[str, Any]) -> ExecutionState:
-        """Run ``plan`` with the coerced ``variables``; subgraph failures become errors."""
-        state = ExecutionState(variables=variables)
+    async def execute(
+        self, plan: QueryPlan, variables: Mapping[str, Any], data: dict[str, Any] | None = None
+    ) -> ExecutionState:
+        """Run ``plan`` with the coerced ``variables``; subgraph failures become errors.
+        ``data``: objects another plan fetched, which this one's entity fetches start from."""
+        state = ExecutionState(variables=variables, data={} if data is None else data)
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -186,8 +189,9 @@ class PlanExecutor:
         state: ExecutionState,
     ) -> None:
         for error in errors:
-            path = error.get("path")
-            usable = _usable_path(path)
+            usable = _usable_path(error.get("path"))
+            if usable is not None:
+                usable = restore_path(usable, node.renames)
             state.add_error(_downstream_error(error, node.service, usable), usable or ())
         if data is not None:
             undo_aliases(data, node.renames)
@@ -290,7 +294,7 @@ class PlanExecutor:
             object_paths = paths_of_objects_at(state.data, part.path)
             for error in errors:
                 self._add_entity_error(
-                    error, node.service, part.path, object_paths, representations.owners, state
+                    error, node, part.path, object_paths, representations.owners, state
                 )
 
     async def _merged_fetch(self, node: MergedFetchNode, state: ExecutionState) -> None:
@@ -383,7 +387,7 @@ class PlanExecutor:
     def _add_entity_error(
         self,
         error: dict[str, Any],
-        service: str,
+        node: FetchNode,
         flatten_path: tuple[PathElement, ...],
         object_paths: list[ResponsePath],
         owners: list[list[int]],
@@ -397,14 +401,14 @@ class PlanExecutor:
             and isinstance(path[1], int)
             and 0 <= path[1] < len(owners)
         ):
-            rest = path[2:]
+            rest = restore_path(path[2:], node.renames)
             for owner in owners[path[1]]:
                 client_path = (*object_paths[owner], *rest)
-                state.add_error(_downstream_error(error, service, client_path), client_path)
+                state.add_error(_downstream_error(error, node.service, client_path), client_path)
             return
         # No usable path: like Apollo Gateway, the client error carries none; the flatten path
         # still marks which fields the error explains.
-        state.add_error(_downstream_error(error, service, None), flatten_path)
+        state.add_error(_downstream_error(error, node.service, None), flatten_path)
 
 
 @dataclass(slots=True)
@@ -453,19 +457,9 @@ def _errors_by_part(
     every part when the answer has no data (each separate request would have reported it);
     beside data it is reported once, with the first part.
     """
-    owner = _part_owners(working)
-    by_part: list[list[dict[str, Any]]] = [[] for _ in working]
-    for error in errors:
-        path = _usable_path(error.get("path"))
-        owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
-        if path is None or owning is None:
-            for part_errors in by_part[:1] if has_data else by_part:
-                part_errors.append(error)
-            continue
-        if working[owning][1] is not None:
-            error = {**error, "path": ["_entities", *path[1:]]}
-        by_part[owning].append(error)
-    return by_part
+    return _assign_errors(
+        errors, _part_owners(working), len(working), has_data, lambda i: working[i][1] is not None
+    )
 
 
 def _errors_by_alias(
@@ -474,8 +468,21 @@ def _errors_by_alias(
     """Each error of a batched contextual fetch, given to the value set whose ``_<i>`` its path
     starts with (as ``["_entities", ...]``, the path its own request would have given); an
     error naming none goes to the first set beside data, to every set without data."""
-    by_part: list[list[dict[str, Any]]] = [[] for _ in range(count)]
     owner = {batch_alias(index): index for index in range(count)}
+    return _assign_errors(errors, owner, count, has_data, lambda _: True)
+
+
+def _assign_errors(
+    errors: list[dict[str, Any]],
+    owner: dict[str, int],
+    count: int,
+    has_data: bool,
+    entity_part: Callable[[int], bool],
+) -> list[list[dict[str, Any]]]:
+    """Errors of one answer to several parts, by the part owning the first key of their path
+    (an entity part's path becomes ``["_entities", ...]``); an error naming no part goes to the
+    first part beside data, to every part without data."""
+    by_part: list[list[dict[str, Any]]] = [[] for _ in range(count)]
     for error in errors:
         path = _usable_path(error.get("path"))
         owning = owner.get(path[0]) if path and isinstance(path[0], str) else None
@@ -483,7 +490,9 @@ def _errors_by_alias(
             for part_errors in by_part[:1] if has_data else by_part:
                 part_errors.append(error)
             continue
-        by_part[owning].append({**error, "path": ["_entities", *path[1:]]})
+        if entity_part(owning):
+            error = {**error, "path": ["_entities", *path[1:]]}
+        by_part[owning].append(error)
     return by_part
 
 

@@ -2,7 +2,8 @@
 
 An operation with active ``@defer`` fragments is cut into one operation per part
 (gateway/planner/defer.py ``deferred_documents``). ``DeferredParts`` starts every fragment's
-operation at once, next to the primary one, so a slow subgraph behind a deferred fragment never
+operation at once, next to the primary one (one planned as entity fetches on the primary's
+objects waits for those: gateway/engine.py), so a slow subgraph behind a deferred fragment never
 delays the primary part; the engine runs the primary itself and, once it is released, iterates
 ``parts()``. A fragment's part is yielded when its operation has finished and the part of the
 fragment enclosing it has been sent (nested defers after their parent), in the order the

@@ -4,8 +4,9 @@ Two fields may share a response key in the client's operation and still be inval
 operation sent to one subgraph: ``... on Car { size } ... on Boat { size }`` where that subgraph
 types ``Car.size`` as ``Int!`` and ``Boat.size`` as ``Int`` (the supergraph says ``Int`` for both).
 The planner aliases every shape but the first (``size__jj1``) and records a ``KeyRename``; the
-executor moves each value back to its response key before merging (``undo_aliases``), so nothing
-after the fetch sees the alias.
+executor moves each value back to its response key before merging (``undo_aliases``) and puts the
+response key back into the paths of the subgraph's errors (``restore_path``), so nothing after the
+fetch sees the alias.
 """
 
 from __future__ import annotations
@@ -147,6 +148,25 @@ def undo_aliases(data: Any, renames: tuple[KeyRename, ...]) -> None:
                 existing.update(value)
             else:
                 obj[rename.response_key] = value
+
+
+def restore_path(
+    path: tuple[str | int, ...], renames: tuple[KeyRename, ...]
+) -> tuple[str | int, ...]:
+    """A subgraph error's path (from the fetch's root, or from one entity) with every aliased-apart
+    key put back to its response key: the client never sees ``size__jj1``."""
+    if not renames:
+        return path
+    aliases = {(rename.path, rename.alias): rename.response_key for rename in renames}
+    restored: list[str | int] = []
+    sent: tuple[str, ...] = ()
+    for element in path:
+        if isinstance(element, str):
+            restored.append(aliases.get((sent, element), element))
+            sent = (*sent, element)
+        else:
+            restored.append(element)
+    return tuple(restored)
 
 
 def _objects_at(value: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -80,12 +80,22 @@ def build_query_plan(
     operation_name: str | None = None,
     *,
     override_labels: frozenset[str] = frozenset(),
+    anchors: tuple[EntityAnchor, ...] = (),
 ) -> QueryPlan:
-    """Plan ``operation_name`` of ``document`` (validated against ``supergraph.api_schema``)."""
+    """Plan ``operation_name`` of ``document`` (validated against ``supergraph.api_schema``).
+
+    ``anchors``: positions whose objects a deferred part will fetch as entities
+    (``build_entity_plan``): their ``__typename`` and key fields are fetched too (never shaped
+    into the response: the client did not ask for them)."""
     operation = select_operation(document, operation_name)
     planner = _Planner(supergraph, override_labels)
     kind = operation.operation.value  # "query", "mutation" or "subscription"
-    planner.plan_root(normalize(document, operation), kind)
+    selections = normalize(document, operation)
+    for anchor in anchors:
+        for target in _targets_at(selections, anchor.path):
+            add_typename(target)
+            _merge_into(target, fields_from_selection_set(anchor.key, planner._field_sets))
+    planner.plan_root(selections, kind)
     planner.supply_requires_unconditionally()
     root_type = planner.root_type(kind)
     for group in planner.groups:
@@ -95,6 +105,97 @@ def build_query_plan(
     return assemble_plan(
         planner.groups, planner.root_groups, kind, operation.variable_definitions or (), name
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EntityAnchor:
+    """A deferred fragment planned as entity fetches on the primary part's objects.
+
+    ``path`` is the response keys to the objects (lists expanded), ``type_name`` their type
+    (an entity), ``service`` the subgraph whose resolvable ``key`` the primary part fetches."""
+
+    path: tuple[str, ...]
+    type_name: str
+    service: str
+    key: SelectionSetNode
+
+
+def build_entity_plan(
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None,
+    anchor: EntityAnchor,
+    *,
+    override_labels: frozenset[str] = frozenset(),
+) -> QueryPlan:
+    """Plan the selections of ``document`` at ``anchor.path`` as entity fetches from the objects
+    another plan already fetched there (with their key: see ``build_query_plan``'s anchors), so
+    the root path is not read again; the plan's fetches are ``Flatten``s at that path."""
+    operation = select_operation(document, operation_name)
+    planner = _Planner(supergraph, override_labels)
+    selections = normalize(document, operation)
+    inner: list[Selection] = []
+    for target in _targets_at(selections, anchor.path):
+        _merge_into(inner, target)
+    planner.plan_entity(anchor, _list_path(planner, selections, anchor.path), inner)
+    planner.supply_requires_unconditionally()
+    for group in planner.groups:
+        group.renames = alias_conflicts(group.selections, "_Entity", group.service, supergraph)
+    name = operation.name.value if operation.name else None
+    return assemble_plan(
+        planner.groups, planner.root_groups, "query", operation.variable_definitions or (), name
+    )
+
+
+def _only(group: FetchGroup, names: set[str]) -> bool:
+    """Whether ``group``'s representations carry only fields named ``names``."""
+    return all(
+        isinstance(s, Field) and not s.selections and s.response_key in names
+        for rule in group.rules.values()
+        for s in rule.selections
+    ) and all(rule.typename is None or "__typename" in names for rule in group.rules.values())
+
+
+def _targets_at(selections: list[Selection], path: tuple[str, ...]) -> list[list[Selection]]:
+    """The selection lists of the fields at response ``path`` (through fragments)."""
+    found: list[list[Selection]] = []
+    for selection in selections:
+        if isinstance(selection, Fragment):
+            found.extend(_targets_at(selection.selections, path))
+        elif path and selection.response_key == path[0] and selection.selections:
+            if len(path) == 1:
+                found.append(selection.selections)
+            else:
+                found.extend(_targets_at(selection.selections, path[1:]))
+    return found
+
+
+def _list_path(
+    planner: _Planner, selections: list[Selection], path: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``path`` with a list marker after each list level (as the executor flattens)."""
+    type_name = planner.root_type("query").name  # type: ignore[union-attr]
+    result: list[str] = []
+    level = selections
+    for key in path:
+        fld = _field_named(level, key)
+        if fld is None:
+            raise PlanningError(f"no field {key} on the path of a deferred fragment")
+        type_name, depth = planner._field_type(type_name, fld.name)
+        result.extend((key, *(LIST_MARKER,) * depth))
+        level = fld.selections
+    return tuple(result)
+
+
+def _field_named(selections: list[Selection], key: str) -> Field | None:
+    for selection in selections:
+        if isinstance(selection, Fragment):
+            inner = _field_named(selection.selections, key)
+            if inner is not None:
+                return inner
+        elif selection.response_key == key:
+            return selection
+    return None
 
 
 @dataclass(eq=False)
@@ -285,6 +386,36 @@ class _Planner:
             at = _At(group, group.selections, root.name, (), None, ())
             self._descend(at, root_field, entry)
         self._root_field = None
+
+    def plan_entity(
+        self, anchor: EntityAnchor, path: tuple[str, ...], selections: list[Selection]
+    ) -> None:
+        """Plan ``selections`` on the objects at ``path`` from an entity fetch to
+        ``anchor.service`` (representations: the objects' key as another plan fetched it)."""
+        self._client_aliases = _aliases(selections)
+        type_name = anchor.type_name
+        group = self._new_group(anchor.service, path, True, None)
+        self.root_groups.append(group)
+        rule = group.rules.setdefault(
+            type_name, Rule(type_name, self._sent_typename(anchor.service, type_name, type_name))
+        )
+        key_fields = fields_from_selection_set(anchor.key, self._field_sets)
+        _merge_into(rule.selections, self._typenamed(type_name, key_fields))
+        rule.key.extend(f.response_key for f in key_fields if isinstance(f, Field))
+        fragment = add_fragment(group.selections, type_name)
+        at = _At(group, fragment.selections, type_name, path, None, ())
+        self._plan_set(at, selections)
+        known = {"__typename", *rule.key}
+        for other in self.groups:
+            # a jump on the same objects that needs only their key: from the primary's objects
+            if other.path == path and group in other.parents and _only(other, known):
+                other.parents.remove(group)
+                self.root_groups.append(other)
+        if not any(group in g.parents for g in self.groups) and all(
+            isinstance(s, Field) and not s.selections and s.response_key in known
+            for s in fragment.selections
+        ):
+            group.selections.clear()  # it would only fetch the key the others were sent
 
     def supply_requires_unconditionally(self) -> None:
         """Required fields a conditional field asked for, where its fetch also runs without it.
@@ -810,6 +941,12 @@ class _Planner:
         hop = route[-1]
         only = type_name if entry.requires is not None and hop.graph_type != type_name else None
         last = self._follow(before_last, type_name, route[-1:], only)
+        if plain.conditions:
+            # The client's enclosing fragments include the field only under these conditions;
+            # the entity fetch keeps them (its other fields may not share them; those all its
+            # fields share are left to the plan's Condition node: fetch.py drops them here).
+            conditional = add_fragment(last.target, None, plain.conditions)
+            last = replace(last, target=conditional.selections)
         if entry.requires is not None:
             required = self._field_set(entry.requires)
             source_at = replace(before_last, exclude=before_last.exclude | {last.group.id})
@@ -956,14 +1093,10 @@ class _Planner:
             for key_field in key_fields:
                 if isinstance(key_field, Field) and key_field.response_key not in rule.key:
                     rule.key.append(key_field.response_key)
-            target = add_fragment(group.selections, hop.graph_type).selections
-            if at.conditions:
-                # The group may also serve unconditional fields: keep these under their
-                # conditions (fetch.py drops the fragment where the whole fetch has them).
-                target = add_fragment(target, None, at.conditions).selections
+            fragment = add_fragment(group.selections, hop.graph_type)
             at = _At(
                 group=group,
-                target=target,
+                target=fragment.selections,
                 parent_type=hop.graph_type,
                 path=at.path,
                 provided=None,
@@ -1140,15 +1273,30 @@ class _Planner:
             return None
         if entry.context_arguments and not for_key:
             return None  # asked in an entity fetch that receives what it needs
-        # A @requires field too, unless every required field is @provides-d on this path: then
-        # the subgraph has the values itself (as Apollo plans it).
-        if (
-            entry.requires is not None
-            and not for_key
-            and (provided is None or not self._supplies(graph, type_name, entry.requires, provided))
-        ):
-            return None
+        if entry.requires is not None and not for_key:
+            # Asked in an entity fetch that receives what it needs, unless all of it is
+            # provided here: then the subgraph's own object has it (as Apollo plans it).
+            required = self._field_set(entry.requires)
+            return entry if self._all_provided(type_name, required, provided) else None
         return entry
+
+    def _all_provided(
+        self, type_name: str, selections: list[Selection], provided: Provided | None
+    ) -> bool:
+        """Whether every field of ``selections`` is ``@provides``d at this position."""
+        if provided is None:
+            return False
+        for selection in selections:
+            if isinstance(selection, Fragment):
+                return False  # type-conditioned requirements are left to an entity fetch
+            if not provides_field(provided, type_name, selection.name, self.sg):
+                return False
+            if selection.selections:
+                child_type, _ = self._field_type(type_name, selection.name)
+                child = provided_child(provided, type_name, selection.name, self.sg)
+                if not self._all_provided(child_type, selection.selections, child):
+                    return False
+        return True
 
     def _estimate_field(
         self, graph: str, parent_type: str, fld: Field, provided: Provided | None, depth: int

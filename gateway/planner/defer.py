@@ -1,12 +1,15 @@
-"""``@defer`` in operations: validated, stripped before planning, its fragments kept for the split.
+"""``@defer`` and ``@stream`` in operations: validated, stripped before planning, kept to split.
 
 The API schema itself does not declare ``@defer`` (introspection stays Apollo Gateway's); the
 engine validates operations against ``with_defer(api_schema)``, which adds graphql-core's
-``@defer`` definition and so its validation rules (static unique labels, not on a mutation's or
-subscription's root fields). Then ``strip_defer`` removes the directive, so planning, access control
+``@defer`` and ``@stream`` definitions and so their validation rules (static labels unique across
+both, not on a mutation's or subscription's root fields, ``@stream`` only on list fields). Then
+``strip_defer`` removes both directives, so planning, access control
 and response shaping see the plain operation and no subgraph is ever sent ``@defer``; the
-``DeferredOperation`` (fragments, their paths and labels) tells gateway/executor/defer.py how to
-cut the complete response into incremental-delivery parts. See docs/defer.md.
+``DeferredOperation`` (fragments, streamed fields, their paths and labels) tells
+gateway/executor/defer.py and gateway/executor/stream.py how to cut the response into
+incremental-delivery parts; ``entity_anchor`` which fragments are planned as entity fetches on
+the primary part's objects. See docs/defer.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLDeferDirective,
+    GraphQLObjectType,
     GraphQLSchema,
+    GraphQLStreamDirective,
     InlineFragmentNode,
     NameNode,
     OperationDefinitionNode,
@@ -31,15 +36,21 @@ from graphql import (
     StringValueNode,
     ValueNode,
     Visitor,
+    get_named_type,
     print_ast,
     visit,
 )
 
+from gateway.planner.builder import EntityAnchor
+from gateway.supergraph.model import Supergraph
+
 DEFER = "defer"
+STREAM = "stream"
+_INCREMENTAL = frozenset({DEFER, STREAM})
 
 
 def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
-    """``schema`` plus the ``@defer`` directive (the same type objects, for validation only)."""
+    """``schema`` plus ``@defer`` and ``@stream`` (the same type objects, for validation only)."""
     if schema.get_directive(DEFER) is not None:
         return schema
     return GraphQLSchema(
@@ -47,20 +58,20 @@ def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
         mutation=schema.mutation_type,
         subscription=schema.subscription_type,
         types=list(schema.type_map.values()),
-        directives=[*schema.directives, GraphQLDeferDirective],
+        directives=[*schema.directives, GraphQLDeferDirective, GraphQLStreamDirective],
         description=schema.description,
         assume_valid=True,
     )
 
 
 def has_defer(document: DocumentNode) -> bool:
-    """Whether any fragment of ``document`` carries ``@defer`` (cheap text-free walk)."""
+    """Whether ``document`` uses ``@defer`` or ``@stream`` (cheap text-free walk)."""
     found = False
 
     class _Find(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
             nonlocal found
-            if node.name.value == DEFER:
+            if node.name.value in _INCREMENTAL:
                 found = True
                 return Visitor.BREAK
             return None
@@ -70,11 +81,12 @@ def has_defer(document: DocumentNode) -> bool:
 
 
 def strip_defer(document: DocumentNode) -> DocumentNode:
-    """``document`` without its ``@defer`` directives (locations of everything else kept)."""
+    """``document`` without its ``@defer`` and ``@stream`` directives (locations of everything
+    else kept)."""
 
     class _Strip(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
-            return Visitor.REMOVE if node.name.value == DEFER else None
+            return Visitor.REMOVE if node.name.value in _INCREMENTAL else None
 
     stripped: DocumentNode = visit(document, _Strip())
     return stripped
@@ -103,25 +115,62 @@ class DeferredFragment:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamedField:
+    """One ``@stream`` list field: ``path`` the response keys from the root to it (its own key
+    last; lists in between expanded when the response is cut), its ``label``, and its
+    ``initialCount`` and ``if`` arguments as written (variables resolved per request)."""
+
+    label: str | None
+    path: tuple[str, ...]
+    initial_count: ValueNode | None
+    condition: ValueNode | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeferredOperation:
-    """An operation's deferred fragments (document order) and what splitting needs with them."""
+    """An operation's deferred fragments and streamed fields (document order) and what splitting
+    needs with them."""
 
     operation: OperationDefinitionNode
     fragments: Mapping[str, FragmentDefinitionNode]
     deferred: tuple[DeferredFragment, ...]
+    streams: tuple[StreamedField, ...] = ()
 
 
 def deferred_operation(
     document: DocumentNode, operation: OperationDefinitionNode
 ) -> DeferredOperation | None:
-    """The deferred fragments of ``operation`` (``document`` still carrying ``@defer``); None
-    when it defers nothing."""
+    """The deferred fragments and streamed fields of ``operation`` (``document`` still carrying
+    the directives); None when it uses neither."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    found: list[DeferredFragment] = []
+    finder = _DeferredFinder(fragments)
+    finder.walk(operation.selection_set, (), 0, frozenset())
+    if not finder.found and not finder.streams:
+        return None
+    return DeferredOperation(operation, fragments, tuple(finder.found), tuple(finder.streams))
+
+
+class _DeferredFinder:
+    """Walks an operation (fragment spreads followed once per path) collecting ``@defer``s and
+    ``@stream``s."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.found: list[DeferredFragment] = []
+        self.streams: list[StreamedField] = []
+
+    def _note_stream(self, field: FieldNode, path: tuple[str, ...]) -> None:
+        stream = _directive(field, STREAM)
+        if stream is not None:
+            initial_count = _argument(stream, "initialCount")
+            self.streams.append(
+                StreamedField(_label(stream), path, initial_count, _argument(stream, "if"))
+            )
 
     def walk(
+        self,
         selection_set: SelectionSetNode,
         path: tuple[str, ...],
         depth: int,
@@ -131,15 +180,12 @@ def deferred_operation(
     ) -> None:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                self._note_stream(selection, (*path, key))
                 if selection.selection_set is not None:
-                    key = selection.alias.value if selection.alias else selection.name.value
-                    walk(
-                        selection.selection_set,
-                        (*path, key),
-                        depth,
-                        seen,
-                        (*above, selection),
-                        parent,
+                    inside_field = (*above, selection)
+                    self.walk(
+                        selection.selection_set, (*path, key), depth, seen, inside_field, parent
                     )
                 continue
             if isinstance(selection, InlineFragmentNode):
@@ -147,39 +193,38 @@ def deferred_operation(
             else:
                 assert isinstance(selection, FragmentSpreadNode)
                 name = selection.name.value
-                definition = fragments.get(name)
+                definition = self.fragments.get(name)
                 if definition is None or name in seen:
                     continue
                 inner = definition.selection_set
                 seen = seen | {name}
             directive = defer_directive(selection)
             inside = (*above, selection)
-            if directive is not None:
-                found.append(
-                    DeferredFragment(
-                        _label(directive),
-                        path,
-                        inner,
-                        _argument(directive, "if"),
-                        depth,
-                        parent,
-                        above,
-                        selection,
-                    )
+            if directive is None:
+                self.walk(inner, path, depth, seen, inside, parent)
+                continue
+            self.found.append(
+                DeferredFragment(
+                    _label(directive),
+                    path,
+                    inner,
+                    _argument(directive, "if"),
+                    depth,
+                    parent,
+                    above,
+                    selection,
                 )
-                walk(inner, path, depth + 1, seen, inside, len(found) - 1)
-            else:
-                walk(inner, path, depth, seen, inside, parent)
-
-    walk(operation.selection_set, (), 0, frozenset())
-    if not found:
-        return None
-    return DeferredOperation(operation, fragments, tuple(found))
+            )
+            self.walk(inner, path, depth + 1, seen, inside, len(self.found) - 1)
 
 
 def defer_directive(node: InlineFragmentNode | FragmentSpreadNode) -> DirectiveNode | None:
+    return _directive(node, DEFER)
+
+
+def _directive(node: SelectionNode, name: str) -> DirectiveNode | None:
     for directive in node.directives or ():
-        if directive.name.value == DEFER:
+        if directive.name.value == name:
             return directive
     return None
 
@@ -276,6 +321,8 @@ def _part(
             *(replace(d, selection_set=_filled(d.selection_set)) for d in definitions.values()),
         )
     )
+    # an inactive ``@stream`` (``if: false``) may remain on fields: no subgraph is sent it
+    filled, shape = strip_defer(filled), strip_defer(shape)
     return PartDocument(filled, shape, print_ast(filled))
 
 
@@ -391,3 +438,71 @@ def _operation_of(document: DocumentNode) -> OperationDefinitionNode:
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     return operation
+
+
+def entity_anchor(
+    supergraph: Supergraph, operation: DeferredOperation, index: int
+) -> EntityAnchor | None:
+    """How fragment ``index`` is planned as entity fetches on the primary part's objects: its
+    parent position is an object type with a resolvable ``@key`` (the subgraph resolving most
+    of the fragment's own fields, then supergraph order). None (the fragment re-reads its path
+    from the root) at the root, on an abstract or value type, or when the client uses a key
+    field's name as an alias (the key could not be fetched under its own name)."""
+    fragment = operation.deferred[index]
+    type_name = _parent_type(supergraph.schema, operation, fragment)
+    if not fragment.path or type_name is None:
+        return None
+    names = {s.name.value for s in fragment.selections.selections if isinstance(s, FieldNode)}
+    best: tuple[int, int, str, Any] | None = None
+    for order, (graph, info) in enumerate(supergraph.graphs_of_type(type_name).items()):
+        keys = info.resolvable_keys
+        if not keys or info.is_interface_object:
+            continue
+        owned = sum(1 for n in names if graph in supergraph.graphs_of_field(type_name, n))
+        if best is None or (-owned, order) < (best[0], best[1]):
+            best = (-owned, order, graph, keys[0].selection_set)
+    if best is None:
+        return None
+    key = best[3]
+    key_names = {s.name.value for s in key.selections if isinstance(s, FieldNode)}
+    if key_names & _aliases(operation):
+        return None
+    return EntityAnchor(fragment.path, type_name, best[2], key)
+
+
+def _parent_type(
+    schema: GraphQLSchema, operation: DeferredOperation, fragment: DeferredFragment
+) -> str | None:
+    """The object type fragment applies to, when its path and type conditions say it."""
+    current = schema.query_type
+    for node in (*fragment.ancestry, fragment.node):
+        if isinstance(node, FieldNode):
+            fields = getattr(current, "fields", None)
+            if not fields or node.name.value not in fields:
+                return None
+            current = get_named_type(fields[node.name.value].type)
+            continue
+        if isinstance(node, InlineFragmentNode):
+            condition = node.type_condition
+        else:
+            assert isinstance(node, FragmentSpreadNode)
+            condition = operation.fragments[node.name.value].type_condition
+        if condition is not None and condition.name.value != getattr(current, "name", None):
+            return None  # narrowed to a type the position does not have as its own
+    if not isinstance(current, GraphQLObjectType) or current is schema.query_type:
+        return None
+    return current.name
+
+
+def _aliases(operation: DeferredOperation) -> set[str]:
+    found: set[str] = set()
+
+    class _Aliases(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            if node.alias is not None:
+                found.add(node.alias.value)
+
+    visit(operation.operation, _Aliases())
+    for definition in operation.fragments.values():
+        visit(definition, _Aliases())
+    return found

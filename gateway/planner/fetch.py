@@ -38,7 +38,14 @@ from gateway.planner.plan import (
     RequiredSelection,
     SequenceNode,
 )
-from gateway.planner.selections import Field, Fragment, Selection, to_selection_set
+from gateway.planner.selections import (
+    Field,
+    Fragment,
+    Selection,
+    add_field,
+    add_fragment,
+    to_selection_set,
+)
 
 if TYPE_CHECKING:
     from gateway.planner.builder import FetchGroup
@@ -144,7 +151,7 @@ class _Assembler:
     def _fetch(self, group: FetchGroup) -> FetchNode:
         selections = group.selections
         if group.is_entity:
-            selections = _unwrap_common(selections, _common_conditions(group))
+            selections = _without_covered(_without_shared(selections, _common_conditions(group)))
         selection_set = to_selection_set(selections)
         used = _variables_in(selection_set)
         definitions = [self.variables[name] for name in self.variables if name in used]
@@ -163,20 +170,7 @@ class _Assembler:
         )
         if group.is_entity:
             definitions.insert(0, _REPRESENTATIONS)
-            selection_set = SelectionSetNode(
-                selections=(
-                    FieldNode(
-                        name=NameNode(value="_entities"),
-                        arguments=(
-                            ArgumentNode(
-                                name=NameNode(value="representations"),
-                                value=VariableNode(name=NameNode(value="representations")),
-                            ),
-                        ),
-                        selection_set=selection_set,
-                    ),
-                )
-            )
+            selection_set = _under_entities(selection_set)
             requires = tuple(
                 RepresentationRule(
                     rule.type_condition,
@@ -203,6 +197,20 @@ class _Assembler:
             renames=group.renames,
             context_inputs=tuple(group.context_inputs),
         )
+
+
+def _under_entities(selection_set: SelectionSetNode) -> SelectionSetNode:
+    """``{ _entities(representations: $representations) { <selection_set> } }``."""
+    representations = ArgumentNode(
+        name=NameNode(value="representations"),
+        value=VariableNode(name=NameNode(value="representations")),
+    )
+    entities = FieldNode(
+        name=NameNode(value="_entities"),
+        arguments=(representations,),
+        selection_set=selection_set,
+    )
+    return SelectionSetNode(selections=(entities,))
 
 
 def _transitive_reduction(parents: dict[int, list[FetchGroup]]) -> dict[int, list[FetchGroup]]:
@@ -277,27 +285,59 @@ def _common_conditions(group: FetchGroup) -> frozenset[Condition]:
     return frozenset(common)
 
 
-def _unwrap_common(selections: list[Selection], common: frozenset[Condition]) -> list[Selection]:
-    """An entity fetch's type fragments, less the conditional fragments directly inside them
-    whose conditions the whole fetch sits under (its Condition node decides those already)."""
+def _without_shared(selections: list[Selection], shared: frozenset[Condition]) -> list[Selection]:
+    """An entity fetch's selections without the conditions all its fields share: the Condition
+    node around the fetch decides those. A conditional fragment (below the entity's type
+    fragments) that only they guard is merged into its parent; one guarded by more keeps the rest.
+    """
+    if not shared:
+        return selections
     result: list[Selection] = []
     for selection in selections:
-        if not isinstance(selection, Fragment):
+        if isinstance(selection, Field):
+            _merge(result, [selection])
+        elif selection.type_condition is not None:
+            inner = _without_shared(selection.selections, shared)
+            _merge(result, [Fragment(selection.type_condition, selection.conditions, inner)])
+        else:
+            remaining = tuple(c for c in selection.conditions if c not in shared)
+            inner = _without_shared(selection.selections, shared)
+            _merge(result, [Fragment(None, remaining, inner)] if remaining else inner)
+    return result
+
+
+def _without_covered(selections: list[Selection]) -> list[Selection]:
+    """Drop from conditional fragments the leaf fields their parent asks unconditionally anyway."""
+    plain = [s for s in selections if isinstance(s, Field) and not s.selections]
+    result: list[Selection] = []
+    for selection in selections:
+        if isinstance(selection, Field):
             result.append(selection)
             continue
-        inner: list[Selection] = []
-        for child in selection.selections:
-            if (
-                isinstance(child, Fragment)
-                and child.type_condition is None
-                and child.conditions
-                and set(child.conditions) <= common
-            ):
-                inner.extend(child.selections)
-            else:
-                inner.append(child)
+        inner = _without_covered(selection.selections)
+        if selection.type_condition is None and selection.conditions:
+            inner = [
+                s
+                for s in inner
+                if not (
+                    isinstance(s, Field)
+                    and not s.selections
+                    and any(p.same_field(s) and not p.conditions for p in plain)
+                )
+            ]
+            if not inner:
+                continue
         result.append(Fragment(selection.type_condition, selection.conditions, inner))
     return result
+
+
+def _merge(target: list[Selection], selections: list[Selection]) -> None:
+    for selection in selections:
+        if isinstance(selection, Field):
+            _merge(add_field(target, selection).selections, selection.selections)
+        else:
+            fragment = add_fragment(target, selection.type_condition, selection.conditions)
+            _merge(fragment.selections, selection.selections)
 
 
 def _wrap(node: PlanNode | None, conditions: frozenset[Condition]) -> PlanNode | None:

@@ -204,10 +204,10 @@ class QueryPlan:
 
 @dataclass(frozen=True, slots=True)
 class DeferredPlan:
-    """One deferred fragment's own plan (its operation runs from the root: gateway/planner/
-    defer.py ``deferred_documents``): ``path`` the response keys to the objects it applies to,
-    ``subselection`` its selections as written, ``depends`` the fetches it waits on (none: it
-    starts with the primary)."""
+    """One deferred fragment's own plan (gateway/planner/defer.py ``deferred_documents``):
+    ``path`` the response keys to the objects it applies to, ``subselection`` its selections as
+    written, ``depends`` what it waits on (``Primary``: entity fetches on the primary part's
+    objects; none: it runs from the root, at the same time as the primary)."""
 
     path: tuple[str, ...]
     label: str | None

@@ -180,20 +180,61 @@ def test_the_plan_of_a_deferring_operation_is_printed_as_its_parts() -> None:
     plan = gateway.query_plan(query)
     assert isinstance(plan, DeferPlan)
     printed = print_plan(plan)
-    # the primary part asks kependudukan only; the deferred fragment's own plan reads its path
-    # from the root again (keys for the entity fetch), then sosial
+    # the primary part asks kependudukan only (the key `noKk` it fetches anyway); the deferred
+    # fragment is an entity fetch to sosial on the primary's objects, as Apollo plans it
     assert printed.startswith(
         "QueryPlan {\n  Defer {\n    Primary {\n      {\n        keluarga(noKk: $kk) {\n"
         '          noKk\n        }\n      }:\n      Fetch(service: "kependudukan") {'
     )
     deferred = printed[printed.index("}, [") :]
     assert deferred.startswith(
-        '}, [\n      Deferred(depends: [], path: "keluarga", label: "desil") {\n'
-        "        {\n          desilKesejahteraan\n        }:\n        Sequence {\n"
-        '          Fetch(service: "kependudukan") {'
+        '}, [\n      Deferred(depends: [Primary], path: "keluarga", label: "desil") {\n'
+        "        {\n          desilKesejahteraan\n        }:\n"
+        '        Flatten(path: "keluarga") {\n          Fetch(service: "sosial") {\n'
+        "            {\n              ... on Keluarga { __typename noKk }\n            } =>\n"
     )
-    assert 'Flatten(path: "keluarga") {\n            Fetch(service: "sosial")' in deferred
+    assert "kependudukan" not in deferred
     assert "sosial" not in printed[: printed.index("}, [")]
     # without @defer the plan is the plain one
     plain = gateway.query_plan(query.replace('@defer(label: "desil")', ""))
     assert plain is not None and not isinstance(plain, DeferPlan)
+
+
+def test_a_deferred_fragment_on_an_entity_starts_from_the_primarys_keys() -> None:
+    """Fields of two subgraphs deferred on an entity: both entity fetches take the key the
+    primary part fetched (in parallel, the primary not shown it); a fragment at the root
+    re-reads from the root (nothing to start from)."""
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH.read_text(), authorization_enforced=True)
+    query = (
+        "query K($kk: String!) { keluarga(noKk: $kk) { alamat "
+        "... @defer { desilKesejahteraan kepalaKeluarga { nama } } } "
+        "... @defer { provinsi { nama } } }"
+    )
+    plan = gateway.query_plan(query)
+    assert isinstance(plan, DeferPlan)
+    printed = print_plan(plan)
+    primary, deferred = printed.split("}, [\n", 1)
+    # the primary asks the key beside what the client asked, and shows the client only that
+    shown = "      {\n        keluarga(noKk: $kk) {\n          alamat\n        }\n      }:"
+    assert shown in primary
+    assert "          keluarga(noKk: $kk) {\n            alamat\n            noKk\n" in primary
+    on_entity, at_root = deferred.split("      Deferred(depends: [], ", 1)
+    assert on_entity.startswith('      Deferred(depends: [Primary], path: "keluarga") {')
+    assert "keluarga(" not in on_entity  # no root read again
+    assert on_entity.count('Flatten(path: "keluarga")') == 2
+    assert on_entity.count("... on Keluarga { __typename noKk }") == 2
+    assert "Parallel {" in on_entity and "Sequence" not in on_entity
+    assert at_root.startswith('path: "") {') and 'Fetch(service: "wilayah")' in at_root
+
+
+def test_a_key_name_aliased_by_the_client_keeps_the_root_read() -> None:
+    """The primary could not fetch the key under its own name: that fragment re-reads its path."""
+    gateway = Gateway.from_supergraph_sdl(SUPERGRAPH.read_text(), authorization_enforced=True)
+    query = (
+        "query K($kk: String!) { keluarga(noKk: $kk) { noKk: alamat "
+        "... @defer { desilKesejahteraan } } }"
+    )
+    printed = print_plan(gateway.query_plan(query))
+    deferred = printed[printed.index("}, [") :]
+    assert '      Deferred(depends: [], path: "keluarga") {' in deferred
+    assert 'Fetch(service: "kependudukan")' in deferred  # the path, from the root

@@ -51,6 +51,10 @@ class Gate:
     fail: bool = False
     asked: int = 0
     answered: int = 0
+    #: requests for root fields (not ``_entities``)
+    root_reads: int = 0
+    #: the answer to every root read after the first (the subgraph's data changed meanwhile)
+    later: bytes | None = None
 
     async def handle(self, request: Request) -> Response:
         self.asked += 1
@@ -58,6 +62,11 @@ class Gate:
         if self.fail:
             self.answered += 1
             return Response("subgraph down", status_code=500)
+        if b"_entities" not in body:
+            self.root_reads += 1
+        if self.later is not None and self.root_reads > 1 and b"_entities" not in body:
+            self.answered += 1
+            return Response(self.later, media_type="application/json")
         await asyncio.to_thread(self.opened.wait, WAIT_S)
         async with httpx.AsyncClient(timeout=WAIT_S) as client:
             answer = await client.post(
@@ -71,27 +80,35 @@ class Gate:
 class Gated:
     running: Running
     gate: Gate
+    #: kependudukan, behind an open gate (counts its requests)
+    dukcapil: Gate
 
 
 @pytest.fixture
 def gated(world: World, tmp_path: Path) -> Iterator[Gated]:
-    """A secured gateway whose ``sosial`` is behind a ``Gate``."""
-    gate = Gate(world.urls["sosial"])
-    proxy = ServerThread(
-        Starlette(routes=[Route("/graphql", gate.handle, methods=["POST"])]), lifespan="off"
-    ).start()
-    urls = {**world.urls, "sosial": f"{proxy.url}/graphql"}
+    """A secured gateway whose ``sosial`` is behind a ``Gate`` (and kependudukan behind an
+    open one)."""
+    gates = {"sosial": Gate(world.urls["sosial"]), "kependudukan": Gate(world.urls["kependudukan"])}
+    gates["kependudukan"].opened.set()
+    proxies = {
+        name: ServerThread(
+            Starlette(routes=[Route("/graphql", gate.handle, methods=["POST"])]), lifespan="off"
+        ).start()
+        for name, gate in gates.items()
+    }
+    urls = {**world.urls, **{name: f"{p.url}/graphql" for name, p in proxies.items()}}
     settings = dev_settings(Settings(), tmp_path)
     services = Services.from_settings(settings)
     gateway = services.open_gateway(SUPERGRAPH.read_text(), urls)
     server = ServerThread(services.app(gateway, services.guard())).start()
     running = Running(server.url, tmp_path, None, gateway, server)  # type: ignore[arg-type]
     try:
-        yield Gated(running, gate)
+        yield Gated(running, gates["sosial"], gates["kependudukan"])
     finally:
-        gate.opened.set()
+        gates["sosial"].opened.set()
         server.stop()
-        proxy.stop()
+        for proxy in proxies.values():
+            proxy.stop()
 
 
 def _desil(world: World, no_kk: str) -> int:
@@ -211,3 +228,41 @@ async def test_a_client_that_leaves_stops_the_deferred_part(world: World, gated:
     for _ in range(25):
         assert len(_records(gated.running)) == 1
         await asyncio.sleep(0.02)
+
+
+async def test_the_deferred_part_applies_to_the_primary_parts_objects(
+    world: World, gated: Gated
+) -> None:
+    """The deferred fragment is an entity fetch on the family the primary part read: kependudukan
+    is not asked for ``keluarga`` again, and a family gone by a second read (kependudukan answers
+    null to every read after the first) still gets its deferred fields."""
+    gated.dukcapil.later = b'{"data":{"keluarga":null}}'
+    gated.gate.opened.set()
+    no_kk, _, _, _ = world.family()
+    headers = {**auth_headers("sibansos", "penyaluran_bansos"), "accept": MULTIPART}
+    async with httpx.AsyncClient(base_url=gated.running.url, timeout=WAIT_S) as client:
+        response = await client.post(
+            "/graphql", json={"query": KELUARGA, "variables": {"kk": no_kk}}, headers=headers
+        )
+    assert response.status_code == 200
+    assert parts_of(response) == [
+        {"data": {"keluarga": {"noKk": no_kk}}, "hasNext": True},
+        {
+            "incremental": [
+                {
+                    "data": {"desilKesejahteraan": _desil(world, no_kk)},
+                    "path": ["keluarga"],
+                    "label": "desil",
+                }
+            ],
+            "hasNext": False,
+        },
+    ]
+    assert gated.dukcapil.root_reads == 1
+    # its other request: the family's members' NIKs, the deferred part's audit subjects (an
+    # entity fetch on the same family)
+    assert gated.dukcapil.asked == 2
+    assert gated.gate.asked == 1
+    primary_record, deferred_record = _records(gated.running)
+    assert deferred_record["fields"] == ["Keluarga.desilKesejahteraan", "Query.keluarga"]
+    assert deferred_record["subjects"] == primary_record["subjects"]

@@ -1,6 +1,6 @@
 """Conflicting response names aliased apart in subgraph operations, and put back on arrival."""
 
-from gateway.planner.aliasing import undo_aliases
+from gateway.planner.aliasing import restore_path, undo_aliases
 from gateway.planner.plan import KeyRename
 
 
@@ -30,3 +30,21 @@ def test_nested_renames_apply_deepest_first_through_lists() -> None:
         ),
     )
     assert entity == {"dims": [{"box": {"depth": 2}}, {"box": None}]}
+
+
+def test_error_paths_get_their_response_keys_back() -> None:
+    renames = (
+        KeyRename(("vehicles",), frozenset({"Boat"}), "size__jj1", "size"),
+        KeyRename((), None, "dims__jj1", "dims"),
+        KeyRename(("dims__jj1",), None, "box__jj1", "box"),
+    )
+    assert restore_path(("vehicles", 1, "size__jj1"), renames) == ("vehicles", 1, "size")
+    assert restore_path(("dims__jj1", 0, "box__jj1", "depth"), renames) == (
+        "dims",
+        0,
+        "box",
+        "depth",
+    )
+    # the alias is only an alias where it was given: elsewhere the key is the client's own
+    assert restore_path(("other", 0, "size__jj1"), renames) == ("other", 0, "size__jj1")
+    assert restore_path(("vehicles", 1, "size__jj1"), ()) == ("vehicles", 1, "size__jj1")
