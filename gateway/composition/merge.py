@@ -336,7 +336,9 @@ class Merger:
             applied=merge_applied([f.applied for f in fields.values()]),
         )
         if parent.kind == INPUT_OBJECT:
-            defaults = {f.default for f in fields.values()}
+            # A default only some subgraphs declare is no conflict; the supergraph then has none
+            # (as The Guild's composer; a client may not rely on a default one subgraph lacks).
+            defaults = {f.default for f in fields.values() if f.default is not None}
             if len(defaults) > 1:
                 listing = ", ".join(f"{f.default or 'none'} in [{g}]" for g, f in fields.items())
                 self.errors.append(
@@ -348,7 +350,8 @@ class Merger:
                         name,
                     )
                 )
-            merged.default = next((f.default for f in fields.values() if f.default), None)
+            everywhere = all(f.default is not None for f in fields.values())
+            merged.default = next(iter(defaults)) if everywhere and defaults else None
         merged.args = self._merge_args(parent, name, fields)
         return merged
 
@@ -404,7 +407,9 @@ class Merger:
                     )
                 )
                 continue
-            defaults = {a.default for a in present.values()}
+            # A default only some subgraphs declare is no conflict: the supergraph keeps it (as
+            # The Guild's composer; Apollo's drops it with a hint).
+            defaults = {a.default for a in present.values() if a.default is not None}
             if len(defaults) > 1:
                 listing = ", ".join(f"{a.default or 'none'} in [{g}]" for g, a in present.items())
                 self.errors.append(

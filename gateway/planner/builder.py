@@ -290,7 +290,7 @@ class _Planner:
         self.root_groups: list[FetchGroup] = []
         self._ids = count()
         self._graph_order = {name: i for i, name in enumerate(supergraph.subgraphs)}
-        self._client_aliases: set[str] = set()
+        self._client_aliases: tuple[set[str], set[str]] = (set(), set())
         self._kind = "query"
         self._collecting: set[tuple[str, str]] = set()
         self._entity_types: dict[str, bool] = {}
@@ -1515,25 +1515,35 @@ def _for_type(selections: list[Selection], object_type: str, sg: Supergraph) -> 
     return result
 
 
-def _aliases(selections: list[Selection]) -> set[str]:
-    """Response keys an internal field could collide with: the client's aliases, and the keys of
-    client fields with arguments (``weight(unit: KG)`` and a required ``weight`` cannot share one).
+def _aliases(selections: list[Selection]) -> tuple[set[str], set[str]]:
+    """Response keys an internal field could collide with: the client's aliases and the keys of
+    client fields with arguments (``weight(unit: KG)`` and a required ``weight`` cannot share one),
+    then every client response key (a required ``weight(unit: LB)`` cannot take the key of the
+    client's plain ``weight`` either).
     """
-    found: set[str] = set()
+    taken: set[str] = set()
+    keys: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, Field):
+            keys.add(selection.response_key)
+            if selection.response_key != selection.name or selection.arguments:
+                taken.add(selection.response_key)
+        inner_taken, inner_keys = _aliases(selection.selections)
+        taken |= inner_taken
+        keys |= inner_keys
+    return taken, keys
+
+
+def _alias_internal(
+    selections: list[Selection], client: tuple[set[str], set[str]]
+) -> list[Selection]:
+    taken, keys = client
     for selection in selections:
         if isinstance(selection, Field) and (
-            selection.response_key != selection.name or selection.arguments
+            selection.name in taken or (selection.arguments and selection.name in keys)
         ):
-            found.add(selection.response_key)
-        found |= _aliases(selection.selections)
-    return found
-
-
-def _alias_internal(selections: list[Selection], taken: set[str]) -> list[Selection]:
-    for selection in selections:
-        if isinstance(selection, Field) and selection.name in taken:
             selection.response_key = f"{selection.name}__jj"
-        _alias_internal(selection.selections, taken)
+        _alias_internal(selection.selections, client)
     return selections
 
 
