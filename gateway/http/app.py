@@ -11,7 +11,9 @@ before execution (parse, validation, limits, operation selection, variables) is 
 One endpoint object (``GraphQLEndpoint``), no middleware stack: CSRF check, authentication
 (``guard``), body, persisted operations, the engine, error masking — each a method, so a plain
 request pays only for what it uses; ``RequestMetrics`` holds every metrics call. CORS is a
-middleware only when origins are configured.
+middleware only when origins are configured. ``POST /graphql`` — nearly every request — goes
+from the outer layers (500 on a crash, overload, CORS) straight to the endpoint, past Starlette's
+router and exception middleware (``_GraphQLPost``); every other path is routed as usual.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth.guard import HttpGuard
 from gateway.engine import Gateway, GatewayResult, GraphQLRequest
@@ -111,6 +116,29 @@ def _negotiate(accept: str | None) -> str:
     return JSON
 
 
+#: ``_answer_types`` by Accept header: clients send a handful of distinct values
+_ANSWER_TYPES: dict[str | None, tuple[str, bool | None]] = {}
+_MAX_ANSWER_TYPES = 256
+
+
+def _answer_types(accept: str | None) -> tuple[str, bool | None]:
+    """The response media type, and multipart/mixed (gateway/http/multipart.py): True when the
+    client prefers it, None when it accepts it (an operation with @defer gets it), False never;
+    refusals before the operation stay JSON. Remembered per Accept value (parsed once)."""
+    known = _ANSWER_TYPES.get(accept)
+    if known is not None:
+        return known
+    if wants_event_stream(accept):
+        answer: tuple[str, bool | None] = (EVENT_STREAM, None)
+    else:
+        multipart = wants_multipart(accept) or (None if takes_multipart(accept) else False)
+        answer = (_negotiate(accept), multipart)
+    if len(_ANSWER_TYPES) >= _MAX_ANSWER_TYPES:
+        _ANSWER_TYPES.clear()
+    _ANSWER_TYPES[accept] = answer
+    return answer
+
+
 def _decode_object(raw: str | None, name: str) -> dict[str, Any] | None:
     if raw is None or raw == "":
         return None
@@ -170,14 +198,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise _BadRequest("content-length is not a number") from error
         if declared > limit:
             raise _too_large(limit)
+    # ASGI messages read directly, as Request.stream() would (without its async generator)
+    receive = request.receive
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            continue
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(limit: int) -> _BadRequest:
@@ -227,15 +264,13 @@ class RequestMetrics:
         label = self._metrics.operation_label(operation, query)
         self._metrics.observe_request(label, outcome, time.perf_counter() - started)
 
-    @contextmanager
-    def in_flight(self) -> Iterator[None]:
-        if self._metrics is None:
-            yield
-            return
-        self._metrics.in_flight.inc()
-        try:
-            yield
-        finally:
+    def enter(self) -> None:
+        """A request starts being served (``leave`` when it ends): the in-flight gauge."""
+        if self._metrics is not None:
+            self._metrics.in_flight.inc()
+
+    def leave(self) -> None:
+        if self._metrics is not None:
             self._metrics.in_flight.dec()
 
 
@@ -286,21 +321,17 @@ class GraphQLEndpoint:
         accept = request.headers.get("accept")
         if self.show_graphiql and request.method == "GET" and graphiql.wants_html(accept):
             return graphiql.page(self.graphiql_page)
-        media_type = EVENT_STREAM if wants_event_stream(accept) else _negotiate(accept)
-        #: multipart/mixed (gateway/http/multipart.py): always when the client prefers it, for an
-        #: operation with @defer when it accepts it; refusals before the operation stay JSON
-        multipart: bool | None = None
-        if media_type != EVENT_STREAM:
-            multipart = wants_multipart(accept) or (None if takes_multipart(accept) else False)
+        media_type, multipart = _answer_types(accept)
         rid = _client_request_id(request.headers.get(self.id_header))
         token = request_id.set(rid)
         if self.propagate:
             headers = request.headers
             propagated.set({h: headers[h] for h in self.propagate if h in headers} or None)
+        self.metrics.enter()
         try:
-            with self.metrics.in_flight():
-                response = await self.serve(request, media_type, rid, multipart)
+            response = await self.serve(request, media_type, rid, multipart)
         finally:
+            self.metrics.leave()
             request_id.reset(token)
         response.raw_headers.append((self._id_header_raw, rid.encode("latin-1")))
         return response
@@ -613,9 +644,51 @@ def create_app(
     shed = metrics.request_shed if metrics is not None else None
     middleware = [Middleware(OverloadGuard, section=section.overload, on_shed=shed)]
     middleware += _cors(section, endpoint.id_header)
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = _GatewayApp(endpoint.graphql, routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.subscriptions = manager  # the server ends them first when it shuts down
     return app
+
+
+class _GatewayApp(Starlette):
+    """The gateway's Starlette app, with ``POST /graphql`` answered by ``_GraphQLPost``."""
+
+    def __init__(self, graphql: Callable[[Request], Awaitable[Response]], **options: Any) -> None:
+        self._graphql = graphql
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack (500 on a crash, the app's middleware, exceptions, the router) with
+        ``POST /graphql`` taken out just inside the app's middleware."""
+        app: ASGIApp = _GraphQLPost(
+            ExceptionMiddleware(self.router, debug=self.debug), self._graphql
+        )
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, debug=self.debug)
+
+
+class _GraphQLPost:
+    """``POST /graphql`` straight to the endpoint, as the router would call it (the same
+    ``Request``, the same response), without matching every route and wrapping the call in
+    Starlette's exception handling: the endpoint raises no HTTP exceptions, and a crash still
+    becomes a 500 in ``ServerErrorMiddleware``. Anything else (and a request under a
+    ``root_path``) goes on to ``app``."""
+
+    def __init__(self, app: ASGIApp, graphql: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = app
+        self.graphql = graphql
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/graphql"
+            and scope["method"] == "POST"
+            and not scope.get("root_path")
+        ):
+            response = await self.graphql(Request(scope, receive, send))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def _lifespan(
