@@ -57,6 +57,14 @@ async def test_gateway_answers_like_apollo_gateway(
                 assert dump_response(reference) == operation.expected_path.read_text()
                 assert dump_response(ours) == dump_response(operation.expected)
             else:
+                if dump_response(ours) != dump_response(reference):
+                    # Apollo Gateway is not deterministic on every case (an @interfaceObject
+                    # plan fails now and then with an internal error): asked once more, a real
+                    # difference stays.
+                    running.reset()
+                    with httpx.Client(timeout=30) as client:
+                        again = post(client, apollo_url, operation.query, operation.variables)
+                    reference = normalize_urls(again, running.urls)
                 assert dump_response(ours) == dump_response(reference), operation.name
     finally:
         await gateway.aclose()
