@@ -145,14 +145,21 @@ class RunningCase:
 
 @contextmanager
 def serve_case(host: SubgraphHost, case: Case) -> Iterator[RunningCase]:
-    """Mount a case's subgraphs on a running host (fresh data) for the duration of the block."""
+    """Mount a case's subgraphs on a running host (fresh data) for the duration of the block.
+
+    What was mounted at those paths before (e.g. by the session-wide Apollo Gateway fixture) is
+    put back afterwards, so serving a case twice in one session never unmounts the other."""
     subgraphs = case.load_subgraphs()
+    previous = {name: host.apps.get(f"{case.id}/{name}") for name in subgraphs}
     urls = {name: host.mount(f"{case.id}/{name}", sg) for name, sg in subgraphs.items()}
     try:
         yield RunningCase(case, subgraphs, urls)
     finally:
-        for name in subgraphs:
-            host.apps.pop(f"{case.id}/{name}", None)
+        for name, app in previous.items():
+            if app is None:
+                host.apps.pop(f"{case.id}/{name}", None)
+            else:
+                host.apps[f"{case.id}/{name}"] = app
 
 
 def corpus_gateway(case: Case, urls: dict[str, str], **options: Any) -> engine.Gateway:
