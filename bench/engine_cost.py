@@ -28,13 +28,16 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import run  # noqa: E402  (bench/run.py: the bench subgraphs)
+
 SHARED = Path("/work/shared/bench")
 
 
@@ -230,20 +233,8 @@ def main() -> int:
         return 0
     if not args.tree:
         args.tree = [f"this={BENCH.parent}"]
-    with tempfile.TemporaryDirectory() as tmp:
-        supergraph = Path(tmp) / "supergraph.graphql"
-        command = [sys.executable, str(BENCH / "subgraphs" / "server.py"), "--port-base", "0"]
-        command += ["--supergraph-out", str(supergraph)]
-        if shutil.which("taskset"):
-            command = ["taskset", "-c", "1", *command]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        try:
-            assert server.stdout is not None
-            server.stdout.readline()  # the ready line
-            _parent(args, supergraph)
-        finally:
-            server.terminate()
-            server.wait()
+    with run.bench_subgraphs() as supergraph:
+        _parent(args, supergraph)
     return 0
 
 

@@ -17,16 +17,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import run  # noqa: E402  (bench/run.py: the bench subgraphs)
+
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
@@ -86,20 +87,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, default=1, choices=(1, 2, 4, 5, 10, 20))
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        supergraph = Path(tmp) / "supergraph.graphql"
-        command = [sys.executable, str(BENCH / "subgraphs" / "server.py"), "--port-base", "0"]
-        command += ["--supergraph-out", str(supergraph)]
-        if shutil.which("taskset"):
-            command = ["taskset", "-c", "1", *command]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        try:
-            assert server.stdout is not None
-            server.stdout.readline()  # the ready line
-            asyncio.run(measure(supergraph.read_text(), args.rounds, args.concurrency))
-        finally:
-            server.terminate()
-            server.wait()
+    with run.bench_subgraphs() as supergraph:
+        asyncio.run(measure(supergraph.read_text(), args.rounds, args.concurrency))
     return 0
 
 

@@ -34,6 +34,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -610,6 +612,26 @@ def _before_gateways(tree: Path) -> list[tuple[str, Gateway]]:
             label = f"{gateway.label}, code of {tree.resolve().name}"
             found.append((name, dataclasses.replace(gateway, name=name, label=label, env=env)))
     return found
+
+
+@contextmanager
+def bench_subgraphs(cpu: str = LOAD_CPU) -> Iterator[Path]:
+    """The four bench subgraphs (one process, pinned to ``cpu`` where ``taskset`` exists),
+    ready; yields the path of the supergraph they wrote."""
+    with tempfile.TemporaryDirectory() as tmp:
+        supergraph = Path(tmp) / "supergraph.graphql"
+        command = [sys.executable, str(BENCH / "subgraphs" / "server.py"), "--port-base", "0"]
+        command += ["--supergraph-out", str(supergraph)]
+        if shutil.which("taskset"):
+            command = ["taskset", "-c", cpu, *command]
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()  # the ready line
+            yield supergraph
+        finally:
+            server.terminate()
+            server.wait()
 
 
 def workload_context(logdir: Path) -> dict[str, Any]:
